@@ -1,0 +1,195 @@
+//! Wires each command's settings to the library and runs it.
+
+use super::{
+    Cli, Command, ConsumeArgs, FileSettings, GenerateArgs, RunArgs, ServeArgs, StreamArgs,
+    StreamOpts,
+};
+use crate::consumer::{ConsumerConfig, ConsumerStats, consume};
+use crate::generate::{GenerateConfig, generate};
+use crate::queue::{EmbeddedQueue, Queue};
+use crate::record::StreamKind;
+use crate::shutdown::{self, Shutdown};
+use crate::store::SqliteStore;
+use crate::stream::{StreamConfig, stream};
+use crate::webhook::{AppState, serve};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Where `run` puts its demo dataset when no `--data` is given.
+const DEMO_DIR: &str = ".millrace/demo";
+
+/// Runs the parsed command line to completion.
+pub async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let settings = FileSettings::load(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let (trigger, shutdown) = shutdown::channel();
+    shutdown::on_signals(trigger);
+    match cli.command {
+        Command::Run(args) => run(&settings, args, shutdown).await,
+        Command::Stream(args) => stream_files(&settings, args, shutdown).await,
+        Command::Serve(args) => serve_webhook(&settings, args, shutdown).await,
+        Command::Consume(args) => consume_queue(&settings, args, shutdown).await,
+        Command::Generate(args) => generate_data(args),
+    }
+}
+
+fn stream_config(
+    settings: &FileSettings,
+    opts: &StreamOpts,
+    data: PathBuf,
+    webhook: String,
+) -> StreamConfig {
+    StreamConfig {
+        data,
+        webhook,
+        initial: opts.initial,
+        batch_size: settings.batch_size(opts),
+        offsets: settings.offsets(opts),
+        retry_for: settings.retry_for(opts),
+        progress: !opts.no_progress,
+    }
+}
+
+async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    let data = match args.data.clone().or(settings.data.clone()) {
+        Some(dir) => dir,
+        None => demo_data()?,
+    };
+    let config = stream_config(settings, &args.stream, data, String::new());
+    let summary = crate::run::run(
+        settings.db(&args.store),
+        settings.queue(&args.queue),
+        settings.webhook(&args.webhook),
+        config,
+        shutdown,
+    )
+    .await?;
+    println!("{summary}");
+    Ok(())
+}
+
+/// The demo dataset, generated on first use; the same seed gives the same files each time.
+fn demo_data() -> anyhow::Result<PathBuf> {
+    let dir = PathBuf::from(DEMO_DIR);
+    if !dir.join("metrics.json").exists() || !dir.join("workorder.json").exists() {
+        tracing::info!(dir = %dir.display(), "no --data given: generating a demo dataset");
+        generate(&GenerateConfig {
+            out: dir.clone(),
+            seed: 1,
+            scale: 1.0,
+            products: 2,
+            schedule: crate::generate::Schedule::Concurrent,
+            plant: true,
+        })
+        .with_context(|| format!("cannot write the demo dataset to {}", dir.display()))?;
+    }
+    Ok(dir)
+}
+
+async fn stream_files(
+    settings: &FileSettings,
+    args: StreamArgs,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let data = args
+        .data
+        .clone()
+        .or(settings.data.clone())
+        .unwrap_or_else(|| ".".into());
+    let webhook = args
+        .webhook
+        .clone()
+        .or(settings.webhook.clone())
+        .unwrap_or_else(|| "http://127.0.0.1:5000".into());
+    let summary = stream(
+        stream_config(settings, &args.stream, data, webhook),
+        shutdown,
+    )
+    .await?;
+    for (kind, sent) in &summary.sent {
+        println!("{kind}: {sent} records sent");
+    }
+    Ok(())
+}
+
+async fn serve_webhook(
+    settings: &FileSettings,
+    args: ServeArgs,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let listen = args
+        .listen
+        .clone()
+        .or(settings.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:5000".into());
+    let queue = EmbeddedQueue::open(settings.queue(&args.queue))?;
+    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| {
+        format!("cannot listen on {listen} (is another server using it? choose another address with --listen)")
+    })?;
+    tracing::info!("webhook listening on http://{}", listener.local_addr()?);
+    let state = AppState {
+        queue,
+        config: settings.webhook(&args.webhook),
+    };
+    serve(listener, state, shutdown).await?;
+    tracing::info!("webhook stopped");
+    Ok(())
+}
+
+async fn consume_queue(
+    settings: &FileSettings,
+    args: ConsumeArgs,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let kinds: Vec<StreamKind> = match args.stream.as_str() {
+        "all" => StreamKind::ALL.to_vec(),
+        one => vec![one.parse().map_err(anyhow::Error::msg)?],
+    };
+    let queue = EmbeddedQueue::open(settings.queue(&args.queue))?;
+    let db = settings.db(&args.store);
+    let mut tasks = Vec::new();
+    for kind in kinds {
+        let store = Arc::new(Mutex::new(open_store(&db)?));
+        tasks.push(tokio::spawn(consume(
+            kind,
+            queue.consumer(kind).await?,
+            store,
+            ConsumerConfig::default(),
+            Arc::new(ConsumerStats::default()),
+            shutdown.clone(),
+        )));
+    }
+    for task in tasks {
+        task.await?;
+    }
+    Ok(())
+}
+
+fn open_store(db: &Path) -> anyhow::Result<SqliteStore> {
+    Ok(SqliteStore::open(db)?)
+}
+
+fn generate_data(args: GenerateArgs) -> anyhow::Result<()> {
+    if !(args.scale > 0.0 && args.scale <= 100_000.0) {
+        anyhow::bail!(
+            "--scale must be a number above 0 (and at most 100000), got {}",
+            args.scale
+        );
+    }
+    let written = generate(&GenerateConfig {
+        out: args.out.clone(),
+        seed: args.seed,
+        scale: args.scale,
+        products: args.products.max(1),
+        schedule: args.schedule.parse().map_err(anyhow::Error::msg)?,
+        plant: !args.no_plant,
+    })
+    .with_context(|| format!("cannot write to {}", args.out.display()))?;
+    println!(
+        "wrote {} metrics and {} work orders to {}",
+        written.metrics,
+        written.workorders,
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! The command line: every option can be given as a flag, as a `MILLRACE_*` environment
+//! variable, or in `millrace.toml`, in that order of precedence.
+
+mod commands;
+mod settings;
+
+pub use commands::execute;
+pub use settings::FileSettings;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// millrace: ingest machine data in real time and find the parameters that drive each
+/// product's output.
+#[derive(Debug, Parser)]
+#[command(name = "millrace", version, about, long_about = None)]
+pub struct Cli {
+    /// Settings file [default: ./millrace.toml when it exists]
+    #[arg(long, global = true, env = "MILLRACE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole pipeline in one process: webhook, embedded queue, consumers and SQLite,
+    /// then stream the data through it and wait until every record is stored
+    Run(RunArgs),
+    /// Send what is new in the data files to the webhook
+    Stream(StreamArgs),
+    /// Serve the webhook: POST /metrics_webhook and /workorder_webhook
+    Serve(ServeArgs),
+    /// Store queued batches of one stream (or both) in the database
+    Consume(ConsumeArgs),
+    /// Write a realistic demo dataset
+    Generate(GenerateArgs),
+}
+
+/// Where the embedded queue lives.
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// The embedded queue's file, shared by `serve` and `consume` [default: .millrace/queue.db]
+    #[arg(long, env = "MILLRACE_QUEUE", value_name = "FILE")]
+    pub queue: Option<PathBuf>,
+    /// Seconds before a message taken but not acknowledged is handed out again [default: 30]
+    #[arg(long, env = "MILLRACE_REDELIVER_AFTER", value_name = "SECS")]
+    pub redeliver_after: Option<u64>,
+}
+
+/// Where records are stored.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The SQLite database file [default: millrace.db]
+    #[arg(long, env = "MILLRACE_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
+}
+
+/// What the webhook accepts.
+#[derive(Debug, Args)]
+pub struct WebhookArgs {
+    /// Largest request body in bytes [default: 67108864]
+    #[arg(long, env = "MILLRACE_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Most records in one batch [default: 100000]
+    #[arg(long, env = "MILLRACE_MAX_BATCH_RECORDS", value_name = "N")]
+    pub max_batch_records: Option<usize>,
+}
+
+/// How the streamer reads and sends.
+#[derive(Debug, Args)]
+pub struct StreamOpts {
+    /// Resend everything from the start of each file; the store skips what it already has
+    #[arg(long)]
+    pub initial: bool,
+    /// Records per request [default: 5000]
+    #[arg(long, env = "MILLRACE_BATCH_SIZE", value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Where acknowledged positions are kept [default: .millrace/offsets.json]
+    #[arg(long, env = "MILLRACE_OFFSETS", value_name = "FILE")]
+    pub offsets: Option<PathBuf>,
+    /// Seconds to keep retrying one batch while the webhook is unavailable [default: 300]
+    #[arg(long, env = "MILLRACE_RETRY_FOR", value_name = "SECS")]
+    pub retry_for: Option<u64>,
+    /// No progress bar, only log lines
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Folder with metrics.json and workorder.json [default: a generated demo dataset]
+    #[arg(long, env = "MILLRACE_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Folder for the report [default: report]
+    #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub queue: QueueArgs,
+    #[command(flatten)]
+    pub stream: StreamOpts,
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// Folder with metrics.json and workorder.json [default: .]
+    #[arg(long, env = "MILLRACE_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Base URL of the webhook [default: http://127.0.0.1:5000]
+    #[arg(long, env = "MILLRACE_WEBHOOK", value_name = "URL")]
+    pub webhook: Option<String>,
+    #[command(flatten)]
+    pub stream: StreamOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:5000]
+    #[arg(long, env = "MILLRACE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    #[command(flatten)]
+    pub queue: QueueArgs,
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// Which stream to consume: metrics, workorder or all
+    #[arg(value_name = "STREAM", value_parser = ["metrics", "workorder", "all"])]
+    pub stream: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub queue: QueueArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder to write metrics.json, workorder.json and planted.json into
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Random seed: the same seed gives the same files
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Size relative to the sample (1 = about 6,900 metrics and 580 work orders)
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Number of products
+    #[arg(long, default_value_t = 2)]
+    pub products: u32,
+    /// Whether products run at the same time or take turns
+    #[arg(long, default_value = "concurrent", value_parser = ["concurrent", "turns"])]
+    pub schedule: String,
+    /// Make output independent of every parameter (no planted relationships)
+    #[arg(long)]
+    pub no_plant: bool,
+}

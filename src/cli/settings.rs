@@ -1,0 +1,123 @@
+//! `millrace.toml`: the same options as the flags, under the same names with underscores.
+//! A flag or `MILLRACE_*` variable wins over the file, the file over the built-in default.
+
+use super::{QueueArgs, StoreArgs, StreamOpts, WebhookArgs};
+use crate::queue::EmbeddedQueueConfig;
+use crate::webhook::WebhookConfig;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything `millrace.toml` may set; unknown keys are refused so a typo is not ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub data: Option<PathBuf>,
+    pub webhook: Option<String>,
+    pub listen: Option<String>,
+    pub db: Option<PathBuf>,
+    pub queue: Option<PathBuf>,
+    pub offsets: Option<PathBuf>,
+    pub report_dir: Option<PathBuf>,
+    pub batch_size: Option<usize>,
+    pub retry_for: Option<u64>,
+    pub redeliver_after: Option<u64>,
+    pub max_body_bytes: Option<usize>,
+    pub max_batch_records: Option<usize>,
+}
+
+impl FileSettings {
+    /// Reads `explicit`, or `./millrace.toml` when it exists, or nothing.
+    pub fn load(explicit: Option<&Path>) -> Result<Self, String> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None if Path::new("millrace.toml").exists() => PathBuf::from("millrace.toml"),
+            None => return Ok(FileSettings::default()),
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read the settings file {}: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map_err(|e| format!("the settings file {} is invalid: {e}", path.display()))
+    }
+
+    pub fn queue(&self, args: &QueueArgs) -> EmbeddedQueueConfig {
+        EmbeddedQueueConfig {
+            path: pick(
+                args.queue.clone(),
+                self.queue.clone(),
+                ".millrace/queue.db".into(),
+            ),
+            redeliver_after: Duration::from_secs(
+                pick(args.redeliver_after, self.redeliver_after, 30).max(1),
+            ),
+        }
+    }
+
+    pub fn db(&self, args: &StoreArgs) -> PathBuf {
+        pick(args.db.clone(), self.db.clone(), "millrace.db".into())
+    }
+
+    pub fn webhook(&self, args: &WebhookArgs) -> WebhookConfig {
+        let default = WebhookConfig::default();
+        WebhookConfig {
+            max_body_bytes: pick(
+                args.max_body_bytes,
+                self.max_body_bytes,
+                default.max_body_bytes,
+            ),
+            max_batch_records: pick(
+                args.max_batch_records,
+                self.max_batch_records,
+                default.max_batch_records,
+            ),
+            ..default
+        }
+    }
+
+    pub fn batch_size(&self, opts: &StreamOpts) -> usize {
+        pick(opts.batch_size, self.batch_size, 5000).max(1)
+    }
+
+    pub fn offsets(&self, opts: &StreamOpts) -> PathBuf {
+        pick(
+            opts.offsets.clone(),
+            self.offsets.clone(),
+            ".millrace/offsets.json".into(),
+        )
+    }
+
+    pub fn retry_for(&self, opts: &StreamOpts) -> Duration {
+        Duration::from_secs(pick(opts.retry_for, self.retry_for, 300))
+    }
+}
+
+/// The first value given: flag or environment, then file, then default.
+pub fn pick<T>(flag: Option<T>, file: Option<T>, default: T) -> T {
+    flag.or(file).unwrap_or(default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let file: FileSettings = toml::from_str("db = \"from-file.db\"\nbatch_size = 7").unwrap();
+        let none = StoreArgs { db: None };
+        let flag = StoreArgs {
+            db: Some("flag.db".into()),
+        };
+        assert_eq!(file.db(&none), PathBuf::from("from-file.db"));
+        assert_eq!(file.db(&flag), PathBuf::from("flag.db"));
+        assert_eq!(
+            FileSettings::default().db(&none),
+            PathBuf::from("millrace.db")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = toml::from_str::<FileSettings>("dbb = \"x\"").unwrap_err();
+        assert!(err.to_string().contains("unknown field `dbb`"), "{err}");
+    }
+}

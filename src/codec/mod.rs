@@ -1,0 +1,9 @@
+//! Turning bytes into validated record batches: the JSON layouts millrace accepts (arrays,
+//! NDJSON, one object, and the double-encoded string the original streamer sends), shared by
+//! the webhook and the file reader so both edges accept and refuse exactly the same things.
+
+mod body;
+mod scan;
+
+pub use body::{DecodeError, DecodeErrorKind, decode_body, decode_queued};
+pub use scan::{Layout, ScanError, Scanner, Step};

@@ -1,0 +1,21 @@
+//! millrace ingests machine data in real time and tells a plant which machine parameters drive
+//! each product's output.
+//!
+//! The pipeline, in the order data flows through it:
+//! [`stream`] (data files → HTTP) → [`webhook`] (validate, publish) → [`queue`] (durable,
+//! embedded or RabbitMQ) → [`consumer`] (store, then acknowledge) → [`store`] (SQLite or
+//! PostgreSQL). [`record`] and [`codec`] hold the validated record types and the JSON layouts
+//! shared by both edges; [`run`] wires every stage together in one process.
+
+pub mod cli;
+pub mod codec;
+pub mod consumer;
+pub mod generate;
+pub mod queue;
+pub mod record;
+pub mod run;
+pub mod shutdown;
+pub mod store;
+pub mod stream;
+pub mod telemetry;
+pub mod webhook;

@@ -1,0 +1,461 @@
+use super::{Delivery, Envelope, Queue, QueueConsumer, QueueError};
+use crate::record::StreamKind;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+/// Settings of the embedded queue.
+#[derive(Clone, Debug)]
+pub struct EmbeddedQueueConfig {
+    /// The queue's SQLite file, shared by every process on the machine that uses the queue.
+    pub path: PathBuf,
+    /// How long a fetched but unacknowledged message stays invisible before it is handed out
+    /// again, as it is when its consumer died.
+    pub redeliver_after: Duration,
+}
+
+/// A durable queue in one SQLite file, so one command runs the whole pipeline on a laptop.
+///
+/// Why SQLite: a committed transaction in WAL mode with `synchronous=FULL` survives kill -9
+/// and power loss, several processes can share the file safely, and publishes from many
+/// concurrent requests are grouped into one transaction (group commit), so durability costs
+/// one fsync per group rather than one per request. Messages are leased to a consumer on
+/// fetch, deleted on acknowledgement, and handed out again when a lease runs out.
+#[derive(Clone)]
+pub struct EmbeddedQueue {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: EmbeddedQueueConfig,
+    publisher: mpsc::Sender<Publish>,
+    /// Wakes consumers in this process as soon as a batch is committed; consumers in other
+    /// processes poll.
+    published: Notify,
+    /// For the occasional count, separate from the hot paths.
+    reader: Mutex<Connection>,
+}
+
+struct Publish {
+    envelope: Envelope,
+    done: oneshot::Sender<Result<(), QueueError>>,
+}
+
+/// The most publishes committed in one transaction.
+const GROUP_MAX: usize = 1024;
+/// How often a consumer with nothing to do looks for messages other processes published.
+const POLL: Duration = Duration::from_millis(50);
+
+impl EmbeddedQueue {
+    /// Opens (creating if needed) the queue file and starts its publishing thread.
+    pub fn open(config: EmbeddedQueueConfig) -> Result<Self, QueueError> {
+        if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                QueueError::Unavailable(format!(
+                    "cannot create the queue directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let writer = open_connection(&config.path)?;
+        let reader = open_connection(&config.path)?;
+        let (publisher, requests) = mpsc::channel(GROUP_MAX * 4);
+        let inner = Arc::new(Inner {
+            config,
+            publisher,
+            published: Notify::new(),
+            reader: Mutex::new(reader),
+        });
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("queue-writer".into())
+            .spawn(move || write_loop(writer, requests, weak))
+            .map_err(|e| QueueError::Unavailable(format!("cannot start the queue writer: {e}")))?;
+        Ok(EmbeddedQueue { inner })
+    }
+
+    async fn count(&self, queue: String) -> Result<u64, QueueError> {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let conn = inner.reader.lock().expect("queue reader lock");
+            conn.query_row(
+                "SELECT COUNT(*) FROM messages WHERE queue = ?1",
+                [queue],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(unavailable)
+        })
+        .await
+    }
+}
+
+impl Queue for EmbeddedQueue {
+    type Consumer = EmbeddedConsumer;
+
+    async fn publish(&self, envelope: Envelope) -> Result<(), QueueError> {
+        let (done, confirmed) = oneshot::channel();
+        self.inner
+            .publisher
+            .send(Publish { envelope, done })
+            .await
+            .map_err(|_| QueueError::Closed)?;
+        confirmed.await.map_err(|_| QueueError::Closed)?
+    }
+
+    async fn consumer(&self, stream: StreamKind) -> Result<EmbeddedConsumer, QueueError> {
+        let path = self.inner.config.path.clone();
+        let conn = blocking(move || open_connection(&path)).await?;
+        Ok(EmbeddedConsumer {
+            queue: self.inner.clone(),
+            stream,
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn pending(&self, stream: StreamKind) -> Result<u64, QueueError> {
+        self.count(stream.name().to_string()).await
+    }
+
+    async fn dead_letters(&self, stream: StreamKind) -> Result<u64, QueueError> {
+        self.count(dead_queue(stream)).await
+    }
+}
+
+/// A consumer of one stream of the embedded queue, with its own connection.
+pub struct EmbeddedConsumer {
+    queue: Arc<Inner>,
+    stream: StreamKind,
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl QueueConsumer for EmbeddedConsumer {
+    async fn fetch(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Registered before looking, so a publish between the look and the wait still
+            // wakes this consumer.
+            let published = self.queue.published.notified();
+            let conn = self.conn.clone();
+            let stream = self.stream;
+            let lease = self.queue.config.redeliver_after;
+            let found =
+                blocking(move || claim(&conn.lock().expect("consumer lock"), stream, max, lease))
+                    .await?;
+            if !found.is_empty() {
+                return Ok(found);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(found);
+            }
+            let nap = POLL.min(deadline - now);
+            let _ = tokio::time::timeout(nap, published).await;
+        }
+    }
+
+    async fn ack(&mut self, tags: Vec<u64>) -> Result<(), QueueError> {
+        let conn = self.conn.clone();
+        blocking(move || {
+            let mut conn = conn.lock().expect("consumer lock");
+            let tx = conn.transaction().map_err(unavailable)?;
+            {
+                let mut delete = tx
+                    .prepare_cached("DELETE FROM messages WHERE tag = ?1")
+                    .map_err(unavailable)?;
+                for tag in tags {
+                    delete.execute([tag as i64]).map_err(unavailable)?;
+                }
+            }
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn dead_letter(&mut self, tag: u64, reason: String) -> Result<(), QueueError> {
+        let conn = self.conn.clone();
+        let dead = dead_queue(self.stream);
+        blocking(move || {
+            conn.lock()
+                .expect("consumer lock")
+                .execute(
+                    "UPDATE messages SET queue = ?2, reason = ?3, lease_until = 0 WHERE tag = ?1",
+                    params![tag as i64, dead, reason],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+        })
+        .await
+    }
+}
+
+/// The dead-letter queue of a stream, named as RabbitMQ's will be.
+fn dead_queue(stream: StreamKind) -> String {
+    format!("{}.dead", stream.name())
+}
+
+fn open_connection(path: &Path) -> Result<Connection, QueueError> {
+    let conn = Connection::open(path).map_err(|e| {
+        QueueError::Unavailable(format!(
+            "cannot open the queue file {}: {e}",
+            path.display()
+        ))
+    })?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(unavailable)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(unavailable)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(unavailable)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS messages (
+            tag INTEGER PRIMARY KEY AUTOINCREMENT,
+            queue TEXT NOT NULL,
+            id TEXT NOT NULL,
+            source TEXT,
+            first_seq INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            lease_until INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            enqueued_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS messages_by_queue ON messages(queue, tag);",
+    )
+    .map_err(unavailable)?;
+    Ok(conn)
+}
+
+/// The publishing thread: takes every publish waiting, commits them in one transaction, then
+/// confirms each. Ends when the queue is dropped.
+fn write_loop(
+    mut conn: Connection,
+    mut requests: mpsc::Receiver<Publish>,
+    queue: std::sync::Weak<Inner>,
+) {
+    let mut group = Vec::with_capacity(GROUP_MAX);
+    while let Some(first) = requests.blocking_recv() {
+        group.push(first);
+        while group.len() < GROUP_MAX {
+            match requests.try_recv() {
+                Ok(more) => group.push(more),
+                Err(_) => break,
+            }
+        }
+        let result = insert_group(&mut conn, &group);
+        if result.is_ok() {
+            if let Some(queue) = queue.upgrade() {
+                queue.published.notify_waiters();
+            }
+        }
+        for publish in group.drain(..) {
+            let _ = publish
+                .done
+                .send(result.clone().map_err(QueueError::Unavailable));
+        }
+    }
+}
+
+fn insert_group(conn: &mut Connection, group: &[Publish]) -> Result<(), String> {
+    let now = now_millis();
+    let tx = conn.transaction().map_err(|e| e.to_string())?;
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO messages (queue, id, source, first_seq, count, body, enqueued_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(|e| e.to_string())?;
+        for p in group {
+            let e = &p.envelope;
+            insert
+                .execute(params![
+                    e.stream.name(),
+                    e.id,
+                    e.source,
+                    e.first_seq as i64,
+                    e.count as i64,
+                    e.body,
+                    now
+                ])
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    tx.commit().map_err(|e| e.to_string())
+}
+
+/// Leases up to `max` ready messages to the caller, oldest first.
+fn claim(
+    conn: &Connection,
+    stream: StreamKind,
+    max: usize,
+    lease: Duration,
+) -> Result<Vec<Delivery>, QueueError> {
+    let now = now_millis();
+    let until = now + lease.as_millis() as i64;
+    let mut stmt = conn
+        .prepare_cached(
+            "UPDATE messages SET lease_until = ?3, attempts = attempts + 1
+             WHERE tag IN (SELECT tag FROM messages WHERE queue = ?1 AND lease_until <= ?2
+                           ORDER BY tag LIMIT ?4)
+             RETURNING tag, id, source, first_seq, count, body, attempts",
+        )
+        .map_err(unavailable)?;
+    let rows = stmt
+        .query_map(params![stream.name(), now, until, max as i64], |row| {
+            Ok(Delivery {
+                tag: row.get::<_, i64>(0)? as u64,
+                envelope: Envelope {
+                    id: row.get(1)?,
+                    stream,
+                    source: row.get(2)?,
+                    first_seq: row.get::<_, i64>(3)? as u64,
+                    count: row.get::<_, i64>(4)? as u64,
+                    body: row.get(5)?,
+                },
+                attempts: row.get::<_, i64>(6)? as u32,
+            })
+        })
+        .map_err(unavailable)?;
+    let mut found = rows.collect::<Result<Vec<_>, _>>().map_err(unavailable)?;
+    found.sort_by_key(|d| d.tag);
+    Ok(found)
+}
+
+/// The reason recorded with a dead letter, for operators and tests.
+pub fn dead_letter_reason(path: &Path, tag: u64) -> Option<String> {
+    let conn = Connection::open(path).ok()?;
+    conn.query_row(
+        "SELECT reason FROM messages WHERE tag = ?1",
+        [tag as i64],
+        |row| row.get(0),
+    )
+    .optional()
+    .ok()
+    .flatten()
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn unavailable(e: rusqlite::Error) -> QueueError {
+    QueueError::Unavailable(e.to_string())
+}
+
+/// Runs SQLite work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, QueueError> + Send + 'static,
+) -> Result<T, QueueError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| QueueError::Unavailable(format!("queue task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(id: &str, stream: StreamKind) -> Envelope {
+        Envelope {
+            id: id.into(),
+            stream,
+            source: Some("file".into()),
+            first_seq: 0,
+            count: 1,
+            body: b"[]".to_vec(),
+        }
+    }
+
+    fn open(dir: &Path, redeliver_after: Duration) -> EmbeddedQueue {
+        EmbeddedQueue::open(EmbeddedQueueConfig {
+            path: dir.join("queue.db"),
+            redeliver_after,
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn delivers_in_order_and_forgets_acknowledged_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = open(dir.path(), Duration::from_secs(30));
+        for id in ["a", "b"] {
+            q.publish(envelope(id, StreamKind::Metrics)).await.unwrap();
+        }
+        q.publish(envelope("w", StreamKind::Workorder))
+            .await
+            .unwrap();
+        let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        let got = c.fetch(10, Duration::ZERO).await.unwrap();
+        let ids: Vec<_> = got.iter().map(|d| d.envelope.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(q.pending(StreamKind::Metrics).await.unwrap(), 2);
+        c.ack(got.iter().map(|d| d.tag).collect()).await.unwrap();
+        assert_eq!(q.pending(StreamKind::Metrics).await.unwrap(), 0);
+        assert_eq!(q.pending(StreamKind::Workorder).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn unacknowledged_messages_come_back_after_the_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = open(dir.path(), Duration::from_millis(200));
+        q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
+        let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        assert_eq!(c.fetch(10, Duration::ZERO).await.unwrap().len(), 1);
+        assert!(
+            c.fetch(10, Duration::ZERO).await.unwrap().is_empty(),
+            "leased"
+        );
+        let again = c.fetch(10, Duration::from_secs(2)).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 2);
+    }
+
+    #[tokio::test]
+    async fn survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let q = open(dir.path(), Duration::from_secs(30));
+            q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
+        }
+        let q = open(dir.path(), Duration::from_secs(30));
+        let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        assert_eq!(
+            c.fetch(10, Duration::ZERO).await.unwrap()[0].envelope.id,
+            "a"
+        );
+    }
+
+    #[tokio::test]
+    async fn dead_letters_are_set_aside_with_their_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = open(dir.path(), Duration::from_secs(30));
+        q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
+        let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        let tag = c.fetch(1, Duration::ZERO).await.unwrap()[0].tag;
+        c.dead_letter(tag, "bad body".into()).await.unwrap();
+        assert_eq!(q.pending(StreamKind::Metrics).await.unwrap(), 0);
+        assert_eq!(q.dead_letters(StreamKind::Metrics).await.unwrap(), 1);
+        assert_eq!(
+            dead_letter_reason(&dir.path().join("queue.db"), tag).as_deref(),
+            Some("bad body")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_waiting_consumer_wakes_on_publish() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = open(dir.path(), Duration::from_secs(30));
+        let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        let waiter = tokio::spawn(async move { c.fetch(1, Duration::from_secs(10)).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
+        assert_eq!(waiter.await.unwrap().unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,39 @@
+use crate::record::StreamKind;
+
+/// One batch on its way through the queue: the records as a JSON array, plus what the store
+/// needs to recognise the batch if it comes again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope {
+    /// Unique per accepted request; identifies the batch in logs and dead letters.
+    pub id: String,
+    pub stream: StreamKind,
+    /// Where the records come from, e.g. a data file. Together with `first_seq` it gives each
+    /// record a stable identity, so a batch resent by the streamer is stored once. Batches
+    /// without a source are identified by `id` alone.
+    pub source: Option<String>,
+    /// Position of the first record within its source.
+    pub first_seq: u64,
+    /// Number of records in `body`.
+    pub count: u64,
+    /// The records, as a compact JSON array.
+    pub body: Vec<u8>,
+}
+
+impl Envelope {
+    /// The identity the store deduplicates on: the source, or the message itself.
+    pub fn origin(&self) -> String {
+        match &self.source {
+            Some(source) => source.clone(),
+            None => format!("message:{}", self.id),
+        }
+    }
+}
+
+/// A message handed to a consumer, to be acknowledged or dead-lettered by `tag`.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub tag: u64,
+    pub envelope: Envelope,
+    /// How many times the message has been handed out, this time included.
+    pub attempts: u32,
+}

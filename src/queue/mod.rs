@@ -1,0 +1,72 @@
+//! The queue between the webhook and the consumers: a trait with the embedded SQLite-backed
+//! queue as the default implementation (RabbitMQ joins it behind the same seam).
+//!
+//! Delivery is at-least-once: a message stays in the queue until a consumer acknowledges it
+//! after its store committed, so a crash anywhere redelivers rather than loses. Duplicates that
+//! redelivery creates are removed by the store (see [`crate::store`]).
+
+mod embedded;
+mod envelope;
+
+pub use embedded::{EmbeddedQueue, EmbeddedQueueConfig, dead_letter_reason};
+pub use envelope::{Delivery, Envelope};
+
+use crate::record::StreamKind;
+use std::future::Future;
+use std::time::Duration;
+
+/// A queue failure. Every variant is transient from the caller's point of view: the webhook
+/// answers 503 and the producer retries; consumers back off and try again.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("the queue is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the queue did not confirm the batch within {0:?}")]
+    Timeout(Duration),
+    #[error("the queue is shutting down")]
+    Closed,
+}
+
+/// Where batches are published, durably, and where consumers are made.
+pub trait Queue: Clone + Send + Sync + 'static {
+    type Consumer: QueueConsumer;
+
+    /// Stores the batch durably; returns only once it would survive a crash of this process.
+    fn publish(&self, envelope: Envelope) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// A consumer of one stream's queue.
+    fn consumer(
+        &self,
+        stream: StreamKind,
+    ) -> impl Future<Output = Result<Self::Consumer, QueueError>> + Send;
+
+    /// Messages of the stream not yet acknowledged (ready or in flight), dead letters excluded.
+    fn pending(&self, stream: StreamKind) -> impl Future<Output = Result<u64, QueueError>> + Send;
+
+    /// Messages of the stream set aside as dead letters.
+    fn dead_letters(
+        &self,
+        stream: StreamKind,
+    ) -> impl Future<Output = Result<u64, QueueError>> + Send;
+}
+
+/// Takes messages of one stream, and settles each: acknowledged or dead-lettered.
+pub trait QueueConsumer: Send + 'static {
+    /// Up to `max` messages, waiting at most `wait` for the first one; empty when none came.
+    fn fetch(
+        &mut self,
+        max: usize,
+        wait: Duration,
+    ) -> impl Future<Output = Result<Vec<Delivery>, QueueError>> + Send;
+
+    /// Removes messages for good: their records are committed to the store.
+    fn ack(&mut self, tags: Vec<u64>) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Sets a message aside, with the reason, where nobody retries it but an operator can
+    /// inspect it.
+    fn dead_letter(
+        &mut self,
+        tag: u64,
+        reason: String,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+}

@@ -1,0 +1,192 @@
+//! `millrace run`: the whole pipeline in one process — webhook, embedded queue, consumers
+//! and SQLite — with the streamer sending the data through it over real HTTP, exactly as the
+//! separate processes would.
+
+use crate::consumer::{ConsumerConfig, ConsumerStats, consume};
+use crate::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
+use crate::record::StreamKind;
+use crate::shutdown::{self, Shutdown, Trigger};
+use crate::store::{SqliteStore, Store};
+use crate::stream::{StreamConfig, stream};
+use crate::webhook::{AppState, WebhookConfig, serve};
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+
+/// A running webhook with its consumers, all in this process.
+pub struct Pipeline {
+    /// Where the webhook listens.
+    pub addr: SocketAddr,
+    queue: EmbeddedQueue,
+    consumers: Vec<(StreamKind, Arc<ConsumerStats>, JoinHandle<()>)>,
+    server: JoinHandle<std::io::Result<()>>,
+    trigger: Trigger,
+}
+
+/// Per-stream totals of a run.
+#[derive(Clone, Debug)]
+pub struct StreamTotals {
+    pub stream: StreamKind,
+    /// Records the streamer delivered to the webhook.
+    pub sent: u64,
+    /// Records newly stored by this run.
+    pub inserted: u64,
+    /// Records skipped because the store already held them.
+    pub duplicates: u64,
+    /// Records the store holds in all.
+    pub stored: u64,
+    pub dead_letters: u64,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub streams: Vec<StreamTotals>,
+    pub elapsed: Duration,
+}
+
+impl Pipeline {
+    /// Starts the webhook on `listen` (port 0 picks a free one) and one consumer per stream.
+    pub async fn start(
+        db: &Path,
+        queue: EmbeddedQueueConfig,
+        webhook: WebhookConfig,
+        listen: &str,
+    ) -> anyhow::Result<Pipeline> {
+        let queue = EmbeddedQueue::open(queue)?;
+        let (trigger, stop) = shutdown::channel();
+        let mut consumers = Vec::new();
+        for kind in StreamKind::ALL {
+            let store = Arc::new(Mutex::new(SqliteStore::open(db)?));
+            let stats = Arc::new(ConsumerStats::default());
+            let task = tokio::spawn(consume(
+                kind,
+                queue.consumer(kind).await?,
+                store,
+                ConsumerConfig::default(),
+                stats.clone(),
+                stop.clone(),
+            ));
+            consumers.push((kind, stats, task));
+        }
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        let state = AppState {
+            queue: queue.clone(),
+            config: webhook,
+        };
+        let server = tokio::spawn(serve(listener, state, stop));
+        Ok(Pipeline {
+            addr,
+            queue,
+            consumers,
+            server,
+            trigger,
+        })
+    }
+
+    /// Waits until every queued message is stored (or set aside), or until `shutdown`.
+    pub async fn drain(&self, shutdown: &Shutdown) -> anyhow::Result<()> {
+        loop {
+            let mut pending = 0;
+            for kind in StreamKind::ALL {
+                pending += self.queue.pending(kind).await?;
+            }
+            if pending == 0 || shutdown.is_triggered() {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                _ = shutdown.wait() => {}
+            }
+        }
+    }
+
+    /// Stops the webhook and the consumers after the work in hand.
+    pub async fn stop(self) -> anyhow::Result<Vec<(StreamKind, Arc<ConsumerStats>, u64)>> {
+        self.trigger.fire();
+        self.server.await??;
+        let mut out = Vec::new();
+        for (kind, stats, task) in self.consumers {
+            task.await?;
+            let dead = self.queue.dead_letters(kind).await?;
+            out.push((kind, stats, dead));
+        }
+        Ok(out)
+    }
+}
+
+/// Runs the pipeline over `stream_config.data` into `db`, then stops.
+pub async fn run(
+    db: PathBuf,
+    queue: EmbeddedQueueConfig,
+    webhook: WebhookConfig,
+    mut stream_config: StreamConfig,
+    shutdown: Shutdown,
+) -> anyhow::Result<RunSummary> {
+    let started = Instant::now();
+    let pipeline = Pipeline::start(&db, queue, webhook, "127.0.0.1:0").await?;
+    stream_config.webhook = format!("http://{}", pipeline.addr);
+    let streamed = stream(stream_config, shutdown.clone()).await;
+    let drained = pipeline.drain(&shutdown).await;
+    let stopped = pipeline.stop().await?;
+    let sent = streamed?;
+    drained?;
+    let mut store = SqliteStore::open(&db)?;
+    let mut streams = Vec::new();
+    for (kind, stats, dead_letters) in stopped {
+        streams.push(StreamTotals {
+            stream: kind,
+            sent: sent
+                .sent
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, n)| *n)
+                .unwrap_or(0),
+            inserted: stats.inserted.load(Ordering::Relaxed),
+            duplicates: stats.duplicates.load(Ordering::Relaxed),
+            stored: store.count(kind)?,
+            dead_letters,
+        });
+    }
+    Ok(RunSummary {
+        streams,
+        elapsed: started.elapsed(),
+    })
+}
+
+impl std::fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.elapsed.as_secs_f64();
+        writeln!(f, "millrace run finished in {secs:.2} s")?;
+        let mut sent_total = 0;
+        for s in &self.streams {
+            sent_total += s.sent;
+            writeln!(
+                f,
+                "  {:<9} {:>10} sent  {:>10} stored  {:>8} already held  {:>10} in store{}",
+                s.stream.name(),
+                s.sent,
+                s.inserted,
+                s.duplicates,
+                s.stored,
+                if s.dead_letters > 0 {
+                    format!("  {} dead letters", s.dead_letters)
+                } else {
+                    String::new()
+                }
+            )?;
+        }
+        write!(
+            f,
+            "  rate      {:>10.0} records/s end to end",
+            sent_total as f64 / secs.max(1e-9)
+        )
+    }
+}

@@ -1,0 +1,62 @@
+//! Where records end up: a trait with SQLite as the embedded default (PostgreSQL joins it
+//! behind the same seam).
+//!
+//! Exactly-once storage rests on record identity, not on message identity: every record is
+//! known by its origin (a data file, or the one message that carried it) and its position
+//! there. The store keeps, per origin, the ranges of positions it already holds, in the same
+//! transaction as the rows, so a batch that comes again — redelivered by the queue, resent by
+//! the streamer, or overlapping an earlier one — only adds what is new.
+
+mod ranges;
+mod sqlite;
+
+pub use ranges::{Coverage, cover};
+pub use sqlite::SqliteStore;
+
+use crate::record::{Records, StreamKind};
+
+/// A batch to store: its records and where they come from.
+#[derive(Clone, Copy, Debug)]
+pub struct Incoming<'a> {
+    /// The origin that gives the records their identity (see [`crate::queue::Envelope::origin`]).
+    pub origin: &'a str,
+    /// Position of the first record within its origin.
+    pub first_seq: u64,
+    pub records: &'a Records,
+}
+
+/// What one write did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Records newly stored.
+    pub inserted: u64,
+    /// Records skipped because the store already held them.
+    pub duplicates: u64,
+}
+
+impl std::ops::AddAssign for WriteStats {
+    fn add_assign(&mut self, other: WriteStats) {
+        self.inserted += other.inserted;
+        self.duplicates += other.duplicates;
+    }
+}
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store {path}: {reason}")]
+    Open { path: String, reason: String },
+    /// Most likely passing (a lock held by another writer, a full disk being cleaned up):
+    /// consumers back off and retry without acknowledging.
+    #[error("the store failed: {0}")]
+    Failed(String),
+}
+
+/// Persists batches, exactly once per record, each call in one transaction.
+pub trait Store: Send + 'static {
+    /// Stores what the store does not hold yet of all `batches`, in one transaction.
+    fn write(&mut self, batches: &[Incoming<'_>]) -> Result<WriteStats, StoreError>;
+
+    /// How many records of the stream the store holds.
+    fn count(&mut self, stream: StreamKind) -> Result<u64, StoreError>;
+}

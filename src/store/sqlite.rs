@@ -1,0 +1,287 @@
+use super::{Incoming, Store, StoreError, WriteStats, cover};
+use crate::record::{Records, StreamKind};
+use rusqlite::{Connection, Transaction, params};
+use std::path::Path;
+use std::time::Duration;
+
+/// The schema version this build writes; a newer file is refused rather than misread.
+const SCHEMA_VERSION: i64 = 1;
+
+/// The embedded store: one SQLite file with the original pipeline's tables.
+///
+/// `metrics(id, val, time)` and `workorder(time, product, production)` keep the original
+/// column names, so existing SQL keeps working; `ingested` holds the stored position ranges
+/// per origin. WAL mode lets the report read while consumers write; `synchronous=FULL`
+/// makes a commit durable before the consumer acknowledges the queue.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens the store file, creating or upgrading its schema.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_error = |reason: String| StoreError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        let setup = || -> rusqlite::Result<i64> {
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        };
+        let version = setup().map_err(|e| open_error(e.to_string()))?;
+        if version > SCHEMA_VERSION {
+            return Err(open_error(format!(
+                "it was written by a newer millrace (schema {version}, this one knows {SCHEMA_VERSION}): upgrade millrace"
+            )));
+        }
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS metrics (
+                id INTEGER NOT NULL,
+                val REAL NOT NULL,
+                time INTEGER NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS metrics_by_series ON metrics(id, time);
+            CREATE TABLE IF NOT EXISTS workorder (
+                time INTEGER NOT NULL,
+                product INTEGER NOT NULL,
+                production REAL NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS workorder_by_product ON workorder(product, time);
+            CREATE TABLE IF NOT EXISTS ingested (
+                stream TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                start INTEGER NOT NULL,
+                end INTEGER NOT NULL,
+                PRIMARY KEY (stream, origin, start)
+            ) WITHOUT ROWID;
+            PRAGMA user_version = 1;",
+        )
+        .map_err(|e| open_error(e.to_string()))?;
+        Ok(SqliteStore { conn })
+    }
+
+    /// The open connection, for readers such as the report.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Store for SqliteStore {
+    fn write(&mut self, batches: &[Incoming<'_>]) -> Result<WriteStats, StoreError> {
+        let tx = self.conn.transaction().map_err(failed)?;
+        let mut stats = WriteStats::default();
+        for batch in batches {
+            stats += write_one(&tx, batch).map_err(failed)?;
+        }
+        tx.commit().map_err(failed)?;
+        Ok(stats)
+    }
+
+    fn count(&mut self, stream: StreamKind) -> Result<u64, StoreError> {
+        let sql = format!("SELECT COUNT(*) FROM {}", stream.name());
+        self.conn
+            .query_row(&sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(failed)
+    }
+}
+
+fn write_one(tx: &Transaction<'_>, batch: &Incoming<'_>) -> rusqlite::Result<WriteStats> {
+    let stream = batch.records.kind().name();
+    let count = batch.records.len() as u64;
+    if count == 0 {
+        return Ok(WriteStats::default());
+    }
+    let new = (batch.first_seq, batch.first_seq + count);
+    let stored: Vec<(u64, u64)> = {
+        let mut touching = tx.prepare_cached(
+            "SELECT start, end FROM ingested
+             WHERE stream = ?1 AND origin = ?2 AND start <= ?4 AND end >= ?3
+             ORDER BY start",
+        )?;
+        touching
+            .query_map(
+                params![stream, batch.origin, new.0 as i64, new.1 as i64],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )?
+            .collect::<Result<_, _>>()?
+    };
+    let coverage = cover(&stored, new);
+    let mut inserted = 0;
+    for &(s, e) in &coverage.missing {
+        let range = (s - batch.first_seq) as usize..(e - batch.first_seq) as usize;
+        inserted += insert_records(tx, batch.records, range)?;
+    }
+    if !stored.is_empty() {
+        let mut forget = tx.prepare_cached(
+            "DELETE FROM ingested WHERE stream = ?1 AND origin = ?2 AND start = ?3",
+        )?;
+        for (start, _) in &stored {
+            forget.execute(params![stream, batch.origin, *start as i64])?;
+        }
+    }
+    tx.prepare_cached("INSERT INTO ingested (stream, origin, start, end) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![
+            stream,
+            batch.origin,
+            coverage.merged.0 as i64,
+            coverage.merged.1 as i64
+        ])?;
+    Ok(WriteStats {
+        inserted,
+        duplicates: count - inserted,
+    })
+}
+
+fn insert_records(
+    tx: &Transaction<'_>,
+    records: &Records,
+    range: std::ops::Range<usize>,
+) -> rusqlite::Result<u64> {
+    let n = range.len() as u64;
+    match records {
+        Records::Metrics(v) => {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO metrics (id, val, time) VALUES (?1, ?2, ?3)")?;
+            for m in &v[range] {
+                insert.execute(params![m.id, m.val, m.time])?;
+            }
+        }
+        Records::Workorder(v) => {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO workorder (time, product, production) VALUES (?1, ?2, ?3)",
+            )?;
+            for w in &v[range] {
+                insert.execute(params![w.time, w.product, w.production])?;
+            }
+        }
+    }
+    Ok(n)
+}
+
+fn failed(e: rusqlite::Error) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Metric;
+
+    fn metrics(n: usize) -> Records {
+        Records::Metrics(
+            (0..n)
+                .map(|i| Metric {
+                    id: i as i64 % 3,
+                    val: i as f64 / 7.0,
+                    time: 1_600_000_000 + i as i64,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn stores_each_record_once_however_often_it_comes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let records = metrics(10);
+        let all = Incoming {
+            origin: "f",
+            first_seq: 0,
+            records: &records,
+        };
+        assert_eq!(
+            store.write(&[all]).unwrap(),
+            WriteStats {
+                inserted: 10,
+                duplicates: 0
+            }
+        );
+        assert_eq!(
+            store.write(&[all]).unwrap(),
+            WriteStats {
+                inserted: 0,
+                duplicates: 10
+            }
+        );
+        let tail = records.slice(5..10);
+        let overlap = Incoming {
+            origin: "f",
+            first_seq: 5,
+            records: &tail,
+        };
+        let elsewhere = Incoming {
+            origin: "g",
+            first_seq: 5,
+            records: &tail,
+        };
+        let stats = store.write(&[overlap, elsewhere]).unwrap();
+        assert_eq!(
+            stats,
+            WriteStats {
+                inserted: 5,
+                duplicates: 5
+            }
+        );
+        assert_eq!(store.count(StreamKind::Metrics).unwrap(), 15);
+    }
+
+    #[test]
+    fn values_come_back_bit_identical() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let vals = [
+            797.3838872696809,
+            0.1 + 0.2,
+            1e-310,
+            -2207.0440717800257,
+            5.0,
+            f64::MAX,
+        ];
+        let records = Records::Metrics(
+            vals.iter()
+                .map(|&val| Metric {
+                    id: 1,
+                    val,
+                    time: 1,
+                })
+                .collect(),
+        );
+        store
+            .write(&[Incoming {
+                origin: "f",
+                first_seq: 0,
+                records: &records,
+            }])
+            .unwrap();
+        let mut stmt = store
+            .conn
+            .prepare("SELECT val FROM metrics ORDER BY rowid")
+            .unwrap();
+        let got: Vec<f64> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|v| v.unwrap())
+            .collect();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&vals));
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 99")
+            .unwrap();
+        let err = SqliteStore::open(&path).err().expect("refused");
+        assert!(err.to_string().contains("newer millrace"), "{err}");
+    }
+}

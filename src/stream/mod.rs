@@ -1,0 +1,215 @@
+//! The streamer: reads the data files and sends what the webhook has not acknowledged yet.
+//!
+//! Offsets are positions in the files, not timestamps, so records that are late, out of
+//! order, or tied with the newest time already sent are never skipped. An offset advances
+//! only after the webhook's 2xx; a crash in between resends the batch, and the store skips
+//! the records it already holds.
+
+mod offsets;
+mod progress;
+mod reader;
+mod sender;
+
+pub use offsets::{Offset, Offsets, OffsetsError};
+pub use progress::Progress;
+pub use reader::{FileBatch, FileReader, ReadError};
+pub use sender::{SendError, Sender};
+
+use crate::record::StreamKind;
+use crate::shutdown::Shutdown;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What a stream run reads and where it sends it.
+#[derive(Clone, Debug)]
+pub struct StreamConfig {
+    /// Folder holding `metrics.json` and `workorder.json`.
+    pub data: PathBuf,
+    /// Base URL of the webhook.
+    pub webhook: String,
+    /// Resend everything from the start of each file.
+    pub initial: bool,
+    /// Records per request.
+    pub batch_size: usize,
+    /// The offsets file.
+    pub offsets: PathBuf,
+    /// How long to retry one batch before giving up.
+    pub retry_for: Duration,
+    /// Show progress bars on a terminal.
+    pub progress: bool,
+}
+
+/// What a stream run sent.
+#[derive(Clone, Debug, Default)]
+pub struct StreamSummary {
+    /// Records delivered, per stream.
+    pub sent: Vec<(StreamKind, u64)>,
+    pub elapsed: Duration,
+}
+
+/// Why a stream run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Send(#[from] SendError),
+    #[error(transparent)]
+    Offsets(#[from] OffsetsError),
+    #[error("no data to stream: neither {0}/metrics.json nor {0}/workorder.json exists")]
+    NoData(String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Streams both files, side by side, until everything present is acknowledged.
+pub async fn stream(
+    config: StreamConfig,
+    shutdown: Shutdown,
+) -> Result<StreamSummary, StreamError> {
+    let started = Instant::now();
+    let offsets = Arc::new(Mutex::new(Offsets::load(&config.offsets)?));
+    let sender = Sender::new(&config.webhook, config.retry_for).map_err(StreamError::Setup)?;
+    let progress = Progress::new(config.progress);
+    let files: Vec<_> = StreamKind::ALL
+        .into_iter()
+        .map(|kind| (kind, config.data.join(kind.file_name())))
+        .filter(|(kind, path)| {
+            let exists = path.exists();
+            if !exists {
+                tracing::warn!(file = %path.display(), "no {kind} data file; skipping it");
+            }
+            exists
+        })
+        .collect();
+    if files.is_empty() {
+        return Err(StreamError::NoData(config.data.display().to_string()));
+    }
+    let mut tasks = Vec::new();
+    for (kind, path) in files {
+        let file = FileStream {
+            kind,
+            path,
+            initial: config.initial,
+            batch_size: config.batch_size.max(1),
+            offsets: offsets.clone(),
+            sender: sender.clone(),
+        };
+        let reader = file.open()?;
+        let bar = reader
+            .as_ref()
+            .map(|r| progress.file(kind.name(), r.len(), r.position()));
+        let shutdown = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let sent = match (reader, bar) {
+                (Some(reader), Some(mut bar)) => {
+                    let sent = file.run(reader, &mut bar, &shutdown).await;
+                    bar.finish();
+                    sent?
+                }
+                _ => 0,
+            };
+            Ok::<_, StreamError>((kind, sent))
+        }));
+    }
+    let mut summary = StreamSummary::default();
+    let mut failure = None;
+    for task in tasks {
+        match task
+            .await
+            .map_err(|e| StreamError::Setup(format!("stream task failed: {e}")))?
+        {
+            Ok(sent) => summary.sent.push(sent),
+            Err(e) => failure = failure.or(Some(e)),
+        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// One data file being streamed.
+struct FileStream {
+    kind: StreamKind,
+    path: PathBuf,
+    initial: bool,
+    batch_size: usize,
+    offsets: Arc<Mutex<Offsets>>,
+    sender: Sender,
+}
+
+impl FileStream {
+    fn key(&self) -> String {
+        self.path
+            .canonicalize()
+            .unwrap_or_else(|_| self.path.clone())
+            .display()
+            .to_string()
+    }
+
+    fn open(&self) -> Result<Option<FileReader>, StreamError> {
+        let resume = if self.initial {
+            None
+        } else {
+            self.offsets
+                .lock()
+                .expect("offsets lock")
+                .get(&self.key())
+                .cloned()
+        };
+        Ok(FileReader::open(&self.path, self.kind, resume.as_ref())?)
+    }
+
+    /// Reads ahead on a blocking thread while the previous batch is in flight.
+    async fn run(
+        &self,
+        mut reader: FileReader,
+        progress: &mut progress::FileProgress,
+        shutdown: &Shutdown,
+    ) -> Result<u64, StreamError> {
+        let source = reader.source().to_string();
+        let key = self.key();
+        let batch_size = self.batch_size;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<FileBatch, ReadError>>(2);
+        let read_ahead = tokio::task::spawn_blocking(move || {
+            loop {
+                let next = reader.next_batch(batch_size).transpose();
+                let Some(item) = next else { break };
+                let stop = item.is_err();
+                if tx.blocking_send(item).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        let mut sent = 0;
+        let result = async {
+            while let Some(batch) = rx.recv().await {
+                let batch = batch?;
+                if shutdown.is_triggered() {
+                    break;
+                }
+                self.sender
+                    .send(self.kind, &source, batch.first_seq, &batch.body, shutdown)
+                    .await?;
+                self.offsets
+                    .lock()
+                    .expect("offsets lock")
+                    .set(&key, batch.end.clone())?;
+                sent += batch.count;
+                progress.advance(batch.count, batch.end.byte);
+            }
+            Ok::<_, StreamError>(())
+        }
+        .await;
+        drop(rx);
+        let _ = read_ahead.await;
+        match result {
+            Err(StreamError::Send(SendError::Stopped)) => Ok(sent),
+            Err(e) => Err(e),
+            Ok(()) => Ok(sent),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Sends batches to the webhook, retrying what is worth retrying.
+
+use crate::record::StreamKind;
+use crate::shutdown::Shutdown;
+use crate::webhook::{SEQ_HEADER, SOURCE_HEADER};
+use reqwest::StatusCode;
+use std::time::{Duration, Instant};
+
+/// Why a batch could not be delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The webhook refused the batch: resending it unchanged would fail again.
+    #[error("the webhook refused the {stream} batch with {status}: {message}")]
+    Refused {
+        stream: StreamKind,
+        status: StatusCode,
+        message: String,
+    },
+    #[error(
+        "gave up on the {stream} batch after retrying for {waited:?}: {last}; is `millrace serve` running at {url}?"
+    )]
+    GaveUp {
+        stream: StreamKind,
+        waited: Duration,
+        last: String,
+        url: String,
+    },
+    #[error("stopped before the batch was delivered")]
+    Stopped,
+}
+
+/// An HTTP client for one webhook, with one connection pool for every batch.
+#[derive(Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    base: String,
+    /// How long to keep retrying one batch before giving up.
+    retry_for: Duration,
+}
+
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+impl Sender {
+    pub fn new(base_url: &str, retry_for: Duration) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        Ok(Sender {
+            client,
+            base: base_url.trim_end_matches('/').to_string(),
+            retry_for,
+        })
+    }
+
+    /// Delivers one batch; returns once the webhook acknowledged it with a 2xx.
+    ///
+    /// Retries with exponential backoff (honouring Retry-After) on connection errors, 429,
+    /// 408 and 5xx; stops at once on any other 4xx with the server's message.
+    pub async fn send(
+        &self,
+        stream: StreamKind,
+        source: &str,
+        first_seq: u64,
+        body: &[u8],
+        shutdown: &Shutdown,
+    ) -> Result<(), SendError> {
+        let url = format!("{}{}", self.base, stream.webhook_path());
+        let started = Instant::now();
+        let mut backoff = BACKOFF_FIRST;
+        let mut logged = false;
+        loop {
+            let attempt = self
+                .client
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(SOURCE_HEADER, source)
+                .header(SEQ_HEADER, first_seq.to_string())
+                .body(body.to_vec())
+                .send()
+                .await;
+            let (problem, wait) = match attempt {
+                Ok(response) if response.status().is_success() => return Ok(()),
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    let text = response.text().await.unwrap_or_default();
+                    let message = serde_json::from_str::<serde_json::Value>(&text)
+                        .ok()
+                        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
+                        .unwrap_or(text);
+                    let retryable = status.is_server_error()
+                        || status == StatusCode::TOO_MANY_REQUESTS
+                        || status == StatusCode::REQUEST_TIMEOUT;
+                    if !retryable {
+                        return Err(SendError::Refused {
+                            stream,
+                            status,
+                            message,
+                        });
+                    }
+                    (format!("{status}: {message}"), retry_after)
+                }
+                Err(e) => (error_chain(&e), None),
+            };
+            let waited = started.elapsed();
+            if waited >= self.retry_for {
+                return Err(SendError::GaveUp {
+                    stream,
+                    waited,
+                    last: problem,
+                    url,
+                });
+            }
+            if !logged {
+                tracing::warn!(%stream, %problem, "webhook unavailable; retrying with backoff");
+                logged = true;
+            }
+            let pause = wait.unwrap_or(backoff).min(BACKOFF_MAX);
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.wait() => return Err(SendError::Stopped),
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    }
+}
+
+/// reqwest's error with its causes, which hold the useful part ("connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,84 @@
+use crate::codec::{DecodeError, DecodeErrorKind};
+use crate::queue::QueueError;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An error answer: the status plus a JSON body that says what was wrong and, for a bad
+/// record, which one and which field.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+    /// Seconds a client should wait before retrying (503).
+    pub retry_after: Option<u64>,
+}
+
+/// The JSON body of every error answer.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            body: ErrorBody {
+                error: error.into(),
+                record: None,
+                field: None,
+            },
+            retry_after: None,
+        }
+    }
+}
+
+impl From<DecodeError> for ApiError {
+    fn from(e: DecodeError) -> Self {
+        let status = match e.kind {
+            DecodeErrorKind::Syntax => StatusCode::BAD_REQUEST,
+            DecodeErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            DecodeErrorKind::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            DecodeErrorKind::TooManyRecords => StatusCode::PAYLOAD_TOO_LARGE,
+        };
+        ApiError {
+            status,
+            body: ErrorBody {
+                error: format!("{e}; nothing of this batch was accepted"),
+                record: e.record,
+                field: e.field,
+            },
+            retry_after: None,
+        }
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(e: QueueError) -> Self {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{e}; the batch was not accepted, retry later"),
+            )
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}

@@ -1,0 +1,142 @@
+use super::{ApiError, AppState};
+use crate::codec::decode_body;
+use crate::queue::{Envelope, Queue};
+use crate::record::StreamKind;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Serialize;
+
+/// Header naming where the records come from (e.g. a data file); see [`Envelope::source`].
+pub const SOURCE_HEADER: &str = "millrace-source";
+/// Header with the position of the batch's first record within its source.
+pub const SEQ_HEADER: &str = "millrace-seq";
+
+/// The answer to an accepted batch.
+#[derive(Debug, Serialize)]
+pub struct Accepted {
+    pub accepted: usize,
+    /// The queue message that carries the batch, for tracing it downstream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+pub async fn ingest_metrics<Q: Queue>(
+    state: State<AppState<Q>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Accepted>, ApiError> {
+    ingest(state, StreamKind::Metrics, headers, body).await
+}
+
+pub async fn ingest_workorder<Q: Queue>(
+    state: State<AppState<Q>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Accepted>, ApiError> {
+    ingest(state, StreamKind::Workorder, headers, body).await
+}
+
+async fn ingest<Q: Queue>(
+    State(state): State<AppState<Q>>,
+    stream: StreamKind,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Accepted>, ApiError> {
+    let (source, first_seq) = origin(&headers)?;
+    let content_type = match headers.get(header::CONTENT_TYPE) {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "the Content-Type header is not readable text",
+            )
+        })?),
+    };
+    let max = state.config.max_batch_records;
+    // Decoding a multi-megabyte batch is CPU work; keep it off the threads serving I/O.
+    let records = tokio::task::block_in_place(|| decode_body(stream, content_type, &body, max))?;
+    if records.is_empty() {
+        return Ok(Json(Accepted {
+            accepted: 0,
+            id: None,
+        }));
+    }
+    let envelope = Envelope {
+        id: uuid::Uuid::new_v4().to_string(),
+        stream,
+        source,
+        first_seq,
+        count: records.len() as u64,
+        body: records.to_json(),
+    };
+    let id = envelope.id.clone();
+    let timeout = state.config.publish_timeout;
+    match tokio::time::timeout(timeout, state.queue.publish(envelope)).await {
+        Ok(result) => result?,
+        Err(_) => return Err(crate::queue::QueueError::Timeout(timeout).into()),
+    }
+    Ok(Json(Accepted {
+        accepted: records.len(),
+        id: Some(id),
+    }))
+}
+
+/// Reads the optional source headers the millrace streamer sends.
+fn origin(headers: &HeaderMap) -> Result<(Option<String>, u64), ApiError> {
+    let text = |name: &str| -> Result<Option<&str>, ApiError> {
+        headers
+            .get(name)
+            .map(|v| {
+                v.to_str().map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("the {name} header is not readable text"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let source = text(SOURCE_HEADER)?;
+    let seq = text(SEQ_HEADER)?;
+    match (source, seq) {
+        (None, None) => Ok((None, 0)),
+        (Some(source), Some(seq)) => {
+            if source.is_empty() || source.len() > 1024 {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("the {SOURCE_HEADER} header must hold 1 to 1024 characters"),
+                ));
+            }
+            let seq = seq.trim().parse::<u64>().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("the {SEQ_HEADER} header must be a whole number >= 0, got `{seq}`"),
+                )
+            })?;
+            if seq > i64::MAX as u64 / 2 {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("the {SEQ_HEADER} header is out of range"),
+                ));
+            }
+            Ok((Some(source.to_string()), seq))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("send both {SOURCE_HEADER} and {SEQ_HEADER} headers, or neither"),
+        )),
+    }
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no such endpoint: POST records to /metrics_webhook or /workorder_webhook",
+    )
+}
