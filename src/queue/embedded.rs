@@ -1,6 +1,6 @@
 use super::{Delivery, Envelope, Queue, QueueConsumer, QueueError};
 use crate::record::StreamKind;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -160,7 +160,9 @@ impl QueueConsumer for EmbeddedConsumer {
         let conn = self.conn.clone();
         blocking(move || {
             let mut conn = conn.lock().expect("consumer lock");
-            let tx = conn.transaction().map_err(unavailable)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
             {
                 let mut delete = tx
                     .prepare_cached("DELETE FROM messages WHERE tag = ?1")
@@ -261,7 +263,9 @@ fn write_loop(
 
 fn insert_group(conn: &mut Connection, group: &[Publish]) -> Result<(), String> {
     let now = now_millis();
-    let tx = conn.transaction().map_err(|e| e.to_string())?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| e.to_string())?;
     {
         let mut insert = tx
             .prepare_cached(

@@ -76,8 +76,11 @@ fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, RecordError> {
     let (field, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(e) => {
             let path = e.path().to_string();
-            let field = (path != "." && !path.is_empty()).then_some(path);
-            (field, describe(e.inner()))
+            let message = describe(e.inner());
+            let field = (path != "." && !path.is_empty())
+                .then_some(path)
+                .or_else(|| named_field(&message));
+            (field, message)
         }
         Ok(_) => (None, describe(&first)),
     };
@@ -86,6 +89,15 @@ fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, RecordError> {
         message,
         syntax: first.is_syntax() || first.is_eof(),
     })
+}
+
+/// The field a whole-record message names, as in "missing field `val`".
+fn named_field(message: &str) -> Option<String> {
+    ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_string)
 }
 
 /// serde_json's message without its "at line 1 column 12" suffix, which points into the
@@ -185,6 +197,7 @@ mod tests {
     fn names_a_missing_field() {
         let e = workorder(r#"{"time": 5, "product": 1}"#).unwrap_err();
         assert!(e.message.contains("missing field `production`"), "{e}");
+        assert_eq!(e.field.as_deref(), Some("production"));
     }
 
     #[test]

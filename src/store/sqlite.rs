@@ -1,6 +1,6 @@
 use super::{Incoming, Store, StoreError, WriteStats, cover};
 use crate::record::{Records, StreamKind};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use std::path::Path;
 use std::time::Duration;
 
@@ -74,7 +74,12 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn write(&mut self, batches: &[Incoming<'_>]) -> Result<WriteStats, StoreError> {
-        let tx = self.conn.transaction().map_err(failed)?;
+        // IMMEDIATE takes the write lock up front: a deferred transaction that reads first
+        // cannot wait for another writer and fails with "database is locked" instead.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
         let mut stats = WriteStats::default();
         for batch in batches {
             stats += write_one(&tx, batch).map_err(failed)?;

@@ -311,13 +311,18 @@ impl FileReader {
         Ok(())
     }
 
+    /// Positions reading at `byte`, with the bytes just before it in the buffer so the first
+    /// batch's tail hash covers as much as later ones do.
     fn seek(&mut self, byte: u64) -> Result<(), ReadError> {
+        let from = byte.saturating_sub(TAIL);
+        let mut history = vec![0; (byte - from) as usize];
         self.file
-            .seek(SeekFrom::Start(byte))
-            .map_err(|e| ReadError::new(&self.path, None, byte, format!("cannot seek: {e}")))?;
-        self.buf.clear();
-        self.pos = 0;
-        self.base = byte;
+            .seek(SeekFrom::Start(from))
+            .and_then(|_| self.file.read_exact(&mut history))
+            .map_err(|e| ReadError::new(&self.path, None, from, format!("cannot read: {e}")))?;
+        self.buf = history;
+        self.pos = self.buf.len();
+        self.base = from;
         self.eof = false;
         self.done = false;
         Ok(())
@@ -457,6 +462,25 @@ mod tests {
         std::fs::write(&path, format!("{A}\n{B}\n{C}\n")).unwrap();
         let (more, _) = read_all(&path, Some(&batches[0].end), 10);
         assert_eq!(bodies(&more), [format!("[{C}]")]);
+    }
+
+    #[test]
+    fn short_appends_resume_again_and_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        let short = r#"{"id":1,"val":1,"time":1}"#;
+        let mut records = vec![A.to_string()];
+        std::fs::write(&path, format!("[{}]", records.join(", "))).unwrap();
+        let mut offset = read_all(&path, None, 10).0.pop().unwrap().end;
+        for _ in 0..3 {
+            records.push(short.to_string());
+            std::fs::write(&path, format!("[{}]", records.join(", "))).unwrap();
+            let (mut batches, err) = read_all(&path, Some(&offset), 10);
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(batches.len(), 1);
+            offset = batches.pop().unwrap().end;
+        }
+        assert_eq!(offset.seq, 4);
     }
 
     #[test]

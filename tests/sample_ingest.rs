@@ -1,0 +1,32 @@
+//! The original sample files ingest fully and exactly through `millrace run`.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn the_sample_data_is_stored_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        millrace(dir.path())
+            .args(["run", "--no-progress", "--data"])
+            .arg(sample_dir()),
+    );
+    assert!(
+        out.contains("6896"),
+        "summary names the metric count: {out}"
+    );
+    let db = dir.path().join("millrace.db");
+    assert_eq!(counts(&db), (6896, 576));
+    assert_store_matches(&db, &sample_dir());
+}
+
+#[test]
+fn the_demo_runs_without_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(millrace(dir.path()).args(["run", "--no-progress"]));
+    let demo = dir.path().join(".millrace/demo");
+    assert!(demo.join("metrics.json").exists());
+    assert_store_matches(&dir.path().join("millrace.db"), &demo);
+    assert!(out.contains("records/s"), "{out}");
+}

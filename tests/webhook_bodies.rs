@@ -1,0 +1,224 @@
+//! Every accepted body layout is queued; every bad body is refused with the right status and
+//! leaves the queue untouched.
+
+use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
+use millrace::record::StreamKind;
+use millrace::shutdown;
+use millrace::webhook::{AppState, WebhookConfig, serve};
+use serde_json::Value;
+use std::time::Duration;
+
+struct App {
+    url: String,
+    queue: EmbeddedQueue,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: shutdown::Trigger,
+}
+
+async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
+        path: dir.path().join("queue.db"),
+        redeliver_after: Duration::from_secs(30),
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, shutdown) = shutdown::channel();
+    let config = WebhookConfig {
+        max_body_bytes: 4096,
+        max_batch_records: 3,
+        ..WebhookConfig::default()
+    };
+    tokio::spawn(serve(
+        listener,
+        AppState {
+            queue: queue.clone(),
+            config,
+        },
+        shutdown,
+    ));
+    App {
+        url,
+        queue,
+        client: reqwest::Client::new(),
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+impl App {
+    async fn post(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<Vec<u8>>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .body(body.into());
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn queued(&self) -> u64 {
+        self.queue.pending(StreamKind::Metrics).await.unwrap()
+            + self.queue.pending(StreamKind::Workorder).await.unwrap()
+    }
+}
+
+const TWO: &str =
+    r#"[{"id": 1, "val": 2.5, "time": 1624377478}, {"id": 2, "val": 3, "time": 1624377479}]"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_accepted_layout_is_queued() {
+    let app = spawn_app().await;
+    let double = serde_json::to_string(TWO).unwrap();
+    let ndjson = "{\"id\": 1, \"val\": 2.5, \"time\": 1624377478}\n{\"id\": 2, \"val\": 3, \"time\": 1624377479}\n";
+    let cases: [(&str, Option<&str>, String, u64); 5] = [
+        (
+            "/metrics_webhook",
+            Some("application/json"),
+            TWO.to_string(),
+            2,
+        ),
+        (
+            "/metrics_webhook",
+            None,
+            r#"{"id": 1, "val": 2.5, "time": 1624377478}"#.to_string(),
+            1,
+        ),
+        (
+            "/metrics_webhook",
+            Some("application/x-ndjson"),
+            ndjson.to_string(),
+            2,
+        ),
+        ("/metrics_webhook", Some("application/json"), double, 2),
+        (
+            "/workorder_webhook",
+            Some("application/json"),
+            r#"[{"time": 1624378574, "product": 0, "production": 0}]"#.to_string(),
+            1,
+        ),
+    ];
+    for (i, (path, ct, body, n)) in cases.into_iter().enumerate() {
+        let (status, answer) = app.post(path, ct, body).await;
+        assert_eq!(status, 200, "case {i}: {answer}");
+        assert_eq!(answer["accepted"], n, "case {i}");
+        assert_eq!(
+            app.queued().await,
+            i as u64 + 1,
+            "case {i} queued one message"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_bodies_are_refused_and_nothing_is_queued() {
+    let app = spawn_app().await;
+    let too_many = r#"[{"id":1,"val":1,"time":1},{"id":1,"val":1,"time":1},{"id":1,"val":1,"time":1},{"id":1,"val":1,"time":1}]"#;
+    let huge = format!("[{}]", vec![r#"{"id":1,"val":1,"time":1}"#; 400].join(","));
+    let cases: Vec<(&str, Option<&str>, String, u16, Option<(u64, &str)>)> = vec![
+        ("/metrics_webhook", None, "".into(), 400, None),
+        (
+            "/metrics_webhook",
+            None,
+            "[{\"id\": 1, \"val\": 2.5".into(),
+            400,
+            None,
+        ),
+        (
+            "/metrics_webhook",
+            None,
+            r#"[{"id": 1, "val": 2.5, "time": 5}, {"id": 2, "val": "x", "time": 5}]"#.into(),
+            422,
+            Some((1, "val")),
+        ),
+        (
+            "/metrics_webhook",
+            None,
+            r#"[{"id": -4, "val": 2.5, "time": 5}]"#.into(),
+            422,
+            Some((0, "id")),
+        ),
+        (
+            "/workorder_webhook",
+            None,
+            r#"[{"time": 5, "product": 1}]"#.into(),
+            422,
+            Some((0, "production")),
+        ),
+        ("/workorder_webhook", None, TWO.into(), 422, Some((0, ""))),
+        (
+            "/metrics_webhook",
+            None,
+            r#"[{"id": 1, "val": NaN, "time": 5}]"#.into(),
+            400,
+            None,
+        ),
+        (
+            "/metrics_webhook",
+            Some("application/xml"),
+            TWO.into(),
+            415,
+            None,
+        ),
+        ("/metrics_webhook", None, "\"[garbage\"".into(), 400, None),
+        ("/metrics_webhook", None, too_many.into(), 413, None),
+        ("/metrics_webhook", None, huge, 413, None),
+        ("/nowhere", None, TWO.into(), 404, None),
+    ];
+    for (i, (path, ct, body, want, located)) in cases.into_iter().enumerate() {
+        let (status, answer) = app.post(path, ct, body).await;
+        assert_eq!(status, want, "case {i}: {answer}");
+        if let Some((record, field)) = located {
+            assert_eq!(answer["record"], record, "case {i}: {answer}");
+            if !field.is_empty() {
+                assert_eq!(answer["field"], field, "case {i}: {answer}");
+            }
+        }
+        assert_eq!(app.queued().await, 0, "case {i}: nothing queued");
+    }
+    let res = app
+        .client
+        .get(format!("{}/metrics_webhook", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 405);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn source_headers_must_come_together_and_be_valid() {
+    let app = spawn_app().await;
+    for headers in [
+        vec![("millrace-source", "f")],
+        vec![("millrace-seq", "3")],
+        vec![("millrace-source", "f"), ("millrace-seq", "-1")],
+    ] {
+        let mut req = app
+            .client
+            .post(format!("{}/metrics_webhook", app.url))
+            .body(TWO);
+        for (k, v) in &headers {
+            req = req.header(*k, *v);
+        }
+        assert_eq!(
+            req.send().await.unwrap().status().as_u16(),
+            400,
+            "{headers:?}"
+        );
+    }
+    assert_eq!(app.queued().await, 0);
+}
