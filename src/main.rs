@@ -1,5 +1,5 @@
 use clap::Parser;
-use millrace::cli::{Cli, execute};
+use millrace::cli::{Cli, UsageError, execute};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -16,7 +16,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -222,3 +222,64 @@ async fn source_headers_must_come_together_and_be_valid() {
     }
     assert_eq!(app.queued().await, 0);
 }
+
+/// A queue that cannot take anything, as when its disk is full or its broker is down.
+#[derive(Clone)]
+struct BrokenQueue;
+
+impl Queue for BrokenQueue {
+    type Consumer = millrace::queue::EmbeddedConsumer;
+
+    async fn publish(
+        &self,
+        _: millrace::queue::Envelope,
+    ) -> Result<(), millrace::queue::QueueError> {
+        Err(millrace::queue::QueueError::Unavailable(
+            "disk I/O error".into(),
+        ))
+    }
+    async fn consumer(&self, _: StreamKind) -> Result<Self::Consumer, millrace::queue::QueueError> {
+        Err(millrace::queue::QueueError::Closed)
+    }
+    async fn pending(&self, _: StreamKind) -> Result<u64, millrace::queue::QueueError> {
+        Ok(0)
+    }
+    async fn dead_letters(&self, _: StreamKind) -> Result<u64, millrace::queue::QueueError> {
+        Ok(0)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queue_that_cannot_store_gives_503_with_retry_after() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/metrics_webhook", listener.local_addr().unwrap());
+    let (_stop, shutdown) = shutdown::channel();
+    let state = AppState {
+        queue: BrokenQueue,
+        config: WebhookConfig::default(),
+    };
+    tokio::spawn(serve(listener, state, shutdown));
+    let res = reqwest::Client::new()
+        .post(url)
+        .body(TWO)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(res.headers()["retry-after"], "1");
+    let body: Value = res.json_body().await;
+    assert!(
+        body["error"].as_str().unwrap().contains("disk I/O error"),
+        "{body}"
+    );
+}
+
+trait JsonBody {
+    async fn json_body(self) -> Value;
+}
+
+impl JsonBody for reqwest::Response {
+    async fn json_body(self) -> Value {
+        serde_json::from_str(&self.text().await.unwrap()).unwrap()
+    }
+}

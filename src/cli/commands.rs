@@ -19,9 +19,15 @@ use std::sync::{Arc, Mutex};
 /// Where `run` puts its demo dataset when no `--data` is given.
 const DEMO_DIR: &str = ".millrace/demo";
 
+/// A mistake in how millrace was called or configured (exit code 2), as opposed to a failure
+/// while working (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
 /// Runs the parsed command line to completion.
 pub async fn execute(cli: Cli) -> anyhow::Result<()> {
-    let settings = FileSettings::load(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let settings = FileSettings::load(cli.config.as_deref()).map_err(UsageError)?;
     let (trigger, shutdown) = shutdown::channel();
     shutdown::on_signals(trigger);
     match cli.command {

@@ -4,7 +4,7 @@
 mod commands;
 mod settings;
 
-pub use commands::execute;
+pub use commands::{UsageError, execute};
 pub use settings::FileSettings;
 
 use clap::{Args, Parser, Subcommand};

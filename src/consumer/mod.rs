@@ -206,3 +206,149 @@ async fn pause(shutdown: &Shutdown, backoff: &mut Duration) {
     }
     *backoff = (*backoff * 2).min(BACKOFF_MAX);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::{EmbeddedQueue, EmbeddedQueueConfig, Envelope, Queue, dead_letter_reason};
+    use crate::record::Metric;
+    use crate::shutdown;
+    use crate::store::SqliteStore;
+
+    fn envelope(id: &str, source: &str, first_seq: u64, body: Vec<u8>, count: u64) -> Envelope {
+        Envelope {
+            id: id.into(),
+            stream: StreamKind::Metrics,
+            source: Some(source.into()),
+            first_seq,
+            count,
+            body,
+        }
+    }
+
+    fn metrics(n: usize) -> Records {
+        Records::Metrics(
+            (0..n)
+                .map(|i| Metric {
+                    id: 1,
+                    val: i as f64,
+                    time: 1_600_000_000 + i as i64,
+                })
+                .collect(),
+        )
+    }
+
+    /// Runs a consumer until the queue is empty, then stops it.
+    async fn drain(queue: &EmbeddedQueue, db: &std::path::Path) -> Arc<ConsumerStats> {
+        let store = Arc::new(Mutex::new(SqliteStore::open(db).unwrap()));
+        let stats = Arc::new(ConsumerStats::default());
+        let (trigger, stop) = shutdown::channel();
+        let task = tokio::spawn(consume(
+            StreamKind::Metrics,
+            queue.consumer(StreamKind::Metrics).await.unwrap(),
+            store,
+            ConsumerConfig::default(),
+            stats.clone(),
+            stop,
+        ));
+        while queue.pending(StreamKind::Metrics).await.unwrap() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        trigger.fire();
+        task.await.unwrap();
+        stats
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn poison_messages_become_dead_letters_and_the_rest_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.db");
+        let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
+            path: path.clone(),
+            redeliver_after: Duration::from_secs(30),
+        })
+        .unwrap();
+        let good = metrics(5);
+        queue
+            .publish(envelope("good", "f", 0, good.to_json(), 5))
+            .await
+            .unwrap();
+        queue
+            .publish(envelope("garbage", "f", 5, b"{oops".to_vec(), 1))
+            .await
+            .unwrap();
+        queue
+            .publish(envelope("miscounted", "f", 5, metrics(2).to_json(), 3))
+            .await
+            .unwrap();
+        let stats = drain(&queue, &dir.path().join("s.db")).await;
+        assert_eq!(stats.inserted.load(Ordering::Relaxed), 5);
+        assert_eq!(stats.dead_letters.load(Ordering::Relaxed), 2);
+        assert_eq!(queue.dead_letters(StreamKind::Metrics).await.unwrap(), 2);
+        let reason = dead_letter_reason(&path, 2).unwrap();
+        assert!(reason.contains("not a valid metrics batch"), "{reason}");
+        let reason = dead_letter_reason(&path, 3).unwrap();
+        assert!(
+            reason.contains("holds 2 records but the message says 3"),
+            "{reason}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn redelivered_and_overlapping_batches_are_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
+            path: dir.path().join("queue.db"),
+            redeliver_after: Duration::from_secs(30),
+        })
+        .unwrap();
+        let all = metrics(10);
+        queue
+            .publish(envelope("a", "f", 0, all.slice(0..6).to_json(), 6))
+            .await
+            .unwrap();
+        queue
+            .publish(envelope("b", "f", 0, all.slice(0..6).to_json(), 6))
+            .await
+            .unwrap();
+        queue
+            .publish(envelope("c", "f", 4, all.slice(4..10).to_json(), 6))
+            .await
+            .unwrap();
+        let stats = drain(&queue, &dir.path().join("s.db")).await;
+        assert_eq!(stats.inserted.load(Ordering::Relaxed), 10);
+        assert_eq!(stats.duplicates.load(Ordering::Relaxed), 8);
+        let mut store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        assert_eq!(store.count(StreamKind::Metrics).unwrap(), 10);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_message_that_never_gets_stored_is_eventually_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
+            path: dir.path().join("queue.db"),
+            redeliver_after: Duration::from_millis(1),
+        })
+        .unwrap();
+        queue
+            .publish(envelope("a", "f", 0, metrics(1).to_json(), 1))
+            .await
+            .unwrap();
+        // Simulate consumers that crash before acknowledging, again and again.
+        let mut crashing = queue.consumer(StreamKind::Metrics).await.unwrap();
+        for _ in 0..5 {
+            assert_eq!(
+                crashing
+                    .fetch(1, Duration::from_secs(1))
+                    .await
+                    .unwrap()
+                    .len(),
+                1
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let stats = drain(&queue, &dir.path().join("s.db")).await;
+        assert_eq!(stats.dead_letters.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.inserted.load(Ordering::Relaxed), 0);
+    }
+}

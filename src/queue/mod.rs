@@ -8,7 +8,7 @@
 mod embedded;
 mod envelope;
 
-pub use embedded::{EmbeddedQueue, EmbeddedQueueConfig, dead_letter_reason};
+pub use embedded::{EmbeddedConsumer, EmbeddedQueue, EmbeddedQueueConfig, dead_letter_reason};
 pub use envelope::{Delivery, Envelope};
 
 use crate::record::StreamKind;
