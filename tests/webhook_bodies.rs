@@ -182,6 +182,10 @@ async fn bad_bodies_are_refused_and_nothing_is_queued() {
     for (i, (path, ct, body, want, located)) in cases.into_iter().enumerate() {
         let (status, answer) = app.post(path, ct, body).await;
         assert_eq!(status, want, "case {i}: {answer}");
+        assert!(
+            answer["error"].is_string(),
+            "case {i}: a JSON error: {answer}"
+        );
         if let Some((record, field)) = located {
             assert_eq!(answer["record"], record, "case {i}: {answer}");
             if !field.is_empty() {

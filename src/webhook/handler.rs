@@ -5,6 +5,7 @@ use crate::record::StreamKind;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Serialize;
 
@@ -25,7 +26,7 @@ pub struct Accepted {
 pub async fn ingest_metrics<Q: Queue>(
     state: State<AppState<Q>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
     ingest(state, StreamKind::Metrics, headers, body).await
 }
@@ -33,7 +34,7 @@ pub async fn ingest_metrics<Q: Queue>(
 pub async fn ingest_workorder<Q: Queue>(
     state: State<AppState<Q>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
     ingest(state, StreamKind::Workorder, headers, body).await
 }
@@ -42,8 +43,20 @@ async fn ingest<Q: Queue>(
     State(state): State<AppState<Q>>,
     stream: StreamKind,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
+    let body = body.map_err(|rejection| {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            format!(
+                "the body is larger than {} bytes: send smaller batches",
+                state.config.max_body_bytes
+            )
+        } else {
+            format!("cannot read the body: {}", rejection.body_text())
+        };
+        ApiError::new(status, message)
+    })?;
     let (source, first_seq) = origin(&headers)?;
     let content_type = match headers.get(header::CONTENT_TYPE) {
         None => None,
