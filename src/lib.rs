@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod codec;
 pub mod consumer;
+pub mod fault;
 pub mod generate;
 pub mod queue;
 pub mod record;

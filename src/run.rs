@@ -39,6 +39,7 @@ pub struct StreamTotals {
     pub duplicates: u64,
     /// Records the store holds in all.
     pub stored: u64,
+    /// Messages this run set aside as dead letters.
     pub dead_letters: u64,
 }
 
@@ -109,14 +110,13 @@ impl Pipeline {
     }
 
     /// Stops the webhook and the consumers after the work in hand.
-    pub async fn stop(self) -> anyhow::Result<Vec<(StreamKind, Arc<ConsumerStats>, u64)>> {
+    pub async fn stop(self) -> anyhow::Result<Vec<(StreamKind, Arc<ConsumerStats>)>> {
         self.trigger.fire();
         self.server.await??;
         let mut out = Vec::new();
         for (kind, stats, task) in self.consumers {
             task.await?;
-            let dead = self.queue.dead_letters(kind).await?;
-            out.push((kind, stats, dead));
+            out.push((kind, stats));
         }
         Ok(out)
     }
@@ -140,7 +140,7 @@ pub async fn run(
     drained?;
     let mut store = SqliteStore::open(&db)?;
     let mut streams = Vec::new();
-    for (kind, stats, dead_letters) in stopped {
+    for (kind, stats) in stopped {
         streams.push(StreamTotals {
             stream: kind,
             sent: sent
@@ -152,13 +152,20 @@ pub async fn run(
             inserted: stats.inserted.load(Ordering::Relaxed),
             duplicates: stats.duplicates.load(Ordering::Relaxed),
             stored: store.count(kind)?,
-            dead_letters,
+            dead_letters: stats.dead_letters.load(Ordering::Relaxed),
         });
     }
     Ok(RunSummary {
         streams,
         elapsed: started.elapsed(),
     })
+}
+
+impl RunSummary {
+    /// Messages this run set aside as dead letters, over both streams.
+    pub fn dead_letters(&self) -> u64 {
+        self.streams.iter().map(|s| s.dead_letters).sum()
+    }
 }
 
 impl std::fmt::Display for RunSummary {

@@ -5,44 +5,7 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
-
-struct Stage<'a> {
-    dir: &'a Path,
-    port: u16,
-}
-
-impl Stage<'_> {
-    fn serve(&self) -> Proc {
-        let p = Proc::spawn(
-            millrace(self.dir)
-                .args(["serve", "--listen"])
-                .arg(format!("127.0.0.1:{}", self.port)),
-        );
-        wait_healthy(self.port);
-        p
-    }
-
-    fn consume(&self) -> Proc {
-        Proc::spawn(millrace(self.dir).args(["consume", "all", "--redeliver-after", "1"]))
-    }
-
-    fn stream(&self) -> Command {
-        let mut cmd = millrace(self.dir);
-        cmd.args([
-            "stream",
-            "--data",
-            "data",
-            "--batch-size",
-            "250",
-            "--no-progress",
-            "--webhook",
-        ])
-        .arg(format!("http://127.0.0.1:{}", self.port));
-        cmd
-    }
-}
 
 fn dataset(dir: &Path) -> (u64, u64) {
     run_ok(millrace(dir).args(["generate", "--out", "data", "--scale", "8", "--seed", "11"]));
@@ -74,7 +37,7 @@ fn a_consumer_killed_mid_stream_loses_and_doubles_nothing() {
     };
     let _serve = stage.serve();
     let mut consumer = stage.consume();
-    let mut stream = Proc::spawn(&mut stage.stream());
+    let mut stream = Proc::spawn(&mut stage.stream("data"));
     for _ in 0..3 {
         let before = counts(&db).0;
         wait_for_progress(&db, before, 3_000);
@@ -82,8 +45,7 @@ fn a_consumer_killed_mid_stream_loses_and_doubles_nothing() {
         consumer = stage.consume();
     }
     stream.wait_ok(Duration::from_secs(120));
-    wait_for_counts(&db, want, Duration::from_secs(60));
-    assert_store_matches(&db, &dir.path().join("data"));
+    settle_and_check(dir.path(), &dir.path().join("data"), want);
 }
 
 #[test]
@@ -97,7 +59,7 @@ fn a_webhook_killed_mid_stream_loses_and_doubles_nothing() {
     };
     let mut serve = stage.serve();
     let _consumer = stage.consume();
-    let mut stream = Proc::spawn(&mut stage.stream());
+    let mut stream = Proc::spawn(&mut stage.stream("data"));
     for _ in 0..3 {
         let before = counts(&db).0;
         wait_for_progress(&db, before, 3_000);
@@ -106,8 +68,7 @@ fn a_webhook_killed_mid_stream_loses_and_doubles_nothing() {
         serve = stage.serve();
     }
     stream.wait_ok(Duration::from_secs(120));
-    wait_for_counts(&db, want, Duration::from_secs(60));
-    assert_store_matches(&db, &dir.path().join("data"));
+    settle_and_check(dir.path(), &dir.path().join("data"), want);
 }
 
 #[test]
@@ -121,14 +82,13 @@ fn a_streamer_killed_mid_stream_resumes_without_doubling() {
     };
     let _serve = stage.serve();
     let _consumer = stage.consume();
-    let mut stream = Proc::spawn(&mut stage.stream());
+    let mut stream = Proc::spawn(&mut stage.stream("data"));
     for _ in 0..3 {
         let before = counts(&db).0;
         wait_for_progress(&db, before, 3_000);
         stream.kill();
-        stream = Proc::spawn(&mut stage.stream());
+        stream = Proc::spawn(&mut stage.stream("data"));
     }
     stream.wait_ok(Duration::from_secs(120));
-    wait_for_counts(&db, want, Duration::from_secs(60));
-    assert_store_matches(&db, &dir.path().join("data"));
+    settle_and_check(dir.path(), &dir.path().join("data"), want);
 }

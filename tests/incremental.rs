@@ -8,10 +8,11 @@ use serde_json::json;
 #[test]
 fn a_second_stream_sends_nothing_and_appended_records_arrive_once() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    // A folder name beyond ASCII: the source identity travels in an HTTP header.
+    let data = dir.path().join("données");
     copy_data(&sample_dir(), &data);
     let db = dir.path().join("millrace.db");
-    let run = || run_ok(millrace(dir.path()).args(["run", "--no-progress", "--data", "data"]));
+    let run = || run_ok(millrace(dir.path()).args(["run", "--no-progress", "--data", "données"]));
 
     run();
     assert_eq!(counts(&db), (6896, 576));

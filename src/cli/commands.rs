@@ -1,5 +1,6 @@
 //! Wires each command's settings to the library and runs it.
 
+use super::settings::UsageError;
 use super::{
     Cli, Command, ConsumeArgs, FileSettings, GenerateArgs, RunArgs, ServeArgs, StreamArgs,
     StreamOpts,
@@ -19,17 +20,14 @@ use std::sync::{Arc, Mutex};
 /// Where `run` puts its demo dataset when no `--data` is given.
 const DEMO_DIR: &str = ".millrace/demo";
 
-/// A mistake in how millrace was called or configured (exit code 2), as opposed to a failure
-/// while working (exit code 1).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
 /// Runs the parsed command line to completion.
 pub async fn execute(cli: Cli) -> anyhow::Result<()> {
     let settings = FileSettings::load(cli.config.as_deref()).map_err(UsageError)?;
     let (trigger, shutdown) = shutdown::channel();
-    shutdown::on_signals(trigger);
+    // `generate` has nothing to finish gracefully: leave Ctrl-C its default effect there.
+    if !matches!(cli.command, Command::Generate(_)) {
+        shutdown::on_signals(trigger);
+    }
     match cli.command {
         Command::Run(args) => run(&settings, args, shutdown).await,
         Command::Stream(args) => stream_files(&settings, args, shutdown).await,
@@ -44,16 +42,16 @@ fn stream_config(
     opts: &StreamOpts,
     data: PathBuf,
     webhook: String,
-) -> StreamConfig {
-    StreamConfig {
+) -> Result<StreamConfig, UsageError> {
+    Ok(StreamConfig {
         data,
         webhook,
         initial: opts.initial,
-        batch_size: settings.batch_size(opts),
+        batch_size: settings.batch_size(opts)?,
         offsets: settings.offsets(opts),
         retry_for: settings.retry_for(opts),
         progress: !opts.no_progress,
-    }
+    })
 }
 
 async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyhow::Result<()> {
@@ -61,16 +59,24 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
         Some(dir) => dir,
         None => demo_data()?,
     };
-    let config = stream_config(settings, &args.stream, data, String::new());
+    let config = stream_config(settings, &args.stream, data, String::new())?;
     let summary = crate::run::run(
         settings.db(&args.store),
-        settings.queue(&args.queue),
-        settings.webhook(&args.webhook),
+        settings.queue(&args.queue)?,
+        settings.webhook(&args.webhook)?,
         config,
         shutdown,
     )
     .await?;
     println!("{summary}");
+    let dead = summary.dead_letters();
+    if dead > 0 {
+        anyhow::bail!(
+            "{dead} messages could not be stored and were set aside as dead letters, with their \
+             reasons, in the queue file {} (queues metrics.dead and workorder.dead)",
+            settings.queue(&args.queue)?.path.display()
+        );
+    }
     Ok(())
 }
 
@@ -108,7 +114,7 @@ async fn stream_files(
         .or(settings.webhook.clone())
         .unwrap_or_else(|| "http://127.0.0.1:5000".into());
     let summary = stream(
-        stream_config(settings, &args.stream, data, webhook),
+        stream_config(settings, &args.stream, data, webhook)?,
         shutdown,
     )
     .await?;
@@ -128,14 +134,14 @@ async fn serve_webhook(
         .clone()
         .or(settings.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:5000".into());
-    let queue = EmbeddedQueue::open(settings.queue(&args.queue))?;
+    let queue = EmbeddedQueue::open(settings.queue(&args.queue)?)?;
     let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| {
         format!("cannot listen on {listen} (is another server using it? choose another address with --listen)")
     })?;
     tracing::info!("webhook listening on http://{}", listener.local_addr()?);
     let state = AppState {
         queue,
-        config: settings.webhook(&args.webhook),
+        config: settings.webhook(&args.webhook)?,
     };
     serve(listener, state, shutdown).await?;
     tracing::info!("webhook stopped");
@@ -151,7 +157,7 @@ async fn consume_queue(
         "all" => StreamKind::ALL.to_vec(),
         one => vec![one.parse().map_err(anyhow::Error::msg)?],
     };
-    let queue = EmbeddedQueue::open(settings.queue(&args.queue))?;
+    let queue = EmbeddedQueue::open(settings.queue(&args.queue)?)?;
     let db = settings.db(&args.store);
     let mut tasks = Vec::new();
     for kind in kinds {

@@ -4,8 +4,9 @@
 mod commands;
 mod settings;
 
-pub use commands::{UsageError, execute};
+pub use commands::execute;
 pub use settings::FileSettings;
+pub use settings::UsageError;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

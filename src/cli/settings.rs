@@ -40,42 +40,56 @@ impl FileSettings {
             .map_err(|e| format!("the settings file {} is invalid: {e}", path.display()))
     }
 
-    pub fn queue(&self, args: &QueueArgs) -> EmbeddedQueueConfig {
-        EmbeddedQueueConfig {
+    pub fn queue(&self, args: &QueueArgs) -> Result<EmbeddedQueueConfig, UsageError> {
+        Ok(EmbeddedQueueConfig {
             path: pick(
                 args.queue.clone(),
                 self.queue.clone(),
                 ".millrace/queue.db".into(),
             ),
-            redeliver_after: Duration::from_secs(
-                pick(args.redeliver_after, self.redeliver_after, 30).max(1),
-            ),
-        }
+            redeliver_after: Duration::from_secs(checked(
+                "redeliver-after",
+                pick(args.redeliver_after, self.redeliver_after, 30),
+                1..=86_400,
+            )?),
+        })
     }
 
     pub fn db(&self, args: &StoreArgs) -> PathBuf {
         pick(args.db.clone(), self.db.clone(), "millrace.db".into())
     }
 
-    pub fn webhook(&self, args: &WebhookArgs) -> WebhookConfig {
+    pub fn webhook(&self, args: &WebhookArgs) -> Result<WebhookConfig, UsageError> {
         let default = WebhookConfig::default();
-        WebhookConfig {
-            max_body_bytes: pick(
-                args.max_body_bytes,
-                self.max_body_bytes,
-                default.max_body_bytes,
-            ),
-            max_batch_records: pick(
-                args.max_batch_records,
-                self.max_batch_records,
-                default.max_batch_records,
-            ),
+        Ok(WebhookConfig {
+            max_body_bytes: checked(
+                "max-body-bytes",
+                pick(
+                    args.max_body_bytes,
+                    self.max_body_bytes,
+                    default.max_body_bytes,
+                ),
+                1024..=4 << 30,
+            )?,
+            max_batch_records: checked(
+                "max-batch-records",
+                pick(
+                    args.max_batch_records,
+                    self.max_batch_records,
+                    default.max_batch_records,
+                ),
+                1..=10_000_000,
+            )?,
             ..default
-        }
+        })
     }
 
-    pub fn batch_size(&self, opts: &StreamOpts) -> usize {
-        pick(opts.batch_size, self.batch_size, 5000).max(1)
+    pub fn batch_size(&self, opts: &StreamOpts) -> Result<usize, UsageError> {
+        checked(
+            "batch-size",
+            pick(opts.batch_size, self.batch_size, 5000),
+            1..=1_000_000,
+        )
     }
 
     pub fn offsets(&self, opts: &StreamOpts) -> PathBuf {
@@ -88,6 +102,28 @@ impl FileSettings {
 
     pub fn retry_for(&self, opts: &StreamOpts) -> Duration {
         Duration::from_secs(pick(opts.retry_for, self.retry_for, 300))
+    }
+}
+
+/// A mistake in how millrace was called or configured (exit code 2), as opposed to a failure
+/// while working (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// `value` if it lies in `range`; otherwise a usage error naming the option.
+fn checked<T>(name: &str, value: T, range: std::ops::RangeInclusive<T>) -> Result<T, UsageError>
+where
+    T: PartialOrd + std::fmt::Display,
+{
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(UsageError(format!(
+            "--{name} must be between {} and {}, got {value}",
+            range.start(),
+            range.end()
+        )))
     }
 }
 
@@ -113,6 +149,28 @@ mod tests {
             FileSettings::default().db(&none),
             PathBuf::from("millrace.db")
         );
+    }
+
+    #[test]
+    fn out_of_range_values_are_usage_errors() {
+        let file: FileSettings = toml::from_str("batch_size = 0").unwrap();
+        let opts = StreamOpts {
+            initial: false,
+            batch_size: None,
+            offsets: None,
+            retry_for: None,
+            no_progress: false,
+        };
+        let err = file.batch_size(&opts).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--batch-size must be between 1 and 1000000, got 0"
+        );
+        let queue = QueueArgs {
+            queue: None,
+            redeliver_after: Some(u64::MAX),
+        };
+        assert!(FileSettings::default().queue(&queue).is_err());
     }
 
     #[test]

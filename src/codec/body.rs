@@ -83,30 +83,34 @@ pub fn decode_body(
             }
         },
     };
-    if ndjson {
-        return decode_layout(kind, Layout::Lines, body, max_records, false);
-    }
     let first = body
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .ok_or_else(|| syntax(format!("empty body: {LAYOUT_HINT}")))?;
+    if ndjson {
+        if *first != b'{' {
+            return Err(syntax(
+                "the Content-Type says NDJSON, but the body does not start with a record object: send a JSON array as application/json",
+            ));
+        }
+        return decode_layout(kind, Layout::Lines, body, max_records, Shape::Many);
+    }
     match first {
-        b'[' => decode_layout(kind, Layout::Array, body, max_records, false),
-        b'{' => decode_layout(kind, Layout::Lines, body, max_records, true),
+        b'[' => decode_layout(kind, Layout::Array, body, max_records, Shape::Many),
+        b'{' => decode_layout(kind, Layout::Lines, body, max_records, Shape::One),
         b'"' => {
             let inner: String = serde_json::from_slice(body)
                 .map_err(|e| syntax(format!("the body is not a valid JSON string: {e}")))?;
-            match inner.bytes().find(|b| !b.is_ascii_whitespace()) {
-                Some(b'[') => {
-                    decode_layout(kind, Layout::Array, inner.as_bytes(), max_records, false)
+            let layout = match inner.bytes().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'[') => Layout::Array,
+                Some(b'{') => Layout::Lines,
+                _ => {
+                    return Err(syntax(
+                        "the body is a JSON string, but its content is not a JSON array or object of records",
+                    ));
                 }
-                Some(b'{') => {
-                    decode_layout(kind, Layout::Lines, inner.as_bytes(), max_records, true)
-                }
-                _ => Err(syntax(
-                    "the body is a JSON string, but its content is not a JSON array or object of records",
-                )),
-            }
+            };
+            decode_layout(kind, layout, inner.as_bytes(), max_records, Shape::Inner)
         }
         _ => Err(syntax(format!(
             "the body is not a record batch: {LAYOUT_HINT}"
@@ -116,7 +120,18 @@ pub fn decode_body(
 
 /// Decodes a queued message body (the compact JSON array the webhook wrote).
 pub fn decode_queued(kind: StreamKind, body: &[u8]) -> Result<Records, DecodeError> {
-    decode_layout(kind, Layout::Array, body, usize::MAX, false)
+    decode_layout(kind, Layout::Array, body, usize::MAX, Shape::Many)
+}
+
+/// What the decoded text is, for limits and error positions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// The body, holding any number of records.
+    Many,
+    /// The body, holding one record object.
+    One,
+    /// The content of a double-encoded JSON string.
+    Inner,
 }
 
 fn decode_layout(
@@ -124,26 +139,31 @@ fn decode_layout(
     layout: Layout,
     body: &[u8],
     max_records: usize,
-    single: bool,
+    shape: Shape,
 ) -> Result<Records, DecodeError> {
     let mut scanner = Scanner::new(layout);
     let mut records = Records::with_capacity(kind, 0);
     let mut pos = 0;
+    let within = if shape == Shape::Inner {
+        " of the string's content"
+    } else {
+        ""
+    };
     loop {
         let step = scanner
             .next(body, &mut pos, true)
             .map_err(|e| DecodeError {
                 kind: DecodeErrorKind::Syntax,
-                record: Some(records.len()).filter(|_| layout == Layout::Lines || e.pos > 0),
+                record: None,
                 field: None,
-                message: format!("{} (byte {})", e.message, e.pos),
+                message: format!("{} (byte {}{within})", e.message, e.pos),
             })?;
         let range = match step {
             Step::Item(range) => range,
             Step::End | Step::NeedMore => return Ok(records),
         };
         let index = records.len();
-        if single && index == 1 {
+        if shape == Shape::One && index == 1 {
             return Err(syntax(
                 "a JSON body holds one value: send several records as a JSON array, or as NDJSON with Content-Type: application/x-ndjson",
             ));
@@ -251,6 +271,18 @@ mod tests {
             (None, b"\"not an array\"", DecodeErrorKind::Syntax),
             (None, b"42", DecodeErrorKind::Syntax),
         ];
+        let cases = cases.into_iter().chain([
+            (
+                Some("application/x-ndjson"),
+                &b"  "[..],
+                DecodeErrorKind::Syntax,
+            ),
+            (
+                Some("application/x-ndjson"),
+                &b"[{\"id\": 1, \"val\": 2.5, \"time\": 10}]"[..],
+                DecodeErrorKind::Syntax,
+            ),
+        ]);
         for (ct, body, kind) in cases {
             let e = decode_body(M, ct, body, 100).unwrap_err();
             assert_eq!(e.kind, kind, "{:?}: {e}", String::from_utf8_lossy(body));

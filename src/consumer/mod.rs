@@ -74,16 +74,19 @@ pub async fn consume<C: QueueConsumer, S: Store>(
         if batch.is_empty() {
             continue;
         }
-        let Some(written) = store_with_retry(&store, &batch, &shutdown, stream).await else {
+        let tags: Vec<u64> = batch.iter().map(|(d, _)| d.tag).collect();
+        let Some(written) =
+            store_with_retry(&store, batch, &mut queue, &tags, &shutdown, stream).await
+        else {
             break;
         };
+        crate::fault::point(crate::fault::CONSUMER_COMMITTED);
         stats
             .inserted
             .fetch_add(written.inserted, Ordering::Relaxed);
         stats
             .duplicates
             .fetch_add(written.duplicates, Ordering::Relaxed);
-        let tags = batch.iter().map(|(d, _)| d.tag).collect();
         if let Err(e) = queue.ack(tags).await {
             // Stored but not acknowledged: the messages come back and the store skips them.
             tracing::warn!(%stream, error = %e, "cannot acknowledge stored messages; they will be redelivered and skipped");
@@ -148,18 +151,23 @@ fn check(stream: StreamKind, delivery: &Delivery) -> Result<Records, String> {
     Ok(records)
 }
 
-/// Writes the batch, retrying with backoff while the store fails; `None` if shutdown came
-/// first (nothing is acknowledged, so the queue hands the batch out again).
-async fn store_with_retry<S: Store>(
+/// Writes the batch, retrying with backoff while the store fails and keeping the messages
+/// leased meanwhile; `None` if shutdown came first (nothing is acknowledged, so the queue
+/// hands the batch out again).
+async fn store_with_retry<S: Store, C: QueueConsumer>(
     store: &Arc<Mutex<S>>,
-    batch: &[(Delivery, Records)],
+    mut batch: Vec<(Delivery, Records)>,
+    queue: &mut C,
+    tags: &[u64],
     shutdown: &Shutdown,
     stream: StreamKind,
 ) -> Option<WriteStats> {
     let mut backoff = BACKOFF_FIRST;
     let mut failing = false;
     loop {
-        match write(store, batch).await {
+        let (back, result) = write(store.clone(), batch).await;
+        batch = back;
+        match result {
             Ok(stats) => {
                 if failing {
                     tracing::info!(%stream, "store is writable again");
@@ -177,15 +185,19 @@ async fn store_with_retry<S: Store>(
             return None;
         }
         pause(shutdown, &mut backoff).await;
+        if let Err(e) = queue.extend(tags.to_vec()).await {
+            tracing::warn!(%stream, error = %e, "cannot extend the lease of messages in hand");
+        }
     }
 }
 
+/// One store transaction, on a blocking thread; hands the batch back for a retry.
 async fn write<S: Store>(
-    store: &Arc<Mutex<S>>,
-    batch: &[(Delivery, Records)],
-) -> Result<WriteStats, StoreError> {
-    let origins: Vec<String> = batch.iter().map(|(d, _)| d.envelope.origin()).collect();
-    tokio::task::block_in_place(|| {
+    store: Arc<Mutex<S>>,
+    batch: Vec<(Delivery, Records)>,
+) -> (Vec<(Delivery, Records)>, Result<WriteStats, StoreError>) {
+    let outcome = tokio::task::spawn_blocking(move || {
+        let origins: Vec<String> = batch.iter().map(|(d, _)| d.envelope.origin()).collect();
         let incoming: Vec<Incoming<'_>> = batch
             .iter()
             .zip(&origins)
@@ -195,8 +207,16 @@ async fn write<S: Store>(
                 records,
             })
             .collect();
-        store.lock().expect("store lock").write(&incoming)
+        let result = store.lock().expect("store lock").write(&incoming);
+        drop(incoming);
+        (batch, result)
     })
+    .await;
+    match outcome {
+        Ok(done) => done,
+        // The store panicked: a bug, not a store failure; let it surface.
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 async fn pause(shutdown: &Shutdown, backoff: &mut Duration) {
@@ -259,7 +279,7 @@ mod tests {
         stats
     }
 
-    #[tokio::test(flavor = "multi_thread")]
+    #[tokio::test]
     async fn poison_messages_become_dead_letters_and_the_rest_is_stored() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("queue.db");
@@ -294,7 +314,7 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread")]
+    #[tokio::test]
     async fn redelivered_and_overlapping_batches_are_stored_once() {
         let dir = tempfile::tempdir().unwrap();
         let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
@@ -322,7 +342,7 @@ mod tests {
         assert_eq!(store.count(StreamKind::Metrics).unwrap(), 10);
     }
 
-    #[tokio::test(flavor = "multi_thread")]
+    #[tokio::test]
     async fn a_message_that_never_gets_stored_is_eventually_set_aside() {
         let dir = tempfile::tempdir().unwrap();
         let queue = EmbeddedQueue::open(EmbeddedQueueConfig {

@@ -176,6 +176,23 @@ impl QueueConsumer for EmbeddedConsumer {
         .await
     }
 
+    async fn extend(&mut self, tags: Vec<u64>) -> Result<(), QueueError> {
+        let conn = self.conn.clone();
+        let until = now_millis().saturating_add(millis(self.queue.config.redeliver_after));
+        blocking(move || {
+            let conn = conn.lock().expect("consumer lock");
+            let mut stmt = conn
+                .prepare_cached("UPDATE messages SET lease_until = ?2 WHERE tag = ?1")
+                .map_err(unavailable)?;
+            for tag in tags {
+                stmt.execute(params![tag as i64, until])
+                    .map_err(unavailable)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn dead_letter(&mut self, tag: u64, reason: String) -> Result<(), QueueError> {
         let conn = self.conn.clone();
         let dead = dead_queue(self.stream);
@@ -247,6 +264,12 @@ fn write_loop(
                 Err(_) => break,
             }
         }
+        // A publish whose caller gave up (timed out) is not written: the caller answered 503,
+        // and a producer retry must not find it stored already.
+        group.retain(|p| !p.done.is_closed());
+        if group.is_empty() {
+            continue;
+        }
         let result = insert_group(&mut conn, &group);
         if result.is_ok() {
             if let Some(queue) = queue.upgrade() {
@@ -299,7 +322,7 @@ fn claim(
     lease: Duration,
 ) -> Result<Vec<Delivery>, QueueError> {
     let now = now_millis();
-    let until = now + lease.as_millis() as i64;
+    let until = now.saturating_add(millis(lease));
     let mut stmt = conn
         .prepare_cached(
             "UPDATE messages SET lease_until = ?3, attempts = attempts + 1
@@ -347,6 +370,10 @@ fn now_millis() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn unavailable(e: rusqlite::Error) -> QueueError {
@@ -419,6 +446,23 @@ mod tests {
         let again = c.fetch(10, Duration::from_secs(2)).await.unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 2);
+    }
+
+    #[tokio::test]
+    async fn an_extended_lease_is_not_handed_out_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = open(dir.path(), Duration::from_millis(300));
+        q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
+        let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        let tag = c.fetch(1, Duration::ZERO).await.unwrap()[0].tag;
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            c.extend(vec![tag]).await.unwrap();
+        }
+        assert!(
+            c.fetch(1, Duration::ZERO).await.unwrap().is_empty(),
+            "still leased"
+        );
     }
 
     #[tokio::test]

@@ -62,6 +62,10 @@ pub trait QueueConsumer: Send + 'static {
     /// Removes messages for good: their records are committed to the store.
     fn ack(&mut self, tags: Vec<u64>) -> impl Future<Output = Result<(), QueueError>> + Send;
 
+    /// Keeps messages in hand from being handed out again, while their consumer is still
+    /// working on them (retrying a failing store, say).
+    fn extend(&mut self, tags: Vec<u64>) -> impl Future<Output = Result<(), QueueError>> + Send;
+
     /// Sets a message aside, with the reason, where nobody retries it but an operator can
     /// inspect it.
     fn dead_letter(

@@ -84,10 +84,13 @@ fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, RecordError> {
         }
         Ok(_) => (None, describe(&first)),
     };
+    // serde_json files "number out of range" as a syntax error, but the JSON is fine: the
+    // value is what is wrong.
+    let out_of_range = message.contains("out of range");
     Err(RecordError {
         field,
         message,
-        syntax: first.is_syntax() || first.is_eof(),
+        syntax: (first.is_syntax() || first.is_eof()) && !out_of_range,
     })
 }
 
@@ -241,6 +244,8 @@ mod tests {
     fn out_of_range_numbers_are_refused() {
         let e = metric(r#"{"id": 1, "val": 1e400, "time": 5}"#).unwrap_err();
         assert!(e.to_string().contains("out of range"), "{e}");
+        assert!(!e.syntax);
+        assert_eq!(e.field.as_deref(), Some("val"));
     }
 
     #[test]

@@ -40,17 +40,20 @@ impl SqliteStore {
                 "it was written by a newer millrace (schema {version}, this one knows {SCHEMA_VERSION}): upgrade millrace"
             )));
         }
+        // `val` and `production` have no declared type on purpose: SQLite stores a whole-number
+        // value of a REAL column as an integer and gives back +0.0 for -0.0; an untyped column
+        // keeps the 8-byte float exactly, and the CHECK keeps it a float.
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS metrics (
                 id INTEGER NOT NULL,
-                val REAL NOT NULL,
+                val NOT NULL CHECK (typeof(val) = 'real'),
                 time INTEGER NOT NULL
             );
             CREATE INDEX IF NOT EXISTS metrics_by_series ON metrics(id, time);
             CREATE TABLE IF NOT EXISTS workorder (
                 time INTEGER NOT NULL,
                 product INTEGER NOT NULL,
-                production REAL NOT NULL
+                production NOT NULL CHECK (typeof(production) = 'real')
             );
             CREATE INDEX IF NOT EXISTS workorder_by_product ON workorder(product, time);
             CREATE TABLE IF NOT EXISTS ingested (
@@ -247,6 +250,7 @@ mod tests {
             1e-310,
             -2207.0440717800257,
             5.0,
+            -0.0,
             f64::MAX,
         ];
         let records = Records::Metrics(

@@ -194,6 +194,7 @@ impl FileStream {
                 self.sender
                     .send(self.kind, &source, batch.first_seq, &batch.body, shutdown)
                     .await?;
+                crate::fault::point(crate::fault::STREAM_DELIVERED);
                 self.offsets
                     .lock()
                     .expect("offsets lock")

@@ -14,6 +14,9 @@ const CHUNK: usize = 1 << 20;
 const MAX_RECORD: usize = 8 << 20;
 /// How many bytes before an offset are fingerprinted.
 const TAIL: u64 = 64;
+/// What to do about a data file that lost records already streamed.
+const SHORTER: &str = "if records were only cut from its end, run `millrace stream --initial` to \
+    accept it as it is now (the store already holds those records and skips them)";
 
 /// A batch of records read from a file, ready to send as a JSON array.
 #[derive(Debug)]
@@ -107,6 +110,17 @@ impl FileReader {
             pending: None,
         };
         let Some(first) = reader.first_record()? else {
+            if let Some(offset) = resume {
+                return Err(ReadError::new(
+                    path,
+                    None,
+                    0,
+                    format!(
+                        "the file holds no record, but {} were streamed from it before: it was emptied or replaced; {SHORTER}",
+                        offset.seq
+                    ),
+                ));
+            }
             return Ok(None);
         };
         reader.source = format!(
@@ -118,15 +132,14 @@ impl FileReader {
             reader.rewind()?;
             return Ok(Some(reader));
         };
-        let again = "run `millrace stream --initial` to stream it from the start (the store skips records it already has)";
         if offset.source != reader.source {
             return Err(ReadError::new(
                 path,
                 None,
                 0,
-                format!(
-                    "the file was replaced: its first record differs from the one streamed before; {again}"
-                ),
+                "the file was replaced: its first record differs from the one streamed before. \
+                 If it holds new data, run `millrace stream --initial` to stream it from the start \
+                 as a new source (records of the old file stay stored)",
             ));
         }
         if len < offset.byte {
@@ -135,7 +148,7 @@ impl FileReader {
                 None,
                 len,
                 format!(
-                    "the file is shorter ({len} bytes) than what was already streamed ({} bytes): it was truncated or replaced; {again}",
+                    "the file is shorter ({len} bytes) than what was already streamed ({} bytes); {SHORTER}",
                     offset.byte
                 ),
             ));
@@ -145,9 +158,11 @@ impl FileReader {
                 path,
                 Some(offset.seq),
                 offset.byte,
-                format!(
-                    "the file changed before this point, so records were not only appended; {again}"
-                ),
+                "the bytes before this point changed: records were edited, inserted or removed, \
+                 not only appended. Records are known by their position in the file, so millrace \
+                 cannot tell which are new (and `--initial` would skip records by position). Put \
+                 the original records back and append new ones at the end, or write new records \
+                 to a fresh data folder",
             ));
         }
         reader.seek(offset.byte)?;
@@ -289,6 +304,17 @@ impl FileReader {
                 Ok(Step::End) => return Ok(None),
                 Ok(Step::NeedMore) if self.eof => return Ok(None),
                 Ok(Step::NeedMore) => {
+                    if self.buf.len() > MAX_RECORD {
+                        return Err(ReadError::new(
+                            &self.path,
+                            Some(0),
+                            pos as u64,
+                            format!(
+                                "no complete record in the first {} MiB: the file is not record data",
+                                MAX_RECORD >> 20
+                            ),
+                        ));
+                    }
                     // Keep everything: the first record must stay in view to be hashed.
                     let before = self.buf.len();
                     self.read_more()?;
@@ -499,6 +525,9 @@ mod tests {
         std::fs::write(&path, format!("[{A}, {C}, {B}]")).unwrap();
         let err = read_all(&path, Some(&offset), 10).1.unwrap();
         assert!(err.message.contains("changed"), "{err}");
+        std::fs::write(&path, "[]").unwrap();
+        let err = read_all(&path, Some(&offset), 10).1.unwrap();
+        assert!(err.message.contains("holds no record"), "{err}");
     }
 
     #[test]
@@ -546,6 +575,19 @@ mod tests {
         assert_eq!(last.end.byte, text.len() as u64 - 1);
         // The offset's fingerprint matches what a fresh open computes.
         assert!(read_all(&path, Some(&last.end), 1000).1.is_none());
+    }
+
+    #[test]
+    fn a_file_without_any_complete_record_is_refused_in_bounded_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        let mut text = String::from("[{\"id\": \"");
+        text.push_str(&"x".repeat(MAX_RECORD + CHUNK));
+        std::fs::write(&path, &text).unwrap();
+        let err = FileReader::open(&path, StreamKind::Metrics, None)
+            .err()
+            .unwrap();
+        assert!(err.message.contains("not record data"), "{err}");
     }
 
     #[test]

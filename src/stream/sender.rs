@@ -122,7 +122,12 @@ impl Sender {
                 tracing::warn!(%stream, %problem, "webhook unavailable; retrying with backoff");
                 logged = true;
             }
-            let pause = wait.unwrap_or(backoff).min(BACKOFF_MAX);
+            // The server's Retry-After is honoured as given, within the retry budget.
+            let pause = match wait {
+                Some(asked) => asked,
+                None => backoff,
+            }
+            .min(self.retry_for - waited);
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
                 _ = shutdown.wait() => return Err(SendError::Stopped),

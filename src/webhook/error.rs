@@ -65,7 +65,10 @@ impl From<QueueError> for ApiError {
             retry_after: Some(1),
             ..ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("{e}; the batch was not accepted, retry later"),
+                format!(
+                    "{e}; the batch was not confirmed: send it again (a batch with Millrace-Source \
+                     headers is stored once however often it is sent)"
+                ),
             )
         }
     }

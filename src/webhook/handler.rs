@@ -11,6 +11,8 @@ use serde::Serialize;
 
 /// Header naming where the records come from (e.g. a data file); see [`Envelope::source`].
 pub const SOURCE_HEADER: &str = "millrace-source";
+/// The longest source name accepted: room for any file path.
+const MAX_SOURCE_BYTES: usize = 4096;
 /// Header with the position of the batch's first record within its source.
 pub const SEQ_HEADER: &str = "millrace-seq";
 
@@ -90,6 +92,7 @@ async fn ingest<Q: Queue>(
         Ok(result) => result?,
         Err(_) => return Err(crate::queue::QueueError::Timeout(timeout).into()),
     }
+    crate::fault::point(crate::fault::WEBHOOK_QUEUED);
     Ok(Json(Accepted {
         accepted: records.len(),
         id: Some(id),
@@ -102,7 +105,8 @@ fn origin(headers: &HeaderMap) -> Result<(Option<String>, u64), ApiError> {
         headers
             .get(name)
             .map(|v| {
-                v.to_str().map_err(|_| {
+                // UTF-8 rather than ASCII only: sources are file paths, which may hold any name.
+                std::str::from_utf8(v.as_bytes()).map_err(|_| {
                     ApiError::new(
                         StatusCode::BAD_REQUEST,
                         format!("the {name} header is not readable text"),
@@ -116,10 +120,10 @@ fn origin(headers: &HeaderMap) -> Result<(Option<String>, u64), ApiError> {
     match (source, seq) {
         (None, None) => Ok((None, 0)),
         (Some(source), Some(seq)) => {
-            if source.is_empty() || source.len() > 1024 {
+            if source.is_empty() || source.len() > MAX_SOURCE_BYTES {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    format!("the {SOURCE_HEADER} header must hold 1 to 1024 characters"),
+                    format!("the {SOURCE_HEADER} header must hold 1 to {MAX_SOURCE_BYTES} bytes"),
                 ));
             }
             let seq = seq.trim().parse::<u64>().map_err(|_| {
@@ -145,6 +149,13 @@ fn origin(headers: &HeaderMap) -> Result<(Option<String>, u64), ApiError> {
 
 pub async fn healthz() -> &'static str {
     "ok"
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "use POST to send records (GET /healthz checks the server)",
+    )
 }
 
 pub async fn not_found() -> ApiError {

@@ -59,6 +59,7 @@ pub fn router<Q: Queue>(state: AppState<Q>) -> Router {
         )
         .route("/healthz", get(handler::healthz))
         .fallback(handler::not_found)
+        .method_not_allowed_fallback(handler::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

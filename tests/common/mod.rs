@@ -57,6 +57,22 @@ impl Proc {
         let _ = self.0.wait();
     }
 
+    /// Waits for the process to exit by itself and asserts it failed (it crashed on purpose).
+    pub fn wait_crash(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                assert!(!status.success(), "process was expected to crash");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "process did not crash in {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits for the process to exit and asserts it succeeded.
     pub fn wait_ok(&mut self, within: Duration) {
         let deadline = Instant::now() + within;
@@ -208,6 +224,41 @@ pub fn assert_store_matches(db: &Path, data: &Path) {
     assert!(got_w == want_w, "stored work orders differ from the source");
 }
 
+/// Messages of either stream still in the embedded queue of `dir` (ready or in flight).
+pub fn queued(dir: &Path) -> u64 {
+    let Ok(conn) = rusqlite::Connection::open(dir.join(".millrace/queue.db")) else {
+        return 0;
+    };
+    conn.query_row(
+        "SELECT COUNT(*) FROM messages WHERE queue IN ('metrics', 'workorder')",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+    .unwrap_or(0)
+}
+
+/// Waits until the queue in `dir` is empty and the store holds at least `want` rows, then
+/// asserts the store matches the data folder exactly. Waiting for the queue, not only for the
+/// counts, lets any redelivered duplicates arrive before the check.
+pub fn settle_and_check(dir: &Path, data: &Path, want: (u64, u64)) {
+    let db = dir.join("millrace.db");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let got = counts(&db);
+        if queued(dir) == 0 && got.0 >= want.0 && got.1 >= want.1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "store holds {got:?} of {want:?}; {} still queued",
+            queued(dir)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_store_matches(&db, data);
+}
+
 /// Waits until the store holds `want` rows of each table.
 pub fn wait_for_counts(db: &Path, want: (u64, u64), within: Duration) {
     let deadline = Instant::now() + within;
@@ -243,4 +294,59 @@ pub fn append_to_array(path: &Path, records: &[serde_json::Value]) {
     }
     out.push(']');
     std::fs::write(path, out).unwrap();
+}
+
+/// The separate processes of a deployment, started in `dir` around one webhook port.
+pub struct Stage<'a> {
+    pub dir: &'a Path,
+    pub port: u16,
+}
+
+impl Stage<'_> {
+    pub fn new(dir: &Path) -> Stage<'_> {
+        Stage {
+            dir,
+            port: free_port(),
+        }
+    }
+
+    pub fn serve_cmd(&self) -> Command {
+        let mut cmd = millrace(self.dir);
+        cmd.args(["serve", "--listen"])
+            .arg(format!("127.0.0.1:{}", self.port));
+        cmd
+    }
+
+    /// Starts the webhook and waits until it answers.
+    pub fn serve(&self) -> Proc {
+        let p = Proc::spawn(&mut self.serve_cmd());
+        wait_healthy(self.port);
+        p
+    }
+
+    pub fn consume_cmd(&self) -> Command {
+        let mut cmd = millrace(self.dir);
+        cmd.args(["consume", "all", "--redeliver-after", "1"]);
+        cmd
+    }
+
+    pub fn consume(&self) -> Proc {
+        Proc::spawn(&mut self.consume_cmd())
+    }
+
+    /// The streamer, sending `data` in small batches.
+    pub fn stream(&self, data: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = millrace(self.dir);
+        cmd.args([
+            "stream",
+            "--batch-size",
+            "250",
+            "--no-progress",
+            "--webhook",
+        ])
+        .arg(format!("http://127.0.0.1:{}", self.port))
+        .arg("--data")
+        .arg(data);
+        cmd
+    }
 }
