@@ -128,11 +128,24 @@ async fn every_accepted_layout_is_queued() {
     let mut consumer = app.queue.consumer(StreamKind::Metrics).await.unwrap();
     let queued = consumer.fetch(10, Duration::ZERO).await.unwrap();
     assert_eq!(queued.len(), 4);
-    let first = Metric { id: 1, val: 2.5, time: 1624377478 };
-    let second = Metric { id: 2, val: 3.0, time: 1624377479 };
+    let first = Metric {
+        id: 1,
+        val: 2.5,
+        time: 1624377478,
+    };
+    let second = Metric {
+        id: 2,
+        val: 3.0,
+        time: 1624377479,
+    };
     for (i, delivery) in queued.iter().enumerate() {
-        let records = millrace::codec::decode_queued(StreamKind::Metrics, &delivery.envelope.body).unwrap();
-        let want = if i == 1 { vec![first] } else { vec![first, second] };
+        let records =
+            millrace::codec::decode_queued(StreamKind::Metrics, &delivery.envelope.body).unwrap();
+        let want = if i == 1 {
+            vec![first]
+        } else {
+            vec![first, second]
+        };
         assert_eq!(records, Records::Metrics(want), "message {i}");
         assert_eq!(delivery.envelope.count, records.len() as u64);
     }
