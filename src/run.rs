@@ -3,7 +3,7 @@
 //! separate processes would.
 
 use crate::consumer::{ConsumerConfig, ConsumerStats, consume};
-use crate::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
+use crate::queue::Queue;
 use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown, Trigger};
 use crate::store::{SqliteStore, Store};
@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 /// A running webhook with its consumers, all in this process.
-pub struct Pipeline {
+pub struct Pipeline<Q: Queue> {
     /// Where the webhook listens.
     pub addr: SocketAddr,
-    queue: EmbeddedQueue,
+    queue: Q,
     consumers: Vec<(StreamKind, Arc<ConsumerStats>, JoinHandle<()>)>,
     server: JoinHandle<std::io::Result<()>>,
     trigger: Trigger,
@@ -50,15 +50,14 @@ pub struct RunSummary {
     pub elapsed: Duration,
 }
 
-impl Pipeline {
+impl<Q: Queue> Pipeline<Q> {
     /// Starts the webhook on `listen` (port 0 picks a free one) and one consumer per stream.
     pub async fn start(
         db: &Path,
-        queue: EmbeddedQueueConfig,
+        queue: Q,
         webhook: WebhookConfig,
         listen: &str,
-    ) -> anyhow::Result<Pipeline> {
-        let queue = EmbeddedQueue::open(queue)?;
+    ) -> anyhow::Result<Pipeline<Q>> {
         let (trigger, stop) = shutdown::channel();
         let mut consumers = Vec::new();
         for kind in StreamKind::ALL {
@@ -92,14 +91,25 @@ impl Pipeline {
         })
     }
 
-    /// Waits until every queued message is stored (or set aside), or until `shutdown`.
-    pub async fn drain(&self, shutdown: &Shutdown) -> anyhow::Result<()> {
+    /// Waits until the consumers settled (stored or set aside) at least `sent` records of
+    /// each stream and nothing is left in the queue or in their hands, or until `shutdown`.
+    ///
+    /// Both conditions matter: RabbitMQ does not count messages already handed to a
+    /// consumer, and a queue may hold messages from before this run.
+    pub async fn drain(
+        &self,
+        sent: &[(StreamKind, u64)],
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<()> {
         loop {
-            let mut pending = 0;
-            for kind in StreamKind::ALL {
-                pending += self.queue.pending(kind).await?;
+            let mut done = true;
+            for (kind, stats, _) in &self.consumers {
+                let want = sent.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n);
+                done &= stats.settled.load(Ordering::Relaxed) >= want
+                    && stats.in_hand.load(Ordering::Relaxed) == 0
+                    && self.queue.pending(*kind).await? == 0;
             }
-            if pending == 0 || shutdown.is_triggered() {
+            if done || shutdown.is_triggered() {
                 return Ok(());
             }
             tokio::select! {
@@ -122,10 +132,10 @@ impl Pipeline {
     }
 }
 
-/// Runs the pipeline over `stream_config.data` into `db`, then stops.
-pub async fn run(
+/// Runs the pipeline over `stream_config.data` into `db` on `queue`, then stops.
+pub async fn run<Q: Queue>(
     db: PathBuf,
-    queue: EmbeddedQueueConfig,
+    queue: Q,
     webhook: WebhookConfig,
     mut stream_config: StreamConfig,
     shutdown: Shutdown,
@@ -134,7 +144,11 @@ pub async fn run(
     let pipeline = Pipeline::start(&db, queue, webhook, "127.0.0.1:0").await?;
     stream_config.webhook = format!("http://{}", pipeline.addr);
     let streamed = stream(stream_config, shutdown.clone()).await;
-    let drained = pipeline.drain(&shutdown).await;
+    let sent_so_far = streamed
+        .as_ref()
+        .map(|s| s.sent.clone())
+        .unwrap_or_default();
+    let drained = pipeline.drain(&sent_so_far, &shutdown).await;
     let stopped = pipeline.stop().await?;
     let sent = streamed?;
     drained?;

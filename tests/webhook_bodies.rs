@@ -278,6 +278,11 @@ impl Queue for BrokenQueue {
     async fn dead_letters(&self, _: StreamKind) -> Result<u64, millrace::queue::QueueError> {
         Ok(0)
     }
+    async fn ready(&self) -> Result<(), millrace::queue::QueueError> {
+        Err(millrace::queue::QueueError::Unavailable(
+            "disk I/O error".into(),
+        ))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

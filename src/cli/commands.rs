@@ -7,12 +7,12 @@ use super::{
 };
 use crate::consumer::{ConsumerConfig, ConsumerStats, consume};
 use crate::generate::{GenerateConfig, generate};
-use crate::queue::{EmbeddedQueue, Queue};
+use crate::queue::{AmqpQueue, Broker, EmbeddedQueue, Queue};
 use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown};
 use crate::store::SqliteStore;
 use crate::stream::{StreamConfig, stream};
-use crate::webhook::{AppState, serve};
+use crate::webhook::{AppState, WebhookConfig, serve};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -60,21 +60,35 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
         None => demo_data()?,
     };
     let config = stream_config(settings, &args.stream, data, String::new())?;
-    let summary = crate::run::run(
-        settings.db(&args.store),
-        settings.queue(&args.queue)?,
-        settings.webhook(&args.webhook)?,
-        config,
-        shutdown,
-    )
-    .await?;
+    let db = settings.db(&args.store);
+    let webhook = settings.webhook(&args.webhook)?;
+    let broker = settings.broker(&args.queue)?;
+    let summary = match &broker {
+        Broker::Embedded(c) => {
+            let queue = EmbeddedQueue::open(c.clone())?;
+            crate::run::run(db, queue, webhook, config, shutdown).await?
+        }
+        Broker::Amqp(c) => {
+            let queue = AmqpQueue::connect(c.clone()).await?;
+            crate::run::run(db, queue, webhook, config, shutdown).await?
+        }
+    };
     println!("{summary}");
     let dead = summary.dead_letters();
     if dead > 0 {
+        let place = match &broker {
+            Broker::Embedded(c) => format!(
+                "in the queue file {} (queues metrics.dead and workorder.dead)",
+                c.path.display()
+            ),
+            Broker::Amqp(c) => format!(
+                "in the RabbitMQ queues {} and {}",
+                c.dead_queue(StreamKind::Metrics),
+                c.dead_queue(StreamKind::Workorder)
+            ),
+        };
         anyhow::bail!(
-            "{dead} messages could not be stored and were set aside as dead letters, with their \
-             reasons, in the queue file {} (queues metrics.dead and workorder.dead)",
-            settings.queue(&args.queue)?.path.display()
+            "{dead} messages could not be stored and were set aside as dead letters, with their reasons, {place}"
         );
     }
     Ok(())
@@ -134,16 +148,24 @@ async fn serve_webhook(
         .clone()
         .or(settings.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:5000".into());
-    let queue = EmbeddedQueue::open(settings.queue(&args.queue)?)?;
-    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| {
+    let config = settings.webhook(&args.webhook)?;
+    match settings.broker(&args.queue)? {
+        Broker::Embedded(c) => serve_on(EmbeddedQueue::open(c)?, &listen, config, shutdown).await,
+        Broker::Amqp(c) => serve_on(AmqpQueue::connect(c).await?, &listen, config, shutdown).await,
+    }
+}
+
+async fn serve_on<Q: Queue>(
+    queue: Q,
+    listen: &str,
+    config: WebhookConfig,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
         format!("cannot listen on {listen} (is another server using it? choose another address with --listen)")
     })?;
     tracing::info!("webhook listening on http://{}", listener.local_addr()?);
-    let state = AppState {
-        queue,
-        config: settings.webhook(&args.webhook)?,
-    };
-    serve(listener, state, shutdown).await?;
+    serve(listener, AppState { queue, config }, shutdown).await?;
     tracing::info!("webhook stopped");
     Ok(())
 }
@@ -155,13 +177,24 @@ async fn consume_queue(
 ) -> anyhow::Result<()> {
     let kinds: Vec<StreamKind> = match args.stream.as_str() {
         "all" => StreamKind::ALL.to_vec(),
-        one => vec![one.parse().map_err(anyhow::Error::msg)?],
+        one => vec![one.parse().map_err(UsageError)?],
     };
-    let queue = EmbeddedQueue::open(settings.queue(&args.queue)?)?;
     let db = settings.db(&args.store);
+    match settings.broker(&args.queue)? {
+        Broker::Embedded(c) => consume_from(EmbeddedQueue::open(c)?, &kinds, &db, shutdown).await,
+        Broker::Amqp(c) => consume_from(AmqpQueue::connect(c).await?, &kinds, &db, shutdown).await,
+    }
+}
+
+async fn consume_from<Q: Queue>(
+    queue: Q,
+    kinds: &[StreamKind],
+    db: &Path,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
-    for kind in kinds {
-        let store = Arc::new(Mutex::new(open_store(&db)?));
+    for &kind in kinds {
+        let store = Arc::new(Mutex::new(open_store(db)?));
         tasks.push(tokio::spawn(consume(
             kind,
             queue.consumer(kind).await?,
@@ -183,10 +216,11 @@ fn open_store(db: &Path) -> anyhow::Result<SqliteStore> {
 
 fn generate_data(args: GenerateArgs) -> anyhow::Result<()> {
     if !(args.scale > 0.0 && args.scale <= 100_000.0) {
-        anyhow::bail!(
+        return Err(UsageError(format!(
             "--scale must be a number above 0 (and at most 100000), got {}",
             args.scale
-        );
+        ))
+        .into());
     }
     let written = generate(&GenerateConfig {
         out: args.out.clone(),

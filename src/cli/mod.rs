@@ -39,9 +39,18 @@ pub enum Command {
     Generate(GenerateArgs),
 }
 
-/// Where the embedded queue lives.
+/// Which queue to use, and where it lives.
 #[derive(Debug, Args)]
 pub struct QueueArgs {
+    /// `embedded`, or a RabbitMQ URL such as amqp://guest:guest@127.0.0.1:5672/%2f [default: embedded]
+    #[arg(long, env = "MILLRACE_BROKER", value_name = "URL")]
+    pub broker: Option<String>,
+    /// RabbitMQ queue for metrics batches; dead letters go to `<name>.dead` [default: metrics]
+    #[arg(long, env = "MILLRACE_METRICS_QUEUE", value_name = "NAME")]
+    pub metrics_queue: Option<String>,
+    /// RabbitMQ queue for work-order batches [default: workorder]
+    #[arg(long, env = "MILLRACE_WORKORDER_QUEUE", value_name = "NAME")]
+    pub workorder_queue: Option<String>,
     /// The embedded queue's file, shared by `serve` and `consume` [default: .millrace/queue.db]
     #[arg(long, env = "MILLRACE_QUEUE", value_name = "FILE")]
     pub queue: Option<PathBuf>,

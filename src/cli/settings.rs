@@ -2,7 +2,7 @@
 //! A flag or `MILLRACE_*` variable wins over the file, the file over the built-in default.
 
 use super::{QueueArgs, StoreArgs, StreamOpts, WebhookArgs};
-use crate::queue::EmbeddedQueueConfig;
+use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::webhook::WebhookConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,9 @@ pub struct FileSettings {
     pub listen: Option<String>,
     pub db: Option<PathBuf>,
     pub queue: Option<PathBuf>,
+    pub broker: Option<String>,
+    pub metrics_queue: Option<String>,
+    pub workorder_queue: Option<String>,
     pub offsets: Option<PathBuf>,
     pub report_dir: Option<PathBuf>,
     pub batch_size: Option<usize>,
@@ -38,6 +41,54 @@ impl FileSettings {
             .map_err(|e| format!("cannot read the settings file {}: {e}", path.display()))?;
         toml::from_str(&text)
             .map_err(|e| format!("the settings file {} is invalid: {e}", path.display()))
+    }
+
+    /// The queue to run on: the embedded one unless a RabbitMQ URL is given.
+    pub fn broker(&self, args: &QueueArgs) -> Result<Broker, UsageError> {
+        let url = pick(args.broker.clone(), self.broker.clone(), "embedded".into());
+        if url == "embedded" {
+            return Ok(Broker::Embedded(self.queue(args)?));
+        }
+        if !url.starts_with("amqp://") {
+            return Err(UsageError(format!(
+                "--broker must be `embedded` or an amqp:// URL, got `{}`",
+                crate::queue::amqp::redact(&url)
+            )));
+        }
+        let mut config = AmqpConfig::new(url);
+        let name = |flag: &Option<String>, file: &Option<String>, default: &str, option: &str| {
+            let name = pick(flag.clone(), file.clone(), default.to_string());
+            let valid = !name.is_empty()
+                && name.len() <= 200
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-:".contains(c));
+            if valid {
+                Ok(name)
+            } else {
+                Err(UsageError(format!(
+                    "--{option} must be 1 to 200 letters, digits or `._-:`, got `{name}`"
+                )))
+            }
+        };
+        config.metrics_queue = name(
+            &args.metrics_queue,
+            &self.metrics_queue,
+            "metrics",
+            "metrics-queue",
+        )?;
+        config.workorder_queue = name(
+            &args.workorder_queue,
+            &self.workorder_queue,
+            "workorder",
+            "workorder-queue",
+        )?;
+        if config.metrics_queue == config.workorder_queue {
+            return Err(UsageError(
+                "--metrics-queue and --workorder-queue must differ".into(),
+            ));
+        }
+        Ok(Broker::Amqp(config))
     }
 
     pub fn queue(&self, args: &QueueArgs) -> Result<EmbeddedQueueConfig, UsageError> {
@@ -167,6 +218,9 @@ mod tests {
             "--batch-size must be between 1 and 1000000, got 0"
         );
         let queue = QueueArgs {
+            broker: None,
+            metrics_queue: None,
+            workorder_queue: None,
             queue: None,
             redeliver_after: Some(u64::MAX),
         };

@@ -39,6 +39,10 @@ pub struct ConsumerStats {
     pub inserted: AtomicU64,
     pub duplicates: AtomicU64,
     pub dead_letters: AtomicU64,
+    /// Records settled: stored, found already stored, or set aside in a dead letter.
+    pub settled: AtomicU64,
+    /// Messages fetched and not yet settled.
+    pub in_hand: AtomicU64,
 }
 
 /// How long one fetch waits for work before the consumer checks for shutdown again.
@@ -70,8 +74,12 @@ pub async fn consume<C: QueueConsumer, S: Store>(
         if deliveries.is_empty() {
             continue;
         }
+        stats
+            .in_hand
+            .store(deliveries.len() as u64, Ordering::Relaxed);
         let batch = sort_out(stream, &mut queue, deliveries, &config, &stats).await;
         if batch.is_empty() {
+            stats.in_hand.store(0, Ordering::Relaxed);
             continue;
         }
         let tags: Vec<u64> = batch.iter().map(|(d, _)| d.tag).collect();
@@ -91,6 +99,10 @@ pub async fn consume<C: QueueConsumer, S: Store>(
             // Stored but not acknowledged: the messages come back and the store skips them.
             tracing::warn!(%stream, error = %e, "cannot acknowledge stored messages; they will be redelivered and skipped");
         }
+        stats
+            .settled
+            .fetch_add(written.inserted + written.duplicates, Ordering::Relaxed);
+        stats.in_hand.store(0, Ordering::Relaxed);
     }
     tracing::info!(%stream, "consumer stopped");
 }
@@ -116,10 +128,12 @@ async fn sort_out<C: QueueConsumer>(
         match verdict {
             Ok(records) => good.push((delivery, records)),
             Err(reason) => {
+                let count = delivery.envelope.count;
                 tracing::error!(%stream, id = %delivery.envelope.id, %reason, "message set aside as a dead letter");
-                match queue.dead_letter(delivery.tag, reason).await {
+                match queue.dead_letter(&delivery, reason).await {
                     Ok(()) => {
                         stats.dead_letters.fetch_add(1, Ordering::Relaxed);
+                        stats.settled.fetch_add(count, Ordering::Relaxed);
                     }
                     Err(e) => {
                         tracing::warn!(%stream, error = %e, "cannot set the message aside; it will come back")

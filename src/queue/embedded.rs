@@ -122,6 +122,10 @@ impl Queue for EmbeddedQueue {
     async fn dead_letters(&self, stream: StreamKind) -> Result<u64, QueueError> {
         self.count(dead_queue(stream)).await
     }
+
+    async fn ready(&self) -> Result<(), QueueError> {
+        self.count(String::new()).await.map(|_| ())
+    }
 }
 
 /// A consumer of one stream of the embedded queue, with its own connection.
@@ -193,7 +197,8 @@ impl QueueConsumer for EmbeddedConsumer {
         .await
     }
 
-    async fn dead_letter(&mut self, tag: u64, reason: String) -> Result<(), QueueError> {
+    async fn dead_letter(&mut self, delivery: &Delivery, reason: String) -> Result<(), QueueError> {
+        let tag = delivery.tag;
         let conn = self.conn.clone();
         let dead = dead_queue(self.stream);
         blocking(move || {
@@ -486,8 +491,9 @@ mod tests {
         let q = open(dir.path(), Duration::from_secs(30));
         q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
         let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
-        let tag = c.fetch(1, Duration::ZERO).await.unwrap()[0].tag;
-        c.dead_letter(tag, "bad body".into()).await.unwrap();
+        let delivery = c.fetch(1, Duration::ZERO).await.unwrap().remove(0);
+        let tag = delivery.tag;
+        c.dead_letter(&delivery, "bad body".into()).await.unwrap();
         assert_eq!(q.pending(StreamKind::Metrics).await.unwrap(), 0);
         assert_eq!(q.dead_letters(StreamKind::Metrics).await.unwrap(), 1);
         assert_eq!(

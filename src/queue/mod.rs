@@ -5,9 +5,11 @@
 //! after its store committed, so a crash anywhere redelivers rather than loses. Duplicates that
 //! redelivery creates are removed by the store (see [`crate::store`]).
 
+pub mod amqp;
 mod embedded;
 mod envelope;
 
+pub use amqp::{AmqpConfig, AmqpQueue};
 pub use embedded::{EmbeddedConsumer, EmbeddedQueue, EmbeddedQueueConfig, dead_letter_reason};
 pub use envelope::{Delivery, Envelope};
 
@@ -43,6 +45,9 @@ pub trait Queue: Clone + Send + Sync + 'static {
     /// Messages of the stream not yet acknowledged (ready or in flight), dead letters excluded.
     fn pending(&self, stream: StreamKind) -> impl Future<Output = Result<u64, QueueError>> + Send;
 
+    /// Whether publishing can work now (the broker is reachable), for `/readyz`.
+    fn ready(&self) -> impl Future<Output = Result<(), QueueError>> + Send;
+
     /// Messages of the stream set aside as dead letters.
     fn dead_letters(
         &self,
@@ -70,7 +75,16 @@ pub trait QueueConsumer: Send + 'static {
     /// inspect it.
     fn dead_letter(
         &mut self,
-        tag: u64,
+        delivery: &Delivery,
         reason: String,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// Which queue the pipeline runs on.
+#[derive(Clone, Debug)]
+pub enum Broker {
+    /// The embedded SQLite queue: one machine, no server.
+    Embedded(EmbeddedQueueConfig),
+    /// RabbitMQ.
+    Amqp(AmqpConfig),
 }

@@ -147,8 +147,16 @@ fn origin(headers: &HeaderMap) -> Result<(Option<String>, u64), ApiError> {
     }
 }
 
+/// Alive: the process answers.
 pub async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Ready: the queue can take batches now. A load balancer should send traffic elsewhere
+/// while this says no.
+pub async fn readyz<Q: Queue>(State(state): State<AppState<Q>>) -> Result<&'static str, ApiError> {
+    state.queue.ready().await.map_err(ApiError::from)?;
+    Ok("ready")
 }
 
 pub async fn method_not_allowed() -> ApiError {

@@ -58,6 +58,7 @@ pub fn router<Q: Queue>(state: AppState<Q>) -> Router {
             post(handler::ingest_workorder::<Q>),
         )
         .route("/healthz", get(handler::healthz))
+        .route("/readyz", get(handler::readyz::<Q>))
         .fallback(handler::not_found)
         .method_not_allowed_fallback(handler::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))

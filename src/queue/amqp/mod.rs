@@ -1,0 +1,91 @@
+//! RabbitMQ behind the queue seam: the broker deployments use.
+//!
+//! Quorum queues (durable, replicated on a cluster, with a broker-side delivery limit), one
+//! long-lived publishing connection with publisher confirms, consumers on their own
+//! connections with manual acknowledgement and bounded prefetch. Every link reconnects by
+//! itself with backoff and declares its topology again.
+
+mod consumer;
+mod message;
+mod publisher;
+mod topology;
+
+pub use consumer::AmqpConsumer;
+pub use message::SCHEMA_VERSION;
+pub use publisher::AmqpQueue;
+pub use topology::{TopologyError, declare};
+
+use crate::record::StreamKind;
+use std::time::Duration;
+
+/// How to reach RabbitMQ and what to call the queues.
+#[derive(Clone, Debug)]
+pub struct AmqpConfig {
+    /// `amqp://user:password@host:port/vhost`.
+    pub uri: String,
+    pub metrics_queue: String,
+    pub workorder_queue: String,
+    /// Unacknowledged messages a consumer may hold at once.
+    pub prefetch: u16,
+    /// How long a publish waits for the broker's confirm.
+    pub confirm_timeout: Duration,
+}
+
+impl AmqpConfig {
+    /// A configuration with the default queue names.
+    pub fn new(uri: impl Into<String>) -> Self {
+        AmqpConfig {
+            uri: uri.into(),
+            metrics_queue: "metrics".into(),
+            workorder_queue: "workorder".into(),
+            prefetch: 256,
+            confirm_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The queue a stream's batches go to.
+    pub fn queue(&self, stream: StreamKind) -> &str {
+        match stream {
+            StreamKind::Metrics => &self.metrics_queue,
+            StreamKind::Workorder => &self.workorder_queue,
+        }
+    }
+
+    /// Where a stream's dead letters go.
+    pub fn dead_queue(&self, stream: StreamKind) -> String {
+        format!("{}.dead", self.queue(stream))
+    }
+
+    /// The URI without its password, for messages and logs.
+    pub fn redacted_uri(&self) -> String {
+        redact(&self.uri)
+    }
+}
+
+/// `amqp://user:secret@host/` → `amqp://user:***@host/`.
+pub fn redact(uri: &str) -> String {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => format!("{scheme}://{credentials}@{host}"),
+        },
+        None => uri.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact("amqp://guest:guest@127.0.0.1:5672/%2f"),
+            "amqp://guest:***@127.0.0.1:5672/%2f"
+        );
+        assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
+    }
+}

@@ -1,0 +1,253 @@
+//! The publishing side: one long-lived connection and confirm-mode channel, kept alive by a
+//! background task that reconnects with backoff and declares the queues again.
+
+use super::consumer::AmqpConsumer;
+use super::message::properties;
+use super::{AmqpConfig, TopologyError, declare};
+use crate::queue::{Envelope, Queue, QueueError};
+use crate::record::StreamKind;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use lapin::{Channel, Confirmation, Connection, ConnectionProperties};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// RabbitMQ as millrace's queue.
+#[derive(Clone)]
+pub struct AmqpQueue {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: AmqpConfig,
+    /// The live link, or `None` while the broker is unreachable (publishes fail at once).
+    link: RwLock<Option<Link>>,
+    /// Tells the keeper the link failed, so it reconnects without waiting for its next look.
+    broken: Notify,
+}
+
+#[derive(Clone)]
+struct Link {
+    connection: Arc<Connection>,
+    channel: Channel,
+}
+
+impl Link {
+    fn healthy(&self) -> bool {
+        self.connection.status().connected() && self.channel.status().connected()
+    }
+}
+
+/// Why a link could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum LinkError {
+    #[error("cannot connect: {0}")]
+    Connect(lapin::Error),
+    #[error(transparent)]
+    Topology(#[from] TopologyError),
+}
+
+const BACKOFF_FIRST: Duration = Duration::from_millis(200);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How often the keeper looks at a link that reported no failure.
+const LOOK_EVERY: Duration = Duration::from_millis(500);
+
+/// Connects to the broker and declares the queues.
+pub(super) async fn connect(config: &AmqpConfig, name: &str) -> Result<Connection, LinkError> {
+    let properties = ConnectionProperties::default().with_connection_name(name.into());
+    let connection = Connection::connect(&config.uri, properties)
+        .await
+        .map_err(LinkError::Connect)?;
+    declare(&connection, config).await?;
+    Ok(connection)
+}
+
+async fn open(config: &AmqpConfig) -> Result<Link, LinkError> {
+    let connection = connect(config, "millrace-publisher").await?;
+    let channel = connection
+        .create_channel()
+        .await
+        .map_err(LinkError::Connect)?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(LinkError::Connect)?;
+    Ok(Link {
+        connection: Arc::new(connection),
+        channel,
+    })
+}
+
+impl AmqpQueue {
+    /// Connects and declares the queues. A broker that is down is not an error — publishes
+    /// answer "unavailable" until it is back — but queues that clash with existing ones are,
+    /// since no retry can fix them.
+    pub async fn connect(config: AmqpConfig) -> Result<Self, TopologyError> {
+        let link = match open(&config).await {
+            Ok(link) => Some(link),
+            Err(LinkError::Topology(e @ TopologyError::Mismatch { .. })) => return Err(e),
+            Err(e) => {
+                tracing::warn!(broker = %config.redacted_uri(), error = %e, "RabbitMQ is unreachable; retrying in the background");
+                None
+            }
+        };
+        let inner = Arc::new(Inner {
+            config,
+            link: RwLock::new(link),
+            broken: Notify::new(),
+        });
+        tokio::spawn(keep(Arc::downgrade(&inner)));
+        Ok(AmqpQueue { inner })
+    }
+
+    /// The settings this queue was made with.
+    pub fn config(&self) -> &AmqpConfig {
+        &self.inner.config
+    }
+
+    fn link(&self) -> Result<Link, QueueError> {
+        self.inner
+            .link
+            .read()
+            .expect("link lock")
+            .clone()
+            .filter(Link::healthy)
+            .ok_or_else(|| {
+                QueueError::Unavailable(format!(
+                    "RabbitMQ at {} is unreachable",
+                    self.inner.config.redacted_uri()
+                ))
+            })
+    }
+
+    /// Reports a failed link to the keeper and turns the error into a queue error.
+    fn broken(&self, e: impl std::fmt::Display) -> QueueError {
+        self.inner.broken.notify_one();
+        QueueError::Unavailable(format!("RabbitMQ: {e}"))
+    }
+
+    /// Messages in a queue, ready for a consumer (RabbitMQ does not count those in flight).
+    async fn count(&self, queue: String) -> Result<u64, QueueError> {
+        let link = self.link()?;
+        let channel = link
+            .connection
+            .create_channel()
+            .await
+            .map_err(|e| self.broken(e))?;
+        let options = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let declared = channel
+            .queue_declare(queue.as_str().into(), options, FieldTable::default())
+            .await
+            .map_err(|e| QueueError::Unavailable(format!("RabbitMQ queue `{queue}`: {e}")))?;
+        let _ = channel.close(200, "counted".into()).await;
+        Ok(declared.message_count() as u64)
+    }
+}
+
+/// Keeps the link alive: looks at it periodically or when told it broke, and reconnects with
+/// exponential backoff. Ends when the queue is dropped.
+async fn keep(inner: Weak<Inner>) {
+    let mut backoff = BACKOFF_FIRST;
+    let mut reported = false;
+    loop {
+        let Some(queue) = inner.upgrade() else { return };
+        let healthy = queue
+            .link
+            .read()
+            .expect("link lock")
+            .as_ref()
+            .is_some_and(Link::healthy);
+        if healthy {
+            backoff = BACKOFF_FIRST;
+            tokio::select! {
+                _ = queue.broken.notified() => {}
+                _ = tokio::time::sleep(LOOK_EVERY) => {}
+            }
+            continue;
+        }
+        *queue.link.write().expect("link lock") = None;
+        match open(&queue.config).await {
+            Ok(link) => {
+                tracing::info!(broker = %queue.config.redacted_uri(), "connected to RabbitMQ");
+                *queue.link.write().expect("link lock") = Some(link);
+                reported = false;
+            }
+            Err(e) => {
+                if !reported {
+                    tracing::warn!(broker = %queue.config.redacted_uri(), error = %e, "RabbitMQ is unreachable; reconnecting with backoff");
+                    reported = true;
+                }
+                drop(queue);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+impl Queue for AmqpQueue {
+    type Consumer = AmqpConsumer;
+
+    /// Publishes persistent and mandatory, and returns once the broker confirmed: an
+    /// unroutable message, a nack, a timeout or a lost connection is an error, never an Ok.
+    async fn publish(&self, envelope: Envelope) -> Result<(), QueueError> {
+        let link = self.link()?;
+        let queue = self.inner.config.queue(envelope.stream).to_string();
+        let options = BasicPublishOptions {
+            mandatory: true,
+            ..BasicPublishOptions::default()
+        };
+        let confirm = link
+            .channel
+            .basic_publish(
+                "".into(),
+                queue.as_str().into(),
+                options,
+                &envelope.body,
+                properties(&envelope),
+            )
+            .await
+            .map_err(|e| self.broken(e))?;
+        let timeout = self.inner.config.confirm_timeout;
+        let confirmation = tokio::time::timeout(timeout, confirm)
+            .await
+            .map_err(|_| QueueError::Timeout(timeout))?
+            .map_err(|e| self.broken(e))?;
+        match confirmation {
+            Confirmation::Ack(None) => Ok(()),
+            Confirmation::Ack(Some(returned)) => {
+                // The queue vanished: have the keeper declare it again.
+                self.inner.broken.notify_one();
+                Err(QueueError::Unavailable(format!(
+                    "RabbitMQ could not route the batch to queue `{queue}` ({} {})",
+                    returned.reply_code, returned.reply_text
+                )))
+            }
+            Confirmation::Nack(_) => Err(QueueError::Unavailable(format!(
+                "RabbitMQ refused the batch for queue `{queue}` (nack)"
+            ))),
+            Confirmation::NotRequested => Err(self.broken("the channel is not in confirm mode")),
+        }
+    }
+
+    async fn consumer(&self, stream: StreamKind) -> Result<AmqpConsumer, QueueError> {
+        Ok(AmqpConsumer::new(self.inner.config.clone(), stream))
+    }
+
+    async fn pending(&self, stream: StreamKind) -> Result<u64, QueueError> {
+        self.count(self.inner.config.queue(stream).to_string())
+            .await
+    }
+
+    async fn dead_letters(&self, stream: StreamKind) -> Result<u64, QueueError> {
+        self.count(self.inner.config.dead_queue(stream)).await
+    }
+
+    async fn ready(&self) -> Result<(), QueueError> {
+        self.link().map(|_| ())
+    }
+}
