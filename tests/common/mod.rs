@@ -300,6 +300,8 @@ pub fn append_to_array(path: &Path, records: &[serde_json::Value]) {
 pub struct Stage<'a> {
     pub dir: &'a Path,
     pub port: u16,
+    /// Arguments that choose the queue, given to `serve` and `consume`.
+    pub queue_args: Vec<String>,
 }
 
 impl Stage<'_> {
@@ -307,13 +309,15 @@ impl Stage<'_> {
         Stage {
             dir,
             port: free_port(),
+            queue_args: Vec::new(),
         }
     }
 
     pub fn serve_cmd(&self) -> Command {
         let mut cmd = millrace(self.dir);
         cmd.args(["serve", "--listen"])
-            .arg(format!("127.0.0.1:{}", self.port));
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(&self.queue_args);
         cmd
     }
 
@@ -326,7 +330,8 @@ impl Stage<'_> {
 
     pub fn consume_cmd(&self) -> Command {
         let mut cmd = millrace(self.dir);
-        cmd.args(["consume", "all", "--redeliver-after", "1"]);
+        cmd.args(["consume", "all", "--redeliver-after", "1"])
+            .args(&self.queue_args);
         cmd
     }
 

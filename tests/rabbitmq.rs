@@ -1,0 +1,427 @@
+//! The pipeline on a real RabbitMQ broker (127.0.0.1:5672, guest/guest): separate processes,
+//! broker restarts, killed and competing consumers, poison messages, clashing queues.
+//!
+//! Outside CI these tests skip, saying why, when no broker answers; with CI=true they run.
+//! They use their own queue names and run one at a time, since one of them restarts the
+//! broker.
+
+mod common;
+
+use common::*;
+use lapin::options::{
+    BasicGetOptions, BasicPublishOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// One test at a time: the restart test takes the broker away from everyone.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Whether to run: yes if a broker answers; in CI, a missing broker is a failure.
+fn broker_available(test: &str) -> bool {
+    let up = std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:5672".parse().unwrap(),
+        Duration::from_secs(2),
+    )
+    .is_ok();
+    if !up {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but no RabbitMQ answers on 127.0.0.1:5672: .ci/run should have started it"
+        );
+        println!(
+            "skipping {test}: no RabbitMQ broker on 127.0.0.1:5672 (start one with `rabbitmq-server -detached`)"
+        );
+    }
+    up
+}
+
+/// Queue names of their own for one test, deleted when it ends.
+struct Queues {
+    prefix: String,
+}
+
+impl Queues {
+    fn new() -> Queues {
+        let prefix = format!("t-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        Queues { prefix }
+    }
+
+    fn metrics(&self) -> String {
+        format!("{}-metrics", self.prefix)
+    }
+
+    fn workorder(&self) -> String {
+        format!("{}-workorder", self.prefix)
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec![
+            "--broker".into(),
+            BROKER.into(),
+            "--metrics-queue".into(),
+            self.metrics(),
+            "--workorder-queue".into(),
+            self.workorder(),
+        ]
+    }
+
+    /// Messages ready in each of our queues.
+    fn ready(&self) -> u64 {
+        let names = [self.metrics(), self.workorder()];
+        amqp(|conn| async move {
+            let mut total = 0;
+            for name in names {
+                let ch = conn.create_channel().await.unwrap();
+                let options = QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                };
+                if let Ok(q) = ch
+                    .queue_declare(name.as_str().into(), options, FieldTable::default())
+                    .await
+                {
+                    total += q.message_count() as u64;
+                }
+            }
+            total
+        })
+    }
+}
+
+impl Drop for Queues {
+    fn drop(&mut self) {
+        let names = [
+            self.metrics(),
+            self.workorder(),
+            format!("{}.dead", self.metrics()),
+            format!("{}.dead", self.workorder()),
+        ];
+        let _ = std::panic::catch_unwind(|| {
+            amqp(|conn| async move {
+                for name in names {
+                    let ch = conn.create_channel().await.unwrap();
+                    let _ = ch
+                        .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
+                        .await;
+                }
+            })
+        });
+    }
+}
+
+/// Runs `work` with a fresh broker connection on a runtime of its own.
+fn amqp<F, Fut, T>(work: F) -> T
+where
+    F: FnOnce(Connection) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = Connection::connect(BROKER, ConnectionProperties::default())
+            .await
+            .unwrap();
+        work(conn).await
+    })
+}
+
+/// Waits until the store holds at least `want`, our queues are empty and nothing more has
+/// arrived for a while (redelivered duplicates would), then checks the store exactly.
+fn settle(dir: &Path, data: &Path, want: (u64, u64), queues: &Queues) {
+    let db = dir.join("millrace.db");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut stable_since = Instant::now();
+    let mut last = counts(&db);
+    loop {
+        let now = counts(&db);
+        if now != last {
+            last = now;
+            stable_since = Instant::now();
+        }
+        if now.0 >= want.0
+            && now.1 >= want.1
+            && stable_since.elapsed() > Duration::from_secs(2)
+            && queues.ready() == 0
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "store holds {now:?} of {want:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_store_matches(&db, data);
+}
+
+fn generated(dir: &Path, scale: &str) -> (u64, u64) {
+    run_ok(millrace(dir).args(["generate", "--out", "data", "--scale", scale, "--seed", "5"]));
+    (
+        source_metrics(&dir.join("data/metrics.json")).len() as u64,
+        source_workorders(&dir.join("data/workorder.json")).len() as u64,
+    )
+}
+
+fn rabbitmqctl(args: &[&str]) {
+    let out = Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// POSTs one small batch and gives back the status code.
+fn post_status(port: u16, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let body = r#"[{"id": 1, "val": 0.5, "time": 1624377478}]"#;
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return 0;
+    };
+    let request = if path.starts_with("/readyz") {
+        format!("GET {path} HTTP/1.0\r\n\r\n")
+    } else {
+        format!(
+            "POST {path} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    s.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn the_sample_flows_through_three_separate_processes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !broker_available("the_sample_flows_through_three_separate_processes") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let queues = Queues::new();
+    let mut stage = Stage::new(dir.path());
+    stage.queue_args = queues.args();
+    let _serve = stage.serve();
+    let _metrics = Proc::spawn(
+        millrace(dir.path())
+            .args(["consume", "metrics"])
+            .args(queues.args()),
+    );
+    let _workorder = Proc::spawn(
+        millrace(dir.path())
+            .args(["consume", "workorder"])
+            .args(queues.args()),
+    );
+    run_ok(&mut stage.stream(sample_dir()));
+    settle(dir.path(), &sample_dir(), (6896, 576), &queues);
+}
+
+#[test]
+fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !broker_available("a_broker_restart_mid_stream_loses_and_doubles_nothing") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let want = generated(dir.path(), "5");
+    let queues = Queues::new();
+    let mut stage = Stage::new(dir.path());
+    stage.queue_args = queues.args();
+    let _serve = stage.serve();
+    let _consumer = stage.consume();
+    let mut stream = Proc::spawn(stage.stream("data").args(["--retry-for", "300"]));
+    let db = dir.path().join("millrace.db");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counts(&db).0 < 2_000 {
+        assert!(Instant::now() < deadline, "no progress before the restart");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rabbitmqctl(&["stop_app"]);
+    // While the broker is away the webhook answers 503 — not 2xx, not 500 — and is not ready.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut status = post_status(stage.port, "/metrics_webhook");
+    while status != 503 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        status = post_status(stage.port, "/metrics_webhook");
+    }
+    let readyz = post_status(stage.port, "/readyz");
+    rabbitmqctl(&["start_app"]);
+    rabbitmqctl(&["await_startup"]);
+    assert_eq!(
+        status, 503,
+        "the webhook answers 503 while the broker is down"
+    );
+    assert_eq!(
+        readyz, 503,
+        "/readyz says not ready while the broker is down"
+    );
+    stream.wait_ok(Duration::from_secs(240));
+    settle(dir.path(), &dir.path().join("data"), want, &queues);
+    assert_eq!(post_status(stage.port, "/readyz"), 200, "ready again");
+}
+
+#[test]
+fn a_consumer_killed_mid_stream_stores_everything_once() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !broker_available("a_consumer_killed_mid_stream_stores_everything_once") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let want = generated(dir.path(), "5");
+    let queues = Queues::new();
+    let mut stage = Stage::new(dir.path());
+    stage.queue_args = queues.args();
+    let _serve = stage.serve();
+    let mut consumer = stage.consume();
+    let mut stream = Proc::spawn(&mut stage.stream("data"));
+    let db = dir.path().join("millrace.db");
+    for round in 1..=3u64 {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while counts(&db).0 < round * 2_000 {
+            assert!(Instant::now() < deadline, "no progress");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        consumer.kill();
+        consumer = stage.consume();
+    }
+    stream.wait_ok(Duration::from_secs(120));
+    settle(dir.path(), &dir.path().join("data"), want, &queues);
+}
+
+#[test]
+fn a_consumer_crashing_after_commit_stores_everything_once() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !broker_available("a_consumer_crashing_after_commit_stores_everything_once") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let queues = Queues::new();
+    let mut stage = Stage::new(dir.path());
+    stage.queue_args = queues.args();
+    let _serve = stage.serve();
+    let mut crashing = Proc::spawn(
+        stage
+            .consume_cmd()
+            .env("MILLRACE_CRASH_AT", "consume.committed:2"),
+    );
+    run_ok(&mut stage.stream(sample_dir()));
+    crashing.wait_crash(Duration::from_secs(30));
+    let _consumer = stage.consume();
+    settle(dir.path(), &sample_dir(), (6896, 576), &queues);
+}
+
+#[test]
+fn competing_consumers_store_each_record_once() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !broker_available("competing_consumers_store_each_record_once") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let want = generated(dir.path(), "5");
+    let queues = Queues::new();
+    let mut stage = Stage::new(dir.path());
+    stage.queue_args = queues.args();
+    let _serve = stage.serve();
+    let _one = stage.consume();
+    let _two = stage.consume();
+    run_ok(&mut stage.stream("data"));
+    settle(dir.path(), &dir.path().join("data"), want, &queues);
+}
+
+#[test]
+fn a_poison_message_becomes_a_dead_letter_with_its_reason() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !broker_available("a_poison_message_becomes_a_dead_letter_with_its_reason") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let queues = Queues::new();
+    let mut stage = Stage::new(dir.path());
+    stage.queue_args = queues.args();
+    let _serve = stage.serve(); // declares the queues
+    let target = queues.metrics();
+    amqp(|conn| async move {
+        let ch = conn.create_channel().await.unwrap();
+        ch.confirm_select(Default::default()).await.unwrap();
+        ch.basic_publish(
+            "".into(),
+            target.as_str().into(),
+            BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            },
+            b"this is not a batch",
+            BasicProperties::default().with_delivery_mode(2),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    });
+    let _consumer = stage.consume();
+    run_ok(&mut stage.stream(sample_dir()));
+    settle(dir.path(), &sample_dir(), (6896, 576), &queues);
+    let dead = format!("{}.dead", queues.metrics());
+    let (body, reason) = amqp(|conn| async move {
+        let ch = conn.create_channel().await.unwrap();
+        let got = ch
+            .basic_get(dead.as_str().into(), BasicGetOptions { no_ack: true })
+            .await
+            .unwrap()
+            .expect("a dead letter");
+        let reason = match got
+            .delivery
+            .properties
+            .headers()
+            .as_ref()
+            .and_then(|h| h.inner().get("millrace-reason").cloned())
+        {
+            Some(AMQPValue::LongString(s)) => s.to_string(),
+            other => panic!("no reason header: {other:?}"),
+        };
+        (got.delivery.data.clone(), reason)
+    });
+    assert_eq!(body, b"this is not a batch");
+    assert!(reason.contains("not a valid metrics batch"), "{reason}");
+}
+
+#[test]
+fn a_queue_declared_with_other_settings_is_a_clear_error() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !broker_available("a_queue_declared_with_other_settings_is_a_clear_error") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let queues = Queues::new();
+    let classic = queues.metrics();
+    amqp(|conn| async move {
+        let ch = conn.create_channel().await.unwrap();
+        let options = QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
+        ch.queue_declare(classic.as_str().into(), options, FieldTable::default())
+            .await
+            .unwrap();
+    });
+    let out = millrace(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(queues.args())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&queues.metrics()), "names the queue: {err}");
+    assert!(err.contains("inequivalent arg"), "says what differs: {err}");
+    assert!(
+        !err.contains("guest:guest"),
+        "no password in messages: {err}"
+    );
+}
