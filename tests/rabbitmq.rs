@@ -42,6 +42,37 @@ fn broker_available(test: &str) -> bool {
     up
 }
 
+/// What every test here starts from: its own queues and folder, and the broker to itself.
+struct Env {
+    // Fields drop in order: the queues go before the lock is released.
+    queues: Queues,
+    dir: tempfile::TempDir,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+/// The test's environment, or `None` (after saying why) when no broker answers outside CI.
+fn env(test: &str) -> Option<Env> {
+    let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    broker_available(test).then(|| Env {
+        queues: Queues::new(),
+        dir: tempfile::tempdir().unwrap(),
+        _serial: serial,
+    })
+}
+
+impl Env {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The separate processes, all pointed at this test's queues.
+    fn stage(&self) -> Stage<'_> {
+        let mut stage = Stage::new(self.dir.path());
+        stage.queue_args = self.queues.args();
+        stage
+    }
+}
+
 /// Queue names of their own for one test, deleted when it ends.
 struct Queues {
     prefix: String,
@@ -200,44 +231,36 @@ fn post_status(port: u16, path: &str) -> u16 {
 
 #[test]
 fn the_sample_flows_through_three_separate_processes() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !broker_available("the_sample_flows_through_three_separate_processes") {
+    let Some(env) = env("the_sample_flows_through_three_separate_processes") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let queues = Queues::new();
-    let mut stage = Stage::new(dir.path());
-    stage.queue_args = queues.args();
+    };
+    let stage = env.stage();
     let _serve = stage.serve();
     let _metrics = Proc::spawn(
-        millrace(dir.path())
+        millrace(env.path())
             .args(["consume", "metrics"])
-            .args(queues.args()),
+            .args(env.queues.args()),
     );
     let _workorder = Proc::spawn(
-        millrace(dir.path())
+        millrace(env.path())
             .args(["consume", "workorder"])
-            .args(queues.args()),
+            .args(env.queues.args()),
     );
     run_ok(&mut stage.stream(sample_dir()));
-    settle(dir.path(), &sample_dir(), (6896, 576), &queues);
+    settle(env.path(), &sample_dir(), (6896, 576), &env.queues);
 }
 
 #[test]
 fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !broker_available("a_broker_restart_mid_stream_loses_and_doubles_nothing") {
+    let Some(env) = env("a_broker_restart_mid_stream_loses_and_doubles_nothing") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let want = generated(dir.path(), "5");
-    let queues = Queues::new();
-    let mut stage = Stage::new(dir.path());
-    stage.queue_args = queues.args();
+    };
+    let want = generated(env.path(), "5");
+    let stage = env.stage();
     let _serve = stage.serve();
     let _consumer = stage.consume();
     let mut stream = Proc::spawn(stage.stream("data").args(["--retry-for", "300"]));
-    let db = dir.path().join("millrace.db");
+    let db = env.path().join("millrace.db");
     let deadline = Instant::now() + Duration::from_secs(60);
     while counts(&db).0 < 2_000 {
         assert!(Instant::now() < deadline, "no progress before the restart");
@@ -263,25 +286,21 @@ fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
         "/readyz says not ready while the broker is down"
     );
     stream.wait_ok(Duration::from_secs(240));
-    settle(dir.path(), &dir.path().join("data"), want, &queues);
+    settle(env.path(), &env.path().join("data"), want, &env.queues);
     assert_eq!(post_status(stage.port, "/readyz"), 200, "ready again");
 }
 
 #[test]
 fn a_consumer_killed_mid_stream_stores_everything_once() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !broker_available("a_consumer_killed_mid_stream_stores_everything_once") {
+    let Some(env) = env("a_consumer_killed_mid_stream_stores_everything_once") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let want = generated(dir.path(), "5");
-    let queues = Queues::new();
-    let mut stage = Stage::new(dir.path());
-    stage.queue_args = queues.args();
+    };
+    let want = generated(env.path(), "5");
+    let stage = env.stage();
     let _serve = stage.serve();
     let mut consumer = stage.consume();
     let mut stream = Proc::spawn(&mut stage.stream("data"));
-    let db = dir.path().join("millrace.db");
+    let db = env.path().join("millrace.db");
     for round in 1..=3u64 {
         let deadline = Instant::now() + Duration::from_secs(60);
         while counts(&db).0 < round * 2_000 {
@@ -292,19 +311,15 @@ fn a_consumer_killed_mid_stream_stores_everything_once() {
         consumer = stage.consume();
     }
     stream.wait_ok(Duration::from_secs(120));
-    settle(dir.path(), &dir.path().join("data"), want, &queues);
+    settle(env.path(), &env.path().join("data"), want, &env.queues);
 }
 
 #[test]
 fn a_consumer_crashing_after_commit_stores_everything_once() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !broker_available("a_consumer_crashing_after_commit_stores_everything_once") {
+    let Some(env) = env("a_consumer_crashing_after_commit_stores_everything_once") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let queues = Queues::new();
-    let mut stage = Stage::new(dir.path());
-    stage.queue_args = queues.args();
+    };
+    let stage = env.stage();
     let _serve = stage.serve();
     let mut crashing = Proc::spawn(
         stage
@@ -314,39 +329,31 @@ fn a_consumer_crashing_after_commit_stores_everything_once() {
     run_ok(&mut stage.stream(sample_dir()));
     crashing.wait_crash(Duration::from_secs(30));
     let _consumer = stage.consume();
-    settle(dir.path(), &sample_dir(), (6896, 576), &queues);
+    settle(env.path(), &sample_dir(), (6896, 576), &env.queues);
 }
 
 #[test]
 fn competing_consumers_store_each_record_once() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !broker_available("competing_consumers_store_each_record_once") {
+    let Some(env) = env("competing_consumers_store_each_record_once") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let want = generated(dir.path(), "5");
-    let queues = Queues::new();
-    let mut stage = Stage::new(dir.path());
-    stage.queue_args = queues.args();
+    };
+    let want = generated(env.path(), "5");
+    let stage = env.stage();
     let _serve = stage.serve();
     let _one = stage.consume();
     let _two = stage.consume();
     run_ok(&mut stage.stream("data"));
-    settle(dir.path(), &dir.path().join("data"), want, &queues);
+    settle(env.path(), &env.path().join("data"), want, &env.queues);
 }
 
 #[test]
 fn a_poison_message_becomes_a_dead_letter_with_its_reason() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !broker_available("a_poison_message_becomes_a_dead_letter_with_its_reason") {
+    let Some(env) = env("a_poison_message_becomes_a_dead_letter_with_its_reason") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let queues = Queues::new();
-    let mut stage = Stage::new(dir.path());
-    stage.queue_args = queues.args();
+    };
+    let stage = env.stage();
     let _serve = stage.serve(); // declares the queues
-    let target = queues.metrics();
+    let target = env.queues.metrics();
     amqp(|conn| async move {
         let ch = conn.create_channel().await.unwrap();
         ch.confirm_select(Default::default()).await.unwrap();
@@ -367,8 +374,8 @@ fn a_poison_message_becomes_a_dead_letter_with_its_reason() {
     });
     let _consumer = stage.consume();
     run_ok(&mut stage.stream(sample_dir()));
-    settle(dir.path(), &sample_dir(), (6896, 576), &queues);
-    let dead = format!("{}.dead", queues.metrics());
+    settle(env.path(), &sample_dir(), (6896, 576), &env.queues);
+    let dead = format!("{}.dead", env.queues.metrics());
     let (body, reason) = amqp(|conn| async move {
         let ch = conn.create_channel().await.unwrap();
         let got = ch
@@ -394,13 +401,10 @@ fn a_poison_message_becomes_a_dead_letter_with_its_reason() {
 
 #[test]
 fn a_queue_declared_with_other_settings_is_a_clear_error() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !broker_available("a_queue_declared_with_other_settings_is_a_clear_error") {
+    let Some(env) = env("a_queue_declared_with_other_settings_is_a_clear_error") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let queues = Queues::new();
-    let classic = queues.metrics();
+    };
+    let classic = env.queues.metrics();
     amqp(|conn| async move {
         let ch = conn.create_channel().await.unwrap();
         let options = QueueDeclareOptions {
@@ -411,14 +415,17 @@ fn a_queue_declared_with_other_settings_is_a_clear_error() {
             .await
             .unwrap();
     });
-    let out = millrace(dir.path())
+    let out = millrace(env.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(queues.args())
+        .args(env.queues.args())
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&queues.metrics()), "names the queue: {err}");
+    assert!(
+        err.contains(&env.queues.metrics()),
+        "names the queue: {err}"
+    );
     assert!(err.contains("inequivalent arg"), "says what differs: {err}");
     assert!(
         !err.contains("guest:guest"),
