@@ -14,6 +14,7 @@ pub mod fault;
 pub mod generate;
 pub mod queue;
 pub mod record;
+pub mod report;
 pub mod run;
 pub mod shutdown;
 pub mod store;

@@ -1,0 +1,3 @@
+//! The report: per product, the machine parameters that best explain how fast it is made.
+
+pub mod stats;

@@ -1,0 +1,112 @@
+//! The statistics of the report: Pearson and Spearman correlation, their two-sided p-values
+//! from Student's t distribution, and Benjamini–Hochberg q-values.
+//!
+//! Checked against scipy in `tests/stats_against_scipy.rs`.
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// Pearson's r of paired samples; `None` when fewer than 3 pairs or either side is constant.
+pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len();
+    if n < 3 || n != y.len() {
+        return None;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / n as f64;
+    let (mx, my) = (mean(x), mean(y));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        let (dx, dy) = (a - mx, b - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
+        return None;
+    }
+    Some((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Ranks starting at 1, ties sharing the average of the ranks they span.
+pub fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut out = vec![0.0; values.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
+            j += 1;
+        }
+        let average = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            out[k] = average;
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// Spearman's ρ: Pearson's r of the average ranks (exact with ties, like scipy).
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    pearson(&ranks(x), &ranks(y))
+}
+
+/// Two-sided p-value of a correlation coefficient `r` from `n` pairs, by the t statistic
+/// t = r·√((n−2)/(1−r²)) with n−2 degrees of freedom (scipy's method for both Pearson and
+/// Spearman).
+pub fn p_value(r: f64, n: usize) -> Option<f64> {
+    if n < 3 {
+        return None;
+    }
+    let df = (n - 2) as f64;
+    if r.abs() >= 1.0 {
+        return Some(0.0);
+    }
+    let t = r * (df / (1.0 - r * r)).sqrt();
+    let dist = StudentsT::new(0.0, 1.0, df).ok()?;
+    Some((2.0 * dist.sf(t.abs())).min(1.0))
+}
+
+/// Benjamini–Hochberg q-values (adjusted p-values), in the order of `p`.
+pub fn bh_q_values(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    let mut q = vec![0.0; m];
+    let mut running = 1.0f64;
+    for (position, &i) in order.iter().enumerate() {
+        let rank = m - position;
+        running = running.min(p[i] * m as f64 / rank as f64);
+        q[i] = running.min(1.0);
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_share_their_average_rank() {
+        assert_eq!(ranks(&[10.0, 20.0, 10.0, 30.0]), vec![1.5, 3.0, 1.5, 4.0]);
+    }
+
+    #[test]
+    fn perfect_and_absent_relationships() {
+        let x: Vec<f64> = (0..20).map(f64::from).collect();
+        let y: Vec<f64> = x.iter().map(|v| 3.0 * v + 1.0).collect();
+        assert!((pearson(&x, &y).unwrap() - 1.0).abs() < 1e-12);
+        assert_eq!(p_value(1.0, 20), Some(0.0));
+        assert_eq!(pearson(&x, &[5.0; 20]), None, "constant side");
+    }
+
+    #[test]
+    fn q_values_are_monotone_in_p_and_never_below_p() {
+        let p = [0.01, 0.04, 0.03, 0.20, 0.001];
+        let q = bh_q_values(&p);
+        for (pi, qi) in p.iter().zip(&q) {
+            assert!(qi >= pi);
+        }
+        assert!((q[4] - 0.005).abs() < 1e-12);
+    }
+}
