@@ -1,0 +1,213 @@
+//! Which parameters go with each product's output rate: every (product, parameter) pair
+//! tested, false discoveries controlled across all of them, and a ranking per product.
+
+use super::intervals::ProductIntervals;
+use super::stats::{bh_q_values, p_value, pearson, spearman};
+use super::summaries::{Kind, ParameterSummary};
+
+/// Fewest intervals with a summary for a pair to be tested at all.
+pub const MIN_INTERVALS: usize = 10;
+/// The false discovery rate below which a relationship counts as reliable.
+pub const ALPHA: f64 = 0.05;
+
+/// One tested (product, parameter) pair. Spearman's ρ is the primary coefficient: it asks
+/// only that output rises (or falls) with the parameter, not that it does so in a straight
+/// line, and one odd interval cannot dominate it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Finding {
+    pub parameter: i64,
+    pub summary: &'static str,
+    pub n: usize,
+    pub pearson: f64,
+    pub spearman: f64,
+    /// Two-sided p-value of ρ.
+    pub p_value: f64,
+    /// Two-sided p-value of r.
+    pub pearson_p: f64,
+    /// Benjamini–Hochberg q-value of `p_value`, across every pair tested in the report.
+    pub q_value: f64,
+    /// `q_value` below [`ALPHA`].
+    pub reliable: bool,
+}
+
+/// A parameter that could not be tested for a product, and why.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NotAssessable {
+    pub parameter: i64,
+    pub reason: String,
+}
+
+/// Everything found for one product.
+#[derive(Clone, Debug)]
+pub struct ProductFindings {
+    pub product: i64,
+    /// Reliable findings first, each group by |ρ|, strongest first.
+    pub ranking: Vec<Finding>,
+    pub not_assessable: Vec<NotAssessable>,
+}
+
+impl ProductFindings {
+    /// The best three.
+    pub fn top(&self) -> &[Finding] {
+        &self.ranking[..self.ranking.len().min(3)]
+    }
+
+    /// Whether any parameter shows a reliable relationship with this product's output.
+    pub fn any_reliable(&self) -> bool {
+        self.ranking.first().is_some_and(|f| f.reliable)
+    }
+}
+
+/// The paired (parameter summary, output rate) values of one product and parameter, with
+/// the interval midpoints they belong to.
+pub fn pairs(product: &ProductIntervals, values: &[Option<f64>]) -> Vec<(f64, f64, f64)> {
+    product
+        .intervals
+        .iter()
+        .zip(values)
+        .filter_map(|(interval, x)| {
+            let mid = (interval.start + interval.end) as f64 / 2.0;
+            x.map(|x| (mid, x, interval.rate))
+        })
+        .collect()
+}
+
+/// Tests every parameter against every product's output rate.
+pub fn analyse(products: &[ProductIntervals], parameters: &[ParameterSummary]) -> Vec<ProductFindings> {
+    let mut results: Vec<ProductFindings> = Vec::new();
+    for (p, product) in products.iter().enumerate() {
+        let mut ranking = Vec::new();
+        let mut not_assessable = Vec::new();
+        for parameter in parameters {
+            match test(product, parameter, &parameter.values[p]) {
+                Ok(finding) => ranking.push(finding),
+                Err(reason) => not_assessable.push(NotAssessable {
+                    parameter: parameter.id,
+                    reason,
+                }),
+            }
+        }
+        results.push(ProductFindings {
+            product: product.product,
+            ranking,
+            not_assessable,
+        });
+    }
+    let p_values: Vec<f64> = results
+        .iter()
+        .flat_map(|r| r.ranking.iter().map(|f| f.p_value))
+        .collect();
+    let mut q_values = bh_q_values(&p_values).into_iter();
+    for result in &mut results {
+        for finding in &mut result.ranking {
+            finding.q_value = q_values.next().expect("one q-value per test");
+            finding.reliable = finding.q_value < ALPHA;
+        }
+        result.ranking.sort_by(|a, b| {
+            b.reliable
+                .cmp(&a.reliable)
+                .then(b.spearman.abs().total_cmp(&a.spearman.abs()))
+                .then(a.p_value.total_cmp(&b.p_value))
+        });
+    }
+    results
+}
+
+fn test(product: &ProductIntervals, parameter: &ParameterSummary, values: &[Option<f64>]) -> Result<Finding, String> {
+    let pairs = pairs(product, values);
+    let n = pairs.len();
+    if n < MIN_INTERVALS {
+        return Err(format!(
+            "only {n} of {} intervals have {} readings to summarise (at least {MIN_INTERVALS} needed)",
+            product.intervals.len(),
+            match parameter.kind {
+                Kind::Gauge => "its",
+                Kind::Counter => "enough",
+            }
+        ));
+    }
+    let x: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+    let y: Vec<f64> = pairs.iter().map(|p| p.2).collect();
+    let constant = |v: &[f64]| v.iter().all(|a| *a == v[0]);
+    if constant(&x) {
+        return Err(format!("its {} is the same in every interval", parameter.kind.summary()));
+    }
+    if constant(&y) {
+        return Err("the product's output rate is the same in every interval".into());
+    }
+    let (r, rho) = (
+        pearson(&x, &y).ok_or("no variation to correlate")?,
+        spearman(&x, &y).ok_or("no variation to correlate")?,
+    );
+    Ok(Finding {
+        parameter: parameter.id,
+        summary: parameter.kind.summary(),
+        n,
+        pearson: r,
+        spearman: rho,
+        p_value: p_value(rho, n).unwrap_or(1.0),
+        pearson_p: p_value(r, n).unwrap_or(1.0),
+        q_value: 1.0,
+        reliable: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::intervals::Interval;
+
+    fn product(rates: &[f64]) -> ProductIntervals {
+        ProductIntervals {
+            product: 0,
+            intervals: rates
+                .iter()
+                .enumerate()
+                .map(|(i, &rate)| Interval { start: i as i64 * 100, end: i as i64 * 100 + 100, rate })
+                .collect(),
+            typical_seconds: 100.0,
+            ..ProductIntervals::default()
+        }
+    }
+
+    fn parameter(id: i64, values: Vec<Option<f64>>) -> ParameterSummary {
+        ParameterSummary {
+            id,
+            kind: Kind::Gauge,
+            readings: values.len() as u64,
+            rising_share: 0.5,
+            first_time: 0,
+            last_time: 0,
+            values: vec![values],
+        }
+    }
+
+    #[test]
+    fn ranks_the_driver_first_and_explains_what_cannot_be_tested() {
+        let rates: Vec<f64> = (0..40).map(|i| ((i * 7) % 11) as f64).collect();
+        let driver: Vec<Option<f64>> = rates.iter().map(|r| Some(r * 2.0 + 1.0)).collect();
+        let noise: Vec<Option<f64>> = (0..40).map(|i| Some(((i * 13) % 17) as f64)).collect();
+        let sparse: Vec<Option<f64>> = (0..40).map(|i| (i < 4).then_some(i as f64)).collect();
+        let constant: Vec<Option<f64>> = vec![Some(3.0); 40];
+        let found = analyse(
+            &[product(&rates)],
+            &[parameter(1, noise), parameter(2, driver), parameter(3, sparse), parameter(4, constant)],
+        );
+        let f = &found[0];
+        assert_eq!(f.top()[0].parameter, 2);
+        assert!((f.top()[0].spearman - 1.0).abs() < 1e-12);
+        assert!(f.any_reliable());
+        assert_eq!(f.not_assessable.len(), 2);
+        assert!(f.not_assessable[0].reason.contains("only 4 of 40"), "{:?}", f.not_assessable);
+        assert!(f.not_assessable[1].reason.contains("same in every interval"));
+    }
+
+    #[test]
+    fn nothing_reliable_is_said_plainly() {
+        let rates: Vec<f64> = (0..30).map(|i| ((i * 7) % 11) as f64).collect();
+        let noise: Vec<Option<f64>> = (0..30).map(|i| Some(((i * 13) % 17) as f64)).collect();
+        let found = analyse(&[product(&rates)], &[parameter(1, noise)]);
+        assert!(!found[0].any_reliable());
+        assert_eq!(found[0].top().len(), 1);
+    }
+}
