@@ -33,6 +33,14 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Stream(args) => stream_files(&settings, args, shutdown).await,
         Command::Serve(args) => serve_webhook(&settings, args, shutdown).await,
         Command::Consume(args) => consume_queue(&settings, args, shutdown).await,
+        Command::Report(args) => {
+            let out = args
+                .out
+                .clone()
+                .or(settings.report_dir.clone())
+                .unwrap_or_else(|| "report".into());
+            write_report(&settings.db(&args.store), &out)
+        }
         Command::Generate(args) => generate_data(args),
     }
 }
@@ -61,6 +69,7 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     };
     let config = stream_config(settings, &args.stream, data, String::new())?;
     let db = settings.db(&args.store);
+    let summary_db = db.clone();
     let webhook = settings.webhook(&args.webhook)?;
     let broker = settings.broker(&args.queue)?;
     let summary = match &broker {
@@ -74,6 +83,12 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
         }
     };
     println!("{summary}");
+    let out = args
+        .report_dir
+        .clone()
+        .or(settings.report_dir.clone())
+        .unwrap_or_else(|| "report".into());
+    write_report(&summary_db, &out)?;
     let dead = summary.dead_letters();
     if dead > 0 {
         let place = match &broker {
@@ -207,6 +222,40 @@ async fn consume_from<Q: Queue>(
     for task in tasks {
         task.await?;
     }
+    Ok(())
+}
+
+/// Builds the report from `db` into `out` and prints where it is and what it found.
+fn write_report(db: &Path, out: &Path) -> anyhow::Result<()> {
+    if !db.exists() {
+        return Err(UsageError(format!(
+            "there is no database at {}: run `millrace run` (or stream and consume) first, or point --db at one",
+            db.display()
+        ))
+        .into());
+    }
+    let mut store = open_store(db)?;
+    let report = crate::report::build(&mut store, &db.display().to_string())?;
+    crate::report::write_all(&report, out)
+        .with_context(|| format!("cannot write the report to {}", out.display()))?;
+    for findings in &report.findings {
+        let top: Vec<String> = findings
+            .top()
+            .iter()
+            .map(|f| format!("{} ({} ρ={:+.2})", f.parameter, f.summary, f.spearman))
+            .collect();
+        let verdict = if findings.any_reliable() {
+            ""
+        } else {
+            "  [none reliable]"
+        };
+        println!(
+            "  product {}: top parameters {}{verdict}",
+            findings.product,
+            top.join(", ")
+        );
+    }
+    println!("report written to {}", out.join("index.html").display());
     Ok(())
 }
 

@@ -35,6 +35,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Store queued batches of one stream (or both) in the database
     Consume(ConsumeArgs),
+    /// Write the report: per product, the parameters that best explain its output
+    Report(ReportArgs),
     /// Write a realistic demo dataset
     Generate(GenerateArgs),
 }
@@ -148,6 +150,15 @@ pub struct ConsumeArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub queue: QueueArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Folder to write index.html, report.md, top3.csv and top3.json into [default: report]
+    #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]

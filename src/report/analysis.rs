@@ -73,7 +73,10 @@ pub fn pairs(product: &ProductIntervals, values: &[Option<f64>]) -> Vec<(f64, f6
 }
 
 /// Tests every parameter against every product's output rate.
-pub fn analyse(products: &[ProductIntervals], parameters: &[ParameterSummary]) -> Vec<ProductFindings> {
+pub fn analyse(
+    products: &[ProductIntervals],
+    parameters: &[ParameterSummary],
+) -> Vec<ProductFindings> {
     let mut results: Vec<ProductFindings> = Vec::new();
     for (p, product) in products.iter().enumerate() {
         let mut ranking = Vec::new();
@@ -113,7 +116,11 @@ pub fn analyse(products: &[ProductIntervals], parameters: &[ParameterSummary]) -
     results
 }
 
-fn test(product: &ProductIntervals, parameter: &ParameterSummary, values: &[Option<f64>]) -> Result<Finding, String> {
+fn test(
+    product: &ProductIntervals,
+    parameter: &ParameterSummary,
+    values: &[Option<f64>],
+) -> Result<Finding, String> {
     let pairs = pairs(product, values);
     let n = pairs.len();
     if n < MIN_INTERVALS {
@@ -130,7 +137,10 @@ fn test(product: &ProductIntervals, parameter: &ParameterSummary, values: &[Opti
     let y: Vec<f64> = pairs.iter().map(|p| p.2).collect();
     let constant = |v: &[f64]| v.iter().all(|a| *a == v[0]);
     if constant(&x) {
-        return Err(format!("its {} is the same in every interval", parameter.kind.summary()));
+        return Err(format!(
+            "its {} is the same in every interval",
+            parameter.kind.summary()
+        ));
     }
     if constant(&y) {
         return Err("the product's output rate is the same in every interval".into());
@@ -163,7 +173,11 @@ mod tests {
             intervals: rates
                 .iter()
                 .enumerate()
-                .map(|(i, &rate)| Interval { start: i as i64 * 100, end: i as i64 * 100 + 100, rate })
+                .map(|(i, &rate)| Interval {
+                    start: i as i64 * 100,
+                    end: i as i64 * 100 + 100,
+                    rate,
+                })
                 .collect(),
             typical_seconds: 100.0,
             ..ProductIntervals::default()
@@ -175,7 +189,7 @@ mod tests {
             id,
             kind: Kind::Gauge,
             readings: values.len() as u64,
-            rising_share: 0.5,
+            fall_share: 1.0,
             first_time: 0,
             last_time: 0,
             values: vec![values],
@@ -191,15 +205,28 @@ mod tests {
         let constant: Vec<Option<f64>> = vec![Some(3.0); 40];
         let found = analyse(
             &[product(&rates)],
-            &[parameter(1, noise), parameter(2, driver), parameter(3, sparse), parameter(4, constant)],
+            &[
+                parameter(1, noise),
+                parameter(2, driver),
+                parameter(3, sparse),
+                parameter(4, constant),
+            ],
         );
         let f = &found[0];
         assert_eq!(f.top()[0].parameter, 2);
         assert!((f.top()[0].spearman - 1.0).abs() < 1e-12);
         assert!(f.any_reliable());
         assert_eq!(f.not_assessable.len(), 2);
-        assert!(f.not_assessable[0].reason.contains("only 4 of 40"), "{:?}", f.not_assessable);
-        assert!(f.not_assessable[1].reason.contains("same in every interval"));
+        assert!(
+            f.not_assessable[0].reason.contains("only 4 of 40"),
+            "{:?}",
+            f.not_assessable
+        );
+        assert!(
+            f.not_assessable[1]
+                .reason
+                .contains("same in every interval")
+        );
     }
 
     #[test]

@@ -49,7 +49,10 @@ pub struct ProductIntervals {
 pub fn intervals(work_orders: &[WorkOrder]) -> Vec<ProductIntervals> {
     let mut by_product: BTreeMap<i64, Vec<(i64, f64)>> = BTreeMap::new();
     for w in work_orders {
-        by_product.entry(w.product).or_default().push((w.time, w.production));
+        by_product
+            .entry(w.product)
+            .or_default()
+            .push((w.time, w.production));
     }
     by_product
         .into_iter()
@@ -116,7 +119,11 @@ mod tests {
     use super::*;
 
     fn wo(time: i64, product: i64, production: f64) -> WorkOrder {
-        WorkOrder { time, product, production }
+        WorkOrder {
+            time,
+            product,
+            production,
+        }
     }
 
     #[test]
@@ -130,7 +137,11 @@ mod tests {
     #[test]
     fn a_restarted_counter_starts_a_new_run_not_a_negative_interval() {
         let readings = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 0.0, 10.0, 20.0];
-        let w: Vec<_> = readings.iter().enumerate().map(|(i, &c)| wo(i as i64 * 100, 0, c)).collect();
+        let w: Vec<_> = readings
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| wo(i as i64 * 100, 0, c))
+            .collect();
         let p = &intervals(&w)[0];
         assert_eq!(p.runs, 2);
         assert_eq!(p.intervals.len(), 7);
@@ -140,7 +151,11 @@ mod tests {
     #[test]
     fn small_negative_steps_are_kept_as_noise() {
         let readings = [0.0, 10.0, 20.0, 19.5, 30.0, 40.0];
-        let w: Vec<_> = readings.iter().enumerate().map(|(i, &c)| wo(i as i64 * 100, 0, c)).collect();
+        let w: Vec<_> = readings
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| wo(i as i64 * 100, 0, c))
+            .collect();
         let p = &intervals(&w)[0];
         assert_eq!(p.runs, 1);
         assert_eq!(p.noise_steps, 1);
@@ -150,7 +165,11 @@ mod tests {
     #[test]
     fn long_silences_are_gaps() {
         let times = [0, 100, 200, 300, 5000, 5100];
-        let w: Vec<_> = times.iter().enumerate().map(|(i, &t)| wo(t, 0, i as f64)).collect();
+        let w: Vec<_> = times
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| wo(t, 0, i as f64))
+            .collect();
         let p = &intervals(&w)[0];
         assert_eq!(p.gaps, 1);
         assert_eq!(p.intervals.len(), 4);
@@ -158,8 +177,21 @@ mod tests {
 
     #[test]
     fn products_are_separated_and_unordered_input_is_sorted() {
-        let p = intervals(&[wo(200, 1, 9.0), wo(100, 0, 1.0), wo(0, 1, 1.0), wo(0, 0, 0.0), wo(100, 1, 5.0)]);
+        let p = intervals(&[
+            wo(200, 1, 9.0),
+            wo(100, 0, 1.0),
+            wo(0, 1, 1.0),
+            wo(0, 0, 0.0),
+            wo(100, 1, 5.0),
+        ]);
         assert_eq!(p.len(), 2);
-        assert_eq!(p[1].intervals[0], Interval { start: 0, end: 100, rate: 0.04 });
+        assert_eq!(
+            p[1].intervals[0],
+            Interval {
+                start: 0,
+                end: 100,
+                rate: 0.04
+            }
+        );
     }
 }

@@ -24,8 +24,10 @@ impl Kind {
     }
 }
 
-/// A parameter counts up if at least this share of its steps do not go down.
-pub const COUNTER_SHARE: f64 = 0.9;
+/// A parameter counts up if everything it loses in falling steps is at most this share of
+/// what it gains in rising ones. A counter's falls are reading noise, tiny beside its rises;
+/// a gauge falls about as much as it rises, even one that drifts.
+pub const COUNTER_FALL_SHARE: f64 = 0.1;
 
 /// One parameter's summaries: per product, one value per interval (`None` where the data
 /// cannot say).
@@ -34,8 +36,8 @@ pub struct ParameterSummary {
     pub id: i64,
     pub kind: Kind,
     pub readings: u64,
-    /// Share of steps between consecutive readings that do not go down.
-    pub rising_share: f64,
+    /// What the parameter lost in falling steps, as a share of what it gained in rising ones.
+    pub fall_share: f64,
     pub first_time: i64,
     pub last_time: i64,
     /// Indexed like the products given to [`Summariser::new`], then by interval.
@@ -70,8 +72,9 @@ struct Current {
     id: i64,
     tracks: Vec<ProductTrack>,
     readings: u64,
-    rising: u64,
     steps: u64,
+    rises: f64,
+    falls: f64,
     first: (i64, f64),
     last: (i64, f64),
 }
@@ -99,15 +102,19 @@ impl<'a> Summariser<'a> {
             id,
             tracks: products.iter().map(track).collect(),
             readings: 0,
-            rising: 0,
             steps: 0,
+            rises: 0.0,
+            falls: 0.0,
             first: (time, val),
             last: (time, val),
         });
         if current.readings > 0 {
             current.steps += 1;
-            if val >= current.last.1 {
-                current.rising += 1;
+            let step = val - current.last.1;
+            if step >= 0.0 {
+                current.rises += step;
+            } else {
+                current.falls -= step;
             }
         }
         let previous = (current.readings > 0).then_some(current.last);
@@ -159,12 +166,12 @@ impl<'a> Summariser<'a> {
 
     fn finish_current(&mut self) {
         let Some(c) = self.current.take() else { return };
-        let rising_share = if c.steps == 0 {
-            0.0
+        let fall_share = if c.rises > 0.0 {
+            c.falls / c.rises
         } else {
-            c.rising as f64 / c.steps as f64
+            f64::INFINITY
         };
-        let kind = if c.steps >= 5 && rising_share >= COUNTER_SHARE && c.last.1 > c.first.1 {
+        let kind = if c.steps >= 5 && fall_share <= COUNTER_FALL_SHARE {
             Kind::Counter
         } else {
             Kind::Gauge
@@ -195,7 +202,7 @@ impl<'a> Summariser<'a> {
             id: c.id,
             kind,
             readings: c.readings,
-            rising_share,
+            fall_share,
             first_time: c.first.0,
             last_time: c.last.0,
             values,
@@ -232,7 +239,11 @@ mod tests {
             product: 0,
             intervals: bounds
                 .windows(2)
-                .map(|w| Interval { start: w[0], end: w[1], rate: 1.0 })
+                .map(|w| Interval {
+                    start: w[0],
+                    end: w[1],
+                    rate: 1.0,
+                })
                 .collect(),
             typical_seconds: 100.0,
             ..ProductIntervals::default()
@@ -256,7 +267,13 @@ mod tests {
         let products = [product(&[0, 100, 200])];
         let mut s = Summariser::new(&products);
         // A counter rising 2 per second until 100, then 5 per second, read off the grid.
-        let value = |t: i64| if t <= 100 { 2.0 * t as f64 } else { 200.0 + 5.0 * (t - 100) as f64 };
+        let value = |t: i64| {
+            if t <= 100 {
+                2.0 * t as f64
+            } else {
+                200.0 + 5.0 * (t - 100) as f64
+            }
+        };
         for time in [-30, 40, 70, 130, 160, 230] {
             s.push(8, value(time), time);
         }

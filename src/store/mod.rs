@@ -13,7 +13,7 @@ mod sqlite;
 pub use ranges::{Coverage, cover};
 pub use sqlite::SqliteStore;
 
-use crate::record::{Records, StreamKind};
+use crate::record::{Metric, Records, StreamKind, WorkOrder};
 
 /// A batch to store: its records and where they come from.
 #[derive(Clone, Copy, Debug)]
@@ -59,4 +59,11 @@ pub trait Store: Send + 'static {
 
     /// How many records of the stream the store holds.
     fn count(&mut self, stream: StreamKind) -> Result<u64, StoreError>;
+
+    /// Every stored work order, in no particular order.
+    fn work_orders(&mut self) -> Result<Vec<WorkOrder>, StoreError>;
+
+    /// Hands every stored metric to `visit`, ordered by parameter and then time, without
+    /// holding them all in memory; returns how many there were.
+    fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError>;
 }

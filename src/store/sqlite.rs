@@ -1,5 +1,5 @@
 use super::{Incoming, Store, StoreError, WriteStats, cover};
-use crate::record::{Records, StreamKind};
+use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use std::path::Path;
 use std::time::Duration;
@@ -49,7 +49,7 @@ impl SqliteStore {
                 val NOT NULL CHECK (typeof(val) = 'real'),
                 time INTEGER NOT NULL
             );
-            CREATE INDEX IF NOT EXISTS metrics_by_series ON metrics(id, time);
+            CREATE INDEX IF NOT EXISTS metrics_by_series ON metrics(id, time, val);
             CREATE TABLE IF NOT EXISTS workorder (
                 time INTEGER NOT NULL,
                 product INTEGER NOT NULL,
@@ -89,6 +89,43 @@ impl Store for SqliteStore {
         }
         tx.commit().map_err(failed)?;
         Ok(stats)
+    }
+
+    fn work_orders(&mut self) -> Result<Vec<WorkOrder>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT time, product, production FROM workorder")
+            .map_err(failed)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(WorkOrder {
+                    time: r.get(0)?,
+                    product: r.get(1)?,
+                    production: r.get(2)?,
+                })
+            })
+            .map_err(failed)?;
+        rows.collect::<Result<_, _>>().map_err(failed)
+    }
+
+    fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
+        // The covering index (id, time, val) serves this order without sorting or touching
+        // the table.
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, val, time FROM metrics ORDER BY id, time")
+            .map_err(failed)?;
+        let mut rows = stmt.query([]).map_err(failed)?;
+        let mut n = 0;
+        while let Some(row) = rows.next().map_err(failed)? {
+            visit(Metric {
+                id: row.get(0).map_err(failed)?,
+                val: row.get(1).map_err(failed)?,
+                time: row.get(2).map_err(failed)?,
+            });
+            n += 1;
+        }
+        Ok(n)
     }
 
     fn count(&mut self, stream: StreamKind) -> Result<u64, StoreError> {
