@@ -2,7 +2,9 @@
 //! tested, false discoveries controlled across all of them, and a ranking per product.
 
 use super::intervals::ProductIntervals;
-use super::stats::{bh_q_values, p_value, pearson, spearman};
+use super::stats::{
+    bh_q_values, effective_n, lag1_autocorrelation, p_value_effective, pearson, ranks, spearman,
+};
 use super::summaries::{Kind, ParameterSummary};
 
 /// Fewest intervals with a summary for a pair to be tested at all.
@@ -18,6 +20,9 @@ pub struct Finding {
     pub parameter: i64,
     pub summary: &'static str,
     pub n: usize,
+    /// The number of independent pairs `n` is worth, given how alike neighbouring intervals
+    /// are (the p-values use it).
+    pub n_effective: f64,
     pub pearson: f64,
     pub spearman: f64,
     /// Two-sided p-value of ρ.
@@ -149,14 +154,19 @@ fn test(
         pearson(&x, &y).ok_or("no variation to correlate")?,
         spearman(&x, &y).ok_or("no variation to correlate")?,
     );
+    // Pairs are in time order; the autocorrelation of the ranks serves ρ, of the values r.
+    let (rx, ry) = (ranks(&x), ranks(&y));
+    let n_rank = effective_n(n, lag1_autocorrelation(&rx), lag1_autocorrelation(&ry));
+    let n_value = effective_n(n, lag1_autocorrelation(&x), lag1_autocorrelation(&y));
     Ok(Finding {
         parameter: parameter.id,
         summary: parameter.kind.summary(),
         n,
+        n_effective: (n_rank * 10.0).round() / 10.0,
         pearson: r,
         spearman: rho,
-        p_value: p_value(rho, n).unwrap_or(1.0),
-        pearson_p: p_value(r, n).unwrap_or(1.0),
+        p_value: p_value_effective(rho, n_rank).unwrap_or(1.0),
+        pearson_p: p_value_effective(r, n_value).unwrap_or(1.0),
         q_value: 1.0,
         reliable: false,
     })

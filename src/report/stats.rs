@@ -58,13 +58,47 @@ pub fn p_value(r: f64, n: usize) -> Option<f64> {
     if n < 3 {
         return None;
     }
-    let df = (n - 2) as f64;
+    p_value_effective(r, n as f64)
+}
+
+/// Like [`p_value`], for an effective sample size that need not be whole.
+pub fn p_value_effective(r: f64, n: f64) -> Option<f64> {
+    if n < 3.0 {
+        return None;
+    }
+    let df = n - 2.0;
     if r.abs() >= 1.0 {
         return Some(0.0);
     }
     let t = r * (df / (1.0 - r * r)).sqrt();
     let dist = StudentsT::new(0.0, 1.0, df).ok()?;
     Some((2.0 * dist.sf(t.abs())).min(1.0))
+}
+
+/// Lag-1 autocorrelation of a series: how much each value resembles the one before.
+pub fn lag1_autocorrelation(v: &[f64]) -> f64 {
+    let n = v.len();
+    if n < 3 {
+        return 0.0;
+    }
+    let mean = v.iter().sum::<f64>() / n as f64;
+    let denominator: f64 = v.iter().map(|x| (x - mean).powi(2)).sum();
+    if denominator <= 0.0 {
+        return 0.0;
+    }
+    let numerator: f64 = v.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+    numerator / denominator
+}
+
+/// The effective number of independent pairs behind a correlation of two autocorrelated
+/// series (Bartlett's approximation, as used by Pyper & Peterman 1998):
+/// n·(1 − a·b)/(1 + a·b) for lag-1 autocorrelations a and b, within [3, n].
+///
+/// Machine parameters and output rates wander slowly, so neighbouring intervals are alike;
+/// treating them as independent would make chance correlations look significant.
+pub fn effective_n(n: usize, a: f64, b: f64) -> f64 {
+    let ab = (a * b).clamp(-0.99, 0.99);
+    (n as f64 * (1.0 - ab) / (1.0 + ab)).clamp(3.0_f64.min(n as f64), n as f64)
 }
 
 /// Benjamini–Hochberg q-values (adjusted p-values), in the order of `p`.
@@ -98,6 +132,24 @@ mod tests {
         assert!((pearson(&x, &y).unwrap() - 1.0).abs() < 1e-12);
         assert_eq!(p_value(1.0, 20), Some(0.0));
         assert_eq!(pearson(&x, &[5.0; 20]), None, "constant side");
+    }
+
+    #[test]
+    fn autocorrelated_series_count_for_fewer_pairs() {
+        let smooth: Vec<f64> = (0..100).map(|i| (i as f64 / 10.0).sin()).collect();
+        let alternating: Vec<f64> = (0..100)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let a = lag1_autocorrelation(&smooth);
+        assert!(a > 0.9, "{a}");
+        assert!(lag1_autocorrelation(&alternating) < -0.9);
+        assert!(effective_n(100, a, a) < 10.0);
+        assert_eq!(effective_n(100, 0.0, 0.9), 100.0);
+        assert_eq!(
+            effective_n(100, -0.5, 0.5),
+            100.0,
+            "never more pairs than there are"
+        );
     }
 
     #[test]

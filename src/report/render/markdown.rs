@@ -144,11 +144,12 @@ fn table(md: &mut String, findings: &[Finding]) -> std::fmt::Result {
     for (i, f) in findings.iter().enumerate() {
         writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} |",
             i + 1,
             f.parameter,
             f.summary,
             f.n,
+            f.n_effective,
             number(f.spearman),
             number(f.pearson),
             number(f.p_value),
