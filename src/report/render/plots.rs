@@ -56,7 +56,9 @@ pub fn scatter(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
     finish(svg, drawn.is_ok())
 }
 
-/// Output rate and the parameter over time, both as standard scores so one axis serves.
+/// Output rate and the parameter over time, both as standard scores so one axis serves, and
+/// smoothed by a moving average when there are many intervals, so that moving together
+/// shows rather than drowning in interval-to-interval noise.
 pub fn series(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
     let Some(start) = pairs.iter().map(|p| p.0).reduce(f64::min) else {
         return String::new();
@@ -64,7 +66,16 @@ pub fn series(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
     let day = |t: f64| (t - start) / 86_400.0;
     let xs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
     let ys: Vec<f64> = pairs.iter().map(|p| p.2).collect();
-    let (zx, zy) = (standardise(&xs), standardise(&ys));
+    let window = (pairs.len() / 80).max(1);
+    let (zx, zy) = (
+        moving_average(&standardise(&xs), window),
+        moving_average(&standardise(&ys), window),
+    );
+    let smoothing = if window > 1 {
+        format!(" (moving average of {window} intervals)")
+    } else {
+        String::new()
+    };
     let output: Vec<(f64, f64)> = pairs.iter().zip(&zy).map(|(p, z)| (day(p.0), *z)).collect();
     let parameter: Vec<(f64, f64)> = pairs.iter().zip(&zx).map(|(p, z)| (day(p.0), *z)).collect();
     let mut svg = String::new();
@@ -85,7 +96,7 @@ pub fn series(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
         chart
             .configure_mesh()
             .x_desc(format!("days since {}", utc(start as i64)))
-            .y_desc("standard score")
+            .y_desc(format!("standard score{smoothing}"))
             .light_line_style(WHITE)
             .draw()?;
         chart
@@ -138,6 +149,18 @@ fn padded(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
         lo.abs().max(1.0) * 0.05
     };
     (lo - pad)..(hi + pad)
+}
+
+/// Centered moving average over `window` values (shorter at the ends).
+fn moving_average(values: &[f64], window: usize) -> Vec<f64> {
+    let half = window / 2;
+    (0..values.len())
+        .map(|i| {
+            let from = i.saturating_sub(half);
+            let to = (i + half + 1).min(values.len());
+            values[from..to].iter().sum::<f64>() / (to - from) as f64
+        })
+        .collect()
 }
 
 fn standardise(values: &[f64]) -> Vec<f64> {
