@@ -12,7 +12,7 @@ use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown};
 use crate::store::SqliteStore;
 use crate::stream::{StreamConfig, stream};
-use crate::webhook::{AppState, WebhookConfig, serve};
+use crate::webhook::{AppState, Credentials, WebhookConfig, serve};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -59,6 +59,7 @@ fn stream_config(
         offsets: settings.offsets(opts),
         retry_for: settings.retry_for(opts),
         progress: !opts.no_progress,
+        credentials: Credentials::default(),
     })
 }
 
@@ -142,11 +143,9 @@ async fn stream_files(
         .clone()
         .or(settings.webhook.clone())
         .unwrap_or_else(|| "http://127.0.0.1:5000".into());
-    let summary = stream(
-        stream_config(settings, &args.stream, data, webhook)?,
-        shutdown,
-    )
-    .await?;
+    let mut config = stream_config(settings, &args.stream, data, webhook)?;
+    config.credentials = settings.credentials(&args.auth)?;
+    let summary = stream(config, shutdown).await?;
     for (kind, sent) in &summary.sent {
         println!("{kind}: {sent} records sent");
     }
@@ -163,11 +162,39 @@ async fn serve_webhook(
         .clone()
         .or(settings.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:5000".into());
-    let config = settings.webhook(&args.webhook)?;
+    let mut config = settings.webhook(&args.webhook)?;
+    config.credentials = settings.credentials(&args.auth)?;
+    guard_exposure(&listen, &config.credentials, args.insecure).await?;
     match settings.broker(&args.queue)? {
         Broker::Embedded(c) => serve_on(EmbeddedQueue::open(c)?, &listen, config, shutdown).await,
         Broker::Amqp(c) => serve_on(AmqpQueue::connect(c).await?, &listen, config, shutdown).await,
     }
+}
+
+/// Refuses to take data from beyond this machine without authentication, unless told to.
+async fn guard_exposure(
+    listen: &str,
+    credentials: &Credentials,
+    insecure: bool,
+) -> anyhow::Result<()> {
+    if !credentials.is_empty() || insecure {
+        return Ok(());
+    }
+    let addresses = tokio::net::lookup_host(listen).await.map_err(|e| {
+        UsageError(format!(
+            "--listen {listen} is not an address to listen on: {e}"
+        ))
+    })?;
+    for address in addresses {
+        if !address.ip().is_loopback() {
+            return Err(UsageError(format!(
+                "refusing to listen on {listen} without authentication: anyone who can reach it could write data. \
+                 Set --auth-token or --hmac-key (the streamer sends the same), or pass --insecure on a network you trust"
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 async fn serve_on<Q: Queue>(

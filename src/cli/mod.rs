@@ -78,6 +78,40 @@ pub struct WebhookArgs {
     /// Most records in one batch [default: 100000]
     #[arg(long, env = "MILLRACE_MAX_BATCH_RECORDS", value_name = "N")]
     pub max_batch_records: Option<usize>,
+    /// Requests handled at once; beyond, 503 at once [default: 256]
+    #[arg(long, env = "MILLRACE_MAX_CONCURRENT_REQUESTS", value_name = "N")]
+    pub max_concurrent_requests: Option<usize>,
+    /// Seconds a request may take, upload included [default: 30]
+    #[arg(long, env = "MILLRACE_REQUEST_TIMEOUT", value_name = "SECS")]
+    pub request_timeout: Option<u64>,
+}
+
+/// Credentials: the webhook accepts them, the streamer presents them.
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// Bearer token (serve: accepted, may repeat; stream: sent)
+    #[arg(
+        long = "auth-token",
+        env = "MILLRACE_AUTH_TOKENS",
+        value_name = "TOKEN",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub auth_tokens: Vec<String>,
+    /// File with bearer tokens, one per line (# starts a comment)
+    #[arg(long, env = "MILLRACE_AUTH_TOKEN_FILE", value_name = "FILE")]
+    pub auth_token_file: Option<PathBuf>,
+    /// Key for HMAC-SHA256 signatures of the body (header X-Millrace-Signature: sha256=<hex>)
+    #[arg(
+        long,
+        env = "MILLRACE_HMAC_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub hmac_key: Option<String>,
+    /// File holding the HMAC key
+    #[arg(long, env = "MILLRACE_HMAC_KEY_FILE", value_name = "FILE")]
+    pub hmac_key_file: Option<PathBuf>,
 }
 
 /// How the streamer reads and sends.
@@ -128,6 +162,8 @@ pub struct StreamArgs {
     pub webhook: Option<String>,
     #[command(flatten)]
     pub stream: StreamOpts,
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +171,11 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:5000]
     #[arg(long, env = "MILLRACE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Listen beyond loopback without authentication (only on a network you trust)
+    #[arg(long)]
+    pub insecure: bool,
+    #[command(flatten)]
+    pub auth: AuthArgs,
     #[command(flatten)]
     pub queue: QueueArgs,
     #[command(flatten)]

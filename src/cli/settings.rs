@@ -1,8 +1,9 @@
 //! `millrace.toml`: the same options as the flags, under the same names with underscores.
 //! A flag or `MILLRACE_*` variable wins over the file, the file over the built-in default.
 
-use super::{QueueArgs, StoreArgs, StreamOpts, WebhookArgs};
+use super::{AuthArgs, QueueArgs, StoreArgs, StreamOpts, WebhookArgs};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
+use crate::webhook::Credentials;
 use crate::webhook::WebhookConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,12 @@ pub struct FileSettings {
     pub redeliver_after: Option<u64>,
     pub max_body_bytes: Option<usize>,
     pub max_batch_records: Option<usize>,
+    pub max_concurrent_requests: Option<usize>,
+    pub request_timeout: Option<u64>,
+    pub auth_tokens: Option<Vec<String>>,
+    pub auth_token_file: Option<PathBuf>,
+    pub hmac_key: Option<String>,
+    pub hmac_key_file: Option<PathBuf>,
 }
 
 impl FileSettings {
@@ -131,6 +138,24 @@ impl FileSettings {
                 ),
                 1..=10_000_000,
             )?,
+            max_concurrent: checked(
+                "max-concurrent-requests",
+                pick(
+                    args.max_concurrent_requests,
+                    self.max_concurrent_requests,
+                    default.max_concurrent,
+                ),
+                1..=100_000,
+            )?,
+            request_timeout: Duration::from_secs(checked(
+                "request-timeout",
+                pick(
+                    args.request_timeout,
+                    self.request_timeout,
+                    default.request_timeout.as_secs(),
+                ),
+                1..=3600,
+            )?),
             ..default
         })
     }
@@ -154,6 +179,63 @@ impl FileSettings {
     pub fn retry_for(&self, opts: &StreamOpts) -> Duration {
         Duration::from_secs(pick(opts.retry_for, self.retry_for, 300))
     }
+}
+
+impl FileSettings {
+    /// The credentials from flags, environment, files and settings. Messages about them name
+    /// files, never secrets.
+    pub fn credentials(&self, args: &AuthArgs) -> Result<Credentials, UsageError> {
+        let mut tokens = if args.auth_tokens.is_empty() {
+            self.auth_tokens.clone().unwrap_or_default()
+        } else {
+            args.auth_tokens.clone()
+        };
+        if let Some(file) = args
+            .auth_token_file
+            .as_ref()
+            .or(self.auth_token_file.as_ref())
+        {
+            tokens.extend(secret_lines(file, "token")?);
+        }
+        let mut keys: Vec<Vec<u8>> = args
+            .hmac_key
+            .clone()
+            .or(self.hmac_key.clone())
+            .map(String::into_bytes)
+            .into_iter()
+            .collect();
+        if let Some(file) = args.hmac_key_file.as_ref().or(self.hmac_key_file.as_ref()) {
+            keys.extend(
+                secret_lines(file, "HMAC key")?
+                    .into_iter()
+                    .map(String::into_bytes),
+            );
+        }
+        Ok(Credentials::new(tokens, keys))
+    }
+}
+
+/// The secrets in a file, one per line; blank lines and `#` comments are skipped.
+fn secret_lines(path: &Path, what: &str) -> Result<Vec<String>, UsageError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        UsageError(format!(
+            "cannot read the {what} file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let secrets: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    if secrets.is_empty() {
+        return Err(UsageError(format!(
+            "the {what} file {} holds no {what}",
+            path.display()
+        )));
+    }
+    Ok(secrets)
 }
 
 /// A mistake in how millrace was called or configured (exit code 2), as opposed to a failure

@@ -29,6 +29,36 @@ impl std::error::Error for RecordError {}
 ///
 /// This is the single gate every record passes, from a file or over HTTP.
 pub fn parse_record(records: &mut Records, json: &[u8]) -> Result<(), RecordError> {
+    // serde would also read a record from an array of its values (`[1, 2.5, 1624377478]`);
+    // that form is too easy to get wrong silently, so only objects are records.
+    if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        let found = serde_json::from_slice::<serde_json::Value>(json)
+            .map(|v| match v {
+                serde_json::Value::Array(_) => "sequence",
+                serde_json::Value::String(_) => "string",
+                serde_json::Value::Number(_) => "number",
+                serde_json::Value::Bool(_) => "boolean",
+                serde_json::Value::Null => "null",
+                serde_json::Value::Object(_) => "map",
+            })
+            .map_err(|e| RecordError {
+                field: None,
+                message: describe(&e),
+                syntax: true,
+            })?;
+        return Err(RecordError {
+            field: None,
+            message: format!(
+                "invalid type: {found}, expected a record object such as {}",
+                match records {
+                    Records::Metrics(_) => r#"{"id": 19, "val": 797.38, "time": 1624377478}"#,
+                    Records::Workorder(_) =>
+                        r#"{"time": 1624378574, "product": 0, "production": 15.68}"#,
+                }
+            ),
+            syntax: false,
+        });
+    }
     match records {
         Records::Metrics(v) => v.push(parse_metric(json)?),
         Records::Workorder(v) => v.push(parse_workorder(json)?),
@@ -254,6 +284,17 @@ mod tests {
         assert!(e.syntax);
         let e = metric(r#"{"id": 1, "val": NaN, "time": 5}"#).unwrap_err();
         assert!(e.syntax);
+    }
+
+    #[test]
+    fn only_objects_are_records() {
+        let e = metric("[1, 2.5, 1624377478]").unwrap_err();
+        assert!(
+            e.message
+                .contains("invalid type: sequence, expected a record object"),
+            "{e}"
+        );
+        assert!(!e.syntax);
     }
 
     #[test]

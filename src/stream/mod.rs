@@ -38,6 +38,8 @@ pub struct StreamConfig {
     pub retry_for: Duration,
     /// Show progress bars on a terminal.
     pub progress: bool,
+    /// What to authenticate with, if the webhook asks.
+    pub credentials: crate::webhook::Credentials,
 }
 
 /// What a stream run sent.
@@ -70,7 +72,12 @@ pub async fn stream(
 ) -> Result<StreamSummary, StreamError> {
     let started = Instant::now();
     let offsets = Arc::new(Mutex::new(Offsets::load(&config.offsets)?));
-    let sender = Sender::new(&config.webhook, config.retry_for).map_err(StreamError::Setup)?;
+    let sender = Sender::new(
+        &config.webhook,
+        config.retry_for,
+        config.credentials.clone(),
+    )
+    .map_err(StreamError::Setup)?;
     let progress = Progress::new(config.progress);
     let files: Vec<_> = StreamKind::ALL
         .into_iter()

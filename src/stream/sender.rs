@@ -2,7 +2,7 @@
 
 use crate::record::StreamKind;
 use crate::shutdown::Shutdown;
-use crate::webhook::{SEQ_HEADER, SOURCE_HEADER};
+use crate::webhook::{Credentials, SEQ_HEADER, SOURCE_HEADER};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
@@ -36,13 +36,18 @@ pub struct Sender {
     base: String,
     /// How long to keep retrying one batch before giving up.
     retry_for: Duration,
+    credentials: Credentials,
 }
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
 impl Sender {
-    pub fn new(base_url: &str, retry_for: Duration) -> Result<Self, String> {
+    pub fn new(
+        base_url: &str,
+        retry_for: Duration,
+        credentials: Credentials,
+    ) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .build()
@@ -51,6 +56,7 @@ impl Sender {
             client,
             base: base_url.trim_end_matches('/').to_string(),
             retry_for,
+            credentials,
         })
     }
 
@@ -70,16 +76,18 @@ impl Sender {
         let started = Instant::now();
         let mut backoff = BACKOFF_FIRST;
         let mut logged = false;
+        let auth = self.credentials.headers_for(body);
         loop {
-            let attempt = self
+            let mut request = self
                 .client
                 .post(&url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .header(SOURCE_HEADER, source)
-                .header(SEQ_HEADER, first_seq.to_string())
-                .body(body.to_vec())
-                .send()
-                .await;
+                .header(SEQ_HEADER, first_seq.to_string());
+            for (name, value) in &auth {
+                request = request.header(*name, value);
+            }
+            let attempt = request.body(body.to_vec()).send().await;
             let (problem, wait) = match attempt {
                 Ok(response) if response.status().is_success() => return Ok(()),
                 Ok(response) => {

@@ -13,6 +13,8 @@ pub struct ApiError {
     pub body: ErrorBody,
     /// Seconds a client should wait before retrying (503).
     pub retry_after: Option<u64>,
+    /// Ask for credentials (401).
+    pub challenge: bool,
 }
 
 /// The JSON body of every error answer.
@@ -35,6 +37,15 @@ impl ApiError {
                 field: None,
             },
             retry_after: None,
+            challenge: false,
+        }
+    }
+
+    /// 401, saying what was wrong with the credentials (never what they should have been).
+    pub fn unauthorized(e: super::AuthError) -> Self {
+        ApiError {
+            challenge: true,
+            ..ApiError::new(StatusCode::UNAUTHORIZED, e.to_string())
         }
     }
 }
@@ -55,6 +66,7 @@ impl From<DecodeError> for ApiError {
                 field: e.field,
             },
             retry_after: None,
+            challenge: false,
         }
     }
 }
@@ -77,6 +89,12 @@ impl From<QueueError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
+        if self.challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"millrace\""),
+            );
+        }
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()

@@ -59,6 +59,11 @@ async fn ingest<Q: Queue>(
         };
         ApiError::new(status, message)
     })?;
+    state
+        .config
+        .credentials
+        .check(&headers, &body)
+        .map_err(ApiError::unauthorized)?;
     let (source, first_seq) = origin(&headers)?;
     let content_type = match headers.get(header::CONTENT_TYPE) {
         None => None,

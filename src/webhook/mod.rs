@@ -2,9 +2,11 @@
 //! every record, publishes the batch to the queue and answers 2xx only once the queue has it
 //! durably.
 
+mod auth;
 mod error;
 mod handler;
 
+pub use auth::{AuthError, Credentials, SIGNATURE_HEADER, sign};
 pub use error::ApiError;
 pub use handler::{SEQ_HEADER, SOURCE_HEADER};
 
@@ -12,10 +14,16 @@ use crate::queue::Queue;
 use crate::record::StreamKind;
 use crate::shutdown::Shutdown;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::timeout::TimeoutLayer;
 
 /// What the webhook accepts and how long it waits for the queue.
 #[derive(Clone, Debug)]
@@ -26,14 +34,25 @@ pub struct WebhookConfig {
     pub max_batch_records: usize,
     /// How long a request waits for the queue to confirm before answering 503.
     pub publish_timeout: Duration,
+    /// Requests handled at once; beyond, 503 with Retry-After at once. Together with the body
+    /// limit this bounds the memory requests can take.
+    pub max_concurrent: usize,
+    /// The longest a request may take, body upload included (408 beyond): slow clients
+    /// cannot hold a slot forever.
+    pub request_timeout: Duration,
+    /// Who may send; empty lets everyone.
+    pub credentials: Credentials,
 }
 
 impl Default for WebhookConfig {
     fn default() -> Self {
         WebhookConfig {
-            max_body_bytes: 64 * 1024 * 1024,
+            max_body_bytes: 16 * 1024 * 1024,
             max_batch_records: 100_000,
             publish_timeout: Duration::from_secs(10),
+            max_concurrent: 256,
+            request_timeout: Duration::from_secs(30),
+            credentials: Credentials::default(),
         }
     }
 }
@@ -45,10 +64,43 @@ pub struct AppState<Q: Queue> {
     pub config: WebhookConfig,
 }
 
+/// Admits a request only if a slot is free, before its body is read.
+async fn admit(State(slots): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
+    match slots.try_acquire() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => {
+            let mut busy = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the webhook is handling as many requests as it may; retry shortly",
+            );
+            busy.retry_after = Some(1);
+            busy.into_response()
+        }
+    }
+}
+
+/// Refuses requests without valid credentials before their bodies are read: a bearer token
+/// is checked here; a signature, which covers the body, is checked by the handler.
+async fn authenticate(
+    State(credentials): State<Credentials>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if credentials.is_empty() || request.headers().contains_key(SIGNATURE_HEADER) {
+        return next.run(request).await;
+    }
+    match credentials.check(request.headers(), &[]) {
+        Ok(()) => next.run(request).await,
+        Err(e) => ApiError::unauthorized(e).into_response(),
+    }
+}
+
 /// The HTTP routes of the webhook.
 pub fn router<Q: Queue>(state: AppState<Q>) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
+    let slots = Arc::new(Semaphore::new(state.config.max_concurrent.max(1)));
+    let timeout = state.config.request_timeout;
+    let ingest = Router::new()
         .route(
             StreamKind::Metrics.webhook_path(),
             post(handler::ingest_metrics::<Q>),
@@ -57,11 +109,22 @@ pub fn router<Q: Queue>(state: AppState<Q>) -> Router {
             StreamKind::Workorder.webhook_path(),
             post(handler::ingest_workorder::<Q>),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state.config.credentials.clone(),
+            authenticate,
+        ))
+        .route_layer(middleware::from_fn_with_state(slots, admit));
+    Router::new()
+        .merge(ingest)
         .route("/healthz", get(handler::healthz))
         .route("/readyz", get(handler::readyz::<Q>))
         .fallback(handler::not_found)
         .method_not_allowed_fallback(handler::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .with_state(state)
 }
 

@@ -1,0 +1,86 @@
+//! Limits that keep the webhook's memory and slots bounded: concurrent requests beyond the
+//! limit get 503 with Retry-After at once, and slow uploads are cut off with 408.
+
+use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig};
+use millrace::shutdown;
+use millrace::webhook::{AppState, WebhookConfig, serve};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+async fn spawn(config: WebhookConfig) -> (u16, tempfile::TempDir, shutdown::Trigger) {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
+        path: dir.path().join("queue.db"),
+        redeliver_after: Duration::from_secs(30),
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop, shutdown) = shutdown::channel();
+    tokio::spawn(serve(listener, AppState { queue, config }, shutdown));
+    (port, dir, stop)
+}
+
+/// Starts a POST whose body never finishes arriving.
+fn slow_upload(port: u16) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n[{")
+        .unwrap();
+    s
+}
+
+fn answer(mut s: TcpStream) -> String {
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_beyond_the_concurrency_limit_get_503_at_once() {
+    let (port, _dir, _stop) = spawn(WebhookConfig {
+        max_concurrent: 1,
+        ..WebhookConfig::default()
+    })
+    .await;
+    let answered = tokio::task::spawn_blocking(move || {
+        let _holding = slow_upload(port);
+        std::thread::sleep(Duration::from_millis(200));
+        let mut second = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let started = Instant::now();
+        second.write_all(b"POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n[]").unwrap();
+        (answer(second), started.elapsed())
+    })
+    .await
+    .unwrap();
+    let (text, took) = answered;
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("retry-after: 1"),
+        "{text}"
+    );
+    assert!(text.contains("as many requests as it may"), "{text}");
+    assert!(
+        took < Duration::from_secs(2),
+        "refused at once, not queued: {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_upload_is_cut_off_with_408() {
+    let (port, _dir, _stop) = spawn(WebhookConfig {
+        request_timeout: Duration::from_secs(1),
+        ..WebhookConfig::default()
+    })
+    .await;
+    let (text, took) = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let text = answer(slow_upload(port));
+        (text, started.elapsed())
+    })
+    .await
+    .unwrap();
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
