@@ -12,20 +12,29 @@ use rand_chacha::ChaCha8Rng;
 use std::time::{Duration, Instant};
 
 fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[test]
 fn random_kills_of_every_stage_lose_and_double_nothing() {
     let scale = setting("MILLRACE_CHAOS_SCALE", 30).to_string();
     let kills = setting("MILLRACE_CHAOS_KILLS", 24);
-    let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
     let seed = setting("MILLRACE_CHAOS_SEED", clock.as_nanos() as u64 % 1_000_000);
-    println!("chaos: seed {seed}, scale {scale}, {kills} kills (repeat with MILLRACE_CHAOS_SEED={seed})");
+    println!(
+        "chaos: seed {seed}, scale {scale}, {kills} kills (repeat with MILLRACE_CHAOS_SEED={seed})"
+    );
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
 
     let dir = tempfile::tempdir().unwrap();
-    run_ok(millrace(dir.path()).args(["generate", "--out", "data", "--seed", "9", "--scale", &scale]));
+    run_ok(millrace(dir.path()).args([
+        "generate", "--out", "data", "--seed", "9", "--scale", &scale,
+    ]));
     let data = dir.path().join("data");
     let want = (
         source_metrics(&data.join("metrics.json")).len() as u64,

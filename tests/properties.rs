@@ -8,12 +8,23 @@ use millrace::stream::{FileReader, Offset};
 use proptest::prelude::*;
 
 fn metric_json(i: u64) -> String {
-    format!(r#"{{"id": {}, "val": {}.25, "time": {}}}"#, i % 20, i, 1_600_000_000 + i)
+    format!(
+        r#"{{"id": {}, "val": {}.25, "time": {}}}"#,
+        i % 20,
+        i,
+        1_600_000_000 + i
+    )
 }
 
 /// Reads everything new after `resume`; returns each batch's (first position, count, end).
-fn read_new(path: &std::path::Path, resume: Option<&Offset>, batch: usize) -> Vec<(u64, u64, Offset)> {
-    let mut reader = FileReader::open(path, StreamKind::Metrics, resume).unwrap().unwrap();
+fn read_new(
+    path: &std::path::Path,
+    resume: Option<&Offset>,
+    batch: usize,
+) -> Vec<(u64, u64, Offset)> {
+    let mut reader = FileReader::open(path, StreamKind::Metrics, resume)
+        .unwrap()
+        .unwrap();
     let mut out = Vec::new();
     while let Some(b) = reader.next_batch(batch).unwrap() {
         out.push((b.first_seq, b.count, b.end));

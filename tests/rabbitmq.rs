@@ -432,3 +432,76 @@ fn a_queue_declared_with_other_settings_is_a_clear_error() {
         "no password in messages: {err}"
     );
 }
+
+#[test]
+fn chaos_on_rabbitmq_loses_and_doubles_nothing() {
+    use rand::{Rng, SeedableRng};
+    let Some(env) = env("chaos_on_rabbitmq_loses_and_doubles_nothing") else {
+        return;
+    };
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let seed = std::env::var("MILLRACE_CHAOS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(clock.as_nanos() as u64 % 1_000_000);
+    println!("chaos on RabbitMQ: seed {seed} (repeat with MILLRACE_CHAOS_SEED={seed})");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let want = generated(env.path(), "30");
+    assert!(want.0 >= 200_000, "{want:?}");
+    let stage = env.stage();
+    let stream_cmd = || {
+        let mut cmd = stage.stream("data");
+        cmd.args(["--retry-for", "600"]);
+        cmd
+    };
+    let mut serve = stage.serve();
+    let mut consume = stage.consume();
+    let mut stream = Proc::spawn(&mut stream_cmd());
+    let mut streamed = false;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let (mut kills, mut restarts) = (0, 0);
+    while kills < 20 || restarts < 2 || !streamed {
+        assert!(Instant::now() < deadline, "chaos did not finish in time");
+        std::thread::sleep(Duration::from_millis(rng.random_range(50..400)));
+        if !streamed {
+            if let Some(status) = stream.0.try_wait().unwrap() {
+                if status.success() {
+                    streamed = true;
+                } else {
+                    stream = Proc::spawn(&mut stream_cmd());
+                }
+            }
+        }
+        if kills >= 20 && restarts >= 2 {
+            continue;
+        }
+        match rng.random_range(0..8) {
+            0 if restarts < 2 => {
+                rabbitmqctl(&["stop_app"]);
+                std::thread::sleep(Duration::from_millis(500));
+                rabbitmqctl(&["start_app"]);
+                rabbitmqctl(&["await_startup"]);
+                restarts += 1;
+            }
+            1 | 2 if !streamed => {
+                stream.kill();
+                stream = Proc::spawn(&mut stream_cmd());
+                kills += 1;
+            }
+            3 | 4 => {
+                serve.kill();
+                serve = stage.serve();
+                kills += 1;
+            }
+            _ => {
+                consume.kill();
+                consume = stage.consume();
+                kills += 1;
+            }
+        }
+    }
+    println!("chaos on RabbitMQ: {kills} kills, {restarts} broker restarts; checking the store");
+    settle(env.path(), &env.path().join("data"), want, &env.queues);
+}

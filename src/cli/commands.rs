@@ -236,7 +236,10 @@ async fn consume_from<Q: Queue>(
 ) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     for &kind in kinds {
-        let store = Arc::new(Mutex::new(open_store(db)?));
+        let Some(store) = open_store_patiently(db, &shutdown).await? else {
+            return Ok(());
+        };
+        let store = Arc::new(Mutex::new(store));
         tasks.push(tokio::spawn(consume(
             kind,
             queue.consumer(kind).await?,
@@ -284,6 +287,29 @@ fn write_report(db: &Path, out: &Path) -> anyhow::Result<()> {
     }
     println!("report written to {}", out.join("index.html").display());
     Ok(())
+}
+
+/// Opens the store, waiting (with backoff, until shutdown) while another process holds its
+/// lock; `None` if shutdown came first.
+async fn open_store_patiently(
+    db: &Path,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Option<SqliteStore>> {
+    let mut backoff = std::time::Duration::from_millis(500);
+    loop {
+        match SqliteStore::open(db) {
+            Ok(store) => return Ok(Some(store)),
+            Err(e @ crate::store::StoreError::Busy(_)) => {
+                tracing::warn!(error = %e, "waiting for the store");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.wait() => return Ok(None),
+                }
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 fn open_store(db: &Path) -> anyhow::Result<SqliteStore> {

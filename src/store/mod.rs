@@ -46,6 +46,9 @@ impl std::ops::AddAssign for WriteStats {
 pub enum StoreError {
     #[error("cannot open the store {path}: {reason}")]
     Open { path: String, reason: String },
+    /// Another process holds the store's lock; waiting is the cure.
+    #[error("the store is locked by another process ({0})")]
+    Busy(String),
     /// Most likely passing (a lock held by another writer, a full disk being cleaned up):
     /// consumers back off and retry without acknowledging.
     #[error("the store failed: {0}")]

@@ -34,7 +34,7 @@ impl SqliteStore {
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         };
-        let version = setup().map_err(|e| open_error(e.to_string()))?;
+        let version = setup().map_err(|e| busy_or(e, open_error))?;
         if version > SCHEMA_VERSION {
             return Err(open_error(format!(
                 "it was written by a newer millrace (schema {version}, this one knows {SCHEMA_VERSION}): upgrade millrace"
@@ -65,7 +65,7 @@ impl SqliteStore {
             ) WITHOUT ROWID;
             PRAGMA user_version = 1;",
         )
-        .map_err(|e| open_error(e.to_string()))?;
+        .map_err(|e| busy_or(e, open_error))?;
         Ok(SqliteStore { conn })
     }
 
@@ -208,6 +208,16 @@ fn insert_records(
         }
     }
     Ok(n)
+}
+
+/// A lock held by another process is `Busy` (worth waiting for); anything else is `other`.
+fn busy_or(e: rusqlite::Error, other: impl Fn(String) -> StoreError) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::Busy(e.to_string())
+        }
+        _ => other(e.to_string()),
+    }
 }
 
 fn failed(e: rusqlite::Error) -> StoreError {

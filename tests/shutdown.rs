@@ -1,0 +1,155 @@
+//! SIGTERM stops every long-running command gracefully: it stops taking work, settles what
+//! it holds and exits 0, and nothing is lost or doubled across the stop. A store that is
+//! locked for a while is waited out, not given up on.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn terminate(p: &Proc) {
+    let status = Command::new("kill")
+        .args(["-TERM", &p.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn exit_code(p: &mut Proc, within: Duration) -> Option<i32> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = p.0.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(Instant::now() < deadline, "did not stop within {within:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn every_command_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        millrace(dir.path()).args(["generate", "--out", "data", "--scale", "10", "--seed", "4"]),
+    );
+    let data = dir.path().join("data");
+    let want = (
+        source_metrics(&data.join("metrics.json")).len() as u64,
+        source_workorders(&data.join("workorder.json")).len() as u64,
+    );
+    let stage = Stage::new(dir.path());
+    let mut serve = stage.serve();
+    let mut consume = stage.consume();
+    let mut stream = Proc::spawn(&mut stage.stream("data"));
+    let db = dir.path().join("millrace.db");
+    while counts(&db).0 < 5_000 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for p in [&stream, &consume, &serve] {
+        terminate(p);
+    }
+    assert_eq!(
+        exit_code(&mut stream, Duration::from_secs(20)),
+        Some(0),
+        "stream"
+    );
+    assert_eq!(
+        exit_code(&mut consume, Duration::from_secs(20)),
+        Some(0),
+        "consume"
+    );
+    assert_eq!(
+        exit_code(&mut serve, Duration::from_secs(20)),
+        Some(0),
+        "serve"
+    );
+    assert!(counts(&db).0 < want.0, "stopped before the end");
+
+    // Started again, they finish the job: nothing lost, nothing doubled.
+    let _serve = stage.serve();
+    let _consume = stage.consume();
+    run_ok(&mut stage.stream("data"));
+    settle_and_check(dir.path(), &data, want);
+
+    // `run` too.
+    let mut run = Proc::spawn(millrace(dir.path()).args([
+        "run",
+        "--no-progress",
+        "--db",
+        "other.db",
+        "--data",
+        "data",
+        "--batch-size",
+        "50",
+    ]));
+    std::thread::sleep(Duration::from_millis(700));
+    terminate(&run);
+    assert_eq!(exit_code(&mut run, Duration::from_secs(20)), Some(0), "run");
+}
+
+#[test]
+fn a_locked_store_is_waited_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = Stage::new(dir.path());
+    let _serve = stage.serve();
+    let db = dir.path().join("millrace.db");
+    // Create the store, then hold its write lock for longer than SQLite's busy timeout.
+    millrace::store::SqliteStore::open(&db).unwrap();
+    let blocker = rusqlite::Connection::open(&db).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let _consume = stage.consume();
+    run_ok(&mut stage.stream(sample_dir()));
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(
+        counts_while_locked(&blocker),
+        (0, 0),
+        "nothing written while locked"
+    );
+    blocker.execute_batch("COMMIT").unwrap();
+    settle_and_check(dir.path(), &sample_dir(), (6896, 576));
+}
+
+fn counts_while_locked(conn: &rusqlite::Connection) -> (u64, u64) {
+    let count = |t: &str| {
+        conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap() as u64
+    };
+    (count("metrics"), count("workorder"))
+}
+
+#[test]
+fn a_store_locked_while_consuming_is_waited_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = Stage::new(dir.path());
+    let _serve = stage.serve();
+    let _consume = stage.consume();
+    let db = dir.path().join("millrace.db");
+    // A first small batch proves the consumer is up and writing.
+    let first = dir.path().join("first");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::write(
+        first.join("metrics.json"),
+        r#"[{"id": 1, "val": 0.5, "time": 1624377478}]"#,
+    )
+    .unwrap();
+    run_ok(&mut stage.stream(&first));
+    wait_for_counts(&db, (1, 0), Duration::from_secs(30));
+    let blocker = rusqlite::Connection::open(&db).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    run_ok(&mut stage.stream(sample_dir()));
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(
+        counts_while_locked(&blocker),
+        (1, 0),
+        "nothing written while locked"
+    );
+    blocker.execute_batch("COMMIT").unwrap();
+    wait_for_counts(&db, (6897, 576), Duration::from_secs(60));
+    while queued(dir.path()) > 0 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(counts(&db), (6897, 576), "each record once");
+}
