@@ -377,11 +377,7 @@ fn send(port: u16, case: &Case) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_hostile_request_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
-        path: dir.path().join("queue.db"),
-        redeliver_after: Duration::from_secs(30),
-    })
-    .unwrap();
+    let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (_stop, shutdown) = shutdown::channel();

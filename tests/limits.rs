@@ -10,11 +10,7 @@ use std::time::{Duration, Instant};
 
 async fn spawn(config: WebhookConfig) -> (u16, tempfile::TempDir, shutdown::Trigger) {
     let dir = tempfile::tempdir().unwrap();
-    let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
-        path: dir.path().join("queue.db"),
-        redeliver_after: Duration::from_secs(30),
-    })
-    .unwrap();
+    let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (stop, shutdown) = shutdown::channel();

@@ -18,11 +18,7 @@ struct App {
 
 async fn spawn_app() -> App {
     let dir = tempfile::tempdir().unwrap();
-    let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
-        path: dir.path().join("queue.db"),
-        redeliver_after: Duration::from_secs(30),
-    })
-    .unwrap();
+    let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, shutdown) = shutdown::channel();

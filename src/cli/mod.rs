@@ -59,6 +59,9 @@ pub struct QueueArgs {
     /// Seconds before a message taken but not acknowledged is handed out again [default: 30]
     #[arg(long, env = "MILLRACE_REDELIVER_AFTER", value_name = "SECS")]
     pub redeliver_after: Option<u64>,
+    /// Messages the embedded queue may hold for consumers before the webhook answers 503 [default: 1000000]
+    #[arg(long, env = "MILLRACE_MAX_QUEUE_BACKLOG", value_name = "N")]
+    pub max_queue_backlog: Option<u64>,
 }
 
 /// Where records are stored.

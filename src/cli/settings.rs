@@ -26,6 +26,7 @@ pub struct FileSettings {
     pub batch_size: Option<usize>,
     pub retry_for: Option<u64>,
     pub redeliver_after: Option<u64>,
+    pub max_queue_backlog: Option<u64>,
     pub max_body_bytes: Option<usize>,
     pub max_batch_records: Option<usize>,
     pub max_concurrent_requests: Option<usize>,
@@ -110,6 +111,11 @@ impl FileSettings {
                 pick(args.redeliver_after, self.redeliver_after, 30),
                 1..=86_400,
             )?),
+            max_backlog: checked(
+                "max-queue-backlog",
+                pick(args.max_queue_backlog, self.max_queue_backlog, 1_000_000),
+                1..=1_000_000_000,
+            )?,
         })
     }
 
@@ -305,6 +311,7 @@ mod tests {
             workorder_queue: None,
             queue: None,
             redeliver_after: Some(u64::MAX),
+            max_queue_backlog: None,
         };
         assert!(FileSettings::default().queue(&queue).is_err());
     }

@@ -297,11 +297,7 @@ mod tests {
     async fn poison_messages_become_dead_letters_and_the_rest_is_stored() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("queue.db");
-        let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
-            path: path.clone(),
-            redeliver_after: Duration::from_secs(30),
-        })
-        .unwrap();
+        let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(path.clone())).unwrap();
         let good = metrics(5);
         queue
             .publish(envelope("good", "f", 0, good.to_json(), 5))
@@ -331,11 +327,8 @@ mod tests {
     #[tokio::test]
     async fn redelivered_and_overlapping_batches_are_stored_once() {
         let dir = tempfile::tempdir().unwrap();
-        let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
-            path: dir.path().join("queue.db"),
-            redeliver_after: Duration::from_secs(30),
-        })
-        .unwrap();
+        let queue =
+            EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
         let all = metrics(10);
         queue
             .publish(envelope("a", "f", 0, all.slice(0..6).to_json(), 6))
@@ -360,8 +353,8 @@ mod tests {
     async fn a_message_that_never_gets_stored_is_eventually_set_aside() {
         let dir = tempfile::tempdir().unwrap();
         let queue = EmbeddedQueue::open(EmbeddedQueueConfig {
-            path: dir.path().join("queue.db"),
             redeliver_after: Duration::from_millis(1),
+            ..EmbeddedQueueConfig::new(dir.path().join("queue.db"))
         })
         .unwrap();
         queue

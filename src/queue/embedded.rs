@@ -2,6 +2,7 @@ use super::{Delivery, Envelope, Queue, QueueConsumer, QueueError};
 use crate::record::StreamKind;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -14,6 +15,20 @@ pub struct EmbeddedQueueConfig {
     /// How long a fetched but unacknowledged message stays invisible before it is handed out
     /// again, as it is when its consumer died.
     pub redeliver_after: Duration,
+    /// The most messages waiting for consumers; beyond, publishing is refused (the webhook
+    /// answers 503) until they catch up, so a stalled consumer cannot fill the disk.
+    pub max_backlog: u64,
+}
+
+impl EmbeddedQueueConfig {
+    /// Defaults for the queue file at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        EmbeddedQueueConfig {
+            path: path.into(),
+            redeliver_after: Duration::from_secs(30),
+            max_backlog: 1_000_000,
+        }
+    }
 }
 
 /// A durable queue in one SQLite file, so one command runs the whole pipeline on a laptop.
@@ -36,6 +51,9 @@ struct Inner {
     published: Notify,
     /// For the occasional count, separate from the hot paths.
     reader: Mutex<Connection>,
+    /// Messages waiting, as last counted plus those published since (consumers in other
+    /// processes take messages unseen, so this errs high and is recounted before it refuses).
+    backlog: AtomicU64,
 }
 
 struct Publish {
@@ -62,11 +80,13 @@ impl EmbeddedQueue {
         let writer = open_connection(&config.path)?;
         let reader = open_connection(&config.path)?;
         let (publisher, requests) = mpsc::channel(GROUP_MAX * 4);
+        let waiting = count_waiting(&reader)?;
         let inner = Arc::new(Inner {
             config,
             publisher,
             published: Notify::new(),
             reader: Mutex::new(reader),
+            backlog: AtomicU64::new(waiting),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -96,6 +116,19 @@ impl Queue for EmbeddedQueue {
     type Consumer = EmbeddedConsumer;
 
     async fn publish(&self, envelope: Envelope) -> Result<(), QueueError> {
+        let limit = self.inner.config.max_backlog;
+        if self.inner.backlog.load(Ordering::Relaxed) >= limit {
+            let inner = self.inner.clone();
+            let waiting =
+                blocking(move || count_waiting(&inner.reader.lock().expect("queue reader lock")))
+                    .await?;
+            self.inner.backlog.store(waiting, Ordering::Relaxed);
+            if waiting >= limit {
+                return Err(QueueError::Full(format!(
+                    "{waiting} messages are waiting for consumers (the limit is {limit}); are the consumers running?"
+                )));
+            }
+        }
         let (done, confirmed) = oneshot::channel();
         self.inner
             .publisher
@@ -215,6 +248,17 @@ impl QueueConsumer for EmbeddedConsumer {
     }
 }
 
+/// Messages waiting in the stream queues (ready or in flight; dead letters not counted).
+fn count_waiting(conn: &Connection) -> Result<u64, QueueError> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM messages WHERE queue IN ('metrics', 'workorder')",
+        [],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+    .map_err(unavailable)
+}
+
 /// The dead-letter queue of a stream, named as RabbitMQ's will be.
 fn dead_queue(stream: StreamKind) -> String {
     format!("{}.dead", stream.name())
@@ -276,10 +320,13 @@ fn write_loop(
             continue;
         }
         let result = insert_group(&mut conn, &group);
-        if result.is_ok() {
-            if let Some(queue) = queue.upgrade() {
-                queue.published.notify_waiters();
-            }
+        if result.is_ok()
+            && let Some(queue) = queue.upgrade()
+        {
+            queue
+                .backlog
+                .fetch_add(group.len() as u64, Ordering::Relaxed);
+            queue.published.notify_waiters();
         }
         for publish in group.drain(..) {
             let _ = publish
@@ -411,10 +458,33 @@ mod tests {
 
     fn open(dir: &Path, redeliver_after: Duration) -> EmbeddedQueue {
         EmbeddedQueue::open(EmbeddedQueueConfig {
-            path: dir.join("queue.db"),
             redeliver_after,
+            ..EmbeddedQueueConfig::new(dir.join("queue.db"))
         })
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_until_consumers_catch_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = EmbeddedQueue::open(EmbeddedQueueConfig {
+            max_backlog: 2,
+            ..EmbeddedQueueConfig::new(dir.path().join("queue.db"))
+        })
+        .unwrap();
+        q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
+        q.publish(envelope("b", StreamKind::Workorder))
+            .await
+            .unwrap();
+        let refused = q
+            .publish(envelope("c", StreamKind::Metrics))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, QueueError::Full(_)), "{refused}");
+        let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        let got = c.fetch(1, Duration::ZERO).await.unwrap();
+        c.ack(vec![got[0].tag]).await.unwrap();
+        q.publish(envelope("c", StreamKind::Metrics)).await.unwrap();
     }
 
     #[tokio::test]

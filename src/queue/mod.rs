@@ -25,6 +25,9 @@ pub enum QueueError {
     Unavailable(String),
     #[error("the queue did not confirm the batch within {0:?}")]
     Timeout(Duration),
+    /// Consumers are behind: producers should slow down.
+    #[error("the queue is full: {0}")]
+    Full(String),
     #[error("the queue is shutting down")]
     Closed,
 }

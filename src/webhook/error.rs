@@ -73,8 +73,13 @@ impl From<DecodeError> for ApiError {
 
 impl From<QueueError> for ApiError {
     fn from(e: QueueError) -> Self {
+        let wait = if matches!(e, QueueError::Full(_)) {
+            5
+        } else {
+            1
+        };
         ApiError {
-            retry_after: Some(1),
+            retry_after: Some(wait),
             ..ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
