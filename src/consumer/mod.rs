@@ -349,6 +349,67 @@ mod tests {
         assert_eq!(store.count(StreamKind::Metrics).unwrap(), 10);
     }
 
+    /// A store that fails its first writes, as a full disk or a lost database would.
+    struct FlakyStore {
+        inner: SqliteStore,
+        failures_left: u32,
+    }
+
+    impl Store for FlakyStore {
+        fn write(&mut self, batches: &[Incoming<'_>]) -> Result<WriteStats, StoreError> {
+            if self.failures_left > 0 {
+                self.failures_left -= 1;
+                return Err(StoreError::Failed("database or disk is full".into()));
+            }
+            self.inner.write(batches)
+        }
+        fn count(&mut self, stream: StreamKind) -> Result<u64, StoreError> {
+            self.inner.count(stream)
+        }
+        fn work_orders(&mut self) -> Result<Vec<crate::record::WorkOrder>, StoreError> {
+            self.inner.work_orders()
+        }
+        fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
+            self.inner.scan_metrics(visit)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_is_retried_without_acknowledging_or_dead_lettering() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue =
+            EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
+        queue
+            .publish(envelope("a", "f", 0, metrics(4).to_json(), 4))
+            .await
+            .unwrap();
+        let store = Arc::new(Mutex::new(FlakyStore {
+            inner: SqliteStore::open(&dir.path().join("s.db")).unwrap(),
+            failures_left: 3,
+        }));
+        let stats = Arc::new(ConsumerStats::default());
+        let (trigger, stop) = shutdown::channel();
+        let task = tokio::spawn(consume(
+            StreamKind::Metrics,
+            queue.consumer(StreamKind::Metrics).await.unwrap(),
+            store.clone(),
+            ConsumerConfig::default(),
+            stats.clone(),
+            stop,
+        ));
+        // Until the store recovers the message stays in the queue, unacknowledged.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(queue.pending(StreamKind::Metrics).await.unwrap(), 1);
+        while queue.pending(StreamKind::Metrics).await.unwrap() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        trigger.fire();
+        task.await.unwrap();
+        assert_eq!(store.lock().unwrap().failures_left, 0, "it was retried");
+        assert_eq!(stats.inserted.load(Ordering::Relaxed), 4);
+        assert_eq!(stats.dead_letters.load(Ordering::Relaxed), 0);
+    }
+
     #[tokio::test]
     async fn a_message_that_never_gets_stored_is_eventually_set_aside() {
         let dir = tempfile::tempdir().unwrap();
