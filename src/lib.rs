@@ -20,4 +20,5 @@ pub mod shutdown;
 pub mod store;
 pub mod stream;
 pub mod telemetry;
+pub mod tls;
 pub mod webhook;

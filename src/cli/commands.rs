@@ -12,6 +12,7 @@ use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown};
 use crate::store::SqliteStore;
 use crate::stream::{StreamConfig, stream};
+use crate::tls::TlsFiles;
 use crate::webhook::{AppState, Credentials, WebhookConfig, serve};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -60,6 +61,7 @@ fn stream_config(
         retry_for: settings.retry_for(opts),
         progress: !opts.no_progress,
         credentials: Credentials::default(),
+        ca_cert: None,
     })
 }
 
@@ -145,6 +147,7 @@ async fn stream_files(
         .unwrap_or_else(|| "http://127.0.0.1:5000".into());
     let mut config = stream_config(settings, &args.stream, data, webhook)?;
     config.credentials = settings.credentials(&args.auth)?;
+    config.ca_cert = args.ca_cert.clone();
     let summary = stream(config, shutdown).await?;
     for (kind, sent) in &summary.sent {
         println!("{kind}: {sent} records sent");
@@ -165,9 +168,20 @@ async fn serve_webhook(
     let mut config = settings.webhook(&args.webhook)?;
     config.credentials = settings.credentials(&args.auth)?;
     guard_exposure(&listen, &config.credentials, args.insecure).await?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
     match settings.broker(&args.queue)? {
-        Broker::Embedded(c) => serve_on(EmbeddedQueue::open(c)?, &listen, config, shutdown).await,
-        Broker::Amqp(c) => serve_on(AmqpQueue::connect(c).await?, &listen, config, shutdown).await,
+        Broker::Embedded(c) => {
+            serve_on(EmbeddedQueue::open(c)?, &listen, config, tls, shutdown).await
+        }
+        Broker::Amqp(c) => {
+            serve_on(AmqpQueue::connect(c).await?, &listen, config, tls, shutdown).await
+        }
     }
 }
 
@@ -201,13 +215,23 @@ async fn serve_on<Q: Queue>(
     queue: Q,
     listen: &str,
     config: WebhookConfig,
+    tls: Option<TlsFiles>,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
         format!("cannot listen on {listen} (is another server using it? choose another address with --listen)")
     })?;
-    tracing::info!("webhook listening on http://{}", listener.local_addr()?);
-    serve(listener, AppState { queue, config }, shutdown).await?;
+    let state = AppState { queue, config };
+    match tls {
+        Some(files) => {
+            tracing::info!("webhook listening on https://{}", listener.local_addr()?);
+            crate::webhook::serve_tls(listener, state, &files, shutdown).await?;
+        }
+        None => {
+            tracing::info!("webhook listening on http://{}", listener.local_addr()?);
+            serve(listener, state, shutdown).await?;
+        }
+    }
     tracing::info!("webhook stopped");
     Ok(())
 }

@@ -163,6 +163,9 @@ pub struct StreamArgs {
     /// Base URL of the webhook [default: http://127.0.0.1:5000]
     #[arg(long, env = "MILLRACE_WEBHOOK", value_name = "URL")]
     pub webhook: Option<String>,
+    /// CA certificate (PEM) to trust for an https webhook with a private certificate
+    #[arg(long, env = "MILLRACE_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     #[command(flatten)]
     pub stream: StreamOpts,
     #[command(flatten)]
@@ -177,6 +180,22 @@ pub struct ServeArgs {
     /// Listen beyond loopback without authentication (only on a network you trust)
     #[arg(long)]
     pub insecure: bool,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
+    #[arg(
+        long,
+        env = "MILLRACE_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert
+    #[arg(
+        long,
+        env = "MILLRACE_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
     #[command(flatten)]
     pub auth: AuthArgs,
     #[command(flatten)]

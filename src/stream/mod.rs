@@ -40,6 +40,8 @@ pub struct StreamConfig {
     pub progress: bool,
     /// What to authenticate with, if the webhook asks.
     pub credentials: crate::webhook::Credentials,
+    /// A CA certificate to trust for an https webhook, beyond the system's.
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// What a stream run sent.
@@ -72,10 +74,15 @@ pub async fn stream(
 ) -> Result<StreamSummary, StreamError> {
     let started = Instant::now();
     let offsets = Arc::new(Mutex::new(Offsets::load(&config.offsets)?));
+    let ca = match &config.ca_cert {
+        Some(path) => Some(crate::tls::ca_certificate(path).map_err(StreamError::Setup)?),
+        None => None,
+    };
     let sender = Sender::new(
         &config.webhook,
         config.retry_for,
         config.credentials.clone(),
+        ca,
     )
     .map_err(StreamError::Setup)?;
     let progress = Progress::new(config.progress);

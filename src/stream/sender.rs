@@ -25,6 +25,10 @@ pub enum SendError {
         last: String,
         url: String,
     },
+    #[error(
+        "cannot talk TLS to {url}: {problem}; if the webhook uses a private or self-signed certificate, pass its CA certificate with --ca-cert FILE"
+    )]
+    Tls { url: String, problem: String },
     #[error("stopped before the batch was delivered")]
     Stopped,
 }
@@ -47,9 +51,14 @@ impl Sender {
         base_url: &str,
         retry_for: Duration,
         credentials: Credentials,
+        ca_cert: Option<reqwest::Certificate>,
     ) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
+        crate::tls::install_crypto();
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(120));
+        if let Some(ca) = ca_cert {
+            builder = builder.tls_certs_merge([ca]);
+        }
+        let client = builder
             .build()
             .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
         Ok(Sender {
@@ -115,7 +124,14 @@ impl Sender {
                     }
                     (format!("{status}: {message}"), retry_after)
                 }
-                Err(e) => (error_chain(&e), None),
+                Err(e) => {
+                    let problem = error_chain(&e);
+                    // An untrusted certificate will not become trusted by waiting.
+                    if problem.contains("certificate") {
+                        return Err(SendError::Tls { url, problem });
+                    }
+                    (problem, None)
+                }
             };
             let waited = started.elapsed();
             if waited >= self.retry_for {

@@ -67,16 +67,28 @@ async fn ingest<Q: Queue>(
     let (source, first_seq) = origin(&headers)?;
     let content_type = match headers.get(header::CONTENT_TYPE) {
         None => None,
-        Some(v) => Some(v.to_str().map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "the Content-Type header is not readable text",
-            )
-        })?),
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "the Content-Type header is not readable text",
+                    )
+                })?
+                .to_string(),
+        ),
     };
     let max = state.config.max_batch_records;
-    // Decoding a multi-megabyte batch is CPU work; keep it off the threads serving I/O.
-    let records = tokio::task::block_in_place(|| decode_body(stream, content_type, &body, max))?;
+    // Decoding a multi-megabyte batch is CPU work; keep it off the threads serving I/O (and
+    // work on any runtime, unlike `block_in_place`).
+    let records = match tokio::task::spawn_blocking(move || {
+        decode_body(stream, content_type.as_deref(), &body, max)
+    })
+    .await
+    {
+        Ok(decoded) => decoded?,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     if records.is_empty() {
         return Ok(Json(Accepted {
             accepted: 0,

@@ -128,6 +128,27 @@ pub fn router<Q: Queue>(state: AppState<Q>) -> Router {
         .with_state(state)
 }
 
+/// Serves the webhook over TLS on `listener` until shutdown, then lets requests in flight
+/// finish (for up to 30 s).
+pub async fn serve_tls<Q: Queue>(
+    listener: TcpListener,
+    state: AppState<Q>,
+    tls: &crate::tls::TlsFiles,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let config = crate::tls::server_config(tls).await?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.wait().await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(30)));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, config)?
+        .handle(handle)
+        .serve(router(state).into_make_service())
+        .await
+}
+
 /// Serves the webhook on `listener` until shutdown, then lets requests in flight finish.
 pub async fn serve<Q: Queue>(
     listener: TcpListener,
