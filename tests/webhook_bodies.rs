@@ -17,6 +17,8 @@ struct App {
 }
 
 async fn spawn_app() -> App {
+    // reqwest is built without a default TLS provider; millrace installs ring.
+    millrace::tls::install_crypto();
     let dir = tempfile::tempdir().unwrap();
     let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -283,6 +285,7 @@ impl Queue for BrokenQueue {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queue_that_cannot_store_gives_503_with_retry_after() {
+    millrace::tls::install_crypto();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/metrics_webhook", listener.local_addr().unwrap());
     let (_stop, shutdown) = shutdown::channel();
