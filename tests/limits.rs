@@ -80,3 +80,17 @@ async fn a_slow_upload_is_cut_off_with_408() {
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_credentials_web_pages_cannot_post() {
+    let (port, _dir, _stop) = spawn(WebhookConfig::default()).await;
+    let text = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nOrigin: https://example.com\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 2\r\n\r\n[]").unwrap();
+        answer(s)
+    })
+    .await
+    .unwrap();
+    assert!(text.starts_with("HTTP/1.1 403"), "{text}");
+    assert!(text.contains("web pages are refused"), "{text}");
+}

@@ -160,7 +160,7 @@ impl FileSettings {
                     self.request_timeout,
                     default.request_timeout.as_secs(),
                 ),
-                1..=3600,
+                15..=3600,
             )?),
             ..default
         })

@@ -63,6 +63,8 @@ struct Publish {
 
 /// The most publishes committed in one transaction.
 const GROUP_MAX: usize = 1024;
+/// Publishes waiting for the writer, at most.
+const PUBLISH_QUEUE: usize = 128;
 /// How often a consumer with nothing to do looks for messages other processes published.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -79,7 +81,9 @@ impl EmbeddedQueue {
         }
         let writer = open_connection(&config.path)?;
         let reader = open_connection(&config.path)?;
-        let (publisher, requests) = mpsc::channel(GROUP_MAX * 4);
+        // Small on purpose: a publish that times out leaves its batch here until the writer
+        // drops it, so this bounds the memory a stalled writer can tie up.
+        let (publisher, requests) = mpsc::channel(PUBLISH_QUEUE);
         let waiting = count_waiting(&reader)?;
         let inner = Arc::new(Inner {
             config,

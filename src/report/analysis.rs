@@ -3,7 +3,8 @@
 
 use super::intervals::ProductIntervals;
 use super::stats::{
-    bh_q_values, effective_n, lag1_autocorrelation, p_value_effective, pearson, ranks, spearman,
+    bh_q_values, effective_n, lag1_autocorrelation_where, p_value_effective, pearson, ranks,
+    spearman,
 };
 use super::summaries::{Kind, ParameterSummary};
 
@@ -74,6 +75,20 @@ pub fn pairs(product: &ProductIntervals, values: &[Option<f64>]) -> Vec<(f64, f6
             let mid = (interval.start + interval.end) as f64 / 2.0;
             x.map(|x| (mid, x, interval.rate))
         })
+        .collect()
+}
+
+/// For the pairs [`pairs`] gives, whether each pair and the next come from intervals that
+/// follow each other without a gap.
+pub fn adjacency(product: &ProductIntervals, values: &[Option<f64>]) -> Vec<bool> {
+    let kept: Vec<usize> = values
+        .iter()
+        .enumerate()
+        .take(product.intervals.len())
+        .filter_map(|(i, x)| x.map(|_| i))
+        .collect();
+    kept.windows(2)
+        .map(|w| w[1] == w[0] + 1 && product.intervals[w[0]].end == product.intervals[w[1]].start)
         .collect()
 }
 
@@ -154,10 +169,13 @@ fn test(
         pearson(&x, &y).ok_or("no variation to correlate")?,
         spearman(&x, &y).ok_or("no variation to correlate")?,
     );
-    // Pairs are in time order; the autocorrelation of the ranks serves ρ, of the values r.
+    // Pairs are in time order; neighbours across a gap do not count as neighbours. The
+    // autocorrelation of the ranks serves ρ, of the values r.
+    let adjacent = adjacency(product, values);
     let (rx, ry) = (ranks(&x), ranks(&y));
-    let n_rank = effective_n(n, lag1_autocorrelation(&rx), lag1_autocorrelation(&ry));
-    let n_value = effective_n(n, lag1_autocorrelation(&x), lag1_autocorrelation(&y));
+    let lag1 = |v: &[f64]| lag1_autocorrelation_where(v, &adjacent);
+    let n_rank = effective_n(n, lag1(&rx), lag1(&ry));
+    let n_value = effective_n(n, lag1(&x), lag1(&y));
     Ok(Finding {
         parameter: parameter.id,
         summary: parameter.kind.summary(),

@@ -86,6 +86,9 @@ fn split(product: i64, readings: &[(i64, f64)]) -> ProductIntervals {
             out.runs += 1;
         } else if dt as f64 > GAP_FACTOR * typical_seconds {
             out.gaps += 1;
+        } else if !(dc / dt as f64).is_finite() {
+            // Counters near f64's limits overflow their difference; no rate to speak of.
+            out.gaps += 1;
         } else {
             if dc < 0.0 {
                 out.noise_steps += 1;

@@ -20,10 +20,12 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
         sxx += dx * dx;
         syy += dy * dy;
     }
-    if sxx <= 0.0 || syy <= 0.0 {
+    let r = sxy / (sxx.sqrt() * syy.sqrt());
+    // `!(x > 0)` rather than `x <= 0` so that NaN sums count as no variation too.
+    if !(sxx > 0.0 && syy > 0.0) || !r.is_finite() {
         return None;
     }
-    Some((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
+    Some(r.clamp(-1.0, 1.0))
 }
 
 /// Ranks starting at 1, ties sharing the average of the ranks they span.
@@ -77,17 +79,31 @@ pub fn p_value_effective(r: f64, n: f64) -> Option<f64> {
 
 /// Lag-1 autocorrelation of a series: how much each value resembles the one before.
 pub fn lag1_autocorrelation(v: &[f64]) -> f64 {
+    lag1_autocorrelation_where(v, &vec![true; v.len().saturating_sub(1)])
+}
+
+/// Lag-1 autocorrelation counting only the neighbours marked in `adjacent` (`adjacent[i]`:
+/// values `i` and `i + 1` are next to each other in time), so values that a gap separates
+/// are not taken for neighbours.
+pub fn lag1_autocorrelation_where(v: &[f64], adjacent: &[bool]) -> f64 {
     let n = v.len();
-    if n < 3 {
+    let neighbours = adjacent.iter().filter(|a| **a).count();
+    if n < 3 || neighbours == 0 {
         return 0.0;
     }
     let mean = v.iter().sum::<f64>() / n as f64;
-    let denominator: f64 = v.iter().map(|x| (x - mean).powi(2)).sum();
-    if denominator <= 0.0 {
+    let variance = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+    if !(variance > 0.0) {
         return 0.0;
     }
-    let numerator: f64 = v.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
-    numerator / denominator
+    let covariance = v
+        .windows(2)
+        .zip(adjacent)
+        .filter(|(_, a)| **a)
+        .map(|(w, _)| (w[0] - mean) * (w[1] - mean))
+        .sum::<f64>()
+        / neighbours as f64;
+    (covariance / variance).clamp(-1.0, 1.0)
 }
 
 /// The effective number of independent pairs behind a correlation of two autocorrelated
@@ -150,6 +166,8 @@ mod tests {
             100.0,
             "never more pairs than there are"
         );
+        let apart = vec![false; 99];
+        assert_eq!(lag1_autocorrelation_where(&smooth, &apart), 0.0);
     }
 
     #[test]

@@ -28,6 +28,9 @@ impl Kind {
 /// what it gains in rising ones. A counter's falls are reading noise, tiny beside its rises;
 /// a gauge falls about as much as it rises, even one that drifts.
 pub const COUNTER_FALL_SHARE: f64 = 0.1;
+/// A counter's resets (falls to half or less) are left out of its falls as long as they are
+/// at most this share of its steps.
+pub const MAX_RESET_SHARE: f64 = 0.01;
 
 /// One parameter's summaries: per product, one value per interval (`None` where the data
 /// cannot say).
@@ -75,6 +78,8 @@ struct Current {
     steps: u64,
     rises: f64,
     falls: f64,
+    /// Falls to half or less of a positive value: a counter being reset, not reading noise.
+    resets: u64,
     first: (i64, f64),
     last: (i64, f64),
 }
@@ -105,6 +110,7 @@ impl<'a> Summariser<'a> {
             steps: 0,
             rises: 0.0,
             falls: 0.0,
+            resets: 0,
             first: (time, val),
             last: (time, val),
         });
@@ -113,6 +119,8 @@ impl<'a> Summariser<'a> {
             let step = val - current.last.1;
             if step >= 0.0 {
                 current.rises += step;
+            } else if current.last.1 > 0.0 && val <= current.last.1 / 2.0 {
+                current.resets += 1;
             } else {
                 current.falls -= step;
             }
@@ -171,7 +179,9 @@ impl<'a> Summariser<'a> {
         } else {
             f64::INFINITY
         };
-        let kind = if c.steps >= 5 && fall_share <= COUNTER_FALL_SHARE {
+        // A counter may be reset now and then; a gauge "resets" all the time.
+        let rare_resets = c.resets as f64 <= (c.steps as f64 * MAX_RESET_SHARE).max(1.0);
+        let kind = if c.steps >= 5 && fall_share <= COUNTER_FALL_SHARE && rare_resets {
             Kind::Counter
         } else {
             Kind::Gauge
@@ -184,7 +194,7 @@ impl<'a> Summariser<'a> {
                 Kind::Gauge => track
                     .sums
                     .iter()
-                    .map(|&(sum, n)| (n > 0).then(|| sum / n as f64))
+                    .map(|&(sum, n)| Some(sum / n as f64).filter(|m| n > 0 && m.is_finite()))
                     .collect(),
                 Kind::Counter => product
                     .intervals
@@ -193,7 +203,7 @@ impl<'a> Summariser<'a> {
                     .map(|(i, interval)| {
                         let (a, b) = (track.at_start[i]?, track.at_end[i]?);
                         // A counter reset inside the interval says nothing about speed.
-                        (b >= a).then(|| (b - a) / interval.seconds())
+                        Some((b - a) / interval.seconds()).filter(|r| b >= a && r.is_finite())
                     })
                     .collect(),
             })
@@ -282,6 +292,18 @@ mod tests {
         let rates: Vec<f64> = out[0].values[0].iter().map(|v| v.unwrap()).collect();
         assert!((rates[0] - 2.0).abs() < 0.5, "{rates:?}");
         assert!((rates[1] - 5.0).abs() < 0.5, "{rates:?}");
+    }
+
+    #[test]
+    fn a_counter_that_is_reset_now_and_then_is_still_a_counter() {
+        let products = [product(&[0, 1000, 2000])];
+        let mut s = Summariser::new(&products);
+        let mut value = 100.0;
+        for t in 0..400 {
+            value = if t == 200 { 3.0 } else { value + 2.0 };
+            s.push(8, value, t * 5);
+        }
+        assert_eq!(s.finish()[0].kind, Kind::Counter);
     }
 
     #[test]

@@ -94,7 +94,7 @@ impl Store for SqliteStore {
     fn work_orders(&mut self) -> Result<Vec<WorkOrder>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT time, product, production FROM workorder")
+            .prepare("SELECT time, product, production FROM workorder ORDER BY rowid")
             .map_err(failed)?;
         let rows = stmt
             .query_map([], |r| {

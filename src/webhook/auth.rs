@@ -46,7 +46,11 @@ type HmacSha256 = Hmac<Sha256>;
 impl Credentials {
     pub fn new(tokens: Vec<String>, hmac_keys: Vec<Vec<u8>>) -> Self {
         Credentials {
-            tokens: tokens.into_iter().filter(|t| !t.is_empty()).collect(),
+            tokens: tokens
+                .into_iter()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
             hmac_keys: hmac_keys.into_iter().filter(|k| !k.is_empty()).collect(),
         }
     }
@@ -54,6 +58,20 @@ impl Credentials {
     /// No credentials configured: everyone may send.
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty() && self.hmac_keys.is_empty()
+    }
+
+    /// Whether a signature header could be valid before the body is read: keys are
+    /// configured and the value has the right form. Saves reading a body that will be refused.
+    pub fn plausible_signature(&self, headers: &HeaderMap) -> Result<(), AuthError> {
+        let well_formed = headers
+            .get(SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().strip_prefix("sha256="))
+            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        if self.hmac_keys.is_empty() || !well_formed {
+            return Err(AuthError::BadSignature);
+        }
+        Ok(())
     }
 
     /// Checks a request: a valid bearer token, or a valid signature of `body`.

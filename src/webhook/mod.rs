@@ -47,10 +47,10 @@ pub struct WebhookConfig {
 impl Default for WebhookConfig {
     fn default() -> Self {
         WebhookConfig {
-            max_body_bytes: 16 * 1024 * 1024,
+            max_body_bytes: 8 * 1024 * 1024,
             max_batch_records: 100_000,
             publish_timeout: Duration::from_secs(10),
-            max_concurrent: 256,
+            max_concurrent: 128,
             request_timeout: Duration::from_secs(30),
             credentials: Credentials::default(),
         }
@@ -86,10 +86,24 @@ async fn authenticate(
     request: Request,
     next: Next,
 ) -> Response {
-    if credentials.is_empty() || request.headers().contains_key(SIGNATURE_HEADER) {
+    if credentials.is_empty() {
+        // Without credentials only this machine should send (see `serve --insecure`); a
+        // browser page must not be able to post here on a visitor's behalf.
+        if request.headers().contains_key(axum::http::header::ORIGIN) {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "requests from web pages are refused while no credentials are configured (set --auth-token)",
+            )
+            .into_response();
+        }
         return next.run(request).await;
     }
-    match credentials.check(request.headers(), &[]) {
+    let verdict = if request.headers().contains_key(SIGNATURE_HEADER) {
+        credentials.plausible_signature(request.headers())
+    } else {
+        credentials.check(request.headers(), &[])
+    };
+    match verdict {
         Ok(()) => next.run(request).await,
         Err(e) => ApiError::unauthorized(e).into_response(),
     }
@@ -141,21 +155,39 @@ pub async fn serve_tls<Q: Queue>(
     let stopper = handle.clone();
     tokio::spawn(async move {
         shutdown.wait().await;
-        stopper.graceful_shutdown(Some(Duration::from_secs(30)));
+        stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
     });
-    axum_server::from_tcp_rustls(listener.into_std()?, config)?
-        .handle(handle)
-        .serve(router(state).into_make_service())
-        .await
+    let mut server = axum_server::from_tcp_rustls(listener.into_std()?, config)?.handle(handle);
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    server.serve(router(state).into_make_service()).await
 }
 
-/// Serves the webhook on `listener` until shutdown, then lets requests in flight finish.
+/// How long a client may take to send its request headers: slow-header clients (slowloris)
+/// cannot hold connections open for nothing.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for requests in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves the webhook on `listener` until shutdown, then lets requests in flight finish (for
+/// up to 30 s).
 pub async fn serve<Q: Queue>(
     listener: TcpListener,
     state: AppState<Q>,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.wait().await })
-        .await
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.wait().await;
+        stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
+    });
+    let mut server = axum_server::from_tcp(listener.into_std()?)?.handle(handle);
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    server.serve(router(state).into_make_service()).await
 }

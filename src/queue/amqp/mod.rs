@@ -18,8 +18,8 @@ pub use topology::{TopologyError, declare};
 use crate::record::StreamKind;
 use std::time::Duration;
 
-/// How to reach RabbitMQ and what to call the queues.
-#[derive(Clone, Debug)]
+/// How to reach RabbitMQ and what to call the queues. `Debug` shows the URI redacted.
+#[derive(Clone)]
 pub struct AmqpConfig {
     /// `amqp://user:password@host:port/vhost`.
     pub uri: String,
@@ -29,6 +29,16 @@ pub struct AmqpConfig {
     pub prefetch: u16,
     /// How long a publish waits for the broker's confirm.
     pub confirm_timeout: Duration,
+}
+
+impl std::fmt::Debug for AmqpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmqpConfig")
+            .field("uri", &self.redacted_uri())
+            .field("metrics_queue", &self.metrics_queue)
+            .field("workorder_queue", &self.workorder_queue)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AmqpConfig {
@@ -65,9 +75,10 @@ impl AmqpConfig {
 /// `amqp://user:secret@host/` → `amqp://user:***@host/`.
 pub fn redact(uri: &str) -> String {
     let Some((scheme, rest)) = uri.split_once("://") else {
-        return uri.to_string();
+        return "(not a URL)".to_string();
     };
-    match rest.split_once('@') {
+    // The host follows the last `@`: a password may itself hold `@`.
+    match rest.rsplit_once('@') {
         Some((credentials, host)) => match credentials.split_once(':') {
             Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
             None => format!("{scheme}://{credentials}@{host}"),
@@ -87,5 +98,9 @@ mod tests {
             "amqp://guest:***@127.0.0.1:5672/%2f"
         );
         assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
+        assert_eq!(redact("amqp://u:p@ss@host/"), "amqp://u:***@host/");
+        assert_eq!(redact("u:secret@host"), "(not a URL)");
+        let config = AmqpConfig::new("amqp://guest:s3cret@localhost/");
+        assert!(!format!("{config:?}").contains("s3cret"));
     }
 }

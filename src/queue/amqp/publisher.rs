@@ -113,12 +113,7 @@ impl AmqpQueue {
             .expect("link lock")
             .clone()
             .filter(Link::healthy)
-            .ok_or_else(|| {
-                QueueError::Unavailable(format!(
-                    "RabbitMQ at {} is unreachable",
-                    self.inner.config.redacted_uri()
-                ))
-            })
+            .ok_or_else(|| QueueError::Unavailable("the RabbitMQ broker is unreachable".into()))
     }
 
     /// Reports a failed link to the keeper and turns the error into a queue error.
