@@ -29,7 +29,19 @@ cat > post.lua <<'LUA'
 wrk.method = "POST"
 wrk.body = '[{"id": 1, "val": 2.5, "time": 1624377478}]'
 wrk.headers["Content-Type"] = "application/json"
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+init = function() statuses = {} end
+response = function(status) statuses[status] = (statuses[status] or 0) + 1 end
 done = function(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads) do
+    for status, n in pairs(t:get("statuses")) do total[status] = (total[status] or 0) + n end
+  end
+  local parts = {}
+  for status, n in pairs(total) do table.insert(parts, status .. ":" .. n) end
+  table.sort(parts)
+  io.write("STATUSES " .. table.concat(parts, " ") .. "\n")
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
   io.write(string.format("RESULT requests=%d non2xx=%d socket_errors=%d rps=%.0f p50_ms=%.2f p99_ms=%.2f\n",
     summary.requests, summary.errors.status, errors, summary.requests / (summary.duration / 1e6),
@@ -52,7 +64,9 @@ wrk -t$THREADS -c$CONNECTIONS -d10s -s get.lua http://127.0.0.1:$PORT/healthz | 
 
 echo "== ingest: POST /metrics_webhook (1 record, durable), ${DURATION} s, $CONNECTIONS connections"
 ( for _ in $(seq $((DURATION / 5))); do sleep 5; echo "$(rss $SERVE)"; done ) > rss.txt & SAMPLER=$!
-wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --timeout 30s -s post.lua http://127.0.0.1:$PORT/metrics_webhook | grep RESULT | tee ingest.txt
+wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --timeout 30s -s post.lua http://127.0.0.1:$PORT/metrics_webhook > wrk.txt
+grep STATUSES wrk.txt
+grep RESULT wrk.txt | tee ingest.txt
 wait $SAMPLER || true
 
 accepted=$(sed -E 's/.*requests=([0-9]+) non2xx=([0-9]+) socket_errors=([0-9]+).*/\1 \2 \3/' ingest.txt | awk '{print $1 - $2 - $3}')

@@ -27,7 +27,7 @@ pub struct ConsumerConfig {
 impl Default for ConsumerConfig {
     fn default() -> Self {
         ConsumerConfig {
-            max_messages: 64,
+            max_messages: 1024,
             max_attempts: 5,
         }
     }

@@ -54,6 +54,8 @@ struct Inner {
     /// Messages waiting, as last counted plus those published since (consumers in other
     /// processes take messages unseen, so this errs high and is recounted before it refuses).
     backlog: AtomicU64,
+    /// When the backlog was last recounted.
+    counted_at: Mutex<std::time::Instant>,
 }
 
 struct Publish {
@@ -65,6 +67,11 @@ struct Publish {
 const GROUP_MAX: usize = 1024;
 /// Publishes waiting for the writer, at most.
 const PUBLISH_QUEUE: usize = 128;
+/// A fetch stops adding messages once their bodies reach this size (it always takes one):
+/// many small messages make one transaction, a few large ones do not swamp memory.
+const FETCH_BYTES: i64 = 32 << 20;
+/// How often a full queue is recounted, at most: refusing is cheap, counting is not.
+const RECOUNT_EVERY: Duration = Duration::from_millis(500);
 /// How often a consumer with nothing to do looks for messages other processes published.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -91,6 +98,7 @@ impl EmbeddedQueue {
             published: Notify::new(),
             reader: Mutex::new(reader),
             backlog: AtomicU64::new(waiting),
+            counted_at: Mutex::new(std::time::Instant::now()),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -122,6 +130,19 @@ impl Queue for EmbeddedQueue {
     async fn publish(&self, envelope: Envelope) -> Result<(), QueueError> {
         let limit = self.inner.config.max_backlog;
         if self.inner.backlog.load(Ordering::Relaxed) >= limit {
+            let due = {
+                let mut last = self.inner.counted_at.lock().expect("recount lock");
+                let due = last.elapsed() >= RECOUNT_EVERY;
+                if due {
+                    *last = std::time::Instant::now();
+                }
+                due
+            };
+            if !due {
+                return Err(QueueError::Full(format!(
+                    "at least {limit} messages are waiting for consumers; are the consumers running?"
+                )));
+            }
             let inner = self.inner.clone();
             let waiting =
                 blocking(move || count_waiting(&inner.reader.lock().expect("queue reader lock")))
@@ -199,22 +220,29 @@ impl QueueConsumer for EmbeddedConsumer {
 
     async fn ack(&mut self, tags: Vec<u64>) -> Result<(), QueueError> {
         let conn = self.conn.clone();
-        blocking(move || {
+        let deleted = blocking(move || {
             let mut conn = conn.lock().expect("consumer lock");
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
+            let mut deleted = 0;
             {
                 let mut delete = tx
                     .prepare_cached("DELETE FROM messages WHERE tag = ?1")
                     .map_err(unavailable)?;
                 for tag in tags {
-                    delete.execute([tag as i64]).map_err(unavailable)?;
+                    deleted += delete.execute([tag as i64]).map_err(unavailable)? as u64;
                 }
             }
-            tx.commit().map_err(unavailable)
+            tx.commit().map_err(unavailable)?;
+            Ok(deleted)
         })
-        .await
+        .await?;
+        let _ = self
+            .queue
+            .backlog
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some(b.saturating_sub(deleted)));
+        Ok(())
     }
 
     async fn extend(&mut self, tags: Vec<u64>) -> Result<(), QueueError> {
@@ -382,13 +410,18 @@ fn claim(
     let mut stmt = conn
         .prepare_cached(
             "UPDATE messages SET lease_until = ?3, attempts = attempts + 1
-             WHERE tag IN (SELECT tag FROM messages WHERE queue = ?1 AND lease_until <= ?2
-                           ORDER BY tag LIMIT ?4)
+             WHERE tag IN (
+                 SELECT tag FROM (
+                     SELECT tag, length(body) AS size,
+                            SUM(length(body)) OVER (ORDER BY tag) AS running
+                     FROM messages WHERE queue = ?1 AND lease_until <= ?2
+                     ORDER BY tag LIMIT ?4)
+                 WHERE running - size < ?5)
              RETURNING tag, id, source, first_seq, count, body, attempts",
         )
         .map_err(unavailable)?;
     let rows = stmt
-        .query_map(params![stream.name(), now, until, max as i64], |row| {
+        .query_map(params![stream.name(), now, until, max as i64, FETCH_BYTES], |row| {
             Ok(Delivery {
                 tag: row.get::<_, i64>(0)? as u64,
                 envelope: Envelope {
