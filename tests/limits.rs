@@ -94,3 +94,26 @@ async fn without_credentials_web_pages_cannot_post() {
     assert!(text.starts_with("HTTP/1.1 403"), "{text}");
     assert!(text.contains("web pages are refused"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_headers_get_431() {
+    let (port, _dir, _stop) = spawn(WebhookConfig {
+        max_header_bytes: 16 * 1024,
+        ..WebhookConfig::default()
+    })
+    .await;
+    let text = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let big = "x".repeat(40 * 1024);
+        let request = format!("POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nX-Padding: {big}\r\nConnection: close\r\nContent-Length: 2\r\n\r\n[]");
+        let _ = s.write_all(request.as_bytes());
+        answer(s)
+    })
+    .await
+    .unwrap();
+    assert!(
+        text.starts_with("HTTP/1.1 431"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+}

@@ -84,6 +84,9 @@ pub struct WebhookArgs {
     /// Requests handled at once; beyond, 503 at once [default: 256]
     #[arg(long, env = "MILLRACE_MAX_CONCURRENT_REQUESTS", value_name = "N")]
     pub max_concurrent_requests: Option<usize>,
+    /// Bytes of request line and headers allowed (431 beyond) [default: 65536]
+    #[arg(long, env = "MILLRACE_MAX_HEADER_BYTES", value_name = "BYTES")]
+    pub max_header_bytes: Option<usize>,
     /// Seconds a request may take, upload included [default: 30]
     #[arg(long, env = "MILLRACE_REQUEST_TIMEOUT", value_name = "SECS")]
     pub request_timeout: Option<u64>,

@@ -31,6 +31,7 @@ pub struct FileSettings {
     pub max_batch_records: Option<usize>,
     pub max_concurrent_requests: Option<usize>,
     pub request_timeout: Option<u64>,
+    pub max_header_bytes: Option<usize>,
     pub auth_tokens: Option<Vec<String>>,
     pub auth_token_file: Option<PathBuf>,
     pub hmac_key: Option<String>,
@@ -143,6 +144,15 @@ impl FileSettings {
                     default.max_batch_records,
                 ),
                 1..=10_000_000,
+            )?,
+            max_header_bytes: checked(
+                "max-header-bytes",
+                pick(
+                    args.max_header_bytes,
+                    self.max_header_bytes,
+                    default.max_header_bytes,
+                ),
+                8192..=16 << 20,
             )?,
             max_concurrent: checked(
                 "max-concurrent-requests",

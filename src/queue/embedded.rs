@@ -241,7 +241,9 @@ impl QueueConsumer for EmbeddedConsumer {
         let _ = self
             .queue
             .backlog
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some(b.saturating_sub(deleted)));
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_sub(deleted))
+            });
         Ok(())
     }
 
@@ -421,20 +423,23 @@ fn claim(
         )
         .map_err(unavailable)?;
     let rows = stmt
-        .query_map(params![stream.name(), now, until, max as i64, FETCH_BYTES], |row| {
-            Ok(Delivery {
-                tag: row.get::<_, i64>(0)? as u64,
-                envelope: Envelope {
-                    id: row.get(1)?,
-                    stream,
-                    source: row.get(2)?,
-                    first_seq: row.get::<_, i64>(3)? as u64,
-                    count: row.get::<_, i64>(4)? as u64,
-                    body: row.get(5)?,
-                },
-                attempts: row.get::<_, i64>(6)? as u32,
-            })
-        })
+        .query_map(
+            params![stream.name(), now, until, max as i64, FETCH_BYTES],
+            |row| {
+                Ok(Delivery {
+                    tag: row.get::<_, i64>(0)? as u64,
+                    envelope: Envelope {
+                        id: row.get(1)?,
+                        stream,
+                        source: row.get(2)?,
+                        first_seq: row.get::<_, i64>(3)? as u64,
+                        count: row.get::<_, i64>(4)? as u64,
+                        body: row.get(5)?,
+                    },
+                    attempts: row.get::<_, i64>(6)? as u32,
+                })
+            },
+        )
         .map_err(unavailable)?;
     let mut found = rows.collect::<Result<Vec<_>, _>>().map_err(unavailable)?;
     found.sort_by_key(|d| d.tag);

@@ -40,6 +40,8 @@ pub struct WebhookConfig {
     /// The longest a request may take, body upload included (408 beyond): slow clients
     /// cannot hold a slot forever.
     pub request_timeout: Duration,
+    /// The most bytes of request line and headers (431 beyond).
+    pub max_header_bytes: usize,
     /// Who may send; empty lets everyone.
     pub credentials: Credentials,
 }
@@ -52,6 +54,7 @@ impl Default for WebhookConfig {
             publish_timeout: Duration::from_secs(10),
             max_concurrent: 128,
             request_timeout: Duration::from_secs(30),
+            max_header_bytes: 64 * 1024,
             credentials: Credentials::default(),
         }
     }
@@ -157,17 +160,21 @@ pub async fn serve_tls<Q: Queue>(
         shutdown.wait().await;
         stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
     });
+    let header_limit = state.config.max_header_bytes.max(MIN_HEADER_BYTES);
     let mut server = axum_server::from_tcp_rustls(listener.into_std()?, config)?.handle(handle);
     server
         .http_builder()
         .http1()
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(header_limit);
     server.serve(router(state).into_make_service()).await
 }
 
 /// How long a client may take to send its request headers: slow-header clients (slowloris)
 /// cannot hold connections open for nothing.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The HTTP server's read buffer cannot be smaller than this.
+const MIN_HEADER_BYTES: usize = 8192;
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -184,10 +191,12 @@ pub async fn serve<Q: Queue>(
         shutdown.wait().await;
         stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
     });
+    let header_limit = state.config.max_header_bytes.max(MIN_HEADER_BYTES);
     let mut server = axum_server::from_tcp(listener.into_std()?)?.handle(handle);
     server
         .http_builder()
         .http1()
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(header_limit);
     server.serve(router(state).into_make_service()).await
 }
