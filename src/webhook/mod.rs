@@ -154,12 +154,7 @@ pub async fn serve_tls<Q: Queue>(
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
     let config = crate::tls::server_config(tls).await?;
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        shutdown.wait().await;
-        stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
-    });
+    let handle = drain_on(shutdown);
     let header_limit = state.config.max_header_bytes.max(MIN_HEADER_BYTES);
     let mut server = axum_server::from_tcp_rustls(listener.into_std()?, config)?.handle(handle);
     server
@@ -168,6 +163,21 @@ pub async fn serve_tls<Q: Queue>(
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(header_limit);
     server.serve(router(state).into_make_service()).await
+}
+
+/// A server handle that starts a graceful shutdown, bounded by [`DRAIN_TIMEOUT`], when
+/// `shutdown` fires.
+fn drain_on<A>(shutdown: Shutdown) -> axum_server::Handle<A>
+where
+    A: axum_server::Address + Send + Sync + 'static,
+{
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.wait().await;
+        stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
+    });
+    handle
 }
 
 /// How long a client may take to send its request headers: slow-header clients (slowloris)
@@ -185,12 +195,7 @@ pub async fn serve<Q: Queue>(
     state: AppState<Q>,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        shutdown.wait().await;
-        stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
-    });
+    let handle = drain_on(shutdown);
     let header_limit = state.config.max_header_bytes.max(MIN_HEADER_BYTES);
     let mut server = axum_server::from_tcp(listener.into_std()?)?.handle(handle);
     server
