@@ -120,7 +120,9 @@ fn demo_data() -> anyhow::Result<PathBuf> {
         generate(&GenerateConfig {
             out: dir.clone(),
             seed: 1,
-            scale: 1.0,
+            // Four times the sample: enough intervals for the report to find every planted
+            // driver, still under a second end to end.
+            scale: 4.0,
             products: 2,
             schedule: crate::generate::Schedule::Concurrent,
             plant: true,
