@@ -6,12 +6,11 @@ use crate::consumer::{ConsumerConfig, ConsumerStats, consume};
 use crate::queue::Queue;
 use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown, Trigger};
-use crate::store::{SqliteStore, Store};
+use crate::store::StoreLocation;
 use crate::stream::{StreamConfig, stream};
 use crate::webhook::{AppState, WebhookConfig, serve};
 use anyhow::Context;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -53,7 +52,7 @@ pub struct RunSummary {
 impl<Q: Queue> Pipeline<Q> {
     /// Starts the webhook on `listen` (port 0 picks a free one) and one consumer per stream.
     pub async fn start(
-        db: &Path,
+        db: &StoreLocation,
         queue: Q,
         webhook: WebhookConfig,
         listen: &str,
@@ -61,7 +60,7 @@ impl<Q: Queue> Pipeline<Q> {
         let (trigger, stop) = shutdown::channel();
         let mut consumers = Vec::new();
         for kind in StreamKind::ALL {
-            let store = Arc::new(Mutex::new(SqliteStore::open(db)?));
+            let store = Arc::new(Mutex::new(db.open_async().await?));
             let stats = Arc::new(ConsumerStats::default());
             let task = tokio::spawn(consume(
                 kind,
@@ -134,7 +133,7 @@ impl<Q: Queue> Pipeline<Q> {
 
 /// Runs the pipeline over `stream_config.data` into `db` on `queue`, then stops.
 pub async fn run<Q: Queue>(
-    db: PathBuf,
+    db: StoreLocation,
     queue: Q,
     webhook: WebhookConfig,
     mut stream_config: StreamConfig,
@@ -152,7 +151,17 @@ pub async fn run<Q: Queue>(
     let stopped = pipeline.stop().await?;
     let sent = streamed?;
     drained?;
-    let mut store = SqliteStore::open(&db)?;
+    let location = db.clone();
+    let stored = tokio::task::spawn_blocking(
+        move || -> Result<Vec<(StreamKind, u64)>, crate::store::StoreError> {
+            let mut store = location.open()?;
+            StreamKind::ALL
+                .into_iter()
+                .map(|kind| Ok((kind, store.count(kind)?)))
+                .collect()
+        },
+    )
+    .await??;
     let mut streams = Vec::new();
     for (kind, stats) in stopped {
         streams.push(StreamTotals {
@@ -165,7 +174,10 @@ pub async fn run<Q: Queue>(
                 .unwrap_or(0),
             inserted: stats.inserted.load(Ordering::Relaxed),
             duplicates: stats.duplicates.load(Ordering::Relaxed),
-            stored: store.count(kind)?,
+            stored: stored
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map_or(0, |(_, n)| *n),
             dead_letters: stats.dead_letters.load(Ordering::Relaxed),
         });
     }

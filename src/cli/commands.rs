@@ -10,7 +10,7 @@ use crate::generate::{GenerateConfig, generate};
 use crate::queue::{AmqpQueue, Broker, EmbeddedQueue, Queue};
 use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown};
-use crate::store::SqliteStore;
+use crate::store::{Store, StoreLocation};
 use crate::stream::{StreamConfig, stream};
 use crate::tls::TlsFiles;
 use crate::webhook::{AppState, Credentials, WebhookConfig, serve};
@@ -40,7 +40,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 .clone()
                 .or(settings.report_dir.clone())
                 .unwrap_or_else(|| "report".into());
-            write_report(&settings.db(&args.store), &out)
+            write_report(&settings.db(&args.store), &out).await
         }
         Command::Generate(args) => generate_data(args),
     }
@@ -91,7 +91,7 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
         .clone()
         .or(settings.report_dir.clone())
         .unwrap_or_else(|| "report".into());
-    write_report(&summary_db, &out)?;
+    write_report(&summary_db, &out).await?;
     let dead = summary.dead_letters();
     if dead > 0 {
         let place = match &broker {
@@ -257,7 +257,7 @@ async fn consume_queue(
 async fn consume_from<Q: Queue>(
     queue: Q,
     kinds: &[StreamKind],
-    db: &Path,
+    db: &StoreLocation,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
@@ -282,18 +282,23 @@ async fn consume_from<Q: Queue>(
 }
 
 /// Builds the report from `db` into `out` and prints where it is and what it found.
-fn write_report(db: &Path, out: &Path) -> anyhow::Result<()> {
+async fn write_report(db: &StoreLocation, out: &Path) -> anyhow::Result<()> {
     if !db.exists() {
         return Err(UsageError(format!(
-            "there is no database at {}: run `millrace run` (or stream and consume) first, or point --db at one",
-            db.display()
+            "there is no database at {db}: run `millrace run` (or stream and consume) first, or point --db at one"
         ))
         .into());
     }
-    let mut store = open_store(db)?;
-    let report = crate::report::build(&mut store, &db.display().to_string())?;
-    crate::report::write_all(&report, out)
-        .with_context(|| format!("cannot write the report to {}", out.display()))?;
+    let (location, target) = (db.clone(), out.to_path_buf());
+    // The whole report runs on a blocking thread: it reads the store synchronously.
+    let report = tokio::task::spawn_blocking(move || -> anyhow::Result<crate::report::Report> {
+        let mut store = location.open()?;
+        let report = crate::report::build(&mut store, &location.to_string())?;
+        crate::report::write_all(&report, &target)
+            .with_context(|| format!("cannot write the report to {}", target.display()))?;
+        Ok(report)
+    })
+    .await??;
     for findings in &report.findings {
         let top: Vec<String> = findings
             .top()
@@ -318,12 +323,12 @@ fn write_report(db: &Path, out: &Path) -> anyhow::Result<()> {
 /// Opens the store, waiting (with backoff, until shutdown) while another process holds its
 /// lock; `None` if shutdown came first.
 async fn open_store_patiently(
-    db: &Path,
+    db: &StoreLocation,
     shutdown: &Shutdown,
-) -> anyhow::Result<Option<SqliteStore>> {
+) -> anyhow::Result<Option<Box<dyn Store + Send>>> {
     let mut backoff = std::time::Duration::from_millis(500);
     loop {
-        match SqliteStore::open(db) {
+        match db.open_async().await {
             Ok(store) => return Ok(Some(store)),
             Err(e @ crate::store::StoreError::Busy(_)) => {
                 tracing::warn!(error = %e, "waiting for the store");
@@ -336,10 +341,6 @@ async fn open_store_patiently(
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-fn open_store(db: &Path) -> anyhow::Result<SqliteStore> {
-    Ok(SqliteStore::open(db)?)
 }
 
 fn generate_data(args: GenerateArgs) -> anyhow::Result<()> {

@@ -67,7 +67,7 @@ pub struct QueueArgs {
 /// Where records are stored.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The SQLite database file [default: millrace.db]
+    /// The store: a SQLite file, or a postgres://user@host:port/database URL [default: millrace.db]
     #[arg(long, env = "MILLRACE_DB", value_name = "FILE")]
     pub db: Option<PathBuf>,
 }

@@ -3,6 +3,7 @@
 
 use super::{AuthArgs, QueueArgs, StoreArgs, StreamOpts, WebhookArgs};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
+use crate::store::StoreLocation;
 use crate::webhook::Credentials;
 use crate::webhook::WebhookConfig;
 use serde::Deserialize;
@@ -120,8 +121,10 @@ impl FileSettings {
         })
     }
 
-    pub fn db(&self, args: &StoreArgs) -> PathBuf {
-        pick(args.db.clone(), self.db.clone(), "millrace.db".into())
+    /// The store: a SQLite file, or a `postgres://` URL.
+    pub fn db(&self, args: &StoreArgs) -> StoreLocation {
+        let db: PathBuf = pick(args.db.clone(), self.db.clone(), "millrace.db".into());
+        StoreLocation::parse(&db.to_string_lossy())
     }
 
     pub fn webhook(&self, args: &WebhookArgs) -> Result<WebhookConfig, UsageError> {
@@ -292,11 +295,18 @@ mod tests {
         let flag = StoreArgs {
             db: Some("flag.db".into()),
         };
-        assert_eq!(file.db(&none), PathBuf::from("from-file.db"));
-        assert_eq!(file.db(&flag), PathBuf::from("flag.db"));
+        assert_eq!(file.db(&none), StoreLocation::Sqlite("from-file.db".into()));
+        assert_eq!(file.db(&flag), StoreLocation::Sqlite("flag.db".into()));
         assert_eq!(
             FileSettings::default().db(&none),
-            PathBuf::from("millrace.db")
+            StoreLocation::Sqlite("millrace.db".into())
+        );
+        let pg = StoreArgs {
+            db: Some("postgres://u@h/d".into()),
+        };
+        assert_eq!(
+            file.db(&pg),
+            StoreLocation::Postgres("postgres://u@h/d".into())
         );
     }
 

@@ -104,6 +104,8 @@ pub async fn consume<C: QueueConsumer, S: Store>(
             .fetch_add(written.inserted + written.duplicates, Ordering::Relaxed);
         stats.in_hand.store(0, Ordering::Relaxed);
     }
+    // Dropped on a blocking thread: a store may close its connection synchronously.
+    let _ = tokio::task::spawn_blocking(move || drop(store)).await;
     tracing::info!(%stream, "consumer stopped");
 }
 

@@ -7,9 +7,13 @@
 //! transaction as the rows, so a batch that comes again — redelivered by the queue, resent by
 //! the streamer, or overlapping an earlier one — only adds what is new.
 
+mod location;
+mod postgres;
 mod ranges;
 mod sqlite;
 
+pub use location::StoreLocation;
+pub use postgres::PostgresStore;
 pub use ranges::{Coverage, cover};
 pub use sqlite::SqliteStore;
 
@@ -69,4 +73,20 @@ pub trait Store: Send + 'static {
     /// Hands every stored metric to `visit`, ordered by parameter and then time, without
     /// holding them all in memory; returns how many there were.
     fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError>;
+}
+
+/// A store chosen at run time (SQLite or PostgreSQL) is a store too.
+impl Store for Box<dyn Store + Send> {
+    fn write(&mut self, batches: &[Incoming<'_>]) -> Result<WriteStats, StoreError> {
+        (**self).write(batches)
+    }
+    fn count(&mut self, stream: StreamKind) -> Result<u64, StoreError> {
+        (**self).count(stream)
+    }
+    fn work_orders(&mut self) -> Result<Vec<WorkOrder>, StoreError> {
+        (**self).work_orders()
+    }
+    fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
+        (**self).scan_metrics(visit)
+    }
 }

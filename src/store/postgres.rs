@@ -1,0 +1,239 @@
+use super::{Incoming, Store, StoreError, WriteStats, cover};
+use crate::record::{Metric, Records, StreamKind, WorkOrder};
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls, Transaction};
+
+/// The schema: the original tables with the same columns as in SQLite, the covering index
+/// the report reads through, and the ranges table that makes storage exactly-once.
+const SCHEMA: &str = r#"
+    SELECT pg_advisory_xact_lock(7316027001);
+    CREATE TABLE IF NOT EXISTS metrics (
+        id BIGINT NOT NULL,
+        val DOUBLE PRECISION NOT NULL,
+        time BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS metrics_by_series ON metrics (id, time) INCLUDE (val);
+    CREATE TABLE IF NOT EXISTS workorder (
+        time BIGINT NOT NULL,
+        product BIGINT NOT NULL,
+        production DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS workorder_by_product ON workorder (product, time);
+    CREATE TABLE IF NOT EXISTS ingested (
+        stream TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        start BIGINT NOT NULL,
+        "end" BIGINT NOT NULL,
+        PRIMARY KEY (stream, origin, start)
+    );
+"#;
+
+/// The store deployments that outgrow one machine use: PostgreSQL, with the same semantics
+/// as [`super::SqliteStore`] — one transaction per write, rows and ranges together, so
+/// several consumers on several machines store each record once.
+///
+/// Rows go in through binary `COPY`, the fastest way into PostgreSQL. Writers of the same
+/// origin are serialised by a transaction-scoped advisory lock on it, so two consumers never
+/// both find a range missing.
+pub struct PostgresStore {
+    url: String,
+    client: Client,
+}
+
+impl PostgresStore {
+    /// Connects and creates the schema if needed. Must not be called on an async task: the
+    /// synchronous client runs its own small runtime.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = open(url)?;
+        Ok(PostgresStore {
+            url: url.to_string(),
+            client,
+        })
+    }
+
+    /// The live client, reconnecting first if the connection was lost (PostgreSQL
+    /// restarted, say): the consumer's retry then succeeds by itself.
+    fn client(&mut self) -> Result<&mut Client, StoreError> {
+        if self.client.is_closed() {
+            self.client = open(&self.url)?;
+        }
+        Ok(&mut self.client)
+    }
+}
+
+fn open(url: &str) -> Result<Client, StoreError> {
+    let fail = |e: postgres::Error| StoreError::Open {
+        path: crate::queue::amqp::redact(url),
+        reason: e.to_string(),
+    };
+    let mut client = Client::connect(url, NoTls).map_err(fail)?;
+    let mut tx = client.transaction().map_err(fail)?;
+    tx.batch_execute(SCHEMA).map_err(fail)?;
+    tx.commit().map_err(fail)?;
+    Ok(client)
+}
+
+fn failed(e: postgres::Error) -> StoreError {
+    StoreError::Failed(e.to_string())
+}
+
+impl Store for PostgresStore {
+    fn write(&mut self, batches: &[Incoming<'_>]) -> Result<WriteStats, StoreError> {
+        let mut tx = self.client()?.transaction().map_err(failed)?;
+        let mut stats = WriteStats::default();
+        let mut metrics: Vec<&Metric> = Vec::new();
+        let mut orders: Vec<&WorkOrder> = Vec::new();
+        for batch in batches {
+            let count = batch.records.len() as u64;
+            if count == 0 {
+                continue;
+            }
+            let stream = batch.records.kind().name();
+            let new = (batch.first_seq, batch.first_seq + count);
+            let missing = claim(&mut tx, stream, batch.origin, new).map_err(failed)?;
+            let mut inserted = 0;
+            for (s, e) in missing {
+                let range = (s - batch.first_seq) as usize..(e - batch.first_seq) as usize;
+                inserted += range.len() as u64;
+                match batch.records {
+                    Records::Metrics(v) => metrics.extend(&v[range]),
+                    Records::Workorder(v) => orders.extend(&v[range]),
+                }
+            }
+            stats += WriteStats {
+                inserted,
+                duplicates: count - inserted,
+            };
+        }
+        copy(
+            &mut tx,
+            "COPY metrics (id, val, time) FROM STDIN BINARY",
+            &[Type::INT8, Type::FLOAT8, Type::INT8],
+            &metrics,
+            |m| vec![&m.id as &(dyn ToSql + Sync), &m.val, &m.time],
+        )
+        .map_err(failed)?;
+        copy(
+            &mut tx,
+            "COPY workorder (time, product, production) FROM STDIN BINARY",
+            &[Type::INT8, Type::INT8, Type::FLOAT8],
+            &orders,
+            |w| vec![&w.time as &(dyn ToSql + Sync), &w.product, &w.production],
+        )
+        .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(stats)
+    }
+
+    fn count(&mut self, stream: StreamKind) -> Result<u64, StoreError> {
+        let sql = format!("SELECT COUNT(*) FROM {}", stream.name());
+        let row = self
+            .client()?
+            .query_one(sql.as_str(), &[])
+            .map_err(failed)?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    fn work_orders(&mut self) -> Result<Vec<WorkOrder>, StoreError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT time, product, production FROM workorder ORDER BY product, time",
+                &[],
+            )
+            .map_err(failed)?;
+        Ok(rows
+            .iter()
+            .map(|r| WorkOrder {
+                time: r.get(0),
+                product: r.get(1),
+                production: r.get(2),
+            })
+            .collect())
+    }
+
+    fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
+        let client = self.client()?;
+        let params: [&(dyn ToSql + Sync); 0] = [];
+        let mut rows = client
+            .query_raw(
+                "SELECT id, val, time FROM metrics ORDER BY id, time",
+                params,
+            )
+            .map_err(failed)?;
+        let mut n = 0;
+        while let Some(row) = rows.next().map_err(failed)? {
+            visit(Metric {
+                id: row.get(0),
+                val: row.get(1),
+                time: row.get(2),
+            });
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// Records `new` as stored for `origin` and returns the parts of it not stored before.
+fn claim(
+    tx: &mut Transaction<'_>,
+    stream: &str,
+    origin: &str,
+    new: (u64, u64),
+) -> Result<Vec<(u64, u64)>, postgres::Error> {
+    let key = format!("{stream}\u{1}{origin}");
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&key],
+    )?;
+    let (a, b) = (new.0 as i64, new.1 as i64);
+    let stored: Vec<(u64, u64)> = tx
+        .query(
+            r#"SELECT start, "end" FROM ingested
+               WHERE stream = $1 AND origin = $2 AND start <= $4 AND "end" >= $3
+               ORDER BY start"#,
+            &[&stream, &origin, &a, &b],
+        )?
+        .iter()
+        .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
+        .collect();
+    let coverage = cover(&stored, new);
+    for (start, _) in &stored {
+        tx.execute(
+            "DELETE FROM ingested WHERE stream = $1 AND origin = $2 AND start = $3",
+            &[&stream, &origin, &(*start as i64)],
+        )?;
+    }
+    tx.execute(
+        r#"INSERT INTO ingested (stream, origin, start, "end") VALUES ($1, $2, $3, $4)"#,
+        &[
+            &stream,
+            &origin,
+            &(coverage.merged.0 as i64),
+            &(coverage.merged.1 as i64),
+        ],
+    )?;
+    Ok(coverage.missing)
+}
+
+/// Streams `rows` into one binary COPY.
+fn copy<T>(
+    tx: &mut Transaction<'_>,
+    statement: &str,
+    types: &[Type],
+    rows: &[&T],
+    fields: impl Fn(&T) -> Vec<&(dyn ToSql + Sync)>,
+) -> Result<(), postgres::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sink = tx.copy_in(statement)?;
+    let mut writer = BinaryCopyInWriter::new(sink, types);
+    for row in rows {
+        writer.write(&fields(row))?;
+    }
+    writer.finish()?;
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! The PostgreSQL store (`--db postgres://…`), against the server on 127.0.0.1:5432
+//! (database `test`, trust authentication): the same exactly-once semantics and the same
+//! report as SQLite. Each test works in a schema of its own. Outside CI these tests skip,
+//! saying why, when no server answers; with CI=true they run.
+
+mod common;
+
+use common::*;
+use postgres::{Client, NoTls};
+use std::time::Duration;
+
+const SERVER: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A schema of its own for one test, dropped at the end.
+struct Schema {
+    name: String,
+}
+
+impl Schema {
+    fn create(test: &str) -> Option<Schema> {
+        let up = std::net::TcpStream::connect_timeout(
+            &"127.0.0.1:5432".parse().unwrap(),
+            Duration::from_secs(2),
+        )
+        .is_ok();
+        if !up {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI=true but no PostgreSQL answers on 127.0.0.1:5432: .ci/run should have started it"
+            );
+            println!("skipping {test}: no PostgreSQL on 127.0.0.1:5432");
+            return None;
+        }
+        let name = format!("t_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let mut client = Client::connect(SERVER, NoTls).expect("connect to PostgreSQL");
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .unwrap();
+        Some(Schema { name })
+    }
+
+    /// The `--db` URL that puts millrace's tables in this schema.
+    fn url(&self) -> String {
+        format!("{SERVER}?options=-c%20search_path%3D{}", self.name)
+    }
+
+    fn client(&self) -> Client {
+        let mut c = Client::connect(SERVER, NoTls).unwrap();
+        c.batch_execute(&format!("SET search_path = {}", self.name))
+            .unwrap();
+        c
+    }
+
+    fn metrics(&self) -> Vec<MetricRow> {
+        let mut rows: Vec<MetricRow> = self
+            .client()
+            .query("SELECT id, val, time FROM metrics", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get::<_, f64>(1).to_bits(), r.get(2)))
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    fn workorders(&self) -> Vec<WorkOrderRow> {
+        let mut rows: Vec<WorkOrderRow> = self
+            .client()
+            .query("SELECT time, product, production FROM workorder", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get::<_, f64>(2).to_bits()))
+            .collect();
+        rows.sort();
+        rows
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = Client::connect(SERVER, NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
+}
+
+#[test]
+fn the_sample_is_stored_exactly_and_resending_stores_nothing_twice() {
+    let Some(schema) =
+        Schema::create("the_sample_is_stored_exactly_and_resending_stores_nothing_twice")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        run_ok(
+            millrace(dir.path())
+                .args([
+                    "run",
+                    "--no-progress",
+                    "--report-dir",
+                    "out",
+                    "--db",
+                    &schema.url(),
+                ])
+                .args(extra)
+                .arg("--data")
+                .arg(sample_dir()),
+        )
+    };
+    run(&[]);
+    let data = sample_dir();
+    assert!(
+        schema.metrics() == source_metrics(&data.join("metrics.json")),
+        "metrics bit-identical"
+    );
+    assert!(
+        schema.workorders() == source_workorders(&data.join("workorder.json")),
+        "work orders bit-identical"
+    );
+    let out = run(&["--initial"]);
+    assert!(out.contains("6896 already held"), "{out}");
+    assert_eq!(schema.metrics().len(), 6896);
+
+    // The report reads PostgreSQL as it reads SQLite: same top three.
+    let from_pg = std::fs::read_to_string(dir.path().join("out/top3.json")).unwrap();
+    run_ok(
+        millrace(dir.path())
+            .args([
+                "run",
+                "--no-progress",
+                "--report-dir",
+                "sqlite-out",
+                "--db",
+                "s.db",
+                "--offsets",
+                "o.json",
+                "--data",
+            ])
+            .arg(sample_dir()),
+    );
+    let from_sqlite = std::fs::read_to_string(dir.path().join("sqlite-out/top3.json")).unwrap();
+    let top = |text: &str| -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+        v.as_object_mut().unwrap().remove("source");
+        v
+    };
+    assert_eq!(top(&from_pg), top(&from_sqlite));
+}
+
+#[test]
+fn competing_consumers_crashing_after_commit_store_each_record_once() {
+    let Some(schema) =
+        Schema::create("competing_consumers_crashing_after_commit_store_each_record_once")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let stage = Stage::new(dir.path());
+    let consumer = || {
+        let mut cmd = stage.consume_cmd();
+        cmd.env("MILLRACE_DB", schema.url());
+        cmd
+    };
+    let _serve = stage.serve();
+    let mut crashing = Proc::spawn(consumer().env("MILLRACE_CRASH_AT", "consume.committed:2"));
+    let _steady = Proc::spawn(&mut consumer());
+    run_ok(&mut stage.stream(sample_dir()));
+    crashing.wait_crash(Duration::from_secs(60));
+    let _again = Proc::spawn(&mut consumer());
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while queued(dir.path()) > 0 || schema.metrics().len() < 6896 {
+        assert!(std::time::Instant::now() < deadline, "not settled");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(schema.metrics() == source_metrics(&sample_dir().join("metrics.json")));
+    assert!(schema.workorders() == source_workorders(&sample_dir().join("workorder.json")));
+}
