@@ -73,6 +73,11 @@ impl SqliteStore {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+
+    /// The open connection, for tools that write around millrace (the benchmark ceiling).
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
 }
 
 impl Store for SqliteStore {
