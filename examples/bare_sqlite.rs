@@ -26,7 +26,9 @@ fn main() {
     for chunk in metrics.chunks(batch) {
         let tx = conn.transaction().unwrap();
         {
-            let mut insert = tx.prepare_cached("INSERT INTO metrics (id, val, time) VALUES (?1, ?2, ?3)").unwrap();
+            let mut insert = tx
+                .prepare_cached("INSERT INTO metrics (id, val, time) VALUES (?1, ?2, ?3)")
+                .unwrap();
             for m in chunk {
                 insert.execute(params![m.id, m.val, m.time]).unwrap();
             }
@@ -37,15 +39,22 @@ fn main() {
         let tx = conn.transaction().unwrap();
         {
             let mut insert = tx
-                .prepare_cached("INSERT INTO workorder (time, product, production) VALUES (?1, ?2, ?3)")
+                .prepare_cached(
+                    "INSERT INTO workorder (time, product, production) VALUES (?1, ?2, ?3)",
+                )
                 .unwrap();
             for w in chunk {
-                insert.execute(params![w.time, w.product, w.production]).unwrap();
+                insert
+                    .execute(params![w.time, w.product, w.production])
+                    .unwrap();
             }
         }
         tx.commit().unwrap();
     }
     let seconds = started.elapsed().as_secs_f64();
     let rows = metrics.len() + orders.len();
-    println!("RESULT rows={rows} seconds={seconds:.3} rows_per_s={:.0}", rows as f64 / seconds);
+    println!(
+        "RESULT rows={rows} seconds={seconds:.3} rows_per_s={:.0}",
+        rows as f64 / seconds
+    );
 }

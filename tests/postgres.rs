@@ -11,6 +11,9 @@ use std::time::Duration;
 
 const SERVER: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+/// One test at a time: one of them stops the server.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A schema of its own for one test, dropped at the end.
 struct Schema {
     name: String,
@@ -175,4 +178,78 @@ fn competing_consumers_crashing_after_commit_store_each_record_once() {
     }
     assert!(schema.metrics() == source_metrics(&sample_dir().join("metrics.json")));
     assert!(schema.workorders() == source_workorders(&sample_dir().join("workorder.json")));
+}
+
+fn pg_ctl(action: &str) {
+    let version = std::fs::read_dir("/etc/postgresql")
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let status = std::process::Command::new("pg_ctlcluster")
+        .args([
+            "--skip-systemctl-redirect",
+            &version.to_string_lossy(),
+            "main",
+            action,
+        ])
+        .status()
+        .expect("pg_ctlcluster");
+    assert!(status.success(), "pg_ctlcluster {action}");
+}
+
+#[test]
+fn a_database_outage_is_waited_out() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(schema) = Schema::create("a_database_outage_is_waited_out") else {
+        return;
+    };
+    if !std::path::Path::new("/etc/postgresql").exists() {
+        println!("skipping a_database_outage_is_waited_out: no local cluster to stop and start");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let stage = Stage::new(dir.path());
+    let _serve = stage.serve();
+    let _consume = Proc::spawn(stage.consume_cmd().env("MILLRACE_DB", schema.url()));
+    // A first record proves the consumer writes; then the server goes away.
+    let first = dir.path().join("first");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::write(
+        first.join("metrics.json"),
+        r#"[{"id": 1, "val": 0.5, "time": 1624377478}]"#,
+    )
+    .unwrap();
+    run_ok(&mut stage.stream(&first));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while schema.metrics().len() < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first record never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    pg_ctl("stop");
+    let streamed = stage.stream(sample_dir()).output().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    pg_ctl("start");
+    assert!(
+        streamed.status.success(),
+        "the webhook took the data while the database was down"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let stored = std::panic::catch_unwind(|| schema.metrics().len()).unwrap_or(0);
+        if stored >= 6897 && queued(dir.path()) == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "stored {stored} of 6897 after the outage"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(schema.metrics().len(), 6897, "each record once");
+    assert_eq!(schema.workorders().len(), 576);
 }
