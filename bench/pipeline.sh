@@ -10,9 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-145}
-cargo build --release --quiet --example bare_sqlite
+cargo build --release --quiet --example bare_sqlite --example bare_amqp
 BIN=$PWD/target/release/millrace
 BARE=$PWD/target/release/examples/bare_sqlite
+BARE_AMQP=$PWD/target/release/examples/bare_amqp
+BROKER=${BROKER:-amqp://guest:guest@127.0.0.1:5672/%2f}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -36,4 +38,28 @@ rate = rows / secs
 print(f"millrace: {rows} records in {secs:.2f} s = {rate:,.0f} records/s (stream to stored; the report runs after)")
 print(f"bare insert: {bare:,.0f} rows/s")
 print(f"ratio millrace / bare insert: {rate / bare:.2f}")
+PY
+
+echo
+if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+  echo "skipping the RabbitMQ figures: no broker on 127.0.0.1:5672"
+  exit 0
+fi
+echo "== baseline: bare publish-with-confirms -> consume-and-ack of the same batches (quorum queue)"
+"$BARE_AMQP" data "$BROKER" 5000 | tee bare-amqp.txt
+echo "== millrace run --broker (RabbitMQ), batches of 5000"
+Q=bench-$$
+"$BIN" run --no-progress --data data --db rabbit.db --offsets rabbit-offsets.json --report-dir report2 \
+  --broker "$BROKER" --metrics-queue "$Q-metrics" --workorder-queue "$Q-workorder" 2>/dev/null | tee run-amqp.txt
+for q in "$Q-metrics" "$Q-workorder" "$Q-metrics.dead" "$Q-workorder.dead"; do rabbitmqctl delete_queue "$q" >/dev/null 2>&1 || true; done
+rows=$(awk '/ sent /{s+=$2} END{print s}' run-amqp.txt)
+secs=$(sed -nE 's/.*finished in ([0-9.]+) s.*/\1/p' run-amqp.txt)
+bare=$(sed -E 's/.*records_per_s=([0-9]+).*/\1/' bare-amqp.txt)
+python3 - "$rows" "$secs" "$bare" <<'PY'
+import sys
+rows, secs, bare = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+rate = rows / secs
+print(f"millrace on RabbitMQ: {rows} records in {secs:.2f} s = {rate:,.0f} records/s")
+print(f"bare RabbitMQ loop: {bare:,.0f} records/s")
+print(f"ratio millrace / bare loop: {rate / bare:.2f}")
 PY
