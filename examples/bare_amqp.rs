@@ -20,28 +20,63 @@ use tokio_stream::StreamExt;
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let data = &args[1];
-    let url = args.get(2).cloned().unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let url = args
+        .get(2)
+        .cloned()
+        .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
     let batch: usize = args.get(3).and_then(|b| b.parse().ok()).unwrap_or(5000);
-    let metrics: Vec<Metric> = serde_json::from_slice(&std::fs::read(format!("{data}/metrics.json")).unwrap()).unwrap();
-    let orders: Vec<WorkOrder> = serde_json::from_slice(&std::fs::read(format!("{data}/workorder.json")).unwrap()).unwrap();
-    let mut bodies: Vec<(Vec<u8>, usize)> = metrics.chunks(batch).map(|c| (serde_json::to_vec(c).unwrap(), c.len())).collect();
-    bodies.extend(orders.chunks(batch).map(|c| (serde_json::to_vec(c).unwrap(), c.len())));
+    let metrics: Vec<Metric> =
+        serde_json::from_slice(&std::fs::read(format!("{data}/metrics.json")).unwrap()).unwrap();
+    let orders: Vec<WorkOrder> =
+        serde_json::from_slice(&std::fs::read(format!("{data}/workorder.json")).unwrap()).unwrap();
+    let mut bodies: Vec<(Vec<u8>, usize)> = metrics
+        .chunks(batch)
+        .map(|c| (serde_json::to_vec(c).unwrap(), c.len()))
+        .collect();
+    bodies.extend(
+        orders
+            .chunks(batch)
+            .map(|c| (serde_json::to_vec(c).unwrap(), c.len())),
+    );
     let records: usize = bodies.iter().map(|b| b.1).sum();
 
-    let conn = Connection::connect(&url, ConnectionProperties::default()).await.unwrap();
+    let conn = Connection::connect(&url, ConnectionProperties::default())
+        .await
+        .unwrap();
     let queue = format!("bench-bare-{}", std::process::id());
     let publisher = conn.create_channel().await.unwrap();
     let mut args = FieldTable::default();
-    args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
+    args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
     publisher
-        .queue_declare(queue.as_str().into(), QueueDeclareOptions { durable: true, ..Default::default() }, args)
+        .queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
+            args,
+        )
         .await
         .unwrap();
-    publisher.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+    publisher
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
     let consumer_channel = conn.create_channel().await.unwrap();
-    consumer_channel.basic_qos(256, BasicQosOptions::default()).await.unwrap();
+    consumer_channel
+        .basic_qos(256, BasicQosOptions::default())
+        .await
+        .unwrap();
     let mut consumer = consumer_channel
-        .basic_consume(queue.as_str().into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
+        .basic_consume(
+            queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
         .await
         .unwrap();
 
@@ -62,7 +97,10 @@ async fn main() {
             .basic_publish(
                 "".into(),
                 queue.as_str().into(),
-                BasicPublishOptions { mandatory: true, ..Default::default() },
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
                 body,
                 BasicProperties::default().with_delivery_mode(2),
             )
@@ -78,6 +116,12 @@ async fn main() {
     }
     consume.await.unwrap();
     let seconds = started.elapsed().as_secs_f64();
-    publisher.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.unwrap();
-    println!("RESULT records={records} seconds={seconds:.3} records_per_s={:.0}", records as f64 / seconds);
+    publisher
+        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    println!(
+        "RESULT records={records} seconds={seconds:.3} records_per_s={:.0}",
+        records as f64 / seconds
+    );
 }

@@ -69,7 +69,7 @@ const GROUP_MAX: usize = 1024;
 const PUBLISH_QUEUE: usize = 128;
 /// A fetch stops adding messages once their bodies reach this size (it always takes one):
 /// many small messages make one transaction, a few large ones do not swamp memory.
-const FETCH_BYTES: i64 = 32 << 20;
+const FETCH_BYTES: i64 = 8 << 20;
 /// How often a full queue is recounted, at most: refusing is cheap, counting is not.
 const RECOUNT_EVERY: Duration = Duration::from_millis(500);
 /// How often a consumer with nothing to do looks for messages other processes published.
