@@ -214,14 +214,7 @@ fn a_database_outage_is_waited_out() {
     let _serve = stage.serve();
     let _consume = Proc::spawn(stage.consume_cmd().env("MILLRACE_DB", schema.url()));
     // A first record proves the consumer writes; then the server goes away.
-    let first = dir.path().join("first");
-    std::fs::create_dir_all(&first).unwrap();
-    std::fs::write(
-        first.join("metrics.json"),
-        r#"[{"id": 1, "val": 0.5, "time": 1624377478}]"#,
-    )
-    .unwrap();
-    run_ok(&mut stage.stream(&first));
+    stage.stream_one_record();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while schema.metrics().len() < 1 {
         assert!(

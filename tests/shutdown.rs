@@ -128,14 +128,7 @@ fn a_store_locked_while_consuming_is_waited_out() {
     let _consume = stage.consume();
     let db = dir.path().join("millrace.db");
     // A first small batch proves the consumer is up and writing.
-    let first = dir.path().join("first");
-    std::fs::create_dir_all(&first).unwrap();
-    std::fs::write(
-        first.join("metrics.json"),
-        r#"[{"id": 1, "val": 0.5, "time": 1624377478}]"#,
-    )
-    .unwrap();
-    run_ok(&mut stage.stream(&first));
+    stage.stream_one_record();
     wait_for_counts(&db, (1, 0), Duration::from_secs(30));
     let blocker = rusqlite::Connection::open(&db).unwrap();
     blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();

@@ -339,6 +339,19 @@ impl Stage<'_> {
         Proc::spawn(&mut self.consume_cmd())
     }
 
+    /// Streams a single metric from a folder of its own, to prove the pipeline is writing
+    /// before a test disturbs it.
+    pub fn stream_one_record(&self) {
+        let first = self.dir.join("first");
+        std::fs::create_dir_all(&first).unwrap();
+        std::fs::write(
+            first.join("metrics.json"),
+            r#"[{"id": 1, "val": 0.5, "time": 1624377478}]"#,
+        )
+        .unwrap();
+        run_ok(&mut self.stream(&first));
+    }
+
     /// The streamer, sending `data` in small batches.
     pub fn stream(&self, data: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = millrace(self.dir);
