@@ -11,16 +11,20 @@ use std::time::Duration;
 
 const SERVER: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-/// One test at a time: one of them stops the server.
+/// One test at a time: one of them stops the server, which would fail the others. Every
+/// test holds it through its `Schema`, so `cargo test` (threads) and nextest (processes,
+/// serialised by the `postgres` test group) both keep them apart.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A schema of its own for one test, dropped at the end.
 struct Schema {
     name: String,
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Schema {
     fn create(test: &str) -> Option<Schema> {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let up = std::net::TcpStream::connect_timeout(
             &"127.0.0.1:5432".parse().unwrap(),
             Duration::from_secs(2),
@@ -39,7 +43,10 @@ impl Schema {
         client
             .batch_execute(&format!("CREATE SCHEMA {name}"))
             .unwrap();
-        Some(Schema { name })
+        Some(Schema {
+            name,
+            _serial: serial,
+        })
     }
 
     /// The `--db` URL that puts millrace's tables in this schema.
@@ -52,6 +59,15 @@ impl Schema {
         c.batch_execute(&format!("SET search_path = {}", self.name))
             .unwrap();
         c
+    }
+
+    /// How many metric rows are stored; `None` while the server is down or the consumer
+    /// has not yet created its tables (it does so on its first batch).
+    fn stored_metrics(&self) -> Option<usize> {
+        let mut c = Client::connect(SERVER, NoTls).ok()?;
+        let sql = format!("SELECT count(*) FROM {}.metrics", self.name);
+        let n: i64 = c.query_one(&sql, &[]).ok()?.get(0);
+        Some(n as usize)
     }
 
     fn metrics(&self) -> Vec<MetricRow> {
@@ -172,7 +188,7 @@ fn competing_consumers_crashing_after_commit_store_each_record_once() {
     crashing.wait_crash(Duration::from_secs(60));
     let _again = Proc::spawn(&mut consumer());
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    while queued(dir.path()) > 0 || schema.metrics().len() < 6896 {
+    while queued(dir.path()) > 0 || schema.stored_metrics().unwrap_or(0) < 6896 {
         assert!(std::time::Instant::now() < deadline, "not settled");
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -201,7 +217,6 @@ fn pg_ctl(action: &str) {
 
 #[test]
 fn a_database_outage_is_waited_out() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(schema) = Schema::create("a_database_outage_is_waited_out") else {
         return;
     };
@@ -216,7 +231,7 @@ fn a_database_outage_is_waited_out() {
     // A first record proves the consumer writes; then the server goes away.
     stage.stream_one_record();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while schema.metrics().len() < 1 {
+    while schema.stored_metrics().unwrap_or(0) < 1 {
         assert!(
             std::time::Instant::now() < deadline,
             "the first record never arrived"
@@ -233,7 +248,7 @@ fn a_database_outage_is_waited_out() {
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let stored = std::panic::catch_unwind(|| schema.metrics().len()).unwrap_or(0);
+        let stored = schema.stored_metrics().unwrap_or(0);
         if stored >= 6897 && queued(dir.path()) == 0 {
             break;
         }
@@ -245,4 +260,27 @@ fn a_database_outage_is_waited_out() {
     }
     assert_eq!(schema.metrics().len(), 6897, "each record once");
     assert_eq!(schema.workorders().len(), 576);
+}
+
+#[test]
+fn a_missing_database_is_named_in_the_error() {
+    let Some(_schema) = Schema::create("a_missing_database_is_named_in_the_error") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = millrace(dir.path())
+        .args([
+            "consume",
+            "all",
+            "--db",
+            "postgres://postgres@127.0.0.1:5432/millrace_no_such_db",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "consume must fail: {stderr}");
+    assert!(
+        stderr.contains("millrace_no_such_db") && stderr.contains("does not exist"),
+        "the server's reason reaches the user: {stderr}"
+    );
 }

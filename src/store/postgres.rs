@@ -66,7 +66,7 @@ impl PostgresStore {
 fn open(url: &str) -> Result<Client, StoreError> {
     let fail = |e: postgres::Error| StoreError::Open {
         path: crate::queue::amqp::redact(url),
-        reason: e.to_string(),
+        reason: describe(&e),
     };
     let mut client = Client::connect(url, NoTls).map_err(fail)?;
     let mut tx = client.transaction().map_err(fail)?;
@@ -76,7 +76,20 @@ fn open(url: &str) -> Result<Client, StoreError> {
 }
 
 fn failed(e: postgres::Error) -> StoreError {
-    StoreError::Failed(e.to_string())
+    StoreError::Failed(describe(&e))
+}
+
+/// The error with its cause: `postgres::Error` displays only its kind ("db error"), and
+/// the server's own message — "the database system is shutting down", say — is what tells
+/// an operator what happened.
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{e}: {} ({})", db.message(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
 }
 
 impl Store for PostgresStore {
