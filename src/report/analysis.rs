@@ -3,8 +3,8 @@
 
 use super::intervals::ProductIntervals;
 use super::stats::{
-    bh_q_values, effective_n, lag1_autocorrelation_where, p_value_effective, pearson, ranks,
-    spearman,
+    ascending, bh_q_values, effective_n, lag1_autocorrelation_where, p_value_effective, pearson,
+    ranks, ranks_of_sorted,
 };
 use super::summaries::{Kind, ParameterSummary};
 
@@ -97,12 +97,65 @@ pub fn analyse(
     products: &[ProductIntervals],
     parameters: &[ParameterSummary],
 ) -> Vec<ProductFindings> {
+    let prepared = prepare(products);
+    // The tests are independent, and on months of data each ranks hundreds of thousands of
+    // intervals: spread them over the machine's cores.
+    let outcomes = parallel_map(parameters, |parameter| test_parameter(&prepared, parameter));
+    conclude(products, parameters, outcomes)
+}
+
+/// What every test against one product's output shares, worked out once.
+pub struct Prepared<'a> {
+    product: &'a ProductIntervals,
+    /// The product's intervals from lowest to highest output rate: each test ranks a subset
+    /// of these, which then needs no sort of its own.
+    by_rate: Vec<u32>,
+}
+
+pub fn prepare(products: &[ProductIntervals]) -> Vec<Prepared<'_>> {
+    products
+        .iter()
+        .map(|product| {
+            let rates: Vec<f64> = product.intervals.iter().map(|i| i.rate).collect();
+            Prepared {
+                product,
+                by_rate: ascending(&rates),
+            }
+        })
+        .collect()
+}
+
+/// The test of one parameter against each product's output, indexed like the products:
+/// a finding, or why the pair cannot be tested.
+pub type Outcomes = Vec<Result<Finding, String>>;
+
+pub fn test_parameter(prepared: &[Prepared<'_>], parameter: &ParameterSummary) -> Outcomes {
+    prepared
+        .iter()
+        .enumerate()
+        .map(|(p, prepared)| test(prepared, parameter, &parameter.values[p]))
+        .collect()
+}
+
+/// The findings per product from every parameter's [`Outcomes`] (`outcomes[i]` of
+/// `parameters[i]`): q-values across all tests, then each product's ranking.
+pub fn conclude(
+    products: &[ProductIntervals],
+    parameters: &[ParameterSummary],
+    outcomes: Vec<Outcomes>,
+) -> Vec<ProductFindings> {
+    assert_eq!(
+        parameters.len(),
+        outcomes.len(),
+        "one outcome per parameter"
+    );
+    let mut by_parameter: Vec<_> = outcomes.into_iter().map(Vec::into_iter).collect();
     let mut results: Vec<ProductFindings> = Vec::new();
-    for (p, product) in products.iter().enumerate() {
+    for product in products {
         let mut ranking = Vec::new();
         let mut not_assessable = Vec::new();
-        for parameter in parameters {
-            match test(product, parameter, &parameter.values[p]) {
+        for (parameter, outcomes) in parameters.iter().zip(&mut by_parameter) {
+            match outcomes.next().expect("one outcome per product") {
                 Ok(finding) => ranking.push(finding),
                 Err(reason) => not_assessable.push(NotAssessable {
                     parameter: parameter.id,
@@ -136,11 +189,45 @@ pub fn analyse(
     results
 }
 
+/// `f` over `items` on every available core, results in the order of `items`.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    // Interleaved rather than in blocks, so that one product's larger tests do not all
+    // land on one thread.
+    let f = &f;
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..items.len())
+                        .step_by(threads)
+                        .map(|i| (i, f(&items[i])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, r) in worker.join().expect("a report worker panicked") {
+                slots[i] = Some(r);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|r| r.expect("every item mapped"))
+        .collect()
+}
+
 fn test(
-    product: &ProductIntervals,
+    prepared: &Prepared<'_>,
     parameter: &ParameterSummary,
     values: &[Option<f64>],
 ) -> Result<Finding, String> {
+    let product = prepared.product;
     let pairs = pairs(product, values);
     let n = pairs.len();
     if n < MIN_INTERVALS {
@@ -165,14 +252,31 @@ fn test(
     if constant(&y) {
         return Err("the product's output rate is the same in every interval".into());
     }
+    // Spearman's ρ is Pearson's r of the ranks, which the effective n needs as well. The
+    // output's ranks come from the product's intervals sorted once by rate: the pairs are
+    // those intervals that have a value, in interval order.
+    let mut position = vec![u32::MAX; product.intervals.len()];
+    let mut next = 0;
+    for (slot, value) in position.iter_mut().zip(values) {
+        if value.is_some() {
+            *slot = next;
+            next += 1;
+        }
+    }
+    let y_order: Vec<u32> = prepared
+        .by_rate
+        .iter()
+        .map(|&i| position[i as usize])
+        .filter(|&at| at != u32::MAX)
+        .collect();
+    let (rx, ry) = (ranks(&x), ranks_of_sorted(&y, &y_order));
     let (r, rho) = (
         pearson(&x, &y).ok_or("no variation to correlate")?,
-        spearman(&x, &y).ok_or("no variation to correlate")?,
+        pearson(&rx, &ry).ok_or("no variation to correlate")?,
     );
     // Pairs are in time order; neighbours across a gap do not count as neighbours. The
     // autocorrelation of the ranks serves ρ, of the values r.
     let adjacent = adjacency(product, values);
-    let (rx, ry) = (ranks(&x), ranks(&y));
     let lag1 = |v: &[f64]| lag1_autocorrelation_where(v, &adjacent);
     let n_rank = effective_n(n, lag1(&rx), lag1(&ry));
     let n_value = effective_n(n, lag1(&x), lag1(&y));
@@ -193,6 +297,14 @@ fn test(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_map_keeps_the_order_of_its_items() {
+        let items: Vec<u64> = (0..1001).collect();
+        let squares = parallel_map(&items, |i| i * i);
+        assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
+        assert!(parallel_map(&[] as &[u64], |i| *i).is_empty());
+    }
     use crate::report::intervals::Interval;
 
     fn product(rates: &[f64]) -> ProductIntervals {

@@ -56,8 +56,7 @@ struct ProductTrack {
     at_end: Vec<Option<f64>>,
     /// Index of the first interval not yet ended by the readings.
     next: usize,
-    /// Boundaries (time, interval, is_start) in time order, and how many were passed.
-    boundaries: Vec<(i64, usize, bool)>,
+    /// How many of the product's boundaries (see [`Summariser`]) were passed.
     passed: usize,
 }
 
@@ -67,6 +66,9 @@ pub struct Summariser<'a> {
     products: &'a [ProductIntervals],
     /// Readings further apart than this are not interpolated between.
     max_span: Vec<f64>,
+    /// Per product, interval boundaries (time, interval, is_start) in time order: the same
+    /// for every parameter, so sorted once.
+    boundaries: Vec<Vec<(i64, usize, bool)>>,
     current: Option<Current>,
     done: Vec<ParameterSummary>,
 }
@@ -92,6 +94,7 @@ impl<'a> Summariser<'a> {
                 .iter()
                 .map(|p| (2.0 * p.typical_seconds).max(1.0))
                 .collect(),
+            boundaries: products.iter().map(boundaries).collect(),
             current: None,
             done: Vec::new(),
         }
@@ -138,7 +141,7 @@ impl<'a> Summariser<'a> {
                 sum.0 += val;
                 sum.1 += 1;
             }
-            while let Some(&(at, index, is_start)) = track.boundaries.get(track.passed) {
+            while let Some(&(at, index, is_start)) = self.boundaries[p].get(track.passed) {
                 if at > time {
                     break;
                 }
@@ -166,7 +169,13 @@ impl<'a> Summariser<'a> {
         current.last = (time, val);
     }
 
-    /// Every parameter's summary, in parameter order.
+    /// The summaries of the parameters whose readings have all gone by, in parameter order;
+    /// each is returned once.
+    pub fn take_finished(&mut self) -> Vec<ParameterSummary> {
+        std::mem::take(&mut self.done)
+    }
+
+    /// Every parameter's summary not taken yet, in parameter order.
     pub fn finish(mut self) -> Vec<ParameterSummary> {
         self.finish_current();
         self.done
@@ -220,8 +229,7 @@ impl<'a> Summariser<'a> {
     }
 }
 
-fn track(product: &ProductIntervals) -> ProductTrack {
-    let n = product.intervals.len();
+fn boundaries(product: &ProductIntervals) -> Vec<(i64, usize, bool)> {
     let mut boundaries: Vec<(i64, usize, bool)> = product
         .intervals
         .iter()
@@ -229,12 +237,16 @@ fn track(product: &ProductIntervals) -> ProductTrack {
         .flat_map(|(i, interval)| [(interval.start, i, true), (interval.end, i, false)])
         .collect();
     boundaries.sort_by_key(|b| b.0);
+    boundaries
+}
+
+fn track(product: &ProductIntervals) -> ProductTrack {
+    let n = product.intervals.len();
     ProductTrack {
         sums: vec![(0.0, 0); n],
         at_start: vec![None; n],
         at_end: vec![None; n],
         next: 0,
-        boundaries,
         passed: 0,
     }
 }

@@ -19,7 +19,9 @@ pub fn write_all(report: &Report, out: &Path) -> std::io::Result<()> {
     std::fs::write(out.join("top3.json"), json::render(report))?;
     std::fs::write(out.join("top3.csv"), csv::render(report))?;
     std::fs::write(out.join("report.md"), markdown::render(report))?;
+    let started = std::time::Instant::now();
     std::fs::write(out.join("index.html"), html::render(report)?)?;
+    tracing::debug!(html = ?started.elapsed(), "report written");
     Ok(())
 }
 

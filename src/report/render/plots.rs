@@ -7,6 +7,16 @@ use plotters::prelude::*;
 const SIZE: (u32, u32) = (520, 340);
 const OUTPUT: RGBColor = RGBColor(31, 119, 180);
 const PARAMETER: RGBColor = RGBColor(214, 96, 39);
+/// Above this many intervals the scatter plot shades a grid by how many intervals fall in
+/// each cell instead of drawing a dot per interval: a dot per interval would make a report
+/// over months of data hundreds of megabytes of SVG that no browser opens, while a
+/// few thousand dots still show each one.
+const MAX_DOTS: usize = 4_000;
+/// Grid of the density view, in cells across and down the plotting area.
+const GRID: (usize, usize) = (96, 60);
+/// The time series are smoothed, then drawn with at most this many points per line: about
+/// two per horizontal pixel, beyond which more points change nothing visible.
+const MAX_LINE_POINTS: usize = 1_000;
 
 /// Output rate (per hour) against the parameter's summary, one dot per interval, with the
 /// least-squares line.
@@ -31,7 +41,7 @@ pub fn scatter(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
             )
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(x_range.clone(), y_range)?;
+            .build_cartesian_2d(x_range.clone(), y_range.clone())?;
         chart
             .configure_mesh()
             .x_desc(format!(
@@ -41,11 +51,21 @@ pub fn scatter(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
             .y_desc("units per hour")
             .light_line_style(WHITE)
             .draw()?;
-        chart.draw_series(
-            points
-                .iter()
-                .map(|&p| Circle::new(p, 3, OUTPUT.mix(0.55).filled())),
-        )?;
+        if points.len() <= MAX_DOTS {
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 3, OUTPUT.mix(0.55).filled())),
+            )?;
+        } else {
+            let cells = density(&points, &x_range, &y_range, GRID);
+            let most = cells.iter().map(|c| c.count).max().unwrap_or(1) as f64;
+            chart.draw_series(cells.iter().map(|c| {
+                // Log shading, so that a cell of one interval still shows.
+                let shade = 0.15 + 0.85 * (1.0 + c.count as f64).ln() / (1.0 + most).ln();
+                Rectangle::new([c.from, c.to], OUTPUT.mix(shade).filled())
+            }))?;
+        }
         if let Some((slope, intercept)) = least_squares(&points) {
             let line = [x_range.start, x_range.end].map(|x| (x, intercept + slope * x));
             chart.draw_series(LineSeries::new(line, PARAMETER.stroke_width(2)))?;
@@ -71,13 +91,23 @@ pub fn series(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
         moving_average(&standardise(&xs), window),
         moving_average(&standardise(&ys), window),
     );
+    // The smoothed lines vary over `window` intervals, so keeping every `step`-th point
+    // (step ≤ window) loses nothing the eye could see.
+    let step = pairs.len().div_ceil(MAX_LINE_POINTS).max(1);
     let smoothing = if window > 1 {
         format!(" (moving average of {window} intervals)")
     } else {
         String::new()
     };
-    let output: Vec<(f64, f64)> = pairs.iter().zip(&zy).map(|(p, z)| (day(p.0), *z)).collect();
-    let parameter: Vec<(f64, f64)> = pairs.iter().zip(&zx).map(|(p, z)| (day(p.0), *z)).collect();
+    let thinned = |z: &[f64]| -> Vec<(f64, f64)> {
+        pairs
+            .iter()
+            .zip(z)
+            .step_by(step)
+            .map(|(p, z)| (day(p.0), *z))
+            .collect()
+    };
+    let (output, parameter) = (thinned(&zy), thinned(&zx));
     let mut svg = String::new();
     let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -151,14 +181,70 @@ fn padded(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     (lo - pad)..(hi + pad)
 }
 
-/// Centered moving average over `window` values (shorter at the ends).
+/// Centered moving average over `window` values (shorter at the ends), from running sums so
+/// that it costs the same whatever the window.
 fn moving_average(values: &[f64], window: usize) -> Vec<f64> {
     let half = window / 2;
+    let mut prefix = Vec::with_capacity(values.len() + 1);
+    prefix.push(0.0);
+    let mut total = 0.0;
+    for v in values {
+        total += v;
+        prefix.push(total);
+    }
     (0..values.len())
         .map(|i| {
             let from = i.saturating_sub(half);
             let to = (i + half + 1).min(values.len());
-            values[from..to].iter().sum::<f64>() / (to - from) as f64
+            (prefix[to] - prefix[from]) / (to - from) as f64
+        })
+        .collect()
+}
+
+/// One occupied cell of the scatter plot's density grid, in data coordinates.
+#[derive(Debug, PartialEq)]
+struct Cell {
+    from: (f64, f64),
+    to: (f64, f64),
+    count: u32,
+}
+
+/// The points counted into a `grid` of equal cells over the plotted ranges; only cells
+/// holding at least one point are returned.
+fn density(
+    points: &[(f64, f64)],
+    x: &std::ops::Range<f64>,
+    y: &std::ops::Range<f64>,
+    grid: (usize, usize),
+) -> Vec<Cell> {
+    let (columns, rows) = grid;
+    let (width, height) = (
+        (x.end - x.start) / columns as f64,
+        (y.end - y.start) / rows as f64,
+    );
+    let mut counts = vec![0u32; columns * rows];
+    for &(px, py) in points {
+        if !(px.is_finite() && py.is_finite()) {
+            continue;
+        }
+        let column = (((px - x.start) / width) as usize).min(columns - 1);
+        let row = (((py - y.start) / height) as usize).min(rows - 1);
+        counts[row * columns + column] += 1;
+    }
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(at, &count)| {
+            let (column, row) = ((at % columns) as f64, (at / columns) as f64);
+            Cell {
+                from: (x.start + column * width, y.start + row * height),
+                to: (
+                    x.start + (column + 1.0) * width,
+                    y.start + (row + 1.0) * height,
+                ),
+                count,
+            }
         })
         .collect()
 }
@@ -186,4 +272,111 @@ fn least_squares(points: &[(f64, f64)]) -> Option<(f64, f64)> {
         let slope = sxy / sxx;
         (slope, my - slope * mx)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_average(values: &[f64], window: usize) -> Vec<f64> {
+        let half = window / 2;
+        (0..values.len())
+            .map(|i| {
+                let (from, to) = (i.saturating_sub(half), (i + half + 1).min(values.len()));
+                values[from..to].iter().sum::<f64>() / (to - from) as f64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_running_sum_average_matches_the_direct_one() {
+        let values: Vec<f64> = (0..500).map(|i| ((i * 37) % 101) as f64 - 50.0).collect();
+        for window in [1, 2, 7, 80, 499, 1000] {
+            let fast = moving_average(&values, window);
+            let slow = naive_average(&values, window);
+            assert_eq!(fast.len(), values.len());
+            for (a, b) in fast.iter().zip(&slow) {
+                assert!((a - b).abs() < 1e-9, "window {window}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_density_grid_counts_every_point_once_in_its_cell() {
+        let points = [
+            (0.0, 0.0),
+            (0.1, 0.1),
+            (9.9, 9.9),
+            (10.0, 10.0),
+            (5.0, 2.5),
+            (f64::NAN, 1.0),
+        ];
+        let cells = density(&points, &(0.0..10.0), &(0.0..10.0), (4, 4));
+        assert_eq!(
+            cells.iter().map(|c| c.count).sum::<u32>(),
+            5,
+            "finite points only"
+        );
+        let corner = cells.iter().find(|c| c.from == (0.0, 0.0)).unwrap();
+        assert_eq!(corner.count, 2);
+        let top = cells.iter().find(|c| c.to == (10.0, 10.0)).unwrap();
+        assert_eq!(top.count, 2, "the upper edge belongs to the last cell");
+        let middle = cells.iter().find(|c| c.from == (5.0, 2.5)).unwrap();
+        assert_eq!((middle.to, middle.count), ((7.5, 5.0), 1));
+    }
+
+    fn finding() -> Finding {
+        Finding {
+            parameter: 9,
+            summary: "mean",
+            n: 0,
+            n_effective: 0.0,
+            pearson: 0.5,
+            spearman: 0.5,
+            p_value: 0.01,
+            pearson_p: 0.01,
+            q_value: 0.02,
+            reliable: true,
+        }
+    }
+
+    /// (time, parameter, output) for `n` hourly intervals with a little structure.
+    fn pairs(n: usize) -> Vec<(f64, f64, f64)> {
+        (0..n)
+            .map(|i| {
+                let x = ((i * 7919) % 1000) as f64 / 10.0;
+                (
+                    i as f64 * 3600.0,
+                    x,
+                    0.01 * x + ((i * 31) % 17) as f64 / 1e4,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plots_of_many_intervals_stay_small() {
+        let few = scatter(&pairs(MAX_DOTS), &finding());
+        let many = scatter(&pairs(400_000), &finding());
+        assert!(few.starts_with("<svg") && many.starts_with("<svg"));
+        assert_eq!(
+            few.matches("<circle").count(),
+            MAX_DOTS,
+            "a dot per interval"
+        );
+        assert_eq!(many.matches("<circle").count(), 0, "a density grid instead");
+        assert!(many.matches("<rect").count() > 100, "the grid is drawn");
+        assert!(
+            many.len() < 1_000_000,
+            "scatter of 400,000 intervals: {} bytes",
+            many.len()
+        );
+        let line = series(&pairs(400_000), &finding());
+        assert!(
+            line.len() < 200_000,
+            "series of 400,000 intervals: {} bytes",
+            line.len()
+        );
+        assert!(line.contains("moving average of 5000 intervals"));
+    }
 }
