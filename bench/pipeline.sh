@@ -10,10 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-145}
-cargo build --release --quiet --example bare_sqlite --example bare_amqp
+cargo build --release --quiet --bin millrace --example bare_sqlite --example bare_amqp --example bare_postgres
 BIN=$PWD/target/release/millrace
 BARE=$PWD/target/release/examples/bare_sqlite
 BARE_AMQP=$PWD/target/release/examples/bare_amqp
+BARE_PG=$PWD/target/release/examples/bare_postgres
+PG=${PG:-postgres://postgres@127.0.0.1:5432/test}
 BROKER=${BROKER:-amqp://guest:guest@127.0.0.1:5672/%2f}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -39,6 +41,32 @@ print(f"millrace: {rows} records in {secs:.2f} s = {rate:,.0f} records/s (stream
 print(f"bare insert: {bare:,.0f} rows/s")
 print(f"ratio millrace / bare insert: {rate / bare:.2f}")
 PY
+
+echo
+if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  echo "skipping the PostgreSQL figures: no server on 127.0.0.1:5432"
+else
+  # Each run in a schema of its own, dropped at the end.
+  schema_url() { echo "$PG?options=-c%20search_path%3D$1"; }
+  for s in bench_bare bench_run; do PGOPTIONS="-c client_min_messages=warning" psql -q "$PG" -c "DROP SCHEMA IF EXISTS $s CASCADE; CREATE SCHEMA $s"; done
+  echo "== baseline: bare binary COPY into PostgreSQL, one transaction per 5000 rows"
+  "$BARE_PG" data "$(schema_url bench_bare)" 5000 | tee bare-pg.txt
+  echo "== millrace run --db postgres://… (embedded queue, PostgreSQL), batches of 5000"
+  "$BIN" run --no-progress --data data --db "$(schema_url bench_run)" --queue pg-queue.db \
+    --offsets pg-offsets.json --report-dir report-pg 2>/dev/null | tee run-pg.txt
+  for s in bench_bare bench_run; do PGOPTIONS="-c client_min_messages=warning" psql -q "$PG" -c "DROP SCHEMA $s CASCADE"; done
+  rows=$(awk '/ sent /{s+=$2} END{print s}' run-pg.txt)
+  secs=$(sed -nE 's/.*finished in ([0-9.]+) s.*/\1/p' run-pg.txt)
+  bare=$(sed -E 's/.*rows_per_s=([0-9]+).*/\1/' bare-pg.txt)
+  python3 - "$rows" "$secs" "$bare" <<'PY'
+import sys
+rows, secs, bare = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+rate = rows / secs
+print(f"millrace into PostgreSQL: {rows} records in {secs:.2f} s = {rate:,.0f} records/s")
+print(f"bare COPY: {bare:,.0f} rows/s")
+print(f"ratio millrace / bare COPY: {rate / bare:.2f}")
+PY
+fi
 
 echo
 if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then

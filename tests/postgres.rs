@@ -435,6 +435,12 @@ fn competing_consumers_on_rabbitmq_write_each_record_once_to_postgres() {
     }
     // A redelivered batch stored twice would show now or within the next moments.
     std::thread::sleep(Duration::from_secs(1));
-    assert!(schema.metrics() == metrics, "every metric exactly once, bit-identical");
-    assert!(schema.workorders() == orders, "every work order exactly once");
+    assert!(
+        schema.metrics() == metrics,
+        "every metric exactly once, bit-identical"
+    );
+    assert!(
+        schema.workorders() == orders,
+        "every work order exactly once"
+    );
 }

@@ -26,8 +26,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the whole pipeline in one process: webhook, embedded queue, consumers and SQLite,
-    /// then stream the data through it and wait until every record is stored
+    /// Run the whole pipeline in one process: webhook, queue (embedded, or RabbitMQ with
+    /// --broker), consumers and store (SQLite, or PostgreSQL with --db postgres://…), then
+    /// stream the data through it, wait until every record is stored and write the report
     Run(RunArgs),
     /// Send what is new in the data files to the webhook
     Stream(StreamArgs),

@@ -68,8 +68,10 @@ const GROUP_MAX: usize = 1024;
 /// Publishes waiting for the writer, at most.
 const PUBLISH_QUEUE: usize = 128;
 /// A fetch stops adding messages once their bodies reach this size (it always takes one):
-/// many small messages make one transaction, a few large ones do not swamp memory.
-const FETCH_BYTES: i64 = 8 << 20;
+/// many small messages make one transaction, a few large ones do not swamp memory. A
+/// consumer holds up to two fetches (one being written, the next decoded meanwhile), so
+/// `consume all` on a 1 GB input stays under 64 MB.
+const FETCH_BYTES: i64 = 4 << 20;
 /// How often a full queue is recounted, at most: refusing is cheap, counting is not.
 const RECOUNT_EVERY: Duration = Duration::from_millis(500);
 /// How often a consumer with nothing to do looks for messages other processes published.

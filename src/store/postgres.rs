@@ -125,7 +125,7 @@ impl Store for PostgresStore {
             "COPY metrics (id, val, time) FROM STDIN BINARY",
             &[Type::INT8, Type::FLOAT8, Type::INT8],
             &metrics,
-            |m| vec![&m.id as &(dyn ToSql + Sync), &m.val, &m.time],
+            |m| [&m.id as &(dyn ToSql + Sync), &m.val, &m.time],
         )
         .map_err(failed)?;
         copy(
@@ -133,7 +133,7 @@ impl Store for PostgresStore {
             "COPY workorder (time, product, production) FROM STDIN BINARY",
             &[Type::INT8, Type::INT8, Type::FLOAT8],
             &orders,
-            |w| vec![&w.time as &(dyn ToSql + Sync), &w.product, &w.production],
+            |w| [&w.time as &(dyn ToSql + Sync), &w.product, &w.production],
         )
         .map_err(failed)?;
         tx.commit().map_err(failed)?;
@@ -237,7 +237,7 @@ fn copy<T>(
     statement: &str,
     types: &[Type],
     rows: &[&T],
-    fields: impl Fn(&T) -> Vec<&(dyn ToSql + Sync)>,
+    fields: impl Fn(&T) -> [&(dyn ToSql + Sync); 3],
 ) -> Result<(), postgres::Error> {
     if rows.is_empty() {
         return Ok(());
