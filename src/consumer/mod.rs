@@ -12,7 +12,7 @@ use crate::shutdown::Shutdown;
 use crate::store::{Incoming, Store, StoreError, WriteStats};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How a consumer takes work.
 #[derive(Clone, Debug)]
@@ -49,6 +49,10 @@ pub struct ConsumerStats {
 const FETCH_WAIT: Duration = Duration::from_millis(250);
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// A batch taken ahead and held longer than this has its lease renewed before it is written.
+/// Leases last 30 s by default (at least 1 s); renewing every batch would cost the embedded
+/// queue a durable transaction each.
+const RENEW_AFTER: Duration = Duration::from_millis(500);
 
 /// Consumes `stream` until shutdown, then returns after settling the batch in hand.
 pub async fn consume<C: QueueConsumer, S: Store>(
@@ -61,13 +65,24 @@ pub async fn consume<C: QueueConsumer, S: Store>(
 ) {
     tracing::info!(%stream, "consumer started");
     let mut backoff = BACKOFF_FIRST;
-    // A batch taken from the queue and decoded while the one before was being written.
-    let mut next: Option<Batch> = None;
+    // A batch taken from the queue and decoded while the one before was being written, and
+    // when it was taken.
+    let mut next: Option<(Batch, Instant)> = None;
     loop {
         let batch = match next.take() {
-            // Taken already: written even when shutdown has come, so that nothing in hand
-            // waits out a lease.
-            Some(batch) => batch,
+            // Taken already: written even when shutdown has come (unless the store is failing
+            // then), so that nothing in hand waits out a lease.
+            Some((batch, taken)) => {
+                // Its lease has run since it was taken, through the write before; renew it
+                // when that was long (a slow store), before another consumer is handed it.
+                if taken.elapsed() > RENEW_AFTER {
+                    let tags = batch.iter().map(|(d, _)| d.tag).collect();
+                    if let Err(e) = queue.extend(tags).await {
+                        tracing::warn!(%stream, error = %e, "cannot extend the lease of messages in hand");
+                    }
+                }
+                batch
+            }
             None if shutdown.is_triggered() => break,
             None => match take(stream, &mut queue, &config, &stats, FETCH_WAIT).await {
                 Ok(batch) => {
@@ -99,7 +114,7 @@ pub async fn consume<C: QueueConsumer, S: Store>(
                 .flatten()
         };
         let ((batch, first), ahead) = tokio::join!(write(store.clone(), batch), ahead);
-        next = ahead;
+        next = ahead.map(|batch| (batch, Instant::now()));
         let written = match first {
             Ok(written) => written,
             Err(e) => {
@@ -107,7 +122,10 @@ pub async fn consume<C: QueueConsumer, S: Store>(
                 let held: Vec<u64> = tags
                     .iter()
                     .copied()
-                    .chain(next.iter().flatten().map(|(d, _)| d.tag))
+                    .chain(
+                        next.iter()
+                            .flat_map(|(batch, _)| batch.iter().map(|(d, _)| d.tag)),
+                    )
                     .collect();
                 match store_with_retry(&store, batch, e, &mut queue, &held, &shutdown, stream).await
                 {
@@ -181,8 +199,6 @@ async fn sort_out<C: QueueConsumer>(
         match verdict {
             Ok(records) => good.push((delivery, records)),
             Err(reason) => {
-                // Settled here, or out of this consumer's hands until it comes back.
-                stats.in_hand.fetch_sub(1, Ordering::Relaxed);
                 let count = delivery.envelope.count;
                 tracing::error!(%stream, id = %delivery.envelope.id, %reason, "message set aside as a dead letter");
                 match queue.dead_letter(&delivery, reason).await {
@@ -194,6 +210,8 @@ async fn sort_out<C: QueueConsumer>(
                         tracing::warn!(%stream, error = %e, "cannot set the message aside; it will come back")
                     }
                 }
+                // Settled, or out of this consumer's hands until the queue hands it out again.
+                stats.in_hand.fetch_sub(1, Ordering::Relaxed);
             }
         }
     }
@@ -235,13 +253,14 @@ async fn store_with_retry<S: Store, C: QueueConsumer>(
     tracing::warn!(%stream, error = %failure, "cannot store the batch; retrying with backoff");
     let mut backoff = BACKOFF_FIRST;
     loop {
+        // Renewed before each pause: the failed write itself may have taken long.
+        if let Err(e) = queue.extend(held.to_vec()).await {
+            tracing::warn!(%stream, error = %e, "cannot extend the lease of messages in hand");
+        }
         if shutdown.is_triggered() {
             return None;
         }
         pause(shutdown, &mut backoff).await;
-        if let Err(e) = queue.extend(held.to_vec()).await {
-            tracing::warn!(%stream, error = %e, "cannot extend the lease of messages in hand");
-        }
         let (back, result) = write(store.clone(), batch).await;
         batch = back;
         if let Ok(stats) = result {
@@ -321,13 +340,21 @@ mod tests {
     /// Runs a consumer until the queue is empty, then stops it.
     async fn drain(queue: &EmbeddedQueue, db: &std::path::Path) -> Arc<ConsumerStats> {
         let store = Arc::new(Mutex::new(SqliteStore::open(db).unwrap()));
+        drain_into(queue, store, ConsumerConfig::default()).await
+    }
+
+    async fn drain_into<S: Store + Send + 'static>(
+        queue: &EmbeddedQueue,
+        store: Arc<Mutex<S>>,
+        config: ConsumerConfig,
+    ) -> Arc<ConsumerStats> {
         let stats = Arc::new(ConsumerStats::default());
         let (trigger, stop) = shutdown::channel();
         let task = tokio::spawn(consume(
             StreamKind::Metrics,
             queue.consumer(StreamKind::Metrics).await.unwrap(),
             store,
-            ConsumerConfig::default(),
+            config,
             stats.clone(),
             stop,
         ));
@@ -336,7 +363,53 @@ mod tests {
         }
         trigger.fire();
         task.await.unwrap();
+        assert_eq!(
+            stats.in_hand.load(Ordering::Relaxed),
+            0,
+            "every message taken was settled"
+        );
         stats
+    }
+
+    #[tokio::test]
+    async fn batches_taken_ahead_are_each_stored_once_through_a_failing_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue =
+            EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
+        let all = metrics(24);
+        for (i, from) in (0..24).step_by(3).enumerate() {
+            let body = all.slice(from..from + 3).to_json();
+            queue
+                .publish(envelope(&format!("m{i}"), "f", from as u64, body, 3))
+                .await
+                .unwrap();
+        }
+        let store = Arc::new(Mutex::new(FlakyStore {
+            inner: SqliteStore::open(&dir.path().join("s.db")).unwrap(),
+            failures_left: 2,
+        }));
+        // One message per fetch: every write has a batch taken ahead while it runs, and
+        // the first write, failing, holds one through the retries.
+        let config = ConsumerConfig {
+            max_messages: 1,
+            ..ConsumerConfig::default()
+        };
+        let stats = drain_into(&queue, store.clone(), config).await;
+        assert_eq!(store.lock().unwrap().failures_left, 0, "it was retried");
+        assert_eq!(stats.inserted.load(Ordering::Relaxed), 24);
+        assert_eq!(
+            stats.duplicates.load(Ordering::Relaxed),
+            0,
+            "no message was handed out twice"
+        );
+        assert_eq!(stats.dead_letters.load(Ordering::Relaxed), 0);
+        let mut rows = Vec::new();
+        store
+            .lock()
+            .unwrap()
+            .scan_metrics(&mut |m| rows.push(m.val))
+            .unwrap();
+        assert_eq!(rows, (0..24).map(f64::from).collect::<Vec<_>>());
     }
 
     #[tokio::test]

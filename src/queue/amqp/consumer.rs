@@ -113,7 +113,11 @@ impl QueueConsumer for AmqpConsumer {
     async fn fetch(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>, QueueError> {
         // At most half of what the broker lets this channel hold unacknowledged, so that the
         // consumer can take its next batch while the last one is being written.
-        let max = max.min((usize::from(self.config.prefetch) / 2).max(1));
+        // (A prefetch of 0 means no limit.)
+        let max = match self.config.prefetch {
+            0 => max,
+            prefetch => max.min((usize::from(prefetch) / 2).max(1)),
+        };
         let link = self.link().await?;
         let mut raw = Vec::new();
         let mut failure = None;
