@@ -8,6 +8,7 @@
 #
 #   bench/load.sh                 # 60 s, 64 connections
 #   DURATION=20 CONNECTIONS=32 bench/load.sh
+#   BIN=/path/to/other/millrace bench/load.sh   # another build, for an A/B comparison
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-60}
@@ -15,8 +16,10 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 PORT=${PORT:-5077}
 command -v wrk >/dev/null || { echo "load.sh needs wrk (apt-get install wrk)" >&2; exit 2; }
-cargo build --release --quiet
-BIN=$PWD/target/release/millrace
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=$PWD/target/release/millrace
+fi
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
