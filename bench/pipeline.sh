@@ -23,6 +23,24 @@ cd "$WORK"
 "$BIN" generate --out data --scale "$SCALE" --seed 1
 ls -l data
 
+# compare LABEL RUN_OUTPUT BARE_OUTPUT BARE_LABEL: millrace's rate (records sent over the
+# run's "finished in" time, stream start to last commit; the report runs after) against the
+# baseline's `RESULT … *_per_s=N`, and their ratio.
+compare() {
+  local rows secs bare
+  rows=$(awk '/ sent /{s+=$2} END{print s}' "$2")
+  secs=$(sed -nE 's/.*finished in ([0-9.]+) s.*/\1/p' "$2")
+  bare=$(sed -nE 's/.*_per_s=([0-9]+).*/\1/p' "$3")
+  python3 - "$1" "$rows" "$secs" "$bare" "$4" <<'PY'
+import sys
+label, rows, secs, bare, bare_label = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+rate = rows / secs
+print(f"{label}: {rows} records in {secs:.2f} s = {rate:,.0f} records/s")
+print(f"{bare_label}: {bare:,.0f} per s")
+print(f"ratio {label} / {bare_label}: {rate / bare:.2f}")
+PY
+}
+
 echo "== baseline: bare rusqlite insert, one transaction per 5000 rows"
 "$BARE" data bare.db 5000 | tee bare.txt
 
@@ -30,17 +48,7 @@ echo "== millrace run (embedded queue, SQLite), batches of 5000"
 /usr/bin/time -v "$BIN" run --no-progress --data data --db millrace.db --report-dir report 2> time.txt | tee run.txt
 grep -E "Maximum resident|Elapsed" time.txt
 
-rows=$(awk '/ sent /{s+=$2} END{print s}' run.txt)
-secs=$(sed -nE 's/.*finished in ([0-9.]+) s.*/\1/p' run.txt)
-bare=$(sed -E 's/.*rows_per_s=([0-9]+).*/\1/' bare.txt)
-python3 - "$rows" "$secs" "$bare" <<'PY'
-import sys
-rows, secs, bare = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-rate = rows / secs
-print(f"millrace: {rows} records in {secs:.2f} s = {rate:,.0f} records/s (stream to stored; the report runs after)")
-print(f"bare insert: {bare:,.0f} rows/s")
-print(f"ratio millrace / bare insert: {rate / bare:.2f}")
-PY
+compare "millrace (embedded queue, SQLite)" run.txt bare.txt "bare insert"
 
 echo
 if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
@@ -55,17 +63,7 @@ else
   "$BIN" run --no-progress --data data --db "$(schema_url bench_run)" --queue pg-queue.db \
     --offsets pg-offsets.json --report-dir report-pg 2>/dev/null | tee run-pg.txt
   for s in bench_bare bench_run; do PGOPTIONS="-c client_min_messages=warning" psql -q "$PG" -c "DROP SCHEMA $s CASCADE"; done
-  rows=$(awk '/ sent /{s+=$2} END{print s}' run-pg.txt)
-  secs=$(sed -nE 's/.*finished in ([0-9.]+) s.*/\1/p' run-pg.txt)
-  bare=$(sed -E 's/.*rows_per_s=([0-9]+).*/\1/' bare-pg.txt)
-  python3 - "$rows" "$secs" "$bare" <<'PY'
-import sys
-rows, secs, bare = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-rate = rows / secs
-print(f"millrace into PostgreSQL: {rows} records in {secs:.2f} s = {rate:,.0f} records/s")
-print(f"bare COPY: {bare:,.0f} rows/s")
-print(f"ratio millrace / bare COPY: {rate / bare:.2f}")
-PY
+  compare "millrace into PostgreSQL" run-pg.txt bare-pg.txt "bare COPY"
 fi
 
 echo
@@ -80,14 +78,5 @@ Q=bench-$$
 "$BIN" run --no-progress --data data --db rabbit.db --offsets rabbit-offsets.json --report-dir report2 \
   --broker "$BROKER" --metrics-queue "$Q-metrics" --workorder-queue "$Q-workorder" 2>/dev/null | tee run-amqp.txt
 for q in "$Q-metrics" "$Q-workorder" "$Q-metrics.dead" "$Q-workorder.dead"; do rabbitmqctl delete_queue "$q" >/dev/null 2>&1 || true; done
-rows=$(awk '/ sent /{s+=$2} END{print s}' run-amqp.txt)
-secs=$(sed -nE 's/.*finished in ([0-9.]+) s.*/\1/p' run-amqp.txt)
-bare=$(sed -E 's/.*records_per_s=([0-9]+).*/\1/' bare-amqp.txt)
-python3 - "$rows" "$secs" "$bare" <<'PY'
-import sys
-rows, secs, bare = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-rate = rows / secs
-print(f"millrace on RabbitMQ: {rows} records in {secs:.2f} s = {rate:,.0f} records/s")
-print(f"bare RabbitMQ loop: {bare:,.0f} records/s")
-print(f"ratio millrace / bare loop: {rate / bare:.2f}")
-PY
+compare "millrace on RabbitMQ" run-amqp.txt bare-amqp.txt "bare RabbitMQ loop"
+compare "millrace on RabbitMQ" run-amqp.txt bare.txt "bare SQLite insert (the store's ceiling)"

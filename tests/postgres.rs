@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::services::{Queues, broker_up, service_up};
 use common::*;
 use postgres::{Client, NoTls};
 use std::time::Duration;
@@ -25,17 +26,8 @@ struct Schema {
 impl Schema {
     fn create(test: &str) -> Option<Schema> {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-        let up = std::net::TcpStream::connect_timeout(
-            &"127.0.0.1:5432".parse().unwrap(),
-            Duration::from_secs(2),
-        )
-        .is_ok();
-        if !up {
-            assert!(
-                std::env::var("CI").is_err(),
-                "CI=true but no PostgreSQL answers on 127.0.0.1:5432: .ci/run should have started it"
-            );
-            println!("skipping {test}: no PostgreSQL on 127.0.0.1:5432");
+        let start = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
+        if !service_up(test, "PostgreSQL", "127.0.0.1:5432", start) {
             return None;
         }
         let name = format!("t_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
@@ -285,108 +277,6 @@ fn a_missing_database_is_named_in_the_error() {
     );
 }
 
-const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
-
-/// Queues of their own on the RabbitMQ broker, deleted at the end; `None` (after saying
-/// why) when no broker answers outside CI.
-struct BrokerQueues {
-    prefix: String,
-}
-
-impl BrokerQueues {
-    fn create(test: &str) -> Option<BrokerQueues> {
-        let up = std::net::TcpStream::connect_timeout(
-            &"127.0.0.1:5672".parse().unwrap(),
-            Duration::from_secs(2),
-        )
-        .is_ok();
-        if !up {
-            assert!(
-                std::env::var("CI").is_err(),
-                "CI=true but no RabbitMQ answers on 127.0.0.1:5672: .ci/run should have started it"
-            );
-            println!("skipping {test}: no RabbitMQ broker on 127.0.0.1:5672");
-            return None;
-        }
-        let prefix = format!("pg-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        Some(BrokerQueues { prefix })
-    }
-
-    fn names(&self) -> [String; 4] {
-        let p = &self.prefix;
-        [
-            format!("{p}-metrics"),
-            format!("{p}-workorder"),
-            format!("{p}-metrics.dead"),
-            format!("{p}-workorder.dead"),
-        ]
-    }
-
-    fn args(&self) -> Vec<String> {
-        let [metrics, workorder, ..] = self.names();
-        vec![
-            "--broker".into(),
-            BROKER.into(),
-            "--metrics-queue".into(),
-            metrics,
-            "--workorder-queue".into(),
-            workorder,
-        ]
-    }
-
-    /// Messages waiting or unacknowledged in the two queues.
-    fn pending(&self) -> u64 {
-        use lapin::options::QueueDeclareOptions;
-        let [metrics, workorder, ..] = self.names();
-        broker(|conn| async move {
-            let mut total = 0;
-            for name in [metrics, workorder] {
-                let ch = conn.create_channel().await.unwrap();
-                let passive = QueueDeclareOptions {
-                    passive: true,
-                    ..Default::default()
-                };
-                let q = ch
-                    .queue_declare(name.as_str().into(), passive, Default::default())
-                    .await
-                    .unwrap();
-                total += q.message_count() as u64;
-            }
-            total
-        })
-    }
-}
-
-impl Drop for BrokerQueues {
-    fn drop(&mut self) {
-        let names = self.names();
-        let _ = std::panic::catch_unwind(|| {
-            broker(|conn| async move {
-                for name in names {
-                    let ch = conn.create_channel().await.unwrap();
-                    let _ = ch
-                        .queue_delete(name.as_str().into(), Default::default())
-                        .await;
-                }
-            })
-        });
-    }
-}
-
-fn broker<F, Fut, T>(work: F) -> T
-where
-    F: FnOnce(lapin::Connection) -> Fut,
-    Fut: std::future::Future<Output = T>,
-{
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = lapin::Connection::connect(BROKER, Default::default())
-            .await
-            .unwrap();
-        work(conn).await
-    })
-}
-
 /// The scale-out deployment in small: a webhook publishing to RabbitMQ, two consumers
 /// competing for each queue and writing to one PostgreSQL database, one of them crashing
 /// right after a commit (before its acknowledgement) and coming back. Every record is
@@ -397,9 +287,10 @@ fn competing_consumers_on_rabbitmq_write_each_record_once_to_postgres() {
     let Some(schema) = Schema::create(test) else {
         return;
     };
-    let Some(queues) = BrokerQueues::create(test) else {
+    if !broker_up(test) {
         return;
-    };
+    }
+    let queues = Queues::new();
     let dir = tempfile::tempdir().unwrap();
     run_ok(millrace(dir.path()).args(["generate", "--out", "data", "--scale", "5", "--seed", "7"]));
     let data = dir.path().join("data");
@@ -423,7 +314,7 @@ fn competing_consumers_on_rabbitmq_write_each_record_once_to_postgres() {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
         let stored = schema.stored_metrics().unwrap_or(0);
-        if stored >= metrics.len() && queues.pending() == 0 {
+        if stored >= metrics.len() && queues.ready() == 0 {
             break;
         }
         assert!(

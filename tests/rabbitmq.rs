@@ -7,40 +7,18 @@
 
 mod common;
 
+use common::services::{Queues, amqp, broker_up};
 use common::*;
-use lapin::options::{
-    BasicGetOptions, BasicPublishOptions, QueueDeclareOptions, QueueDeleteOptions,
-};
+use lapin::BasicProperties;
+use lapin::options::{BasicGetOptions, BasicPublishOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Connection, ConnectionProperties};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
-
 /// One test at a time: the restart test takes the broker away from everyone.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Whether to run: yes if a broker answers; in CI, a missing broker is a failure.
-fn broker_available(test: &str) -> bool {
-    let up = std::net::TcpStream::connect_timeout(
-        &"127.0.0.1:5672".parse().unwrap(),
-        Duration::from_secs(2),
-    )
-    .is_ok();
-    if !up {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI=true but no RabbitMQ answers on 127.0.0.1:5672: .ci/run should have started it"
-        );
-        println!(
-            "skipping {test}: no RabbitMQ broker on 127.0.0.1:5672 (start one with `rabbitmq-server -detached`)"
-        );
-    }
-    up
-}
 
 /// What every test here starts from: its own queues and folder, and the broker to itself.
 struct Env {
@@ -53,7 +31,7 @@ struct Env {
 /// The test's environment, or `None` (after saying why) when no broker answers outside CI.
 fn env(test: &str) -> Option<Env> {
     let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    broker_available(test).then(|| Env {
+    broker_up(test).then(|| Env {
         queues: Queues::new(),
         dir: tempfile::tempdir().unwrap(),
         _serial: serial,
@@ -71,95 +49,6 @@ impl Env {
         stage.queue_args = self.queues.args();
         stage
     }
-}
-
-/// Queue names of their own for one test, deleted when it ends.
-struct Queues {
-    prefix: String,
-}
-
-impl Queues {
-    fn new() -> Queues {
-        let prefix = format!("t-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        Queues { prefix }
-    }
-
-    fn metrics(&self) -> String {
-        format!("{}-metrics", self.prefix)
-    }
-
-    fn workorder(&self) -> String {
-        format!("{}-workorder", self.prefix)
-    }
-
-    fn args(&self) -> Vec<String> {
-        vec![
-            "--broker".into(),
-            BROKER.into(),
-            "--metrics-queue".into(),
-            self.metrics(),
-            "--workorder-queue".into(),
-            self.workorder(),
-        ]
-    }
-
-    /// Messages ready in each of our queues.
-    fn ready(&self) -> u64 {
-        let names = [self.metrics(), self.workorder()];
-        amqp(|conn| async move {
-            let mut total = 0;
-            for name in names {
-                let ch = conn.create_channel().await.unwrap();
-                let options = QueueDeclareOptions {
-                    passive: true,
-                    ..Default::default()
-                };
-                if let Ok(q) = ch
-                    .queue_declare(name.as_str().into(), options, FieldTable::default())
-                    .await
-                {
-                    total += q.message_count() as u64;
-                }
-            }
-            total
-        })
-    }
-}
-
-impl Drop for Queues {
-    fn drop(&mut self) {
-        let names = [
-            self.metrics(),
-            self.workorder(),
-            format!("{}.dead", self.metrics()),
-            format!("{}.dead", self.workorder()),
-        ];
-        let _ = std::panic::catch_unwind(|| {
-            amqp(|conn| async move {
-                for name in names {
-                    let ch = conn.create_channel().await.unwrap();
-                    let _ = ch
-                        .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
-                        .await;
-                }
-            })
-        });
-    }
-}
-
-/// Runs `work` with a fresh broker connection on a runtime of its own.
-fn amqp<F, Fut, T>(work: F) -> T
-where
-    F: FnOnce(Connection) -> Fut,
-    Fut: std::future::Future<Output = T>,
-{
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let conn = Connection::connect(BROKER, ConnectionProperties::default())
-            .await
-            .unwrap();
-        work(conn).await
-    })
 }
 
 /// Waits until the store holds at least `want`, our queues are empty and nothing more has

@@ -92,15 +92,17 @@ pub fn adjacency(product: &ProductIntervals, values: &[Option<f64>]) -> Vec<bool
         .collect()
 }
 
-/// Tests every parameter against every product's output rate.
+/// Tests every parameter against every product's output rate, all at once. (The report
+/// itself tests each parameter as its readings go by: see `report::build`.)
 pub fn analyse(
     products: &[ProductIntervals],
     parameters: &[ParameterSummary],
 ) -> Vec<ProductFindings> {
     let prepared = prepare(products);
-    // The tests are independent, and on months of data each ranks hundreds of thousands of
-    // intervals: spread them over the machine's cores.
-    let outcomes = parallel_map(parameters, |parameter| test_parameter(&prepared, parameter));
+    let outcomes = parameters
+        .iter()
+        .map(|parameter| test_parameter(&prepared, parameter))
+        .collect();
     conclude(products, parameters, outcomes)
 }
 
@@ -189,39 +191,6 @@ pub fn conclude(
     results
 }
 
-/// `f` over `items` on every available core, results in the order of `items`.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < 2 {
-        return items.iter().map(f).collect();
-    }
-    // Interleaved rather than in blocks, so that one product's larger tests do not all
-    // land on one thread.
-    let f = &f;
-    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    (t..items.len())
-                        .step_by(threads)
-                        .map(|i| (i, f(&items[i])))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for worker in workers {
-            for (i, r) in worker.join().expect("a report worker panicked") {
-                slots[i] = Some(r);
-            }
-        }
-    });
-    slots
-        .into_iter()
-        .map(|r| r.expect("every item mapped"))
-        .collect()
-}
-
 fn test(
     prepared: &Prepared<'_>,
     parameter: &ParameterSummary,
@@ -298,13 +267,6 @@ fn test(
 mod tests {
     use super::*;
 
-    #[test]
-    fn parallel_map_keeps_the_order_of_its_items() {
-        let items: Vec<u64> = (0..1001).collect();
-        let squares = parallel_map(&items, |i| i * i);
-        assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
-        assert!(parallel_map(&[] as &[u64], |i| *i).is_empty());
-    }
     use crate::report::intervals::Interval;
 
     fn product(rates: &[f64]) -> ProductIntervals {

@@ -34,12 +34,7 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
 /// (key, index) pairs held side by side — an unstable sort on integer keys, several times
 /// faster than sorting indices through a comparison that looks the values up.
 pub fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut keyed: Vec<(u64, u32)> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (order_key(*v), i as u32))
-        .collect();
-    keyed.sort_unstable();
+    let keyed = sorted_keys(values);
     // Ties are equal keys, next to each other: no value is looked up again.
     let mut out = vec![0.0; values.len()];
     for (i, run) in keyed
@@ -82,13 +77,18 @@ pub fn ranks_of_sorted(values: &[f64], order: &[u32]) -> Vec<f64> {
 
 /// The positions of `values` from smallest to largest, ties adjacent.
 pub fn ascending(values: &[f64]) -> Vec<u32> {
-    let mut order: Vec<(u64, u32)> = values
+    sorted_keys(values).into_iter().map(|(_, i)| i).collect()
+}
+
+/// (key, position) of each value, sorted: by value, ties adjacent.
+fn sorted_keys(values: &[f64]) -> Vec<(u64, u32)> {
+    let mut keyed: Vec<(u64, u32)> = values
         .iter()
         .enumerate()
         .map(|(i, v)| (order_key(*v), i as u32))
         .collect();
-    order.sort_unstable();
-    order.into_iter().map(|(_, i)| i).collect()
+    keyed.sort_unstable();
+    keyed
 }
 
 /// An integer that sorts like `f64::total_cmp`: negative numbers flipped whole, positive

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: the real binary, real files, real HTTP.
 #![allow(dead_code)]
 
+pub mod services;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
