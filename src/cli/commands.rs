@@ -40,7 +40,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 .clone()
                 .or(settings.report_dir.clone())
                 .unwrap_or_else(|| "report".into());
-            write_report(&settings.db(&args.store), &out).await
+            write_report(&settings.db(&args.store), &out, settings.analysis(&args.analysis)?).await
         }
         Command::Generate(args) => generate_data(args),
     }
@@ -66,6 +66,7 @@ fn stream_config(
 }
 
 async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyhow::Result<()> {
+    let analysis = settings.analysis(&args.analysis)?;
     let data = match args.data.clone().or(settings.data.clone()) {
         Some(dir) => dir,
         None => demo_data()?,
@@ -91,7 +92,7 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
         .clone()
         .or(settings.report_dir.clone())
         .unwrap_or_else(|| "report".into());
-    write_report(&summary_db, &out).await?;
+    write_report(&summary_db, &out, analysis).await?;
     let dead = summary.dead_letters();
     if dead > 0 {
         let place = match &broker {
@@ -282,7 +283,11 @@ async fn consume_from<Q: Queue>(
 }
 
 /// Builds the report from `db` into `out` and prints where it is and what it found.
-async fn write_report(db: &StoreLocation, out: &Path) -> anyhow::Result<()> {
+async fn write_report(
+    db: &StoreLocation,
+    out: &Path,
+    options: crate::report::Options,
+) -> anyhow::Result<()> {
     if !db.exists() {
         return Err(UsageError(format!(
             "there is no database at {db}: run `millrace run` (or stream and consume) first, or point --db at one"
@@ -293,7 +298,7 @@ async fn write_report(db: &StoreLocation, out: &Path) -> anyhow::Result<()> {
     // The whole report runs on a blocking thread: it reads the store synchronously.
     let report = tokio::task::spawn_blocking(move || -> anyhow::Result<crate::report::Report> {
         let mut store = location.open()?;
-        let report = crate::report::build(&mut store, &location.to_string())?;
+        let report = crate::report::build(&mut store, &location.to_string(), options)?;
         crate::report::write_all(&report, &target)
             .with_context(|| format!("cannot write the report to {}", target.display()))?;
         Ok(report)
@@ -303,7 +308,10 @@ async fn write_report(db: &StoreLocation, out: &Path) -> anyhow::Result<()> {
         let top: Vec<String> = findings
             .top()
             .iter()
-            .map(|f| format!("{} ({} ρ={:+.2})", f.parameter, f.summary, f.spearman))
+            .map(|f| {
+                let lag = if f.lag > 0 { format!(", lag {}", f.lag) } else { String::new() };
+                format!("{} ({} ρ={:+.2}{lag})", f.parameter, f.summary, f.spearman)
+            })
             .collect();
         let verdict = if findings.any_reliable() {
             ""

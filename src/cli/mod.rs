@@ -65,6 +65,15 @@ pub struct QueueArgs {
     pub max_queue_backlog: Option<u64>,
 }
 
+/// How the report analyses the data.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    /// Lags to try, in work-order intervals: output may follow a parameter up to this many
+    /// intervals later [default: 3]
+    #[arg(long, env = "MILLRACE_MAX_LAG", value_name = "N")]
+    pub max_lag: Option<usize>,
+}
+
 /// Where records are stored.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
@@ -150,6 +159,8 @@ pub struct RunArgs {
     #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
     #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
     pub queue: QueueArgs,
@@ -224,6 +235,8 @@ pub struct ReportArgs {
     /// Folder to write index.html, report.md, top3.csv and top3.json into [default: report]
     #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
     #[command(flatten)]
     pub store: StoreArgs,
 }

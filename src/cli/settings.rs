@@ -1,7 +1,7 @@
 //! `millrace.toml`: the same options as the flags, under the same names with underscores.
 //! A flag or `MILLRACE_*` variable wins over the file, the file over the built-in default.
 
-use super::{AuthArgs, QueueArgs, StoreArgs, StreamOpts, WebhookArgs};
+use super::{AnalysisArgs, AuthArgs, QueueArgs, StoreArgs, StreamOpts, WebhookArgs};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::store::StoreLocation;
 use crate::webhook::Credentials;
@@ -24,6 +24,7 @@ pub struct FileSettings {
     pub workorder_queue: Option<String>,
     pub offsets: Option<PathBuf>,
     pub report_dir: Option<PathBuf>,
+    pub max_lag: Option<usize>,
     pub batch_size: Option<usize>,
     pub retry_for: Option<u64>,
     pub redeliver_after: Option<u64>,
@@ -185,6 +186,21 @@ impl FileSettings {
             pick(opts.batch_size, self.batch_size, 5000),
             1..=1_000_000,
         )
+    }
+
+    /// How the report analyses the data.
+    pub fn analysis(&self, args: &AnalysisArgs) -> Result<crate::report::Options, UsageError> {
+        Ok(crate::report::Options {
+            max_lag: checked(
+                "max-lag",
+                pick(
+                    args.max_lag,
+                    self.max_lag,
+                    crate::report::analysis::DEFAULT_MAX_LAG,
+                ),
+                0..=48,
+            )?,
+        })
     }
 
     pub fn offsets(&self, opts: &StreamOpts) -> PathBuf {

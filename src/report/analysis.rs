@@ -1,28 +1,56 @@
-//! Which parameters go with each product's output rate: every (product, parameter) pair
-//! tested, false discoveries controlled across all of them, and a ranking per product.
+//! Which parameters go with each product's output rate: every (product, parameter, summary,
+//! lag) tested on prewhitened series, false discoveries controlled across all of them, the
+//! best test kept per parameter, echoes of stronger drivers named, and a ranking per product.
 
+use super::bootstrap::slope_interval;
 use super::intervals::ProductIntervals;
+use super::prewhiten::Filter;
+use super::quality::DataQuality;
+use super::redundancy;
+use super::shape::Summary;
 use super::stats::{
-    ascending, bh_q_values, effective_n, lag1_autocorrelation_where, p_value_effective, pearson,
-    ranks, ranks_of_sorted,
+    ascending, autocorrelations, bh_q_values, effective_n_multi, p_value_effective, pearson,
+    ranks_of_sorted,
 };
-use super::summaries::{Kind, ParameterSummary};
+use super::summaries::ParameterSummary;
+use super::verdict;
 
 /// Fewest intervals with a summary for a pair to be tested at all.
 pub const MIN_INTERVALS: usize = 10;
 /// The false discovery rate below which a relationship counts as reliable.
 pub const ALPHA: f64 = 0.05;
+/// Lags tried by default, in intervals: output may follow a parameter this much later.
+pub const DEFAULT_MAX_LAG: usize = 3;
+/// Autocorrelation lags counted in the effective number of pairs.
+pub const ACF_LAGS: usize = 10;
 
-/// One tested (product, parameter) pair. Spearman's ρ is the primary coefficient: it asks
-/// only that output rises (or falls) with the parameter, not that it does so in a straight
-/// line, and one odd interval cannot dominate it.
+/// How the analysis runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Lags `0..=max_lag` are tried for every parameter.
+    pub max_lag: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_lag: DEFAULT_MAX_LAG,
+        }
+    }
+}
+
+/// One tested (product, parameter) pair, at its best summary and lag. Spearman's ρ is the
+/// primary coefficient: it asks only that output rises (or falls) with the parameter, not
+/// that it does so in a straight line, and one odd interval cannot dominate it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Finding {
     pub parameter: i64,
     pub summary: &'static str,
+    /// Intervals by which the parameter leads the output.
+    pub lag: usize,
+    /// Pairs tested (after prewhitening and lagging).
     pub n: usize,
-    /// The number of independent pairs `n` is worth, given how alike neighbouring intervals
-    /// are (the p-values use it).
+    /// The number of independent pairs `n` is worth (the p-values use it).
     pub n_effective: f64,
     pub pearson: f64,
     pub spearman: f64,
@@ -30,10 +58,23 @@ pub struct Finding {
     pub p_value: f64,
     /// Two-sided p-value of r.
     pub pearson_p: f64,
-    /// Benjamini–Hochberg q-value of `p_value`, across every pair tested in the report.
+    /// Benjamini–Hochberg q-value of `p_value`, across every test in the report (every
+    /// summary and lag of every parameter and product).
     pub q_value: f64,
     /// `q_value` below [`ALPHA`].
     pub reliable: bool,
+    /// Output, in units per hour, per one unit of the parameter's summary.
+    pub slope: f64,
+    /// 95 % interval of `slope` (moving-block bootstrap).
+    pub slope_ci: [f64; 2],
+    /// The stronger parameter this one only echoes, if any.
+    pub redundant_with: Option<i64>,
+    /// Tests run for this pair (summaries × lags), all counted in the q-values.
+    pub tests: usize,
+    /// ρ at each lag `0..=max_lag` for the summary kept (`null` where untestable).
+    pub rho_by_lag: Vec<Option<f64>>,
+    #[serde(skip)]
+    pub which: Summary,
 }
 
 /// A parameter that could not be tested for a product, and why.
@@ -47,15 +88,23 @@ pub struct NotAssessable {
 #[derive(Clone, Debug)]
 pub struct ProductFindings {
     pub product: i64,
-    /// Reliable findings first, each group by |ρ|, strongest first.
+    /// Reliable distinct drivers first, then reliable echoes, then the rest; each group by
+    /// |ρ|, strongest first.
     pub ranking: Vec<Finding>,
     pub not_assessable: Vec<NotAssessable>,
+    /// One plain sentence an engineer can act on.
+    pub verdict: String,
+    pub data_quality: DataQuality,
 }
 
 impl ProductFindings {
-    /// The best three.
-    pub fn top(&self) -> &[Finding] {
-        &self.ranking[..self.ranking.len().min(3)]
+    /// The best three distinct drivers (echoes of stronger ones take no place).
+    pub fn top(&self) -> Vec<&Finding> {
+        self.ranking
+            .iter()
+            .filter(|f| f.redundant_with.is_none())
+            .take(3)
+            .collect()
     }
 
     /// Whether any parameter shows a reliable relationship with this product's output.
@@ -64,210 +113,402 @@ impl ProductFindings {
     }
 }
 
-/// The paired (parameter summary, output rate) values of one product and parameter, with
-/// the interval midpoints they belong to.
-pub fn pairs(product: &ProductIntervals, values: &[Option<f64>]) -> Vec<(f64, f64, f64)> {
-    product
-        .intervals
-        .iter()
-        .zip(values)
-        .filter_map(|(interval, x)| {
-            let mid = (interval.start + interval.end) as f64 / 2.0;
-            x.map(|x| (mid, x, interval.rate))
-        })
-        .collect()
-}
-
-/// For the pairs [`pairs`] gives, whether each pair and the next come from intervals that
-/// follow each other without a gap.
-pub fn adjacency(product: &ProductIntervals, values: &[Option<f64>]) -> Vec<bool> {
-    let kept: Vec<usize> = values
-        .iter()
-        .enumerate()
-        .take(product.intervals.len())
-        .filter_map(|(i, x)| x.map(|_| i))
-        .collect();
-    kept.windows(2)
-        .map(|w| w[1] == w[0] + 1 && product.intervals[w[0]].end == product.intervals[w[1]].start)
-        .collect()
-}
-
-/// Tests every parameter against every product's output rate, all at once. (The report
-/// itself tests each parameter as its readings go by: see `report::build`.)
-pub fn analyse(
-    products: &[ProductIntervals],
-    parameters: &[ParameterSummary],
-) -> Vec<ProductFindings> {
-    let prepared = prepare(products);
-    let outcomes = parameters
-        .iter()
-        .map(|parameter| test_parameter(&prepared, parameter))
-        .collect();
-    conclude(products, parameters, outcomes)
-}
-
 /// What every test against one product's output shares, worked out once.
 pub struct Prepared<'a> {
-    product: &'a ProductIntervals,
-    /// The product's intervals from lowest to highest output rate: each test ranks a subset
-    /// of these, which then needs no sort of its own.
-    by_rate: Vec<u32>,
+    pub product: &'a ProductIntervals,
+    /// Per interval, the stretch of gap-free intervals it belongs to.
+    pub segment: Vec<u32>,
+    /// Output rate per interval, in units per second.
+    pub rate: Vec<f64>,
 }
 
 pub fn prepare(products: &[ProductIntervals]) -> Vec<Prepared<'_>> {
     products
         .iter()
         .map(|product| {
-            let rates: Vec<f64> = product.intervals.iter().map(|i| i.rate).collect();
+            let mut segment = Vec::with_capacity(product.intervals.len());
+            let mut id = 0u32;
+            for (i, interval) in product.intervals.iter().enumerate() {
+                if i > 0 && product.intervals[i - 1].end != interval.start {
+                    id += 1;
+                }
+                segment.push(id);
+            }
             Prepared {
                 product,
-                by_rate: ascending(&rates),
+                segment,
+                rate: product.intervals.iter().map(|i| i.rate).collect(),
             }
         })
         .collect()
 }
 
-/// The test of one parameter against each product's output, indexed like the products:
-/// a finding, or why the pair cannot be tested.
-pub type Outcomes = Vec<Result<Finding, String>>;
+/// Tests every parameter against every product's output, all at once. (The report
+/// itself tests each parameter as its readings go by: see `report::build`.)
+pub fn analyse(
+    products: &[ProductIntervals],
+    parameters: &[ParameterSummary],
+    options: Options,
+) -> Vec<ProductFindings> {
+    let prepared = prepare(products);
+    let outcomes = parameters
+        .iter()
+        .map(|parameter| test_parameter(&prepared, parameter, options))
+        .collect();
+    conclude(products, parameters, outcomes)
+}
 
-pub fn test_parameter(prepared: &[Prepared<'_>], parameter: &ParameterSummary) -> Outcomes {
+/// One parameter tested against one product: the finding at its best test, and the
+/// p-value of every test run.
+#[derive(Clone, Debug)]
+pub struct Tested {
+    pub finding: Finding,
+    pub p_values: Vec<f64>,
+    /// Which of `p_values` is the finding's.
+    pub best: usize,
+}
+
+/// The tests of one parameter against each product's output, indexed like the products.
+pub type Outcomes = Vec<Result<Tested, String>>;
+
+pub fn test_parameter(
+    prepared: &[Prepared<'_>],
+    parameter: &ParameterSummary,
+    options: Options,
+) -> Outcomes {
     prepared
         .iter()
         .enumerate()
-        .map(|(p, prepared)| test(prepared, parameter, &parameter.values[p]))
+        .map(|(p, prepared)| {
+            let mut best: Option<Tested> = None;
+            let mut p_values = Vec::new();
+            let mut reasons = Vec::new();
+            for &summary in parameter.kind.summaries() {
+                match test_summary(prepared, parameter, summary, p, options) {
+                    Ok((finding, tests)) => {
+                        let better = best.as_ref().is_none_or(|b| {
+                            finding.p_value < b.finding.p_value
+                                || (finding.p_value == b.finding.p_value
+                                    && finding.spearman.abs() > b.finding.spearman.abs())
+                        });
+                        let at = p_values.len() + finding_index(&tests, &finding);
+                        p_values.extend(tests.iter().map(|t| t.p_value));
+                        if better {
+                            best = Some(Tested {
+                                finding,
+                                p_values: Vec::new(),
+                                best: at,
+                            });
+                        }
+                    }
+                    Err(reason) => reasons.push(reason),
+                }
+            }
+            match best {
+                Some(mut tested) => {
+                    tested.finding.tests = p_values.len();
+                    tested.p_values = p_values;
+                    Ok(tested)
+                }
+                None => Err(reasons.join("; ")),
+            }
+        })
         .collect()
 }
 
+fn finding_index(tests: &[LagTest], finding: &Finding) -> usize {
+    tests
+        .iter()
+        .position(|t| t.lag == finding.lag)
+        .expect("the finding is one of its tests")
+}
+
+/// One lag's test.
+#[derive(Clone, Copy, Debug)]
+struct LagTest {
+    lag: usize,
+    n: usize,
+    n_effective: f64,
+    pearson: f64,
+    spearman: f64,
+    p_value: f64,
+    pearson_p: f64,
+}
+
+/// The parameter's series for one product: NaN where there is no summary.
+fn dense(values: &[Option<f64>], len: usize) -> Vec<f64> {
+    let mut out: Vec<f64> = values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+    out.resize(len, f64::NAN);
+    out
+}
+
+/// Tests one summary at every lag; the finding is the lag with the smallest p-value.
+fn test_summary(
+    prepared: &Prepared<'_>,
+    parameter: &ParameterSummary,
+    summary: Summary,
+    product_index: usize,
+    options: Options,
+) -> Result<(Finding, Vec<LagTest>), String> {
+    let product = prepared.product;
+    let len = product.intervals.len();
+    let x = dense(parameter.values(summary, product_index), len);
+    let have = x.iter().filter(|v| v.is_finite()).count();
+    let name = summary.name();
+    if have < MIN_INTERVALS {
+        return Err(format!(
+            "its {name} is known for only {have} of {len} intervals (at least {MIN_INTERVALS} needed)"
+        ));
+    }
+    let finite: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.iter().all(|v| *v == finite[0]) {
+        return Err(format!("its {name} is the same in every interval"));
+    }
+    if prepared.rate.iter().all(|v| *v == prepared.rate[0]) {
+        return Err("the product's output rate is the same in every interval".into());
+    }
+    let filter = Filter::fit(&x, &prepared.segment);
+    let xw = filter.apply(&x, &prepared.segment);
+    let yw = filter.apply(&prepared.rate, &prepared.segment);
+    let (x_order, y_order) = (ascending_finite(&xw), ascending_finite(&yw));
+    let mut tests = Vec::new();
+    for lag in 0..=options.max_lag {
+        if let Some(test) = test_lag(prepared, &xw, &yw, &x_order, &y_order, lag) {
+            tests.push(test);
+        }
+    }
+    let best = tests
+        .iter()
+        .min_by(|a, b| {
+            a.p_value
+                .total_cmp(&b.p_value)
+                .then(b.spearman.abs().total_cmp(&a.spearman.abs()))
+        })
+        .copied()
+        .ok_or_else(|| {
+            format!(
+                "fewer than {MIN_INTERVALS} intervals keep its {name} after prewhitening (too many gaps)"
+            )
+        })?;
+    let (xs, ys) = lagged(prepared, &xw, &yw, best.lag);
+    let seed = (parameter.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (product.product as u64).rotate_left(17)
+        ^ ((best.lag as u64) << 48)
+        ^ summary as u64;
+    let (slope, ci) = slope_interval(&xs, &ys, seed).unwrap_or((f64::NAN, [f64::NAN; 2]));
+    // Output rates are per second; the report speaks of units per hour.
+    let per_hour = 3600.0;
+    let mut rho_by_lag = vec![None; options.max_lag + 1];
+    for t in &tests {
+        rho_by_lag[t.lag] = Some(t.spearman);
+    }
+    let finding = Finding {
+        parameter: parameter.id,
+        summary: name,
+        lag: best.lag,
+        n: best.n,
+        n_effective: (best.n_effective * 10.0).round() / 10.0,
+        pearson: best.pearson,
+        spearman: best.spearman,
+        p_value: best.p_value,
+        pearson_p: best.pearson_p,
+        q_value: 1.0,
+        reliable: false,
+        slope: slope * per_hour,
+        slope_ci: ci.map(|c| c * per_hour),
+        redundant_with: None,
+        tests: tests.len(),
+        rho_by_lag,
+        which: summary,
+    };
+    Ok((finding, tests))
+}
+
+/// The raw (parameter summary, output rate) pairs behind a finding, for plots: the output
+/// interval's midpoint, the parameter's summary `lag` intervals before, and the output rate.
+pub fn pairs(
+    product: &ProductIntervals,
+    values: &[Option<f64>],
+    lag: usize,
+) -> Vec<(f64, f64, f64)> {
+    let intervals = &product.intervals;
+    (lag..intervals.len())
+        .filter(|&t| {
+            (t - lag..t).all(|i| intervals[i].end == intervals[i + 1].start)
+        })
+        .filter_map(|t| {
+            let x = values.get(t - lag).copied().flatten()?;
+            let mid = (intervals[t].start + intervals[t].end) as f64 / 2.0;
+            Some((mid, x, intervals[t].rate))
+        })
+        .collect()
+}
+
+/// Positions of the finite values, from smallest to largest value.
+fn ascending_finite(v: &[f64]) -> Vec<u32> {
+    ascending(v)
+        .into_iter()
+        .filter(|&i| v[i as usize].is_finite())
+        .collect()
+}
+
+/// Whether interval `t` pairs output at `t` with the parameter at `t - lag`.
+fn paired(prepared: &Prepared<'_>, xw: &[f64], yw: &[f64], t: usize, lag: usize) -> bool {
+    t >= lag
+        && yw[t].is_finite()
+        && xw[t - lag].is_finite()
+        && prepared.segment[t - lag] == prepared.segment[t]
+}
+
+/// The (parameter, output) pairs at `lag`, in time order.
+pub fn lagged(prepared: &Prepared<'_>, xw: &[f64], yw: &[f64], lag: usize) -> (Vec<f64>, Vec<f64>) {
+    (0..yw.len())
+        .filter(|&t| paired(prepared, xw, yw, t, lag))
+        .map(|t| (xw[t - lag], yw[t]))
+        .unzip()
+}
+
+fn test_lag(
+    prepared: &Prepared<'_>,
+    xw: &[f64],
+    yw: &[f64],
+    x_order: &[u32],
+    y_order: &[u32],
+    lag: usize,
+) -> Option<LagTest> {
+    let len = yw.len();
+    // Pair number of each interval (by output's position), or MAX.
+    let mut at = vec![u32::MAX; len];
+    let mut n = 0u32;
+    for (t, slot) in at.iter_mut().enumerate() {
+        if paired(prepared, xw, yw, t, lag) {
+            *slot = n;
+            n += 1;
+        }
+    }
+    let n = n as usize;
+    if n < MIN_INTERVALS {
+        return None;
+    }
+    let (mut xs, mut ys) = (vec![0.0; n], vec![0.0; n]);
+    for (t, &i) in at.iter().enumerate() {
+        if i != u32::MAX {
+            xs[i as usize] = xw[t - lag];
+            ys[i as usize] = yw[t];
+        }
+    }
+    // Ranks within the pairs, from the orders sorted once for all lags.
+    let x_sub: Vec<u32> = x_order
+        .iter()
+        .filter_map(|&s| at.get(s as usize + lag).copied().filter(|i| *i != u32::MAX))
+        .collect();
+    let y_sub: Vec<u32> = y_order
+        .iter()
+        .map(|&s| at[s as usize])
+        .filter(|i| *i != u32::MAX)
+        .collect();
+    let (rx, ry) = (ranks_of_sorted(&xs, &x_sub), ranks_of_sorted(&ys, &y_sub));
+    let r = pearson(&xs, &ys)?;
+    let rho = pearson(&rx, &ry)?;
+    // Back onto the timeline, for autocorrelations that respect gaps.
+    let spread = |pairs: &[f64]| -> Vec<f64> {
+        at.iter()
+            .map(|&i| if i == u32::MAX { f64::NAN } else { pairs[i as usize] })
+            .collect()
+    };
+    let lags = ACF_LAGS.min(n / 5).max(1);
+    let acf = |pairs: &[f64]| autocorrelations(&spread(pairs), &prepared.segment, lags);
+    let n_rank = effective_n_multi(n, &acf(&rx), &acf(&ry));
+    let n_value = effective_n_multi(n, &acf(&xs), &acf(&ys));
+    Some(LagTest {
+        lag,
+        n,
+        n_effective: n_rank,
+        pearson: r,
+        spearman: rho,
+        p_value: p_value_effective(rho, n_rank).unwrap_or(1.0),
+        pearson_p: p_value_effective(r, n_value).unwrap_or(1.0),
+    })
+}
+
 /// The findings per product from every parameter's [`Outcomes`] (`outcomes[i]` of
-/// `parameters[i]`): q-values across all tests, then each product's ranking.
+/// `parameters[i]`): q-values across all tests, echoes named, each product's ranking and
+/// verdict.
 pub fn conclude(
     products: &[ProductIntervals],
     parameters: &[ParameterSummary],
     outcomes: Vec<Outcomes>,
 ) -> Vec<ProductFindings> {
-    assert_eq!(
-        parameters.len(),
-        outcomes.len(),
-        "one outcome per parameter"
-    );
+    assert_eq!(parameters.len(), outcomes.len(), "one outcome per parameter");
+    let prepared = prepare(products);
     let mut by_parameter: Vec<_> = outcomes.into_iter().map(Vec::into_iter).collect();
-    let mut results: Vec<ProductFindings> = Vec::new();
-    for product in products {
-        let mut ranking = Vec::new();
-        let mut not_assessable = Vec::new();
+    let mut tested: Vec<Vec<Tested>> = Vec::new();
+    let mut not_assessable: Vec<Vec<NotAssessable>> = Vec::new();
+    for _ in products {
+        let (mut found, mut missing) = (Vec::new(), Vec::new());
         for (parameter, outcomes) in parameters.iter().zip(&mut by_parameter) {
             match outcomes.next().expect("one outcome per product") {
-                Ok(finding) => ranking.push(finding),
-                Err(reason) => not_assessable.push(NotAssessable {
+                Ok(t) => found.push(t),
+                Err(reason) => missing.push(NotAssessable {
                     parameter: parameter.id,
                     reason,
                 }),
             }
         }
-        results.push(ProductFindings {
-            product: product.product,
-            ranking,
-            not_assessable,
-        });
+        tested.push(found);
+        not_assessable.push(missing);
     }
-    let p_values: Vec<f64> = results
+    let p_values: Vec<f64> = tested
         .iter()
-        .flat_map(|r| r.ranking.iter().map(|f| f.p_value))
+        .flatten()
+        .flat_map(|t| t.p_values.iter().copied())
         .collect();
-    let mut q_values = bh_q_values(&p_values).into_iter();
-    for result in &mut results {
-        for finding in &mut result.ranking {
-            finding.q_value = q_values.next().expect("one q-value per test");
-            finding.reliable = finding.q_value < ALPHA;
-        }
-        result.ranking.sort_by(|a, b| {
-            b.reliable
-                .cmp(&a.reliable)
-                .then(b.spearman.abs().total_cmp(&a.spearman.abs()))
-                .then(a.p_value.total_cmp(&b.p_value))
+    let q_values = bh_q_values(&p_values);
+    let mut offset = 0;
+    let mut results = Vec::new();
+    for (index, (found, missing)) in tested.into_iter().zip(not_assessable).enumerate() {
+        let mut ranking: Vec<Finding> = found
+            .into_iter()
+            .map(|t| {
+                let mut f = t.finding;
+                f.q_value = q_values[offset + t.best];
+                f.reliable = f.q_value < ALPHA;
+                offset += t.p_values.len();
+                f
+            })
+            .collect();
+        sort(&mut ranking);
+        redundancy::mark(&prepared[index], parameters, index, &mut ranking);
+        sort(&mut ranking);
+        let data_quality = DataQuality::of(&products[index], parameters, &missing);
+        let verdict = verdict::sentence(products[index].product, &ranking, parameters, index);
+        results.push(ProductFindings {
+            product: products[index].product,
+            ranking,
+            not_assessable: missing,
+            verdict,
+            data_quality,
         });
     }
     results
 }
 
-fn test(
-    prepared: &Prepared<'_>,
-    parameter: &ParameterSummary,
-    values: &[Option<f64>],
-) -> Result<Finding, String> {
-    let product = prepared.product;
-    let pairs = pairs(product, values);
-    let n = pairs.len();
-    if n < MIN_INTERVALS {
-        return Err(format!(
-            "only {n} of {} intervals have {} readings to summarise (at least {MIN_INTERVALS} needed)",
-            product.intervals.len(),
-            match parameter.kind {
-                Kind::Gauge => "its",
-                Kind::Counter => "enough",
-            }
-        ));
-    }
-    let x: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-    let y: Vec<f64> = pairs.iter().map(|p| p.2).collect();
-    let constant = |v: &[f64]| v.iter().all(|a| *a == v[0]);
-    if constant(&x) {
-        return Err(format!(
-            "its {} is the same in every interval",
-            parameter.kind.summary()
-        ));
-    }
-    if constant(&y) {
-        return Err("the product's output rate is the same in every interval".into());
-    }
-    // Spearman's ρ is Pearson's r of the ranks, which the effective n needs as well. The
-    // output's ranks come from the product's intervals sorted once by rate: the pairs are
-    // those intervals that have a value, in interval order.
-    let mut position = vec![u32::MAX; product.intervals.len()];
-    let mut next = 0;
-    for (slot, value) in position.iter_mut().zip(values) {
-        if value.is_some() {
-            *slot = next;
-            next += 1;
-        }
-    }
-    let y_order: Vec<u32> = prepared
-        .by_rate
-        .iter()
-        .map(|&i| position[i as usize])
-        .filter(|&at| at != u32::MAX)
-        .collect();
-    let (rx, ry) = (ranks(&x), ranks_of_sorted(&y, &y_order));
-    let (r, rho) = (
-        pearson(&x, &y).ok_or("no variation to correlate")?,
-        pearson(&rx, &ry).ok_or("no variation to correlate")?,
-    );
-    // Pairs are in time order; neighbours across a gap do not count as neighbours. The
-    // autocorrelation of the ranks serves ρ, of the values r.
-    let adjacent = adjacency(product, values);
-    let lag1 = |v: &[f64]| lag1_autocorrelation_where(v, &adjacent);
-    let n_rank = effective_n(n, lag1(&rx), lag1(&ry));
-    let n_value = effective_n(n, lag1(&x), lag1(&y));
-    Ok(Finding {
-        parameter: parameter.id,
-        summary: parameter.kind.summary(),
-        n,
-        n_effective: (n_rank * 10.0).round() / 10.0,
-        pearson: r,
-        spearman: rho,
-        p_value: p_value_effective(rho, n_rank).unwrap_or(1.0),
-        pearson_p: p_value_effective(r, n_value).unwrap_or(1.0),
-        q_value: 1.0,
-        reliable: false,
-    })
+/// Reliable distinct drivers, then reliable echoes, then the rest; strongest first.
+fn sort(ranking: &mut [Finding]) {
+    ranking.sort_by(|a, b| {
+        b.reliable
+            .cmp(&a.reliable)
+            .then(a.redundant_with.is_some().cmp(&b.redundant_with.is_some()))
+            .then(b.spearman.abs().total_cmp(&a.spearman.abs()))
+            .then(a.p_value.total_cmp(&b.p_value))
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
     use crate::report::intervals::Interval;
+    use crate::report::shape::Kind;
 
     fn product(rates: &[f64]) -> ProductIntervals {
         ProductIntervals {
@@ -291,10 +532,15 @@ mod tests {
             id,
             kind: Kind::Gauge,
             readings: values.len() as u64,
+            glitches: 0,
             fall_share: 1.0,
+            drops: 0,
+            resets: 0,
+            reading_gap: 100.0,
             first_time: 0,
             last_time: 0,
-            values: vec![values],
+            means: Some(vec![values]),
+            rates: None,
         }
     }
 
@@ -313,30 +559,31 @@ mod tests {
                 parameter(3, sparse),
                 parameter(4, constant),
             ],
+            Options::default(),
         );
         let f = &found[0];
         assert_eq!(f.top()[0].parameter, 2);
+        assert_eq!(f.top()[0].lag, 0);
         assert!((f.top()[0].spearman - 1.0).abs() < 1e-12);
         assert!(f.any_reliable());
+        assert_eq!(f.top()[0].tests, 4, "one test per lag 0..=3");
         assert_eq!(f.not_assessable.len(), 2);
         assert!(
             f.not_assessable[0].reason.contains("only 4 of 40"),
             "{:?}",
             f.not_assessable
         );
-        assert!(
-            f.not_assessable[1]
-                .reason
-                .contains("same in every interval")
-        );
+        assert!(f.not_assessable[1].reason.contains("same in every interval"));
+        assert!(f.verdict.contains("parameter 2"), "{}", f.verdict);
     }
 
     #[test]
     fn nothing_reliable_is_said_plainly() {
         let rates: Vec<f64> = (0..30).map(|i| ((i * 7) % 11) as f64).collect();
         let noise: Vec<Option<f64>> = (0..30).map(|i| Some(((i * 13) % 17) as f64)).collect();
-        let found = analyse(&[product(&rates)], &[parameter(1, noise)]);
+        let found = analyse(&[product(&rates)], &[parameter(1, noise)], Options::default());
         assert!(!found[0].any_reliable());
         assert_eq!(found[0].top().len(), 1);
+        assert!(found[0].verdict.starts_with("No parameter"), "{}", found[0].verdict);
     }
 }

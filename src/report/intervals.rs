@@ -8,8 +8,12 @@ use std::collections::BTreeMap;
 /// the data (a stop, an outage), not an interval of production.
 pub const GAP_FACTOR: f64 = 3.0;
 /// A counter that falls by more than this many times its usual step, and to half or less of
-/// where it was, has restarted (a new run); smaller falls are reading noise.
+/// where it was, has restarted (a new run)…
 pub const RESTART_FACTOR: f64 = 3.0;
+/// …and so has one that falls back near the level its run started from, whatever the size
+/// of the step: to within this share of what the run had gained. Short work orders restart
+/// their counter after one or two readings, with falls no bigger than an ordinary step.
+pub const RESTART_LEVEL: f64 = 0.25;
 
 /// One stretch of production of one product, between two counter readings.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,12 +82,18 @@ fn split(product: i64, readings: &[(i64, f64)]) -> ProductIntervals {
     let typical_seconds = median(steps.iter().filter(|s| s.0 > 0).map(|s| s.0 as f64));
     let typical_step = median(steps.iter().filter(|s| s.0 > 0).map(|s| s.1.abs()));
     out.typical_seconds = typical_seconds;
+    let mut run_start = readings.first().map_or(0.0, |r| r.1);
     for (pair, &(dt, dc)) in readings.windows(2).zip(&steps) {
         let (before, after) = (pair[0].1, pair[1].1);
-        if dt == 0 {
-            out.same_time += 1;
-        } else if dc < 0.0 && -dc > RESTART_FACTOR * typical_step && after <= before / 2.0 {
+        let big_fall = -dc > RESTART_FACTOR * typical_step && after <= before / 2.0;
+        let back_to_start = before > run_start
+            && after - run_start <= RESTART_LEVEL * (before - run_start)
+            && -dc > RESTART_LEVEL * typical_step;
+        if dc < 0.0 && (big_fall || back_to_start) {
             out.runs += 1;
+            run_start = after;
+        } else if dt == 0 {
+            out.same_time += 1;
         } else if dt as f64 > GAP_FACTOR * typical_seconds {
             out.gaps += 1;
         } else if !(dc / dt as f64).is_finite() {
@@ -163,6 +173,29 @@ mod tests {
         assert_eq!(p.runs, 1);
         assert_eq!(p.noise_steps, 1);
         assert_eq!(p.intervals.len(), 5);
+    }
+
+    #[test]
+    fn short_work_orders_restart_whatever_the_step_size() {
+        // Orders of two to four readings, each counting from zero again.
+        let orders: [&[f64]; 5] = [
+            &[0.0, 5.0, 11.0],
+            &[0.0, 6.0],
+            &[0.0, 4.0, 9.0, 15.0],
+            &[0.5, 6.0, 12.0],
+            &[0.0, 5.0],
+        ];
+        let w: Vec<_> = orders
+            .iter()
+            .flat_map(|o| o.iter())
+            .enumerate()
+            .map(|(i, &c)| wo(i as i64 * 100, 0, c))
+            .collect();
+        let p = &intervals(&w)[0];
+        assert_eq!(p.runs, 5);
+        assert_eq!(p.intervals.len(), 14 - 5);
+        assert!(p.intervals.iter().all(|i| i.rate > 0.0), "{p:?}");
+        assert_eq!(p.noise_steps, 0);
     }
 
     #[test]

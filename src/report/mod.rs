@@ -6,15 +6,23 @@
 //! was doing* in that interval: a gauge's mean, a counter's rate of increase.
 
 pub mod analysis;
+mod bootstrap;
+mod glitches;
 pub mod intervals;
+mod prewhiten;
+pub mod quality;
+mod redundancy;
 mod render;
+pub mod shape;
 pub mod stats;
 pub mod summaries;
 mod timefmt;
+mod verdict;
 
 pub use render::write_all;
 
 use crate::store::{Store, StoreError};
+pub use analysis::Options;
 use analysis::{Outcomes, ProductFindings, conclude, prepare, test_parameter};
 use intervals::{ProductIntervals, intervals};
 use summaries::{ParameterSummary, Summariser};
@@ -29,6 +37,7 @@ pub struct Report {
     pub parameters: Vec<ParameterSummary>,
     /// Indexed like `products`.
     pub findings: Vec<ProductFindings>,
+    pub options: Options,
 }
 
 impl Report {
@@ -62,8 +71,9 @@ const CHUNK: usize = 16_384;
 /// readings have gone by — so the report over ten million rows takes little more than the
 /// scan alone.
 fn summarise(
-    store: &mut dyn Store,
+    scan: &mut dyn FnMut(&mut dyn FnMut(crate::record::Metric)) -> Result<u64, StoreError>,
     products: &[ProductIntervals],
+    options: Options,
 ) -> Result<(u64, Vec<ParameterSummary>, Vec<Outcomes>), StoreError> {
     let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<crate::record::Metric>>(64);
     std::thread::scope(|scope| {
@@ -73,7 +83,7 @@ fn summarise(
             let (mut parameters, mut outcomes) = (Vec::new(), Vec::new());
             let mut test = |finished: Vec<ParameterSummary>| {
                 for parameter in finished {
-                    outcomes.push(test_parameter(&prepared, &parameter));
+                    outcomes.push(test_parameter(&prepared, &parameter, options));
                     parameters.push(parameter);
                 }
             };
@@ -87,7 +97,7 @@ fn summarise(
             (parameters, outcomes)
         });
         let mut chunk = Vec::with_capacity(CHUNK);
-        let scanned = store.scan_metrics(&mut |m| {
+        let scanned = scan(&mut |m| {
             chunk.push(m);
             if chunk.len() == CHUNK {
                 // The worker only stops early by panicking, which `join` reports below.
@@ -102,12 +112,43 @@ fn summarise(
 }
 
 /// Builds the report from the store: the work orders once, then the metrics in one pass.
-pub fn build(store: &mut dyn Store, source: &str) -> Result<Report, StoreError> {
-    let started = std::time::Instant::now();
+pub fn build(store: &mut dyn Store, source: &str, options: Options) -> Result<Report, StoreError> {
     let work_orders = store.work_orders()?;
-    let products = intervals(&work_orders);
+    from_scan(
+        &work_orders,
+        &mut |visit| store.scan_metrics(visit),
+        source,
+        options,
+    )
+}
+
+/// Builds the report from records in memory; `metrics` must be ordered by parameter, then
+/// time, as a store scans them.
+pub fn from_records(
+    work_orders: &[crate::record::WorkOrder],
+    metrics: &[crate::record::Metric],
+    source: &str,
+    options: Options,
+) -> Report {
+    let mut scan = |visit: &mut dyn FnMut(crate::record::Metric)| {
+        for m in metrics {
+            visit(*m);
+        }
+        Ok(metrics.len() as u64)
+    };
+    from_scan(work_orders, &mut scan, source, options).expect("an in-memory scan cannot fail")
+}
+
+fn from_scan(
+    work_orders: &[crate::record::WorkOrder],
+    scan: &mut dyn FnMut(&mut dyn FnMut(crate::record::Metric)) -> Result<u64, StoreError>,
+    source: &str,
+    options: Options,
+) -> Result<Report, StoreError> {
+    let started = std::time::Instant::now();
+    let products = intervals(work_orders);
     let read_orders = started.elapsed();
-    let (metrics, parameters, outcomes) = summarise(store, &products)?;
+    let (metrics, parameters, outcomes) = summarise(scan, &products, options)?;
     let scanned = started.elapsed();
     let findings = conclude(&products, &parameters, outcomes);
     // Where a slow report spends its time, for `MILLRACE_LOG=debug`.
@@ -124,5 +165,6 @@ pub fn build(store: &mut dyn Store, source: &str) -> Result<Report, StoreError> 
         products,
         parameters,
         findings,
+        options,
     })
 }

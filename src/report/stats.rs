@@ -174,6 +174,66 @@ pub fn effective_n(n: usize, a: f64, b: f64) -> f64 {
     (n as f64 * (1.0 - ab) / (1.0 + ab)).clamp(3.0_f64.min(n as f64), n as f64)
 }
 
+/// Autocorrelations of a series at lags `0..=max_lag` (`[0]` is 1), where `v[t]` is NaN when
+/// missing and only values of the same `segment` (a stretch of intervals that follow each
+/// other without a gap) count as `k` apart. A lag with no such pair gives 0.
+pub fn autocorrelations(v: &[f64], segment: &[u32], max_lag: usize) -> Vec<f64> {
+    let (mut sum, mut count) = (0.0, 0usize);
+    for x in v.iter().filter(|x| x.is_finite()) {
+        sum += x;
+        count += 1;
+    }
+    let mut out = vec![0.0; max_lag + 1];
+    out[0] = 1.0;
+    if count < 3 {
+        return out;
+    }
+    let mean = sum / count as f64;
+    let variance = v
+        .iter()
+        .filter(|x| x.is_finite())
+        .map(|x| (x - mean).powi(2))
+        .sum::<f64>()
+        / count as f64;
+    if !(variance > 0.0) {
+        return out;
+    }
+    for (lag, slot) in out.iter_mut().enumerate().skip(1) {
+        let (mut covariance, mut pairs) = (0.0, 0usize);
+        for t in lag..v.len() {
+            let (a, b) = (v[t - lag], v[t]);
+            if a.is_finite() && b.is_finite() && segment[t - lag] == segment[t] {
+                covariance += (a - mean) * (b - mean);
+                pairs += 1;
+            }
+        }
+        if pairs > 0 {
+            *slot = (covariance / pairs as f64 / variance).clamp(-1.0, 1.0);
+        }
+    }
+    out
+}
+
+/// The effective number of independent pairs behind a correlation of two autocorrelated
+/// series of `n` pairs, from their autocorrelations at every lag given (Bartlett's variance
+/// of a cross-correlation, as in Pyper & Peterman 1998):
+/// n / (1 + 2·Σₖ (n−k)/n · ρₓ(k)·ρᵧ(k)), within [3, n].
+///
+/// Lag 1 alone is too optimistic for series that wander slowly: their likeness reaches
+/// over many intervals, and every lag of it counts.
+pub fn effective_n_multi(n: usize, x: &[f64], y: &[f64]) -> f64 {
+    let nf = n as f64;
+    let inflation: f64 = x
+        .iter()
+        .zip(y)
+        .enumerate()
+        .skip(1)
+        .map(|(k, (a, b))| (nf - k as f64).max(0.0) / nf * a * b)
+        .sum();
+    let factor = (1.0 + 2.0 * inflation).max(1e-9);
+    (nf / factor).clamp(3.0_f64.min(nf), nf)
+}
+
 /// Benjamini–Hochberg q-values (adjusted p-values), in the order of `p`.
 pub fn bh_q_values(p: &[f64]) -> Vec<f64> {
     let m = p.len();
@@ -230,6 +290,36 @@ mod tests {
         );
         let apart = vec![false; 99];
         assert_eq!(lag1_autocorrelation_where(&smooth, &apart), 0.0);
+    }
+
+    #[test]
+    fn autocorrelations_reach_over_many_lags_and_stop_at_gaps() {
+        // A slow wave under reading noise: only moderately alike from one value to the
+        // next, but alike over many.
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, StandardNormal};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut state = 0.0;
+        let smooth: Vec<f64> = (0..400)
+            .map(|_| {
+                let (a, b): (f64, f64) = (StandardNormal.sample(&mut rng), StandardNormal.sample(&mut rng));
+                state = 0.95 * state + a;
+                state + 2.0 * b
+            })
+            .collect();
+        let one = vec![0u32; 400];
+        let acf = autocorrelations(&smooth, &one, 10);
+        assert_eq!(acf[0], 1.0);
+        assert!(acf[1] < 0.8 && acf[10] > 0.4, "{acf:?}");
+        let single = effective_n(400, acf[1], acf[1]);
+        let multi = effective_n_multi(400, &acf, &acf);
+        assert!(multi < single / 2.0, "multi-lag {multi} vs lag-1 {single}");
+        // Every value its own segment: nothing is a neighbour.
+        let apart: Vec<u32> = (0..400).collect();
+        assert!(autocorrelations(&smooth, &apart, 3)[1..].iter().all(|r| *r == 0.0));
+        let mut holes = smooth.clone();
+        holes[7] = f64::NAN;
+        assert!((autocorrelations(&holes, &one, 2)[1] - acf[1]).abs() < 0.02);
     }
 
     #[test]

@@ -1,172 +1,81 @@
-//! Each parameter summarised over each product's intervals, in one pass over the readings:
-//! the mean for gauge-like parameters, the rate of increase for counter-like ones.
+//! Each parameter summarised over each product's intervals: the mean for a gauge, the rate
+//! of increase for a counter, both for a parameter whose shape could be either.
+//!
+//! The store hands readings over ordered by parameter, then time. One parameter's readings
+//! are held at a time (never the whole table), because glitches, the parameter's kind and
+//! how far its readings may be interpolated all depend on the whole of its readings.
 
-use super::intervals::ProductIntervals;
+use super::glitches;
+use super::intervals::{GAP_FACTOR, ProductIntervals};
+use super::shape::{Kind, Steps, Summary, is_drop};
 
-/// How a parameter behaves, detected from its readings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Goes up and down: summarised by its mean over the interval.
-    Gauge,
-    /// Counts up (monotone non-decreasing but for reading noise): summarised by its rate of
-    /// increase over the interval, since its level only says how long the machine ran.
-    Counter,
-}
-
-impl Kind {
-    /// The summary used, as the report names it.
-    pub fn summary(self) -> &'static str {
-        match self {
-            Kind::Gauge => "mean",
-            Kind::Counter => "rate",
-        }
-    }
-}
-
-/// A parameter counts up if everything it loses in falling steps is at most this share of
-/// what it gains in rising ones. A counter's falls are reading noise, tiny beside its rises;
-/// a gauge falls about as much as it rises, even one that drifts.
-pub const COUNTER_FALL_SHARE: f64 = 0.1;
-/// A counter's resets (falls to half or less) are left out of its falls as long as they are
-/// at most this share of its steps.
-pub const MAX_RESET_SHARE: f64 = 0.01;
-
-/// One parameter's summaries: per product, one value per interval (`None` where the data
-/// cannot say).
+/// One parameter's summaries: per summary, per product, one value per interval (`None`
+/// where the data cannot say).
 #[derive(Clone, Debug)]
 pub struct ParameterSummary {
     pub id: i64,
     pub kind: Kind,
+    /// Every reading, glitches included.
     pub readings: u64,
-    /// What the parameter lost in falling steps, as a share of what it gained in rising ones.
+    /// Readings set aside as glitches.
+    pub glitches: u64,
+    /// Ordinary falls as a share of rises (see [`Steps::fall_share`]).
     pub fall_share: f64,
+    /// Drops to half or less, and of those, resets to near zero.
+    pub drops: usize,
+    pub resets: usize,
+    /// The usual time between readings, in seconds (median).
+    pub reading_gap: f64,
     pub first_time: i64,
     pub last_time: i64,
-    /// Indexed like the products given to [`Summariser::new`], then by interval.
-    pub values: Vec<Vec<Option<f64>>>,
+    /// Indexed like the products given to [`Summariser::new`], then by interval. Present
+    /// for the summaries of [`Kind::summaries`].
+    pub means: Option<Vec<Vec<Option<f64>>>>,
+    /// Rates are in the parameter's units per hour.
+    pub rates: Option<Vec<Vec<Option<f64>>>>,
 }
 
-/// Per product, what is gathered for each interval while the readings stream by.
-struct ProductTrack {
-    /// Sum and count of readings inside each interval.
-    sums: Vec<(f64, u32)>,
-    /// The counter interpolated at each interval's start and end.
-    at_start: Vec<Option<f64>>,
-    at_end: Vec<Option<f64>>,
-    /// Index of the first interval not yet ended by the readings.
-    next: usize,
-    /// How many of the product's boundaries (see [`Summariser`]) were passed.
-    passed: usize,
+impl ParameterSummary {
+    /// The values of one summary for one product (empty when the summary was not made).
+    pub fn values(&self, summary: Summary, product: usize) -> &[Option<f64>] {
+        let all = match summary {
+            Summary::Mean => &self.means,
+            Summary::Rate => &self.rates,
+        };
+        all.as_ref()
+            .and_then(|per_product| per_product.get(product))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
-/// Builds [`ParameterSummary`]s from readings given in (parameter, time) order, holding only
-/// one value per interval and parameter — never the readings themselves.
+/// Builds [`ParameterSummary`]s from readings given in (parameter, time) order.
 pub struct Summariser<'a> {
     products: &'a [ProductIntervals],
-    /// Readings further apart than this are not interpolated between.
-    max_span: Vec<f64>,
-    /// Per product, interval boundaries (time, interval, is_start) in time order: the same
-    /// for every parameter, so sorted once.
-    boundaries: Vec<Vec<(i64, usize, bool)>>,
-    current: Option<Current>,
+    current: Option<i64>,
+    times: Vec<i64>,
+    values: Vec<f64>,
     done: Vec<ParameterSummary>,
-}
-
-struct Current {
-    id: i64,
-    tracks: Vec<ProductTrack>,
-    readings: u64,
-    steps: u64,
-    rises: f64,
-    falls: f64,
-    /// Falls to half or less of a positive value: a counter being reset, not reading noise.
-    resets: u64,
-    first: (i64, f64),
-    last: (i64, f64),
 }
 
 impl<'a> Summariser<'a> {
     pub fn new(products: &'a [ProductIntervals]) -> Self {
         Summariser {
             products,
-            max_span: products
-                .iter()
-                .map(|p| (2.0 * p.typical_seconds).max(1.0))
-                .collect(),
-            boundaries: products.iter().map(boundaries).collect(),
             current: None,
+            times: Vec::new(),
+            values: Vec::new(),
             done: Vec::new(),
         }
     }
 
     /// Takes the next reading; readings must come ordered by parameter, then time.
     pub fn push(&mut self, id: i64, val: f64, time: i64) {
-        if self.current.as_ref().is_some_and(|c| c.id != id) {
+        if self.current.is_some_and(|c| c != id) {
             self.finish_current();
         }
-        let products = self.products;
-        let current = self.current.get_or_insert_with(|| Current {
-            id,
-            tracks: products.iter().map(track).collect(),
-            readings: 0,
-            steps: 0,
-            rises: 0.0,
-            falls: 0.0,
-            resets: 0,
-            first: (time, val),
-            last: (time, val),
-        });
-        if current.readings > 0 {
-            current.steps += 1;
-            let step = val - current.last.1;
-            if step >= 0.0 {
-                current.rises += step;
-            } else if current.last.1 > 0.0 && val <= current.last.1 / 2.0 {
-                current.resets += 1;
-            } else {
-                current.falls -= step;
-            }
-        }
-        let previous = (current.readings > 0).then_some(current.last);
-        for (p, track) in current.tracks.iter_mut().enumerate() {
-            let intervals = &products[p].intervals;
-            while track.next < intervals.len() && intervals[track.next].end <= time {
-                track.next += 1;
-            }
-            if let Some(interval) = intervals.get(track.next)
-                && interval.start <= time
-            {
-                let sum = &mut track.sums[track.next];
-                sum.0 += val;
-                sum.1 += 1;
-            }
-            while let Some(&(at, index, is_start)) = self.boundaries[p].get(track.passed) {
-                if at > time {
-                    break;
-                }
-                // The boundary lies between the previous reading and this one.
-                let value = previous.and_then(|(t0, v0)| {
-                    let span = (time - t0) as f64;
-                    if span > self.max_span[p] {
-                        None
-                    } else if span == 0.0 {
-                        Some(val)
-                    } else {
-                        Some(v0 + (val - v0) * (at - t0) as f64 / span)
-                    }
-                });
-                let value = if at == time { Some(val) } else { value };
-                if is_start {
-                    track.at_start[index] = value;
-                } else {
-                    track.at_end[index] = value;
-                }
-                track.passed += 1;
-            }
-        }
-        current.readings += 1;
-        current.last = (time, val);
+        self.current = Some(id);
+        self.times.push(time);
+        self.values.push(val);
     }
 
     /// The summaries of the parameters whose readings have all gone by, in parameter order;
@@ -182,72 +91,156 @@ impl<'a> Summariser<'a> {
     }
 
     fn finish_current(&mut self) {
-        let Some(c) = self.current.take() else { return };
-        let fall_share = if c.rises > 0.0 {
-            c.falls / c.rises
-        } else {
-            f64::INFINITY
+        let Some(id) = self.current.take() else {
+            return;
         };
-        // A counter may be reset now and then; a gauge "resets" all the time.
-        let rare_resets = c.resets as f64 <= (c.steps as f64 * MAX_RESET_SHARE).max(1.0);
-        let kind = if c.steps >= 5 && fall_share <= COUNTER_FALL_SHARE && rare_resets {
-            Kind::Counter
-        } else {
-            Kind::Gauge
-        };
-        let values = c
-            .tracks
-            .iter()
-            .zip(self.products)
-            .map(|(track, product)| match kind {
-                Kind::Gauge => track
-                    .sums
-                    .iter()
-                    .map(|&(sum, n)| Some(sum / n as f64).filter(|m| n > 0 && m.is_finite()))
-                    .collect(),
-                Kind::Counter => product
-                    .intervals
-                    .iter()
-                    .enumerate()
-                    .map(|(i, interval)| {
-                        let (a, b) = (track.at_start[i]?, track.at_end[i]?);
-                        // A counter reset inside the interval says nothing about speed.
-                        Some((b - a) / interval.seconds()).filter(|r| b >= a && r.is_finite())
-                    })
-                    .collect(),
-            })
-            .collect();
-        self.done.push(ParameterSummary {
-            id: c.id,
-            kind,
-            readings: c.readings,
-            fall_share,
-            first_time: c.first.0,
-            last_time: c.last.0,
-            values,
-        });
+        let (times, values) = (
+            std::mem::take(&mut self.times),
+            std::mem::take(&mut self.values),
+        );
+        self.done
+            .push(summarise(id, &times, &values, self.products));
+        // Keep the buffers' capacity for the next parameter.
+        self.times = times;
+        self.values = values;
+        self.times.clear();
+        self.values.clear();
     }
 }
 
-fn boundaries(product: &ProductIntervals) -> Vec<(i64, usize, bool)> {
-    let mut boundaries: Vec<(i64, usize, bool)> = product
-        .intervals
-        .iter()
-        .enumerate()
-        .flat_map(|(i, interval)| [(interval.start, i, true), (interval.end, i, false)])
-        .collect();
-    boundaries.sort_by_key(|b| b.0);
-    boundaries
+/// One parameter, from all its readings in time order.
+pub fn summarise(
+    id: i64,
+    times: &[i64],
+    values: &[f64],
+    products: &[ProductIntervals],
+) -> ParameterSummary {
+    let flags = glitches::flag(values);
+    let (mut t, mut v) = (Vec::with_capacity(times.len()), Vec::with_capacity(times.len()));
+    for ((&time, &value), &glitch) in times.iter().zip(values).zip(&flags) {
+        if !glitch {
+            t.push(time);
+            v.push(value);
+        }
+    }
+    let steps = Steps::of(&v);
+    let kind = steps.kind();
+    let reading_gap = median_gap(&t);
+    let clean = Readings {
+        times: &t,
+        values: &v,
+        max_span: (GAP_FACTOR * reading_gap).max(1.0),
+    };
+    let wants = |s: Summary| kind.summaries().contains(&s);
+    ParameterSummary {
+        id,
+        kind,
+        readings: times.len() as u64,
+        glitches: flags.iter().filter(|g| **g).count() as u64,
+        fall_share: steps.fall_share(),
+        drops: steps.drops,
+        resets: steps.resets,
+        reading_gap,
+        first_time: times.first().copied().unwrap_or(0),
+        last_time: times.last().copied().unwrap_or(0),
+        means: wants(Summary::Mean).then(|| products.iter().map(|p| clean.means(p)).collect()),
+        rates: wants(Summary::Rate).then(|| products.iter().map(|p| clean.rates(p)).collect()),
+    }
 }
 
-fn track(product: &ProductIntervals) -> ProductTrack {
-    let n = product.intervals.len();
-    ProductTrack {
-        sums: vec![(0.0, 0); n],
-        at_start: vec![None; n],
-        at_end: vec![None; n],
-        next: 0,
-        passed: 0,
+fn median_gap(times: &[i64]) -> f64 {
+    let mut gaps: Vec<f64> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64)
+        .filter(|g| *g > 0.0)
+        .collect();
+    let m = glitches::median(&mut gaps);
+    if m.is_finite() { m } else { 0.0 }
+}
+
+/// A parameter's readings without its glitches.
+struct Readings<'r> {
+    times: &'r [i64],
+    values: &'r [f64],
+    /// Readings further apart than this are not interpolated between: a counter may be
+    /// read rarely, so this follows its own reading gaps, not the work orders'.
+    max_span: f64,
+}
+
+impl Readings<'_> {
+    /// The mean of the readings inside each interval, `[start, end)`.
+    fn means(&self, product: &ProductIntervals) -> Vec<Option<f64>> {
+        let mut at = 0;
+        product
+            .intervals
+            .iter()
+            .map(|interval| {
+                while at < self.times.len() && self.times[at] < interval.start {
+                    at += 1;
+                }
+                let (mut sum, mut n) = (0.0, 0u32);
+                let mut i = at;
+                while i < self.times.len() && self.times[i] < interval.end {
+                    sum += self.values[i];
+                    n += 1;
+                    i += 1;
+                }
+                at = i;
+                Some(sum / f64::from(n)).filter(|m| n > 0 && m.is_finite())
+            })
+            .collect()
+    }
+
+    /// The increase per hour over each interval, from the value interpolated at both ends;
+    /// `None` where the readings around an end are too far apart, or a drop (a reset) lies
+    /// between them.
+    fn rates(&self, product: &ProductIntervals) -> Vec<Option<f64>> {
+        let mut drops_before = Vec::with_capacity(self.values.len());
+        let mut drops = 0u32;
+        drops_before.push(0);
+        for w in self.values.windows(2) {
+            drops += u32::from(is_drop(w[0], w[1]));
+            drops_before.push(drops);
+        }
+        let (mut from_start, mut from_end) = (0, 0);
+        product
+            .intervals
+            .iter()
+            .map(|interval| {
+                let (a, first) = self.at(interval.start, &mut from_start)?;
+                let (b, last) = self.at(interval.end, &mut from_end)?;
+                if drops_before[last] != drops_before[first] {
+                    return None;
+                }
+                let rate = (b - a) / interval.seconds() * 3600.0;
+                Some(rate).filter(|r| b >= a && r.is_finite())
+            })
+            .collect()
+    }
+
+    /// The value at `time` interpolated from the readings around it, with the indexes of
+    /// the readings used (first and last); `from` carries the search on between calls made
+    /// in time order.
+    fn at(&self, time: i64, from: &mut usize) -> Option<(f64, usize)> {
+        let times = self.times;
+        while *from + 1 < times.len() && times[*from + 1] <= time {
+            *from += 1;
+        }
+        let before = *from;
+        if times.get(before).is_none_or(|&t| t > time) {
+            return None;
+        }
+        if times[before] == time {
+            return Some((self.values[before], before));
+        }
+        let after = before + 1;
+        let &t1 = times.get(after)?;
+        let t0 = times[before];
+        if (t1 - t0) as f64 > self.max_span {
+            return None;
+        }
+        let (v0, v1) = (self.values[before], self.values[after]);
+        Some((v0 + (v1 - v0) * (time - t0) as f64 / (t1 - t0) as f64, after))
     }
 }
 
@@ -272,23 +265,30 @@ mod tests {
         }
     }
 
-    #[test]
-    fn gauges_are_averaged_inside_each_interval() {
-        let products = [product(&[0, 100, 200])];
-        let mut s = Summariser::new(&products);
-        for (val, time) in [(1.0, 10), (3.0, 90), (10.0, 150), (7.0, 120), (2.0, 250)] {
-            s.push(4, val, time);
+    fn run(products: &[ProductIntervals], readings: &[(i64, f64, i64)]) -> Vec<ParameterSummary> {
+        let mut s = Summariser::new(products);
+        for &(id, val, time) in readings {
+            s.push(id, val, time);
         }
-        let out = s.finish();
-        assert_eq!(out[0].kind, Kind::Gauge);
-        assert_eq!(out[0].values[0], vec![Some(2.0), Some(8.5)]);
+        s.finish()
     }
 
     #[test]
-    fn counters_are_summarised_by_their_rate_across_interval_boundaries() {
+    fn gauges_are_averaged_inside_each_interval() {
         let products = [product(&[0, 100, 200])];
-        let mut s = Summariser::new(&products);
-        // A counter rising 2 per second until 100, then 5 per second, read off the grid.
+        let out = run(
+            &products,
+            &[(4, 1.0, 10), (4, 3.0, 90), (4, 7.0, 120), (4, 10.0, 150), (4, 2.0, 250)],
+        );
+        assert_eq!(out[0].kind, Kind::Gauge);
+        assert_eq!(out[0].values(Summary::Mean, 0), &[Some(2.0), Some(8.5)]);
+        assert!(out[0].rates.is_none());
+    }
+
+    #[test]
+    fn counters_are_summarised_by_their_rate_per_hour_across_interval_boundaries() {
+        let products = [product(&[0, 100, 200])];
+        // Rising 2 per second until 100, then 5 per second, read off the grid.
         let value = |t: i64| {
             if t <= 100 {
                 2.0 * t as f64
@@ -296,37 +296,69 @@ mod tests {
                 200.0 + 5.0 * (t - 100) as f64
             }
         };
-        for time in [-30, 40, 70, 130, 160, 230] {
-            s.push(8, value(time), time);
-        }
-        let out = s.finish();
+        let readings: Vec<_> = [-30, 40, 70, 130, 160, 230]
+            .iter()
+            .map(|&t| (8, value(t), t))
+            .collect();
+        let out = run(&products, &readings);
         assert_eq!(out[0].kind, Kind::Counter);
-        let rates: Vec<f64> = out[0].values[0].iter().map(|v| v.unwrap()).collect();
+        let rates: Vec<f64> = out[0]
+            .values(Summary::Rate, 0)
+            .iter()
+            .map(|v| v.unwrap() / 3600.0)
+            .collect();
         assert!((rates[0] - 2.0).abs() < 0.5, "{rates:?}");
         assert!((rates[1] - 5.0).abs() < 0.5, "{rates:?}");
     }
 
     #[test]
-    fn a_counter_that_is_reset_now_and_then_is_still_a_counter() {
-        let products = [product(&[0, 1000, 2000])];
-        let mut s = Summariser::new(&products);
-        let mut value = 100.0;
-        for t in 0..400 {
-            value = if t == 200 { 3.0 } else { value + 2.0 };
-            s.push(8, value, t * 5);
-        }
-        assert_eq!(s.finish()[0].kind, Kind::Counter);
+    fn a_rarely_read_counter_still_has_a_rate_over_short_intervals() {
+        // Read hourly; work orders every 20 minutes.
+        let bounds: Vec<i64> = (0..=72).map(|i| i * 1200).collect();
+        let products = [product(&bounds)];
+        let readings: Vec<_> = (0..=24).map(|h| (3, 1000.0 + 50.0 * h as f64, h * 3600)).collect();
+        let out = run(&products, &readings);
+        assert_eq!(out[0].kind, Kind::Counter);
+        let rates = out[0].values(Summary::Rate, 0);
+        assert!(rates.iter().all(|r| (r.unwrap() - 50.0).abs() < 1e-9), "{rates:?}");
+    }
+
+    #[test]
+    fn a_glitch_neither_turns_a_gauge_into_a_counter_nor_moves_its_mean() {
+        let bounds: Vec<i64> = (0..=20).map(|i| i * 100).collect();
+        let products = [product(&bounds)];
+        let mut readings: Vec<_> = (0..200)
+            .map(|i| (5, 180.0 + ((i * 37) % 11) as f64 * 0.2, i * 10))
+            .collect();
+        readings[55].1 = 1e6;
+        let out = run(&products, &readings);
+        assert_eq!(out[0].kind, Kind::Gauge);
+        assert_eq!(out[0].glitches, 1);
+        let means = out[0].values(Summary::Mean, 0);
+        assert!(means.iter().all(|m| (m.unwrap() - 181.0).abs() < 1.5), "{means:?}");
+    }
+
+    #[test]
+    fn a_reset_inside_an_interval_gives_no_rate() {
+        let products = [product(&[0, 100, 200, 300])];
+        let readings: Vec<_> = (0..=30)
+            .map(|i| {
+                let t = i * 10;
+                (8, if t < 150 { 1000.0 + t as f64 } else { (t - 150) as f64 }, t)
+            })
+            .collect();
+        let out = run(&products, &readings);
+        let rates = out[0].values(Summary::Rate, 0);
+        assert!(rates[0].is_some() && rates[2].is_some(), "{rates:?}");
+        assert_eq!(rates[1], None);
     }
 
     #[test]
     fn parameters_are_kept_apart_and_missing_data_stays_missing() {
         let products = [product(&[0, 100, 200])];
-        let mut s = Summariser::new(&products);
-        s.push(1, 5.0, 50);
-        s.push(2, 6.0, 150);
-        let out = s.finish();
+        let out = run(&products, &[(1, 5.0, 50), (2, 6.0, 150)]);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].values[0], vec![Some(5.0), None]);
-        assert_eq!(out[1].values[0], vec![None, Some(6.0)]);
+        assert_eq!(out[0].values(Summary::Mean, 0), &[Some(5.0), None]);
+        assert_eq!(out[1].values(Summary::Mean, 0), &[None, Some(6.0)]);
     }
 }

@@ -41,7 +41,7 @@ pub fn render(report: &Report) -> std::io::Result<String> {
         .zip(&report.findings)
         .enumerate()
         .map(|(index, (p, f))| {
-            let rows = |findings: &[super::super::analysis::Finding]| -> Vec<Row> {
+            let rows = |findings: &[&super::super::analysis::Finding]| -> Vec<Row> {
                 findings
                     .iter()
                     .enumerate()
@@ -69,9 +69,9 @@ pub fn render(report: &Report) -> std::io::Result<String> {
                         .parameters
                         .iter()
                         .find(|s| s.id == finding.parameter)
-                        .map(|s| s.values[index].as_slice())
+                        .map(|s| s.values(finding.which, index))
                         .unwrap_or(&[]);
-                    let pairs = super::super::analysis::pairs(p, values);
+                    let pairs = super::super::analysis::pairs(p, values, finding.lag);
                     Plot {
                         parameter: finding.parameter,
                         summary: finding.summary,
@@ -90,8 +90,9 @@ pub fn render(report: &Report) -> std::io::Result<String> {
                 typical_seconds => format!("{:.0}", p.typical_seconds),
                 reliable => f.any_reliable(),
                 verdict => verdict(f.any_reliable()),
-                top => rows(f.top()),
-                ranking => rows(&f.ranking),
+                sentence => &f.verdict,
+                top => rows(&f.top()),
+                ranking => rows(&f.ranking.iter().collect::<Vec<_>>()),
                 not_assessable => &f.not_assessable,
                 plots => plots,
             }
@@ -103,8 +104,8 @@ pub fn render(report: &Report) -> std::io::Result<String> {
         .map(|p| {
             context! {
                 id => p.id,
-                kind => format!("{:?}", p.kind).to_lowercase(),
-                summary => p.kind.summary(),
+                kind => p.kind.name(),
+                summary => p.kind.summaries().iter().map(|s| s.name()).collect::<Vec<_>>().join(" and "),
                 readings => p.readings,
                 falls => super::share(p.fall_share),
             }
@@ -119,7 +120,7 @@ pub fn render(report: &Report) -> std::io::Result<String> {
                 coverage => coverage(report),
                 products => products,
                 parameters => parameters,
-                method => method(),
+                method => method(report.options.max_lag),
                 version => env!("CARGO_PKG_VERSION"),
                 alpha => super::super::analysis::ALPHA,
             })

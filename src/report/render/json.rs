@@ -2,6 +2,7 @@
 
 use super::super::Report;
 use super::super::analysis::{ALPHA, Finding};
+use super::super::quality::DataQuality;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -11,6 +12,7 @@ struct Top3<'a> {
     /// The coefficient the ranking uses.
     primary: &'static str,
     alpha: f64,
+    max_lag: usize,
     products: Vec<Product<'a>>,
 }
 
@@ -21,9 +23,14 @@ struct Product<'a> {
     runs: usize,
     /// Whether any parameter shows a reliable relationship (q below `alpha`).
     any_reliable: bool,
-    /// Exactly the best three (fewer only if fewer parameters could be tested), strongest
-    /// first.
-    top: &'a [Finding],
+    /// The plain sentence an engineer can act on.
+    verdict: &'a str,
+    /// Exactly the best three distinct drivers (fewer only if fewer parameters could be
+    /// tested), strongest first.
+    top: Vec<&'a Finding>,
+    /// Every parameter tested, in rank order.
+    ranking: &'a [Finding],
+    data_quality: &'a DataQuality,
 }
 
 pub fn render(report: &Report) -> String {
@@ -32,6 +39,7 @@ pub fn render(report: &Report) -> String {
         source: &report.source,
         primary: "spearman",
         alpha: ALPHA,
+        max_lag: report.options.max_lag,
         products: report
             .products
             .iter()
@@ -41,7 +49,10 @@ pub fn render(report: &Report) -> String {
                 intervals: p.intervals.len(),
                 runs: p.runs,
                 any_reliable: f.any_reliable(),
+                verdict: &f.verdict,
                 top: f.top(),
+                ranking: &f.ranking,
+                data_quality: &f.data_quality,
             })
             .collect(),
     };

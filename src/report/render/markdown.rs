@@ -3,6 +3,7 @@
 use super::super::Report;
 use super::super::analysis::{ALPHA, Finding};
 use super::super::timefmt::utc;
+use super::super::verdict::plain;
 use super::{method, number};
 use std::fmt::Write;
 
@@ -50,6 +51,7 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
     }
     for (p, f) in report.products.iter().zip(&report.findings) {
         writeln!(md, "\n## Product {}\n", p.product)?;
+        writeln!(md, "**{}**\n", f.verdict)?;
         writeln!(
             md,
             "{} work-order records in {} run(s) give {} intervals (usual length {:.0} s); {} gap(s) left out, {} small negative step(s) kept as noise.\n",
@@ -61,42 +63,65 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
             p.noise_steps
         )?;
         if f.any_reliable() {
-            writeln!(md, "The top three, strongest first:\n")?;
+            writeln!(md, "The top three distinct drivers, strongest first:\n")?;
         } else {
             writeln!(
                 md,
                 "**No parameter shows a reliable relationship with this product's output** (no q-value below {ALPHA}). The best three are listed anyway, marked as not reliable.\n"
             )?;
         }
-        table(md, f.top())?;
+        table(md, &f.top())?;
         writeln!(md, "\n### Every parameter tested\n")?;
-        table(md, &f.ranking)?;
-        if !f.not_assessable.is_empty() {
-            writeln!(md, "\n### Not assessable\n")?;
-            for n in &f.not_assessable {
-                writeln!(md, "- parameter {}: {}", n.parameter, n.reason)?;
+        table(md, &f.ranking.iter().collect::<Vec<_>>())?;
+        let q = &f.data_quality;
+        writeln!(md, "\n### Data quality\n")?;
+        writeln!(
+            md,
+            "- {} counter restart(s), {} gap(s), {} noise step(s), {} record(s) sharing a timestamp",
+            q.restarts, q.gaps, q.noise_steps, q.same_time
+        )?;
+        let glitches: Vec<String> = q
+            .glitches_by_parameter
+            .iter()
+            .map(|g| format!("parameter {}: {}", g.parameter, g.glitches))
+            .collect();
+        writeln!(
+            md,
+            "- {} glitch reading(s) set aside{}",
+            q.glitches,
+            if glitches.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", glitches.join(", "))
             }
+        )?;
+        for n in &f.not_assessable {
+            writeln!(md, "- parameter {} not assessable: {}", n.parameter, n.reason)?;
         }
     }
     writeln!(md, "\n## Parameters seen\n")?;
     writeln!(
         md,
-        "| parameter | behaves as | summarised by | readings | falls as share of rises |"
+        "| parameter | behaves as | summarised by | readings | glitches | falls as share of rises | drops (to zero) |"
     )?;
-    writeln!(md, "| --- | --- | --- | --- | --- |")?;
+    writeln!(md, "| --- | --- | --- | --- | --- | --- | --- |")?;
     for p in &report.parameters {
+        let summaries: Vec<&str> = p.kind.summaries().iter().map(|s| s.name()).collect();
         writeln!(
             md,
-            "| {} | {:?} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} ({}) |",
             p.id,
-            p.kind,
-            p.kind.summary(),
+            p.kind.name(),
+            summaries.join(" and "),
             p.readings,
-            super::share(p.fall_share)
+            p.glitches,
+            super::share(p.fall_share),
+            p.drops,
+            p.resets
         )?;
     }
     writeln!(md, "\n## Method\n")?;
-    for item in method() {
+    for item in method(report.options.max_lag) {
         writeln!(md, "- {item}")?;
     }
     Ok(())
@@ -132,30 +157,80 @@ pub fn verdict(reliable: bool) -> &'static str {
     }
 }
 
-fn table(md: &mut String, findings: &[Finding]) -> std::fmt::Result {
-    writeln!(
-        md,
-        "| rank | parameter | summary | n | Spearman ρ | Pearson r | p (ρ) | q | reliable |"
-    )?;
-    writeln!(
-        md,
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-    )?;
+/// The columns of both tables, header and rows alike.
+const COLUMNS: [&str; 14] = [
+    "rank",
+    "parameter",
+    "summary",
+    "lag",
+    "n",
+    "n effective",
+    "Spearman ρ",
+    "Pearson r",
+    "p (ρ)",
+    "q",
+    "slope (units/h per unit)",
+    "95 % CI",
+    "echoes",
+    "reliable",
+];
+
+fn table(md: &mut String, findings: &[&Finding]) -> std::fmt::Result {
+    writeln!(md, "| {} |", COLUMNS.join(" | "))?;
+    writeln!(md, "|{}", " --- |".repeat(COLUMNS.len()))?;
     for (i, f) in findings.iter().enumerate() {
-        writeln!(
-            md,
-            "| {} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} |",
-            i + 1,
-            f.parameter,
-            f.summary,
-            f.n,
-            f.n_effective,
+        let cells = [
+            (i + 1).to_string(),
+            f.parameter.to_string(),
+            f.summary.to_string(),
+            f.lag.to_string(),
+            f.n.to_string(),
+            format!("{:.0}", f.n_effective),
             number(f.spearman),
             number(f.pearson),
             number(f.p_value),
             number(f.q_value),
-            if f.reliable { "yes" } else { "no" }
-        )?;
+            plain(f.slope),
+            format!("{} to {}", plain(f.slope_ci[0]), plain(f.slope_ci[1])),
+            f.redundant_with
+                .map(|r| format!("parameter {r}"))
+                .unwrap_or_else(|| "—".into()),
+            if f.reliable { "yes" } else { "no" }.to_string(),
+        ];
+        debug_assert_eq!(cells.len(), COLUMNS.len());
+        writeln!(md, "| {} |", cells.join(" | "))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_has_as_many_cells_as_the_header() {
+        let f = Finding {
+            parameter: 9,
+            summary: "mean",
+            lag: 1,
+            n: 40,
+            n_effective: 31.0,
+            pearson: 0.5,
+            spearman: 0.5,
+            p_value: 1e-5,
+            pearson_p: 1e-5,
+            q_value: 1e-4,
+            reliable: true,
+            slope: 0.42,
+            slope_ci: [0.31, 0.53],
+            redundant_with: Some(4),
+            tests: 4,
+            rho_by_lag: vec![Some(0.1), Some(0.5)],
+            which: crate::report::shape::Summary::Mean,
+        };
+        let mut md = String::new();
+        table(&mut md, &[&f, &f]).unwrap();
+        let cells: Vec<usize> = md.lines().map(|l| l.matches('|').count()).collect();
+        assert_eq!(cells, vec![15; 4], "{md}");
+    }
 }

@@ -8,9 +8,13 @@ mod markdown;
 mod plots;
 
 use super::Report;
-use super::analysis::{ALPHA, MIN_INTERVALS};
-use super::intervals::{GAP_FACTOR, RESTART_FACTOR};
-use super::summaries::COUNTER_FALL_SHARE;
+use super::analysis::{ACF_LAGS, ALPHA, MIN_INTERVALS};
+use super::glitches::{LOCAL_FACTOR, SPREAD_FACTOR};
+use super::intervals::{GAP_FACTOR, RESTART_FACTOR, RESTART_LEVEL};
+use super::redundancy::ECHO;
+use super::shape::{
+    COUNTER_FALL_SHARE, GAUGE_FALL_SHARE, MAX_RESET_SHARE, MIN_STEPS, RESET_TO,
+};
 use std::path::Path;
 
 /// Writes every format into `out`, creating it if needed.
@@ -25,20 +29,25 @@ pub fn write_all(report: &Report, out: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// How the report reaches its findings, as shown in both the HTML and the Markdown.
-pub fn method() -> Vec<String> {
+/// How the report reaches its findings, as shown in both the HTML and the Markdown. Every
+/// threshold is the constant the code uses.
+pub fn method(max_lag: usize) -> Vec<String> {
     vec![
         "Why not correlate levels: production is a cumulative counter and several parameters drift or count up over time, so correlating their levels with it only shows that both grow with time. Instead the report relates how fast each product was made to what the machine was doing at that time.".into(),
         "Output per interval: consecutive work-order records of a product bound an interval; its output rate is the counter's increase divided by the interval's length.".into(),
-        format!("Runs: when the counter falls by more than {RESTART_FACTOR}× its usual step and to half or less of where it was, a new run has started (products taking turns restart their counters); no interval spans the restart."),
+        format!("Runs: the counter has restarted (a new run or work order) when it falls back near the level its run started from — to within {:.0}% of what the run had gained — whatever the size of the step, or when it falls by more than {RESTART_FACTOR}× its usual step to half or less of where it was. No interval spans a restart.", RESTART_LEVEL * 100.0),
         "Noise: smaller falls are reading noise of the counter. Those intervals are kept with their slightly negative rate rather than clipped at zero, because clipping would bias output upward; the noise averages out.".into(),
         format!("Gaps: an interval longer than {GAP_FACTOR}× the product's usual time between records is a gap in the data, not an interval, and is left out."),
-        format!("Parameters: a parameter whose falls between consecutive readings add up to at most {:.0}% of its rises is counter-like (it counts up; its small falls are reading noise) and is summarised by its rate of increase over the interval, from its value interpolated at both ends of the interval from the readings around them. Any other parameter is gauge-like and is summarised by the mean of its readings inside the interval. The table of parameters shows which is which.", COUNTER_FALL_SHARE * 100.0),
-        format!("Tests: for every product and parameter with at least {MIN_INTERVALS} intervals that have a summary, Pearson's r and Spearman's ρ (ties get average ranks) between the parameter's summary and the output rate, each with a two-sided p-value from Student's t distribution (t = r·√(df/(1−r²)), df = effective n − 2)."),
-        "Neighbouring intervals are alike: parameters and output wander slowly, so consecutive intervals are not independent observations, and a plain t-test would make chance correlations look significant. Each p-value therefore uses an effective number of pairs, n·(1 − a·b)/(1 + a·b), where a and b are the lag-1 autocorrelations of the two series in time order (of their ranks for ρ) — Bartlett's correction as used by Pyper & Peterman (1998). The tables show n and this effective n.".into(),
+        format!("Glitches: a reading further from the median of its six neighbours (three before, three after) than {LOCAL_FACTOR}× their spread, and further than {SPREAD_FACTOR}× the parameter's interquartile range, is a glitch: it is counted in the data-quality notes and used nowhere else. Steps, ramps and restarts move the neighbours' median with them and are never glitches."),
+        format!("Counter or gauge: between consecutive readings (glitches left out), a fall to half or less of a positive value is a drop, and a drop to {:.0}% or less of it is a reset. A parameter whose other falls add up to at most {:.0}% of its rises, with resets only and at most one per {:.0} steps, is a counter: summarised by its rate of increase per hour over the interval, from its value interpolated at both ends of the interval (never across a drop, nor between readings more than {GAP_FACTOR}× its own usual reading gap apart). One whose other falls are at least {:.0}% of its rises, or with fewer than {MIN_STEPS} steps, is a gauge: summarised by the mean of its readings inside the interval. Any other — rising almost only but dropping often, or not to zero, like a filter's pressure between cleanings — is tested both ways; the stronger is kept and both count in the multiple-testing correction. The table of parameters shows which is which.", RESET_TO * 100.0, COUNTER_FALL_SHARE * 100.0, 1.0 / MAX_RESET_SHARE, GAUGE_FALL_SHARE * 100.0),
+        "Prewhitening: parameters and output wander slowly, so neighbouring intervals are alike and two unrelated series correlate by chance far more often than independent values would; a shared slow trend (a learning curve, the season) correlates them for good. Before testing, each parameter's series is fitted with an autoregressive model (Yule–Walker, order chosen by Akaike's criterion, never across a gap) and both it and the output are passed through the filter that turns the parameter into noise (Box–Jenkins prewhitening). What remains is how output follows the parameter's changes from interval to interval; a straight-line effect keeps its slope.".into(),
+        format!("Lags: output may follow a parameter some intervals later. Each parameter is tested at lags 0 to {max_lag} intervals (`--max-lag`); the lag with the smallest p-value is reported, and every lag tried counts in the multiple-testing correction."),
+        format!("Tests: for every product, parameter, summary and lag with at least {MIN_INTERVALS} pairs, Spearman's ρ and Pearson's r between the prewhitened parameter and output, each with a two-sided p-value from Student's t distribution with an effective number of pairs n / (1 + 2 Σₖ (n−k)/n ρₓ(k) ρᵧ(k)) over autocorrelation lags k up to {ACF_LAGS} (Bartlett's variance, as in Pyper & Peterman 1998): whatever likeness the filter leaves is paid for."),
         "Primary coefficient: Spearman's ρ. It asks only that output rises or falls with the parameter, not in a straight line, and one odd interval cannot dominate it. Pearson's r is shown beside it.".into(),
-        format!("Multiple testing: Benjamini–Hochberg q-values across every pair tested in the report. A relationship is reliable when q < {ALPHA}."),
-        "Ranking: reliable relationships first, each group by |ρ|, strongest first; the top three per product are the report's answer. When no parameter is reliable for a product the report says so and still lists the best three, marked as not reliable.".into(),
+        format!("Multiple testing: Benjamini–Hochberg q-values across every test in the report — every product, parameter, summary and lag. A relationship is reliable when q < {ALPHA}."),
+        "Effect: the slope of output (units per hour) on the parameter's summary (per unit; per unit per hour for a rate), by least squares on the prewhitened pairs at the reported lag, with a 95% interval from a moving-block bootstrap (blocks of ∛n consecutive pairs, 399 resamples, seeded so the report is the same on every run). The verdict sentence states it for a round change of about one standard deviation of the parameter.".into(),
+        format!("Echoes: a parameter that moves with a stronger reliable driver (|r| ≥ {ECHO} between their prewhitened series) and whose partial association with output, given the stronger drivers, is nil (p ≥ {ALPHA}) only echoes them — a downstream sensor copying a driver. It is named redundant with the driver and takes no top-three place: the top three are three distinct drivers."),
+        "Ranking: reliable distinct drivers first, then reliable echoes, then the rest, each group by |ρ|, strongest first. When no parameter is reliable for a product the report says so and still lists the best three, marked as not reliable.".into(),
         "Correlation is not causation: a parameter that moves with output may be a consequence of it, or share a cause with it. Treat the top three as where to look first.".into(),
     ]
 }

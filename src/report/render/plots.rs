@@ -337,6 +337,13 @@ mod tests {
             pearson_p: 0.01,
             q_value: 0.02,
             reliable: true,
+            lag: 0,
+            slope: 1.0,
+            slope_ci: [0.5, 1.5],
+            redundant_with: None,
+            tests: 4,
+            rho_by_lag: vec![Some(0.5), None, Some(0.1), Some(0.0)],
+            which: crate::report::shape::Summary::Mean,
         }
     }
 

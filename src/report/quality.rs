@@ -1,0 +1,57 @@
+//! What the data itself says about how far a product's findings can be trusted: restarts,
+//! gaps, counter noise, glitches set aside, and the parameters that could not be tested.
+
+use super::analysis::NotAssessable;
+use super::intervals::ProductIntervals;
+use super::summaries::ParameterSummary;
+
+/// A product's data-quality notes, as `top3.json` gives them.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct DataQuality {
+    /// Times the product's counter restarted (a new run or work order).
+    pub restarts: usize,
+    /// Silences too long to be one interval, left out.
+    pub gaps: usize,
+    /// Small falls of the counter, kept as reading noise.
+    pub noise_steps: usize,
+    /// Work-order records sharing a timestamp with the one before.
+    pub same_time: usize,
+    /// Parameter readings set aside as glitches, over every parameter.
+    pub glitches: u64,
+    /// Which parameters had glitches, and how many.
+    pub glitches_by_parameter: Vec<ParameterGlitches>,
+    /// Parameters that could not be tested for this product, and why.
+    pub not_assessable: Vec<NotAssessable>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ParameterGlitches {
+    pub parameter: i64,
+    pub glitches: u64,
+}
+
+impl DataQuality {
+    pub fn of(
+        product: &ProductIntervals,
+        parameters: &[ParameterSummary],
+        not_assessable: &[NotAssessable],
+    ) -> DataQuality {
+        let glitches_by_parameter: Vec<ParameterGlitches> = parameters
+            .iter()
+            .filter(|p| p.glitches > 0)
+            .map(|p| ParameterGlitches {
+                parameter: p.id,
+                glitches: p.glitches,
+            })
+            .collect();
+        DataQuality {
+            restarts: product.runs.saturating_sub(1),
+            gaps: product.gaps,
+            noise_steps: product.noise_steps,
+            same_time: product.same_time,
+            glitches: glitches_by_parameter.iter().map(|g| g.glitches).sum(),
+            glitches_by_parameter,
+            not_assessable: not_assessable.to_vec(),
+        }
+    }
+}
