@@ -273,7 +273,8 @@ fn test_summary(
     let (x_order, y_order) = (ascending_finite(&xw), ascending_finite(&yw));
     let mut tests = Vec::new();
     for lag in 0..=options.max_lag {
-        if let Some(test) = test_lag(prepared, &xw, &yw, &x_order, &y_order, lag) {
+        let spent = filter.coefficients.len();
+        if let Some(test) = test_lag(prepared, &xw, &yw, &x_order, &y_order, lag, spent) {
             tests.push(test);
         }
     }
@@ -375,6 +376,7 @@ fn test_lag(
     x_order: &[u32],
     y_order: &[u32],
     lag: usize,
+    spent: usize,
 ) -> Option<LagTest> {
     let len = yw.len();
     // Pair number of each interval (by output's position), or MAX.
@@ -418,8 +420,10 @@ fn test_lag(
     };
     let lags = ACF_LAGS.min(n / 5).max(1);
     let acf = |pairs: &[f64]| autocorrelations(&spread(pairs), &prepared.segment, lags);
-    let n_rank = effective_n_multi(n, &acf(&rx), &acf(&ry));
-    let n_value = effective_n_multi(n, &acf(&xs), &acf(&ys));
+    // The filter's coefficients were estimated from these data: each costs a degree of
+    // freedom, as in a regression.
+    let n_rank = (effective_n_multi(n, &acf(&rx), &acf(&ry)) - spent as f64).max(3.0);
+    let n_value = (effective_n_multi(n, &acf(&xs), &acf(&ys)) - spent as f64).max(3.0);
     Some(LagTest {
         lag,
         n,

@@ -12,8 +12,12 @@ const HALF_WINDOW: usize = 3;
 /// A glitch is further from its neighbours' median than this many times their own spread
 /// (or the parameter's reading-to-reading noise, whichever is larger)…
 pub const LOCAL_FACTOR: f64 = 10.0;
-/// …and further than this many times the parameter's interquartile range.
+/// …and further than this many times the parameter's interquartile range…
 pub const SPREAD_FACTOR: f64 = 3.0;
+/// …and a value the parameter takes rarely: if more than this share of its readings lie as
+/// close to it, it is a level the parameter really visits (a machine idling at every
+/// changeover), not a glitch.
+pub const RECURRING_SHARE: f64 = 0.01;
 
 /// For readings in time order, which ones are glitches.
 pub fn flag(values: &[f64]) -> Vec<bool> {
@@ -23,7 +27,10 @@ pub fn flag(values: &[f64]) -> Vec<bool> {
         return flags;
     }
     let noise = step_noise(values);
-    let spread = interquartile_range(values).max(noise);
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let spread = interquartile_range(&sorted).max(noise);
+    let recurring = (RECURRING_SHARE * n as f64).max(3.0);
     if !(spread > 0.0) {
         return flags;
     }
@@ -44,7 +51,12 @@ pub fn flag(values: &[f64]) -> Vec<bool> {
         deviations.clear();
         deviations.extend(around.iter().map(|v| (v - centre).abs()));
         let local = 1.4826 * median(&mut deviations);
-        flags[i] = distance > LOCAL_FACTOR * local.max(noise);
+        if distance > LOCAL_FACTOR * local.max(noise) {
+            let near = distance / LOCAL_FACTOR;
+            let (lo, hi) = (values[i] - near, values[i] + near);
+            let visits = sorted.partition_point(|v| *v <= hi) - sorted.partition_point(|v| *v < lo);
+            flags[i] = visits as f64 <= recurring;
+        }
     }
     flags
 }
@@ -58,9 +70,8 @@ fn step_noise(values: &[f64]) -> f64 {
     if typical > 0.0 { typical } else { mean }
 }
 
-fn interquartile_range(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+/// The interquartile range of values sorted ascending.
+fn interquartile_range(sorted: &[f64]) -> f64 {
     let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
     at(0.75) - at(0.25)
 }
@@ -108,6 +119,21 @@ mod tests {
         assert!(!flag(&counter).contains(&true), "restarts every 97 readings");
         let ramp: Vec<f64> = (0..100).map(|i| (i * i) as f64).collect();
         assert!(!flag(&ramp).contains(&true));
+    }
+
+    #[test]
+    fn a_level_visited_often_is_not_a_glitch() {
+        // Running at about 1200, idle at 0 for one or two readings at every changeover.
+        let v: Vec<f64> = (0..1000)
+            .map(|i| if i % 40 < 2 { 0.0 } else { 1200.0 + ((i * 37) % 11) as f64 })
+            .collect();
+        assert!(!flag(&v).contains(&true));
+        // The same error code now and then is still a glitch.
+        let mut w = wobble(1000);
+        for i in [100, 400, 700] {
+            w[i] = 65535.0;
+        }
+        assert_eq!(flag(&w).iter().filter(|g| **g).count(), 3);
     }
 
     #[test]

@@ -27,7 +27,12 @@ impl Filter {
     /// criterion up to [`MAX_ORDER`] (and a tenth of the values).
     pub fn fit(v: &[f64], segment: &[u32]) -> Filter {
         let n = v.iter().filter(|x| x.is_finite()).count();
-        let max_order = MAX_ORDER.min(n / 10);
+        // A filter of order p needs p earlier values in the same stretch: on short runs
+        // (a job shop's work orders) a long one would leave nothing to test.
+        let mut max_order = MAX_ORDER.min(n / 10);
+        while max_order > 0 && 2 * usable(v, segment, max_order) < n {
+            max_order -= 1;
+        }
         if max_order == 0 {
             return Filter {
                 coefficients: Vec::new(),
@@ -79,6 +84,24 @@ impl Filter {
     }
 }
 
+/// Values with `order` earlier values, all known, in the same stretch.
+fn usable(v: &[f64], segment: &[u32], order: usize) -> usize {
+    let mut run = 0;
+    let mut count = 0;
+    for t in 0..v.len() {
+        let continues = t > 0 && segment[t - 1] == segment[t];
+        run = if !v[t].is_finite() {
+            0
+        } else if continues {
+            run + 1
+        } else {
+            1
+        };
+        count += usize::from(run > order);
+    }
+    count
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +144,15 @@ mod tests {
         let out = filter.apply(&[1.0; 10], &segment);
         assert!(out[0].is_nan() && out[5].is_nan());
         assert!(out[1].is_finite() && out[6].is_finite());
+    }
+
+    #[test]
+    fn short_runs_get_a_short_filter() {
+        // Runs of three intervals: an order-2 filter would keep a third of the values.
+        let v = ar1(0.8, 3000, 9);
+        let segment: Vec<u32> = (0..3000).map(|t| t / 3).collect();
+        let filter = Filter::fit(&v, &segment);
+        assert!(filter.coefficients.len() <= 1, "{filter:?}");
+        assert!(usable(&v, &segment, filter.coefficients.len()) * 2 >= 3000);
     }
 }

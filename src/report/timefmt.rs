@@ -12,6 +12,12 @@ pub fn utc(seconds: i64) -> String {
     )
 }
 
+/// `2021-06-22`: the calendar day (UTC), for time axes where the hour would be clutter.
+pub fn date(seconds: i64) -> String {
+    let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -36,5 +42,7 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc(1_624_377_478), "2021-06-22 15:57 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(date(1_624_377_478), "2021-06-22");
+        assert_eq!(date(-1), "1969-12-31");
     }
 }

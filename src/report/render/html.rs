@@ -1,116 +1,106 @@
 //! `index.html`: the report people read — one self-contained file (styles and plots inline,
 //! nothing fetched), so it works from a file:// URL or as an e-mail attachment.
+//!
+//! Each product leads with what an engineer acts on — the verdict sentence and how much
+//! output changes per unit of each top driver — and keeps the statistician's columns
+//! folded away below.
 
 use super::super::Report;
+use super::super::analysis::{ALPHA, Finding, ProductFindings, pairs};
+use super::super::intervals::ProductIntervals;
+use super::super::quality::DataQuality;
+use super::super::shape::Summary;
+use super::super::summaries::ParameterSummary;
+use super::super::verdict::plain;
 use super::markdown::{coverage, verdict};
-use super::{method, number, plots};
+use super::{method, number, plots, share};
 use minijinja::{Environment, context};
 use serde::Serialize;
 
 const TEMPLATE: &str = include_str!("index.html.jinja");
 
+/// One finding as the page shows it: the effect in plain numbers, then the statistics.
 #[derive(Serialize)]
 struct Row {
     rank: usize,
     parameter: i64,
     summary: &'static str,
+    lag: usize,
+    /// "2 intervals later", empty at lag 0.
+    later: String,
+    /// Slope with its sign, in output units/hour per unit of the summary.
+    slope: String,
+    ci: String,
+    /// What one unit of the summary is: "unit" of a mean, "unit/hour" of a rate.
+    per: &'static str,
+    /// The 95 % interval reaches zero: the direction itself is in doubt.
+    uncertain: bool,
+    echoes: Option<i64>,
+    /// Weaker parameters that only echo this one.
+    echoed_by: Vec<i64>,
+    reliable: bool,
     n: usize,
     n_effective: String,
     spearman: String,
     pearson: String,
     p_value: String,
     q_value: String,
-    reliable: bool,
+    tests: usize,
     /// Bar width for |ρ|, in percent.
     strength: f64,
     positive: bool,
 }
 
+/// The three plots of one top parameter.
 #[derive(Serialize)]
 struct Plot {
     parameter: i64,
     summary: &'static str,
+    later: String,
     scatter: String,
     series: String,
+    lags: String,
+}
+
+/// One product's section.
+#[derive(Serialize)]
+struct Product<'a> {
+    product: i64,
+    records: usize,
+    runs: usize,
+    intervals: usize,
+    typical_seconds: String,
+    reliable: bool,
+    verdict: &'static str,
+    sentence: &'a str,
+    top: Vec<Row>,
+    ranking: Vec<Row>,
+    plots: Vec<Plot>,
+    quality: &'a DataQuality,
+}
+
+/// One line of the "Parameters seen" table.
+#[derive(Serialize)]
+struct Parameter {
+    id: i64,
+    kind: &'static str,
+    summary: String,
+    readings: u64,
+    glitches: u64,
+    falls: String,
+    drops: usize,
+    resets: usize,
 }
 
 pub fn render(report: &Report) -> std::io::Result<String> {
-    let products: Vec<_> = report
+    let products: Vec<Product> = report
         .products
         .iter()
         .zip(&report.findings)
         .enumerate()
-        .map(|(index, (p, f))| {
-            let rows = |findings: &[&super::super::analysis::Finding]| -> Vec<Row> {
-                findings
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| Row {
-                        rank: i + 1,
-                        parameter: f.parameter,
-                        summary: f.summary,
-                        n: f.n,
-                        n_effective: format!("{:.0}", f.n_effective),
-                        spearman: number(f.spearman),
-                        pearson: number(f.pearson),
-                        p_value: number(f.p_value),
-                        q_value: number(f.q_value),
-                        reliable: f.reliable,
-                        strength: (f.spearman.abs() * 100.0).min(100.0),
-                        positive: f.spearman >= 0.0,
-                    })
-                    .collect()
-            };
-            let plots: Vec<Plot> = f
-                .top()
-                .iter()
-                .map(|finding| {
-                    let values = report
-                        .parameters
-                        .iter()
-                        .find(|s| s.id == finding.parameter)
-                        .map(|s| s.values(finding.which, index))
-                        .unwrap_or(&[]);
-                    let pairs = super::super::analysis::pairs(p, values, finding.lag);
-                    Plot {
-                        parameter: finding.parameter,
-                        summary: finding.summary,
-                        scatter: plots::scatter(&pairs, finding),
-                        series: plots::series(&pairs, finding),
-                    }
-                })
-                .collect();
-            context! {
-                product => p.product,
-                records => p.records,
-                runs => p.runs,
-                intervals => p.intervals.len(),
-                gaps => p.gaps,
-                noise_steps => p.noise_steps,
-                typical_seconds => format!("{:.0}", p.typical_seconds),
-                reliable => f.any_reliable(),
-                verdict => verdict(f.any_reliable()),
-                sentence => &f.verdict,
-                top => rows(&f.top()),
-                ranking => rows(&f.ranking.iter().collect::<Vec<_>>()),
-                not_assessable => &f.not_assessable,
-                plots => plots,
-            }
-        })
+        .map(|(index, (p, f))| product(report, index, p, f))
         .collect();
-    let parameters: Vec<_> = report
-        .parameters
-        .iter()
-        .map(|p| {
-            context! {
-                id => p.id,
-                kind => p.kind.name(),
-                summary => p.kind.summaries().iter().map(|s| s.name()).collect::<Vec<_>>().join(" and "),
-                readings => p.readings,
-                falls => super::share(p.fall_share),
-            }
-        })
-        .collect();
+    let parameters: Vec<Parameter> = report.parameters.iter().map(parameter).collect();
     let mut env = Environment::new();
     env.add_template("index.html", TEMPLATE)
         .map_err(std::io::Error::other)?;
@@ -122,8 +112,209 @@ pub fn render(report: &Report) -> std::io::Result<String> {
                 parameters => parameters,
                 method => method(report.options.max_lag),
                 version => env!("CARGO_PKG_VERSION"),
-                alpha => super::super::analysis::ALPHA,
+                alpha => ALPHA,
             })
         })
         .map_err(std::io::Error::other)
+}
+
+fn product<'a>(
+    report: &Report,
+    index: usize,
+    p: &ProductIntervals,
+    f: &'a ProductFindings,
+) -> Product<'a> {
+    // Ranks are places in the full ranking, so the top three and the table agree.
+    let rank_of = |finding: &Finding| {
+        f.ranking
+            .iter()
+            .position(|r| std::ptr::eq(r, finding))
+            .map_or(0, |i| i + 1)
+    };
+    let top = f.top();
+    Product {
+        product: p.product,
+        records: p.records,
+        runs: p.runs,
+        intervals: p.intervals.len(),
+        typical_seconds: format!("{:.0}", p.typical_seconds),
+        reliable: f.any_reliable(),
+        verdict: verdict(f.any_reliable()),
+        sentence: &f.verdict,
+        top: top.iter().map(|t| row(rank_of(t), t, f)).collect(),
+        ranking: f
+            .ranking
+            .iter()
+            .enumerate()
+            .map(|(i, t)| row(i + 1, t, f))
+            .collect(),
+        plots: top.iter().map(|t| plot(report, index, p, t)).collect(),
+        quality: &f.data_quality,
+    }
+}
+
+fn row(rank: usize, f: &Finding, all: &ProductFindings) -> Row {
+    let signed = |x: f64| {
+        if x > 0.0 {
+            format!("+{}", decimal(x))
+        } else {
+            decimal(x)
+        }
+    };
+    Row {
+        rank,
+        parameter: f.parameter,
+        summary: f.summary,
+        lag: f.lag,
+        later: later(f.lag),
+        slope: signed(f.slope),
+        ci: format!("{} to {}", decimal(f.slope_ci[0]), decimal(f.slope_ci[1])),
+        per: match f.which {
+            Summary::Mean => "unit",
+            Summary::Rate => "unit/hour",
+        },
+        uncertain: !(f.slope_ci[0] > 0.0 || f.slope_ci[1] < 0.0),
+        echoes: f.redundant_with,
+        echoed_by: all
+            .ranking
+            .iter()
+            .filter(|e| e.redundant_with == Some(f.parameter))
+            .map(|e| e.parameter)
+            .collect(),
+        reliable: f.reliable,
+        n: f.n,
+        n_effective: format!("{:.0}", f.n_effective),
+        spearman: number(f.spearman),
+        pearson: number(f.pearson),
+        p_value: number(f.p_value),
+        q_value: number(f.q_value),
+        tests: f.tests,
+        strength: (f.spearman.abs() * 100.0).min(100.0),
+        positive: f.spearman >= 0.0,
+    }
+}
+
+/// A slope as an engineer reads it: two significant digits, in decimals rather than an
+/// exponent down to a millionth ("0.0037", not "3.7e-3").
+fn decimal(x: f64) -> String {
+    let a = x.abs();
+    if !(1e-6..0.01).contains(&a) {
+        return plain(x);
+    }
+    let places = (1 - a.log10().floor() as i32) as usize;
+    format!("{x:.places$}")
+}
+
+/// When output follows the parameter, in words; nothing for the same interval.
+fn later(lag: usize) -> String {
+    match lag {
+        0 => String::new(),
+        1 => "1 interval later".into(),
+        k => format!("{k} intervals later"),
+    }
+}
+
+fn plot(report: &Report, index: usize, p: &ProductIntervals, finding: &Finding) -> Plot {
+    let values = report
+        .parameters
+        .iter()
+        .find(|s| s.id == finding.parameter)
+        .map(|s| s.values(finding.which, index))
+        .unwrap_or(&[]);
+    let pairs = pairs(p, values, finding.lag);
+    Plot {
+        parameter: finding.parameter,
+        summary: finding.summary,
+        later: later(finding.lag),
+        scatter: plots::scatter(&pairs, finding),
+        series: plots::series(&pairs, finding),
+        lags: plots::lags(finding),
+    }
+}
+
+fn parameter(p: &ParameterSummary) -> Parameter {
+    let summaries: Vec<&str> = p.kind.summaries().iter().map(|s| s.name()).collect();
+    Parameter {
+        id: p.id,
+        kind: p.kind.name(),
+        summary: summaries.join(" and "),
+        readings: p.readings,
+        glitches: p.glitches,
+        falls: share(p.fall_share),
+        drops: p.drops,
+        resets: p.resets,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::analysis::Options;
+    use super::*;
+
+    fn finding(parameter: i64, reliable: bool, redundant_with: Option<i64>) -> Finding {
+        Finding {
+            parameter,
+            summary: "mean",
+            lag: 2,
+            n: 40,
+            n_effective: 31.0,
+            pearson: 0.5,
+            spearman: 0.5,
+            p_value: 1e-5,
+            pearson_p: 1e-5,
+            q_value: if reliable { 1e-4 } else { 0.3 },
+            reliable,
+            slope: 0.42,
+            slope_ci: [0.31, 0.53],
+            redundant_with,
+            tests: 4,
+            rho_by_lag: vec![Some(0.1), None, Some(0.5), Some(0.2)],
+            which: Summary::Mean,
+        }
+    }
+
+    #[test]
+    fn echoes_are_named_and_unreliable_bars_are_grey() {
+        let report = Report {
+            source: "test".into(),
+            metrics: 0,
+            work_orders: 0,
+            products: vec![ProductIntervals {
+                product: 7,
+                ..Default::default()
+            }],
+            parameters: Vec::new(),
+            findings: vec![ProductFindings {
+                product: 7,
+                ranking: vec![
+                    finding(9, true, None),
+                    finding(4, true, Some(9)),
+                    finding(5, false, None),
+                ],
+                not_assessable: Vec::new(),
+                verdict: "The verdict sentence.".into(),
+                data_quality: DataQuality::default(),
+            }],
+            options: Options::default(),
+        };
+        let html = render(&report).unwrap();
+        assert!(html.contains("echoes parameter 9"), "in the full ranking");
+        assert!(html.contains("echoed by parameter 4"), "under its driver");
+        assert!(html.contains("The verdict sentence."));
+        assert!(html.contains("2 intervals later"));
+        assert_eq!(
+            html.matches("class=\"off\"").count(),
+            3,
+            "parameter 5's bar is grey in the card, its effect and the ranking"
+        );
+    }
+
+    #[test]
+    fn small_slopes_read_as_decimals() {
+        assert_eq!(decimal(0.0037), "0.0037");
+        assert_eq!(decimal(-0.00038), "-0.00038");
+        assert_eq!(decimal(4.234), "4.23");
+        assert_eq!(decimal(2e-9), "2.0e-9");
+        assert_eq!(decimal(f64::NAN), "—");
+    }
 }

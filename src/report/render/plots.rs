@@ -1,10 +1,15 @@
 //! The report's plots, drawn as inline SVG by plotters: no files to lose, nothing fetched.
 
 use super::super::analysis::Finding;
-use super::super::timefmt::utc;
+use super::super::timefmt::{date, utc};
 use plotters::prelude::*;
 
-const SIZE: (u32, u32) = (520, 340);
+/// Drawn about as wide as a plot shows on a phone or in a third of a desktop page, so that
+/// scaled to fit its text stays readable everywhere.
+const SIZE: (u32, u32) = (440, 300);
+/// Font sizes of titles and of axis text.
+const CAPTION: u32 = 17;
+const LABEL: u32 = 13;
 const OUTPUT: RGBColor = RGBColor(31, 119, 180);
 const PARAMETER: RGBColor = RGBColor(214, 96, 39);
 /// Above this many intervals the scatter plot shades a grid by how many intervals fall in
@@ -37,17 +42,22 @@ pub fn scatter(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
                     "output rate vs parameter {} ({})",
                     finding.parameter, finding.summary
                 ),
-                ("sans-serif", 16),
+                ("sans-serif", CAPTION),
             )
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d(x_range.clone(), y_range.clone())?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", LABEL))
+            .axis_desc_style(("sans-serif", LABEL))
             .x_desc(format!(
-                "parameter {} — {} over the interval",
-                finding.parameter, finding.summary
+                "parameter {} — {} over the interval{}",
+                finding.parameter,
+                finding.summary,
+                before(finding.lag)
             ))
+            .x_labels(6)
             .y_desc("units per hour")
             .light_line_style(WHITE)
             .draw()?;
@@ -83,7 +93,8 @@ pub fn series(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
     let Some(start) = pairs.iter().map(|p| p.0).reduce(f64::min) else {
         return String::new();
     };
-    let day = |t: f64| (t - start) / 86_400.0;
+    let end = pairs.iter().map(|p| p.0).fold(start, f64::max);
+    let day = |t: f64| t / 86_400.0;
     let xs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
     let ys: Vec<f64> = pairs.iter().map(|p| p.2).collect();
     let window = (pairs.len() / 80).max(1);
@@ -118,14 +129,18 @@ pub fn series(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
             .margin(12)
             .caption(
                 format!("over time: output and parameter {}", finding.parameter),
-                ("sans-serif", 16),
+                ("sans-serif", CAPTION),
             )
             .x_label_area_size(40)
             .y_label_area_size(50)
             .build_cartesian_2d(x_range, y_range)?;
         chart
             .configure_mesh()
-            .x_desc(format!("days since {}", utc(start as i64)))
+            .label_style(("sans-serif", LABEL))
+            .axis_desc_style(("sans-serif", LABEL))
+            .x_labels(4)
+            .x_label_formatter(&calendar((end - start) / 86_400.0))
+            .x_desc("date (UTC)")
             .y_desc(format!("standard score{smoothing}"))
             .light_line_style(WHITE)
             .draw()?;
@@ -142,6 +157,7 @@ pub fn series(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], PARAMETER.stroke_width(2)));
         chart
             .configure_series_labels()
+            .label_font(("sans-serif", LABEL))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
             .position(SeriesLabelPosition::UpperRight)
@@ -150,6 +166,99 @@ pub fn series(pairs: &[(f64, f64, f64)], finding: &Finding) -> String {
         Ok(())
     })();
     finish(svg, drawn.is_ok())
+}
+
+/// Spearman's ρ at each lag tried (`rho_by_lag`), the reported lag drawn larger and in the
+/// parameter's colour: shows whether output follows the parameter at once or later, and
+/// whether the lag chosen stands out or merely won by a hair. Untestable lags have no point.
+pub fn lags(finding: &Finding) -> String {
+    let points: Vec<(i32, f64)> = finding
+        .rho_by_lag
+        .iter()
+        .enumerate()
+        .filter_map(|(lag, rho)| rho.map(|r| (lag as i32, r)))
+        .collect();
+    let last = finding.rho_by_lag.len().saturating_sub(1) as i32;
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        // Zero is always on the axis, so that a weak ρ looks weak.
+        let y_range = padded(points.iter().map(|p| p.1).chain([0.0]));
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .caption(
+                format!(
+                    "ρ by lag, parameter {} ({}): reported lag {}",
+                    finding.parameter, finding.summary, finding.lag
+                ),
+                ("sans-serif", CAPTION),
+            )
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(-1..last + 1, y_range)?;
+        let in_range = |lag: &i32| (0..=last).contains(lag);
+        chart
+            .configure_mesh()
+            .label_style(("sans-serif", LABEL))
+            .axis_desc_style(("sans-serif", LABEL))
+            .x_labels((last as usize + 3).min(12))
+            .x_label_formatter(&|lag| {
+                if in_range(lag) {
+                    lag.to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc("lag: intervals by which the parameter leads output")
+            // Ticks near zero would otherwise read "-0.00".
+            .y_label_formatter(&|rho| format!("{:.2}", if rho.abs() < 1e-9 { 0.0 } else { *rho }))
+            .y_desc("Spearman ρ")
+            .light_line_style(WHITE)
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            [(-1, 0.0), (last + 1, 0.0)],
+            BLACK.mix(0.3).stroke_width(1),
+        ))?;
+        for run in points.chunk_by(|a, b| b.0 == a.0 + 1) {
+            chart.draw_series(LineSeries::new(
+                run.to_vec(),
+                OUTPUT.mix(0.6).stroke_width(2),
+            ))?;
+        }
+        chart.draw_series(points.iter().map(|&(lag, rho)| {
+            if lag as usize == finding.lag {
+                Circle::new((lag, rho), 7, PARAMETER.filled())
+            } else {
+                Circle::new((lag, rho), 4, OUTPUT.filled())
+            }
+        }))?;
+        root.present()?;
+        Ok(())
+    })();
+    finish(svg, drawn.is_ok())
+}
+
+/// How far before the output interval a parameter's summary was taken, for axis titles.
+fn before(lag: usize) -> String {
+    match lag {
+        0 => String::new(),
+        1 => ", 1 interval before".into(),
+        k => format!(", {k} intervals before"),
+    }
+}
+
+/// Tick labels for a time axis in days since 1970: the calendar date, or the date and time
+/// when the data span only a few days and ticks fall within a day.
+fn calendar(span_days: f64) -> impl Fn(&f64) -> String {
+    move |day| {
+        let seconds = (day * 86_400.0).round() as i64;
+        if span_days >= 3.0 {
+            date(seconds)
+        } else {
+            utc(seconds).trim_end_matches(" UTC").to_string()
+        }
+    }
 }
 
 /// The SVG, without its XML prolog so it can sit inside HTML; empty if drawing failed.
@@ -385,5 +494,25 @@ mod tests {
             line.len()
         );
         assert!(line.contains("moving average of 5000 intervals"));
+    }
+
+    #[test]
+    fn the_lag_plot_draws_one_point_per_testable_lag() {
+        let mut f = finding();
+        f.lag = 2;
+        let svg = lags(&f);
+        assert!(svg.starts_with("<svg"));
+        let testable = f.rho_by_lag.iter().flatten().count();
+        assert_eq!(svg.matches("<circle").count(), testable, "{svg}");
+        assert!(svg.contains("reported"), "the reported lag is marked");
+        f.rho_by_lag = vec![None; 4];
+        assert_eq!(lags(&f).matches("<circle").count(), 0);
+    }
+
+    #[test]
+    fn the_time_axis_shows_calendar_dates() {
+        let svg = series(&pairs(24 * 30), &finding());
+        assert!(svg.contains("\n1970-01-"), "{svg}");
+        assert!(!svg.contains("days since"));
     }
 }
