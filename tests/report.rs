@@ -230,3 +230,39 @@ fn report_without_a_database_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no database at nothing.db"));
 }
+
+#[test]
+fn max_lag_sets_the_lags_tried_and_refuses_nonsense() {
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(millrace(dir.path()).args(["generate", "--out", "data", "--scale", "1"]));
+    run_ok(millrace(dir.path()).args([
+        "run",
+        "--no-progress",
+        "--data",
+        "data",
+        "--report-dir",
+        "out",
+        "--max-lag",
+        "1",
+    ]));
+    let top3: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/top3.json")).unwrap())
+            .unwrap();
+    assert_eq!(top3["max_lag"], 1);
+    for product in top3["products"].as_array().unwrap() {
+        for f in product["ranking"].as_array().unwrap() {
+            assert_eq!(f["rho_by_lag"].as_array().unwrap().len(), 2, "{f}");
+            assert!(f["lag"].as_u64().unwrap() <= 1, "{f}");
+        }
+    }
+    let out = millrace(dir.path())
+        .args(["report", "--out", "again", "--max-lag", "500"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("max-lag"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
