@@ -94,10 +94,18 @@ impl<'a> Summariser<'a> {
         let Some(id) = self.current.take() else {
             return;
         };
-        let (times, values) = (
+        let (mut times, mut values) = (
             std::mem::take(&mut self.times),
             std::mem::take(&mut self.values),
         );
+        // Stores return readings of the same second in no set order: order them by value
+        // too, so that the report is the same from SQLite and PostgreSQL.
+        let mut pairs: Vec<(i64, f64)> = times.iter().copied().zip(values.iter().copied()).collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        for (i, (t, v)) in pairs.into_iter().enumerate() {
+            times[i] = t;
+            values[i] = v;
+        }
         self.done
             .push(summarise(id, &times, &values, self.products));
         // Keep the buffers' capacity for the next parameter.
@@ -351,6 +359,15 @@ mod tests {
         let rates = out[0].values(Summary::Rate, 0);
         assert!(rates[0].is_some() && rates[2].is_some(), "{rates:?}");
         assert_eq!(rates[1], None);
+    }
+
+    #[test]
+    fn readings_of_the_same_second_give_the_same_summary_in_any_order() {
+        let products = [product(&[0, 100, 200])];
+        let a = run(&products, &[(8, 10.0, 0), (8, 30.0, 100), (8, 20.0, 100), (8, 50.0, 200)]);
+        let b = run(&products, &[(8, 10.0, 0), (8, 20.0, 100), (8, 30.0, 100), (8, 50.0, 200)]);
+        assert_eq!(a[0].rates, b[0].rates);
+        assert_eq!(a[0].means, b[0].means);
     }
 
     #[test]
