@@ -9,8 +9,8 @@ use super::quality::DataQuality;
 use super::redundancy;
 use super::shape::Summary;
 use super::stats::{
-    ascending, autocorrelations, bh_q_values, effective_n_multi, p_value_effective, pearson,
-    ranks_of_sorted,
+    ascending, autocorrelations_reaching, bh_q_values, effective_n_multi, p_value_effective,
+    pearson, reach_back,
 };
 use super::summaries::ParameterSummary;
 use super::verdict;
@@ -120,6 +120,10 @@ pub struct Prepared<'a> {
     pub segment: Vec<u32>,
     /// Output rate per interval, in units per second.
     pub rate: Vec<f64>,
+    /// Per interval, how many intervals before it lie in its stretch.
+    pub reach: Vec<u32>,
+    /// Whether output is the same in every interval (nothing can be tested).
+    pub constant_rate: bool,
 }
 
 pub fn prepare(products: &[ProductIntervals]) -> Vec<Prepared<'_>> {
@@ -134,10 +138,13 @@ pub fn prepare(products: &[ProductIntervals]) -> Vec<Prepared<'_>> {
                 }
                 segment.push(id);
             }
+            let rate: Vec<f64> = product.intervals.iter().map(|i| i.rate).collect();
             Prepared {
                 product,
+                reach: reach_back(&segment),
                 segment,
-                rate: product.intervals.iter().map(|i| i.rate).collect(),
+                constant_rate: rate.iter().all(|v| *v == rate[0]),
+                rate,
             }
         })
         .collect()
@@ -260,21 +267,39 @@ fn test_summary(
             "its {name} is known for only {have} of {len} intervals (at least {MIN_INTERVALS} needed)"
         ));
     }
-    let finite: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
-    if finite.iter().all(|v| *v == finite[0]) {
+    let mut finite = x.iter().filter(|v| v.is_finite());
+    let first = finite.next().copied();
+    if finite.all(|v| Some(*v) == first) {
         return Err(format!("its {name} is the same in every interval"));
     }
-    if prepared.rate.iter().all(|v| *v == prepared.rate[0]) {
+    if prepared.constant_rate {
         return Err("the product's output rate is the same in every interval".into());
     }
     let filter = Filter::fit(&x, &prepared.segment);
     let xw = filter.apply(&x, &prepared.segment);
     let yw = filter.apply(&prepared.rate, &prepared.segment);
     let (x_order, y_order) = (ascending_finite(&xw), ascending_finite(&yw));
+    // Bartlett's variance needs the autocorrelations of the two filtered series, which do
+    // not depend on the lag: worked out once, for every lag.
+    let lags = ACF_LAGS.min(x_order.len().min(y_order.len()) / 5).max(1);
+    let acf = |v: &[f64]| {
+        autocorrelations_reaching(v, &prepared.segment, Some(&prepared.reach), lags)
+    };
+    let (x_full, y_full) = (Ranked::of(&xw, &x_order), Ranked::of(&yw, &y_order));
+    let shared = Autocorrelations {
+        // Of the ranks, for ρ; Pearson's r uses the same effective n, which saves computing
+        // the values' own autocorrelations: both measure how alike neighbours are.
+        x_ranks: acf(&x_full.rank),
+        y_ranks: acf(&y_full.rank),
+        // The filter's coefficients were estimated from these data: each costs a degree of
+        // freedom, as in a regression.
+        spent: filter.coefficients.len(),
+    };
     let mut tests = Vec::new();
+    let mut scratch = Vec::new();
     for lag in 0..=options.max_lag {
-        let spent = filter.coefficients.len();
-        if let Some(test) = test_lag(prepared, &xw, &yw, &x_order, &y_order, lag, spent) {
+        let full = (&x_full, &y_full);
+        if let Some(test) = test_lag(prepared, &xw, &yw, full, lag, &shared, &mut scratch) {
             tests.push(test);
         }
     }
@@ -345,6 +370,74 @@ pub fn pairs(
         .collect()
 }
 
+/// What every lag's test of one summary shares.
+struct Autocorrelations {
+    x_ranks: Vec<f64>,
+    y_ranks: Vec<f64>,
+    spent: usize,
+}
+
+/// A series' finite values ranked among themselves, by position in the series.
+struct Ranked {
+    /// Rank (ties averaged), NaN where the value is missing.
+    rank: Vec<f64>,
+    /// Where the value's group of ties starts and ends in the sorted order.
+    first: Vec<u32>,
+    last: Vec<u32>,
+    finite: usize,
+}
+
+impl Ranked {
+    /// `order` lists the finite values' positions from smallest to largest.
+    fn of(v: &[f64], order: &[u32]) -> Ranked {
+        let mut out = Ranked {
+            rank: vec![f64::NAN; v.len()],
+            first: vec![u32::MAX; v.len()],
+            last: vec![u32::MAX; v.len()],
+            finite: order.len(),
+        };
+        let mut i = 0;
+        while i < order.len() {
+            let mut j = i;
+            while j + 1 < order.len() && v[order[j + 1] as usize] == v[order[i] as usize] {
+                j += 1;
+            }
+            let average = (i + j) as f64 / 2.0 + 1.0;
+            for &k in &order[i..=j] {
+                out.rank[k as usize] = average;
+                out.first[k as usize] = i as u32;
+                out.last[k as usize] = j as u32;
+            }
+            i = j + 1;
+        }
+        out
+    }
+
+    /// Ranks within a subset of the values: `kept` are the subset's positions in the series,
+    /// `left_out` the positions of the finite values not in it. Each rank loses the left-out
+    /// values below it and half those tied with it; counted from running totals over the
+    /// sorted order, so the cost is linear whatever is left out.
+    fn within(&self, kept: &[usize], left_out: &[usize], scratch: &mut Vec<u32>) -> Vec<f64> {
+        scratch.clear();
+        scratch.resize(self.finite + 1, 0);
+        for &s in left_out {
+            scratch[self.first[s] as usize + 1] += 1;
+        }
+        for i in 1..scratch.len() {
+            scratch[i] += scratch[i - 1];
+        }
+        // scratch[p]: left-out values at sorted positions before p.
+        kept.iter()
+            .map(|&s| {
+                let (first, last) = (self.first[s] as usize, self.last[s] as usize);
+                let below = scratch[first];
+                let tied = scratch[last + 1] - below;
+                self.rank[s] - f64::from(below) - f64::from(tied) / 2.0
+            })
+            .collect()
+    }
+}
+
 /// Positions of the finite values, from smallest to largest value.
 fn ascending_finite(v: &[f64]) -> Vec<u32> {
     ascending(v)
@@ -373,65 +466,49 @@ fn test_lag(
     prepared: &Prepared<'_>,
     xw: &[f64],
     yw: &[f64],
-    x_order: &[u32],
-    y_order: &[u32],
+    (x_full, y_full): (&Ranked, &Ranked),
     lag: usize,
-    spent: usize,
+    shared: &Autocorrelations,
+    scratch: &mut Vec<u32>,
 ) -> Option<LagTest> {
     let len = yw.len();
-    // Pair number of each interval (by output's position), or MAX.
-    let mut at = vec![u32::MAX; len];
-    let mut n = 0u32;
-    for (t, slot) in at.iter_mut().enumerate() {
-        if paired(prepared, xw, yw, t, lag) {
-            *slot = n;
-            n += 1;
-        }
-    }
-    let n = n as usize;
+    // One pass marks the pairs; a second lists, for each side, the finite values this lag
+    // leaves out (ends of stretches, and where the other side is missing).
+    let pair: Vec<bool> = (0..len).map(|t| paired(prepared, xw, yw, t, lag)).collect();
+    let n = pair.iter().filter(|p| **p).count();
     if n < MIN_INTERVALS {
         return None;
     }
-    let (mut xs, mut ys) = (vec![0.0; n], vec![0.0; n]);
-    for (t, &i) in at.iter().enumerate() {
-        if i != u32::MAX {
-            xs[i as usize] = xw[t - lag];
-            ys[i as usize] = yw[t];
+    let (mut inputs, mut outputs) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut x_left, mut y_left) = (Vec::new(), Vec::new());
+    for t in 0..len {
+        if pair[t] {
+            outputs.push(t);
+            inputs.push(t - lag);
+        } else if yw[t].is_finite() {
+            y_left.push(t);
+        }
+        if xw[t].is_finite() && !pair.get(t + lag).copied().unwrap_or(false) {
+            x_left.push(t);
         }
     }
-    // Ranks within the pairs, from the orders sorted once for all lags.
-    let x_sub: Vec<u32> = x_order
-        .iter()
-        .filter_map(|&s| at.get(s as usize + lag).copied().filter(|i| *i != u32::MAX))
-        .collect();
-    let y_sub: Vec<u32> = y_order
-        .iter()
-        .map(|&s| at[s as usize])
-        .filter(|i| *i != u32::MAX)
-        .collect();
-    let (rx, ry) = (ranks_of_sorted(&xs, &x_sub), ranks_of_sorted(&ys, &y_sub));
+    let xs: Vec<f64> = inputs.iter().map(|&s| xw[s]).collect();
+    let ys: Vec<f64> = outputs.iter().map(|&t| yw[t]).collect();
+    let rx = x_full.within(&inputs, &x_left, scratch);
+    let ry = y_full.within(&outputs, &y_left, scratch);
     let r = pearson(&xs, &ys)?;
     let rho = pearson(&rx, &ry)?;
-    // Back onto the timeline, for autocorrelations that respect gaps.
-    let spread = |pairs: &[f64]| -> Vec<f64> {
-        at.iter()
-            .map(|&i| if i == u32::MAX { f64::NAN } else { pairs[i as usize] })
-            .collect()
-    };
-    let lags = ACF_LAGS.min(n / 5).max(1);
-    let acf = |pairs: &[f64]| autocorrelations(&spread(pairs), &prepared.segment, lags);
     // The filter's coefficients were estimated from these data: each costs a degree of
     // freedom, as in a regression.
-    let n_rank = (effective_n_multi(n, &acf(&rx), &acf(&ry)) - spent as f64).max(3.0);
-    let n_value = (effective_n_multi(n, &acf(&xs), &acf(&ys)) - spent as f64).max(3.0);
+    let n_eff = (effective_n_multi(n, &shared.x_ranks, &shared.y_ranks) - shared.spent as f64).max(3.0);
     Some(LagTest {
         lag,
         n,
-        n_effective: n_rank,
+        n_effective: n_eff,
         pearson: r,
         spearman: rho,
-        p_value: p_value_effective(rho, n_rank).unwrap_or(1.0),
-        pearson_p: p_value_effective(r, n_value).unwrap_or(1.0),
+        p_value: p_value_effective(rho, n_eff).unwrap_or(1.0),
+        pearson_p: p_value_effective(r, n_eff).unwrap_or(1.0),
     })
 }
 
@@ -579,6 +656,17 @@ mod tests {
         );
         assert!(f.not_assessable[1].reason.contains("same in every interval"));
         assert!(f.verdict.contains("parameter 2"), "{}", f.verdict);
+    }
+
+    #[test]
+    fn ranks_within_a_subset_match_ranking_the_subset_itself() {
+        let all = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, f64::NAN];
+        let order = ascending_finite(&all);
+        let full = Ranked::of(&all, &order);
+        let keep = [0usize, 1, 2, 4, 6, 8, 9];
+        let values: Vec<f64> = keep.iter().map(|&i| all[i]).collect();
+        let ranks = full.within(&keep, &[3, 5, 7], &mut Vec::new());
+        assert_eq!(ranks, crate::report::stats::ranks(&values));
     }
 
     #[test]

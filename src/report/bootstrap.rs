@@ -8,8 +8,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Resamples per interval: with 399, the 2.5 % and 97.5 % points are the 10th and 390th.
-pub const RESAMPLES: usize = 399;
+/// Resamples per interval: with 199, the 2.5 % and 97.5 % points are the 5th and 195th.
+pub const RESAMPLES: usize = 199;
 
 /// The least-squares slope of `y` on `x` (pairs in time order), with its 95 % interval.
 /// `seed` makes the interval the same on every run of the report.

@@ -27,9 +27,9 @@ pub fn flag(values: &[f64]) -> Vec<bool> {
         return flags;
     }
     let noise = step_noise(values);
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let spread = interquartile_range(&sorted).max(noise);
+    let spread = interquartile_range(values).max(noise);
+    // Sorted only when a reading first looks like a glitch: most parameters have none.
+    let mut sorted: Vec<f64> = Vec::new();
     let recurring = (RECURRING_SHARE * n as f64).max(3.0);
     if !(spread > 0.0) {
         return flags;
@@ -37,6 +37,20 @@ pub fn flag(values: &[f64]) -> Vec<bool> {
     let mut around = Vec::with_capacity(2 * HALF_WINDOW);
     let mut deviations = Vec::with_capacity(2 * HALF_WINDOW);
     for i in 0..n {
+        // The neighbours' median lies between their extremes: a reading within the spread
+        // limit of both cannot be far from it, and needs no sort (most readings).
+        let window = &values[i.saturating_sub(HALF_WINDOW)..(i + 1 + HALF_WINDOW).min(n)];
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for (j, v) in window.iter().enumerate() {
+            if j + i.saturating_sub(HALF_WINDOW) != i {
+                lo = lo.min(*v);
+                hi = hi.max(*v);
+            }
+        }
+        let limit = SPREAD_FACTOR * spread;
+        if values[i] >= hi - limit && values[i] <= lo + limit {
+            continue;
+        }
         around.clear();
         around.extend(
             values[i.saturating_sub(HALF_WINDOW)..i]
@@ -54,6 +68,10 @@ pub fn flag(values: &[f64]) -> Vec<bool> {
         if distance > LOCAL_FACTOR * local.max(noise) {
             let near = distance / LOCAL_FACTOR;
             let (lo, hi) = (values[i] - near, values[i] + near);
+            if sorted.is_empty() {
+                sorted = values.to_vec();
+                sorted.sort_unstable_by(f64::total_cmp);
+            }
             let visits = sorted.partition_point(|v| *v <= hi) - sorted.partition_point(|v| *v < lo);
             flags[i] = visits as f64 <= recurring;
         }
@@ -70,23 +88,29 @@ fn step_noise(values: &[f64]) -> f64 {
     if typical > 0.0 { typical } else { mean }
 }
 
-/// The interquartile range of values sorted ascending.
-fn interquartile_range(sorted: &[f64]) -> f64 {
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-    at(0.75) - at(0.25)
+/// The interquartile range, by selection rather than a sort.
+fn interquartile_range(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    let at = |v: &mut [f64], q: f64| {
+        let k = ((v.len() - 1) as f64 * q).round() as usize;
+        *v.select_nth_unstable_by(k, f64::total_cmp).1
+    };
+    let high = at(&mut v, 0.75);
+    high - at(&mut v, 0.25)
 }
 
-/// The median, reordering `values`; NaN for none.
+/// The median, reordering `values` (by selection, not a sort); NaN for none.
 pub fn median(values: &mut [f64]) -> f64 {
     let n = values.len();
     if n == 0 {
         return f64::NAN;
     }
-    values.sort_unstable_by(f64::total_cmp);
+    let (below, &mut middle, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
     if n % 2 == 1 {
-        values[n / 2]
+        middle
     } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
+        let lower = below.iter().copied().max_by(f64::total_cmp).unwrap_or(middle);
+        (lower + middle) / 2.0
     }
 }
 

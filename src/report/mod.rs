@@ -66,47 +66,79 @@ impl Report {
 /// Readings handed from the store's scan to the summariser at a time.
 const CHUNK: usize = 16_384;
 
-/// Reads every metric once, summarises it and tests each parameter, with the store decoding
-/// rows on this thread while another summarises them and tests each parameter as soon as its
-/// readings have gone by — so the report over ten million rows takes little more than the
-/// scan alone.
+/// Threads that test parameters while the scan goes on. The tests cost more than the scan
+/// itself; two threads keep both cores busy on a two-core machine.
+const TESTERS: usize = 2;
+
+/// Reads every metric once, summarises it and tests each parameter: the store decodes rows
+/// on this thread while another summarises them, and [`TESTERS`] threads test each
+/// parameter as soon as its readings have gone by — so the report over ten million rows
+/// takes not much more than the scan alone. Results come back in parameter order, whichever
+/// thread finished first.
 fn summarise(
     scan: &mut dyn FnMut(&mut dyn FnMut(crate::record::Metric)) -> Result<u64, StoreError>,
     products: &[ProductIntervals],
     options: Options,
 ) -> Result<(u64, Vec<ParameterSummary>, Vec<Outcomes>), StoreError> {
     let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<crate::record::Metric>>(64);
+    let (finished, to_test) = std::sync::mpsc::sync_channel::<(usize, ParameterSummary)>(4);
+    let to_test = std::sync::Mutex::new(to_test);
+    let prepared = prepare(products);
     std::thread::scope(|scope| {
-        let worker = scope.spawn(move || {
-            let prepared = prepare(products);
+        let testers: Vec<_> = (0..TESTERS)
+            .map(|_| {
+                let (to_test, prepared) = (&to_test, &prepared);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        // A poisoned lock means another tester panicked: `join` reports it.
+                        let next = match to_test.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((index, parameter)) = next else { break };
+                        let outcome = test_parameter(prepared, &parameter, options);
+                        done.push((index, parameter, outcome));
+                    }
+                    done
+                })
+            })
+            .collect();
+        let summariser = scope.spawn(move || {
             let mut summariser = Summariser::new(products);
-            let (mut parameters, mut outcomes) = (Vec::new(), Vec::new());
-            let mut test = |finished: Vec<ParameterSummary>| {
-                for parameter in finished {
-                    outcomes.push(test_parameter(&prepared, &parameter, options));
-                    parameters.push(parameter);
+            let mut index = 0;
+            let mut hand_over = |parameters: Vec<ParameterSummary>| {
+                for parameter in parameters {
+                    // The testers only stop early by panicking, which `join` reports below.
+                    let _ = finished.send((index, parameter));
+                    index += 1;
                 }
             };
             for chunk in received {
                 for m in chunk {
                     summariser.push(m.id, m.val, m.time);
                 }
-                test(summariser.take_finished());
+                hand_over(summariser.take_finished());
             }
-            test(summariser.finish());
-            (parameters, outcomes)
+            hand_over(summariser.finish());
         });
         let mut chunk = Vec::with_capacity(CHUNK);
         let scanned = scan(&mut |m| {
             chunk.push(m);
             if chunk.len() == CHUNK {
-                // The worker only stops early by panicking, which `join` reports below.
+                // The summariser only stops early by panicking, which `join` reports below.
                 let _ = chunks.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
             }
         });
         let _ = chunks.send(chunk);
         drop(chunks);
-        let (parameters, outcomes) = worker.join().expect("the report's summariser panicked");
+        summariser.join().expect("the report's summariser panicked");
+        let mut results: Vec<(usize, ParameterSummary, Outcomes)> = testers
+            .into_iter()
+            .flat_map(|t| t.join().expect("a report tester panicked"))
+            .collect();
+        results.sort_by_key(|r| r.0);
+        let (parameters, outcomes) = results.into_iter().map(|(_, p, o)| (p, o)).unzip();
         Ok((scanned?, parameters, outcomes))
     })
 }

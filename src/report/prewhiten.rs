@@ -29,8 +29,9 @@ impl Filter {
         let n = v.iter().filter(|x| x.is_finite()).count();
         // A filter of order p needs p earlier values in the same stretch: on short runs
         // (a job shop's work orders) a long one would leave nothing to test.
+        let kept = usable_by_order(v, segment, MAX_ORDER);
         let mut max_order = MAX_ORDER.min(n / 10);
-        while max_order > 0 && 2 * usable(v, segment, max_order) < n {
+        while max_order > 0 && 2 * kept[max_order] < n {
             max_order -= 1;
         }
         if max_order == 0 {
@@ -84,10 +85,12 @@ impl Filter {
     }
 }
 
-/// Values with `order` earlier values, all known, in the same stretch.
-fn usable(v: &[f64], segment: &[u32], order: usize) -> usize {
-    let mut run = 0;
-    let mut count = 0;
+/// For each order up to `max_order`, how many values have that many earlier values, all
+/// known, in the same stretch — how many a filter of that order keeps. One pass.
+fn usable_by_order(v: &[f64], segment: &[u32], max_order: usize) -> Vec<usize> {
+    // runs[k]: values with exactly k known predecessors in a row (k capped at max_order + 1).
+    let mut runs = vec![0usize; max_order + 2];
+    let mut run = 0usize;
     for t in 0..v.len() {
         let continues = t > 0 && segment[t - 1] == segment[t];
         run = if !v[t].is_finite() {
@@ -97,9 +100,20 @@ fn usable(v: &[f64], segment: &[u32], order: usize) -> usize {
         } else {
             1
         };
-        count += usize::from(run > order);
+        if run > 0 {
+            runs[(run - 1).min(max_order + 1)] += 1;
+        }
     }
-    count
+    // A filter of order p keeps the values with at least p predecessors.
+    let mut kept = vec![0usize; max_order + 1];
+    let mut total = 0;
+    for p in (0..runs.len()).rev() {
+        total += runs[p];
+        if p <= max_order {
+            kept[p] = total;
+        }
+    }
+    kept
 }
 
 #[cfg(test)]
@@ -153,6 +167,7 @@ mod tests {
         let segment: Vec<u32> = (0..3000).map(|t| t / 3).collect();
         let filter = Filter::fit(&v, &segment);
         assert!(filter.coefficients.len() <= 1, "{filter:?}");
-        assert!(usable(&v, &segment, filter.coefficients.len()) * 2 >= 3000);
+        assert!(usable_by_order(&v, &segment, 6)[filter.coefficients.len()] * 2 >= 3000);
+        assert_eq!(usable_by_order(&v, &segment, 3), vec![3000, 2000, 1000, 0]);
     }
 }

@@ -178,6 +178,28 @@ pub fn effective_n(n: usize, a: f64, b: f64) -> f64 {
 /// missing and only values of the same `segment` (a stretch of intervals that follow each
 /// other without a gap) count as `k` apart. A lag with no such pair gives 0.
 pub fn autocorrelations(v: &[f64], segment: &[u32], max_lag: usize) -> Vec<f64> {
+    autocorrelations_reaching(v, segment, None, max_lag)
+}
+
+/// For each value, how many values before it lie in its segment: what
+/// [`autocorrelations_reaching`] needs, worked out once per series layout.
+pub fn reach_back(segment: &[u32]) -> Vec<u32> {
+    let mut behind = vec![0u32; segment.len()];
+    for t in 1..segment.len() {
+        if segment[t] == segment[t - 1] {
+            behind[t] = behind[t - 1] + 1;
+        }
+    }
+    behind
+}
+
+/// [`autocorrelations`], given [`reach_back`] of `segment` when the caller has it.
+pub fn autocorrelations_reaching(
+    v: &[f64],
+    segment: &[u32],
+    reach: Option<&[u32]>,
+    max_lag: usize,
+) -> Vec<f64> {
     let (mut sum, mut count) = (0.0, 0usize);
     for x in v.iter().filter(|x| x.is_finite()) {
         sum += x;
@@ -189,29 +211,56 @@ pub fn autocorrelations(v: &[f64], segment: &[u32], max_lag: usize) -> Vec<f64> 
         return out;
     }
     let mean = sum / count as f64;
-    let variance = v
+    // Missing values become 0 once centred, and 0 in `known`: every product below can then
+    // run without a branch, which the report needs over hundreds of thousands of intervals.
+    let centred: Vec<f64> = v
         .iter()
-        .filter(|x| x.is_finite())
-        .map(|x| (x - mean).powi(2))
-        .sum::<f64>()
-        / count as f64;
+        .map(|x| if x.is_finite() { x - mean } else { 0.0 })
+        .collect();
+    let known: Vec<f64> = v.iter().map(|x| f64::from(u8::from(x.is_finite()))).collect();
+    let variance = centred.iter().map(|x| x * x).sum::<f64>() / count as f64;
     if !(variance > 0.0) {
         return out;
     }
+    let behind = match reach {
+        Some(r) => std::borrow::Cow::Borrowed(r),
+        None => std::borrow::Cow::Owned(reach_back(segment)),
+    };
     for (lag, slot) in out.iter_mut().enumerate().skip(1) {
-        let (mut covariance, mut pairs) = (0.0, 0usize);
-        for t in lag..v.len() {
-            let (a, b) = (v[t - lag], v[t]);
-            if a.is_finite() && b.is_finite() && segment[t - lag] == segment[t] {
-                covariance += (a - mean) * (b - mean);
-                pairs += 1;
-            }
+        if lag >= v.len() {
+            break;
         }
-        if pairs > 0 {
-            *slot = (covariance / pairs as f64 / variance).clamp(-1.0, 1.0);
+        let (covariance, pairs) = masked_products(&centred, &known, &behind, lag);
+        if pairs > 0.0 {
+            *slot = (covariance / pairs / variance).clamp(-1.0, 1.0);
         }
     }
     out
+}
+
+/// Σ c[t−lag]·c[t] and Σ k[t−lag]·k[t] over the `t` whose value `lag` before lies in the same
+/// segment, in four independent sums so the loop runs at the processor's width.
+fn masked_products(centred: &[f64], known: &[f64], behind: &[u32], lag: usize) -> (f64, f64) {
+    let (a, b) = (&centred[..centred.len() - lag], &centred[lag..]);
+    let (ka, kb) = (&known[..known.len() - lag], &known[lag..]);
+    let reach = &behind[lag..];
+    let mut cov = [0.0f64; 4];
+    let mut pairs = [0.0f64; 4];
+    let whole = a.len() / 4 * 4;
+    for i in (0..whole).step_by(4) {
+        for j in 0..4 {
+            let t = i + j;
+            let same = f64::from(u8::from(reach[t] as usize >= lag));
+            cov[j] += a[t] * b[t] * same;
+            pairs[j] += ka[t] * kb[t] * same;
+        }
+    }
+    for t in whole..a.len() {
+        let same = f64::from(u8::from(reach[t] as usize >= lag));
+        cov[0] += a[t] * b[t] * same;
+        pairs[0] += ka[t] * kb[t] * same;
+    }
+    (cov.iter().sum(), pairs.iter().sum())
 }
 
 /// The effective number of independent pairs behind a correlation of two autocorrelated

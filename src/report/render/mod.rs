@@ -9,6 +9,7 @@ mod plots;
 
 use super::Report;
 use super::analysis::{ACF_LAGS, ALPHA, MIN_INTERVALS};
+use super::bootstrap::RESAMPLES;
 use super::glitches::{LOCAL_FACTOR, RECURRING_SHARE, SPREAD_FACTOR};
 use super::intervals::{GAP_FACTOR, RESTART_FACTOR, RESTART_LEVEL};
 use super::redundancy::ECHO;
@@ -45,7 +46,7 @@ pub fn method(max_lag: usize) -> Vec<String> {
         format!("Tests: for every product, parameter, summary and lag with at least {MIN_INTERVALS} pairs, Spearman's ρ and Pearson's r between the prewhitened parameter and output, each with a two-sided p-value from Student's t distribution with an effective number of pairs n / (1 + 2 Σₖ (n−k)/n ρₓ(k) ρᵧ(k)) over autocorrelation lags k up to {ACF_LAGS} (Bartlett's variance, as in Pyper & Peterman 1998): whatever likeness the filter leaves is paid for."),
         "Primary coefficient: Spearman's ρ. It asks only that output rises or falls with the parameter, not in a straight line, and one odd interval cannot dominate it. Pearson's r is shown beside it.".into(),
         format!("Multiple testing: Benjamini–Hochberg q-values across every test in the report — every product, parameter, summary and lag. A relationship is reliable when q < {ALPHA}."),
-        "Effect: the slope of output (units per hour) on the parameter's summary (per unit; per unit per hour for a rate), by least squares on the prewhitened pairs at the reported lag, with a 95% interval from a moving-block bootstrap (blocks of ∛n consecutive pairs, 399 resamples, seeded so the report is the same on every run). The verdict sentence states it for a round change of about one standard deviation of the parameter.".into(),
+        format!("Effect: the slope of output (units per hour) on the parameter's summary (per unit; per unit per hour for a rate), by least squares on the prewhitened pairs at the reported lag, with a 95% interval from a moving-block bootstrap (blocks of ∛n consecutive pairs, {RESAMPLES} resamples, seeded so the report is the same on every run). The verdict sentence states it for a round change of about one standard deviation of the parameter."),
         format!("Echoes: a parameter that moves with a stronger reliable driver (|r| ≥ {ECHO} between their prewhitened series) and whose partial association with output, given the stronger drivers, is nil (p ≥ {ALPHA}) only echoes them — a downstream sensor copying a driver. It is named redundant with the driver and takes no top-three place: the top three are three distinct drivers."),
         "Ranking: reliable distinct drivers first, then reliable echoes, then the rest, each group by |ρ|, strongest first. When no parameter is reliable for a product the report says so and still lists the best three, marked as not reliable.".into(),
         "Correlation is not causation: a parameter that moves with output may be a consequence of it, or share a cause with it. Treat the top three as where to look first.".into(),
