@@ -65,7 +65,7 @@ pub struct Finding {
     pub reliable: bool,
     /// Output, in units per hour, per one unit of the parameter's summary.
     pub slope: f64,
-    /// 95 % interval of `slope` (moving-block bootstrap).
+    /// 95 % interval of `slope` (block bootstrap).
     pub slope_ci: [f64; 2],
     /// The stronger parameter this one only echoes, if any.
     pub redundant_with: Option<i64>,

@@ -1,9 +1,12 @@
-//! A confidence interval for a slope that respects autocorrelation: the moving-block
-//! bootstrap (Künsch 1989). Pairs are resampled in blocks of consecutive intervals, so
-//! whatever likeness neighbouring intervals still share is kept inside each resample.
+//! A confidence interval for a slope that respects autocorrelation: the block bootstrap.
+//! Pairs are resampled in blocks of consecutive intervals, so whatever likeness neighbouring
+//! intervals still share is kept inside each resample.
 //!
-//! Each resample needs only sums over its blocks, taken from running sums, so a resample of
-//! n pairs costs n / block operations, not n: the report can afford it for every parameter.
+//! The blocks are the non-overlapping ones (Carlstein 1986): a resample of n pairs only
+//! needs the sums of n / block blocks, worked out once and small enough to stay in cache,
+//! so the report can afford an interval for every parameter over hundreds of thousands of
+//! intervals. (Moving blocks, Künsch 1989, read running sums at random across the whole
+//! series instead: each read a cache miss on long data, for no better interval.)
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -17,15 +20,16 @@ pub fn slope_interval(x: &[f64], y: &[f64], seed: u64) -> Option<(f64, [f64; 2])
     let n = x.len();
     let slope = slope_of(&Sums::of(x, y, 0, n))?;
     let block = ((n as f64).cbrt().ceil() as usize).clamp(1, n);
-    let blocks = n.div_ceil(block);
-    let prefix = Prefix::new(x, y);
+    // Whole blocks only: the last few pairs that do not fill one are left to the estimate.
+    let sums: Vec<Sums> = (0..n / block)
+        .map(|b| Sums::of(x, y, b * block, (b + 1) * block))
+        .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut slopes: Vec<f64> = (0..RESAMPLES)
         .filter_map(|_| {
             let mut total = Sums::default();
-            for _ in 0..blocks {
-                let start = rng.random_range(0..=n - block);
-                total.add(&prefix.between(start, start + block));
+            for _ in 0..sums.len() {
+                total.add(&sums[rng.random_range(0..sums.len())]);
             }
             slope_of(&total)
         })
@@ -76,39 +80,6 @@ fn slope_of(s: &Sums) -> Option<f64> {
     let sxy = s.xy - s.x * s.y / s.n;
     let slope = sxy / sxx;
     (sxx > 0.0 && slope.is_finite()).then_some(slope)
-}
-
-/// Running sums, so that any block's sums are one subtraction.
-struct Prefix(Vec<Sums>);
-
-impl Prefix {
-    fn new(x: &[f64], y: &[f64]) -> Prefix {
-        let mut running = Sums::default();
-        let mut out = Vec::with_capacity(x.len() + 1);
-        out.push(running);
-        for (a, b) in x.iter().zip(y) {
-            running.add(&Sums {
-                n: 1.0,
-                x: *a,
-                y: *b,
-                xx: a * a,
-                xy: a * b,
-            });
-            out.push(running);
-        }
-        Prefix(out)
-    }
-
-    fn between(&self, from: usize, to: usize) -> Sums {
-        let (a, b) = (self.0[from], self.0[to]);
-        Sums {
-            n: b.n - a.n,
-            x: b.x - a.x,
-            y: b.y - a.y,
-            xx: b.xx - a.xx,
-            xy: b.xy - a.xy,
-        }
-    }
 }
 
 #[cfg(test)]
