@@ -12,7 +12,10 @@ use millrace::report::analysis::Options;
 fn main() {
     let mut args = std::env::args().skip(1);
     let datasets: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2400);
-    let first: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let first: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let (claimed, per_shape) = null_model::claims(first, datasets, Options::default());
     for (shape, reports, claims) in &per_shape {
         println!(
@@ -21,7 +24,11 @@ fn main() {
             shape.min_ar,
             shape.max_ar,
             shape.noise,
-            if shape.wandering_output { "wandering" } else { "white" },
+            if shape.wandering_output {
+                "wandering"
+            } else {
+                "white"
+            },
             100.0 * *claims as f64 / *reports as f64
         );
     }

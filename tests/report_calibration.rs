@@ -28,5 +28,8 @@ fn the_old_lag_one_correction_would_fail_this_calibration() {
     // more: shown by testing raw levels at lag 0, which is what the report used to do.
     let (claimed, _) = null_model::claims_raw_lag1(1, 120);
     println!("lag-1 method on raw levels: {claimed} of 120 claim a driver");
-    assert!(claimed > 12, "{claimed} of 120: the calibration test can tell a bad method");
+    assert!(
+        claimed > 12,
+        "{claimed} of 120: the calibration test can tell a bad method"
+    );
 }

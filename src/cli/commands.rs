@@ -40,7 +40,12 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
                 .clone()
                 .or(settings.report_dir.clone())
                 .unwrap_or_else(|| "report".into());
-            write_report(&settings.db(&args.store), &out, settings.analysis(&args.analysis)?).await
+            write_report(
+                &settings.db(&args.store),
+                &out,
+                settings.analysis(&args.analysis)?,
+            )
+            .await
         }
         Command::Generate(args) => generate_data(args),
     }
@@ -309,7 +314,11 @@ async fn write_report(
             .top()
             .iter()
             .map(|f| {
-                let lag = if f.lag > 0 { format!(", lag {}", f.lag) } else { String::new() };
+                let lag = if f.lag > 0 {
+                    format!(", lag {}", f.lag)
+                } else {
+                    String::new()
+                };
                 format!("{} ({} ρ={:+.2}{lag})", f.parameter, f.summary, f.spearman)
             })
             .collect();

@@ -282,9 +282,8 @@ fn test_summary(
     // Bartlett's variance needs the autocorrelations of the two filtered series, which do
     // not depend on the lag: worked out once, for every lag.
     let lags = ACF_LAGS.min(x_order.len().min(y_order.len()) / 5).max(1);
-    let acf = |v: &[f64]| {
-        autocorrelations_reaching(v, &prepared.segment, Some(&prepared.reach), lags)
-    };
+    let acf =
+        |v: &[f64]| autocorrelations_reaching(v, &prepared.segment, Some(&prepared.reach), lags);
     let (x_full, y_full) = (Ranked::of(&xw, &x_order), Ranked::of(&yw, &y_order));
     let shared = Autocorrelations {
         // Of the ranks, for ρ; Pearson's r uses the same effective n, which saves computing
@@ -359,9 +358,7 @@ pub fn pairs(
 ) -> Vec<(f64, f64, f64)> {
     let intervals = &product.intervals;
     (lag..intervals.len())
-        .filter(|&t| {
-            (t - lag..t).all(|i| intervals[i].end == intervals[i + 1].start)
-        })
+        .filter(|&t| (t - lag..t).all(|i| intervals[i].end == intervals[i + 1].start))
         .filter_map(|t| {
             let x = values.get(t - lag).copied().flatten()?;
             let mid = (intervals[t].start + intervals[t].end) as f64 / 2.0;
@@ -500,7 +497,8 @@ fn test_lag(
     let rho = pearson(&rx, &ry)?;
     // The filter's coefficients were estimated from these data: each costs a degree of
     // freedom, as in a regression.
-    let n_eff = (effective_n_multi(n, &shared.x_ranks, &shared.y_ranks) - shared.spent as f64).max(3.0);
+    let n_eff =
+        (effective_n_multi(n, &shared.x_ranks, &shared.y_ranks) - shared.spent as f64).max(3.0);
     Some(LagTest {
         lag,
         n,
@@ -520,7 +518,11 @@ pub fn conclude(
     parameters: &[ParameterSummary],
     outcomes: Vec<Outcomes>,
 ) -> Vec<ProductFindings> {
-    assert_eq!(parameters.len(), outcomes.len(), "one outcome per parameter");
+    assert_eq!(
+        parameters.len(),
+        outcomes.len(),
+        "one outcome per parameter"
+    );
     let prepared = prepare(products);
     let mut by_parameter: Vec<_> = outcomes.into_iter().map(Vec::into_iter).collect();
     let mut tested: Vec<Vec<Tested>> = Vec::new();
@@ -654,7 +656,11 @@ mod tests {
             "{:?}",
             f.not_assessable
         );
-        assert!(f.not_assessable[1].reason.contains("same in every interval"));
+        assert!(
+            f.not_assessable[1]
+                .reason
+                .contains("same in every interval")
+        );
         assert!(f.verdict.contains("parameter 2"), "{}", f.verdict);
     }
 
@@ -673,9 +679,17 @@ mod tests {
     fn nothing_reliable_is_said_plainly() {
         let rates: Vec<f64> = (0..30).map(|i| ((i * 7) % 11) as f64).collect();
         let noise: Vec<Option<f64>> = (0..30).map(|i| Some(((i * 13) % 17) as f64)).collect();
-        let found = analyse(&[product(&rates)], &[parameter(1, noise)], Options::default());
+        let found = analyse(
+            &[product(&rates)],
+            &[parameter(1, noise)],
+            Options::default(),
+        );
         assert!(!found[0].any_reliable());
         assert_eq!(found[0].top().len(), 1);
-        assert!(found[0].verdict.starts_with("No parameter"), "{}", found[0].verdict);
+        assert!(
+            found[0].verdict.starts_with("No parameter"),
+            "{}",
+            found[0].verdict
+        );
     }
 }

@@ -96,7 +96,10 @@ mod tests {
             let (mut a, mut e) = (0.0, 0.0);
             let (mut x, mut y) = (Vec::new(), Vec::new());
             for _ in 0..300 {
-                let (u, v): (f64, f64) = (StandardNormal.sample(&mut rng), StandardNormal.sample(&mut rng));
+                let (u, v): (f64, f64) = (
+                    StandardNormal.sample(&mut rng),
+                    StandardNormal.sample(&mut rng),
+                );
                 a = 0.6 * a + u;
                 e = 0.6 * e + v;
                 x.push(a);
@@ -112,8 +115,16 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_interval() {
         let x: Vec<f64> = (0..50).map(|i| ((i * 7) % 11) as f64).collect();
-        let y: Vec<f64> = x.iter().enumerate().map(|(i, v)| v + ((i * 3) % 5) as f64).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + ((i * 3) % 5) as f64)
+            .collect();
         assert_eq!(slope_interval(&x, &y, 9), slope_interval(&x, &y, 9));
-        assert_eq!(slope_interval(&[1.0; 5], &[2.0; 5], 9), None, "no spread in x");
+        assert_eq!(
+            slope_interval(&[1.0; 5], &[2.0; 5], 9),
+            None,
+            "no spread in x"
+        );
     }
 }

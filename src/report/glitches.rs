@@ -109,7 +109,11 @@ pub fn median(values: &mut [f64]) -> f64 {
     if n % 2 == 1 {
         middle
     } else {
-        let lower = below.iter().copied().max_by(f64::total_cmp).unwrap_or(middle);
+        let lower = below
+            .iter()
+            .copied()
+            .max_by(f64::total_cmp)
+            .unwrap_or(middle);
         (lower + middle) / 2.0
     }
 }
@@ -137,10 +141,15 @@ mod tests {
 
     #[test]
     fn steps_ramps_and_counter_restarts_are_not_glitches() {
-        let step: Vec<f64> = (0..100).map(|i| if i < 50 { 10.0 } else { 500.0 }).collect();
+        let step: Vec<f64> = (0..100)
+            .map(|i| if i < 50 { 10.0 } else { 500.0 })
+            .collect();
         assert!(!flag(&step).contains(&true));
         let counter: Vec<f64> = (0..300).map(|i| ((i % 97) * 40) as f64).collect();
-        assert!(!flag(&counter).contains(&true), "restarts every 97 readings");
+        assert!(
+            !flag(&counter).contains(&true),
+            "restarts every 97 readings"
+        );
         let ramp: Vec<f64> = (0..100).map(|i| (i * i) as f64).collect();
         assert!(!flag(&ramp).contains(&true));
     }
@@ -149,7 +158,13 @@ mod tests {
     fn a_level_visited_often_is_not_a_glitch() {
         // Running at about 1200, idle at 0 for one or two readings at every changeover.
         let v: Vec<f64> = (0..1000)
-            .map(|i| if i % 40 < 2 { 0.0 } else { 1200.0 + ((i * 37) % 11) as f64 })
+            .map(|i| {
+                if i % 40 < 2 {
+                    0.0
+                } else {
+                    1200.0 + ((i * 37) % 11) as f64
+                }
+            })
             .collect();
         assert!(!flag(&v).contains(&true));
         // The same error code now and then is still a glitch.

@@ -63,6 +63,10 @@ impl Report {
     }
 }
 
+/// A scan of every metric, ordered by parameter, then time: the store's, or records in
+/// memory; returns how many it visited.
+type Scan<'a> = dyn FnMut(&mut dyn FnMut(crate::record::Metric)) -> Result<u64, StoreError> + 'a;
+
 /// Readings handed from the store's scan to the summariser at a time.
 const CHUNK: usize = 16_384;
 
@@ -76,7 +80,7 @@ const TESTERS: usize = 2;
 /// takes not much more than the scan alone. Results come back in parameter order, whichever
 /// thread finished first.
 fn summarise(
-    scan: &mut dyn FnMut(&mut dyn FnMut(crate::record::Metric)) -> Result<u64, StoreError>,
+    scan: &mut Scan<'_>,
     products: &[ProductIntervals],
     options: Options,
 ) -> Result<(u64, Vec<ParameterSummary>, Vec<Outcomes>), StoreError> {
@@ -173,7 +177,7 @@ pub fn from_records(
 
 fn from_scan(
     work_orders: &[crate::record::WorkOrder],
-    scan: &mut dyn FnMut(&mut dyn FnMut(crate::record::Metric)) -> Result<u64, StoreError>,
+    scan: &mut Scan<'_>,
     source: &str,
     options: Options,
 ) -> Result<Report, StoreError> {

@@ -45,7 +45,12 @@ impl Filter {
         let mut variance = 1.0;
         let mut best = (0.0, Vec::new());
         for order in 1..=max_order {
-            let k = (r[order] - phi.iter().enumerate().map(|(j, p)| p * r[order - 1 - j]).sum::<f64>())
+            let k = (r[order]
+                - phi
+                    .iter()
+                    .enumerate()
+                    .map(|(j, p)| p * r[order - 1 - j])
+                    .sum::<f64>())
                 / variance;
             let k = k.clamp(-0.999, 0.999);
             let previous = phi.clone();
@@ -150,7 +155,10 @@ mod tests {
         let v = ar1(0.0, 2000, 8);
         let segment = vec![0; v.len()];
         let fitted = Filter::fit(&v, &segment);
-        assert!(fitted.coefficients.iter().all(|c| c.abs() < 0.1), "{fitted:?}");
+        assert!(
+            fitted.coefficients.iter().all(|c| c.abs() < 0.1),
+            "{fitted:?}"
+        );
         let filter = Filter {
             coefficients: vec![0.5],
         };

@@ -7,7 +7,7 @@
 //! association with output, given all of them, is nil: once they are accounted for, it
 //! explains nothing more.
 
-use super::analysis::{ALPHA, ACF_LAGS, Finding, MIN_INTERVALS, Prepared};
+use super::analysis::{ACF_LAGS, ALPHA, Finding, MIN_INTERVALS, Prepared};
 use super::prewhiten::Filter;
 use super::stats::{autocorrelations, effective_n_multi, p_value_effective, pearson};
 use super::summaries::ParameterSummary;

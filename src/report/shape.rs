@@ -181,7 +181,11 @@ mod tests {
             drops,
             resets,
         };
-        assert_eq!(steps(9.7, 0, 0).kind(), Kind::Counter, "9.7 % is up to 10 %");
+        assert_eq!(
+            steps(9.7, 0, 0).kind(),
+            Kind::Counter,
+            "9.7 % is up to 10 %"
+        );
         assert_eq!(steps(6.5, 0, 0).kind(), Kind::Counter);
         assert_eq!(steps(10.5, 0, 0).kind(), Kind::Either);
         assert_eq!(steps(6.5, 40, 40).kind(), Kind::Either, "frequent resets");

@@ -221,7 +221,10 @@ pub fn autocorrelations_reaching(
         .iter()
         .map(|x| if x.is_finite() { x - mean } else { 0.0 })
         .collect();
-    let known: Vec<f64> = v.iter().map(|x| f64::from(u8::from(x.is_finite()))).collect();
+    let known: Vec<f64> = v
+        .iter()
+        .map(|x| f64::from(u8::from(x.is_finite())))
+        .collect();
     let variance = centred.iter().map(|x| x * x).sum::<f64>() / count as f64;
     if !(variance > 0.0) {
         return out;
@@ -355,7 +358,10 @@ mod tests {
         let mut state = 0.0;
         let smooth: Vec<f64> = (0..400)
             .map(|_| {
-                let (a, b): (f64, f64) = (StandardNormal.sample(&mut rng), StandardNormal.sample(&mut rng));
+                let (a, b): (f64, f64) = (
+                    StandardNormal.sample(&mut rng),
+                    StandardNormal.sample(&mut rng),
+                );
                 state = 0.95 * state + a;
                 state + 2.0 * b
             })
@@ -369,7 +375,11 @@ mod tests {
         assert!(multi < single / 2.0, "multi-lag {multi} vs lag-1 {single}");
         // Every value its own segment: nothing is a neighbour.
         let apart: Vec<u32> = (0..400).collect();
-        assert!(autocorrelations(&smooth, &apart, 3)[1..].iter().all(|r| *r == 0.0));
+        assert!(
+            autocorrelations(&smooth, &apart, 3)[1..]
+                .iter()
+                .all(|r| *r == 0.0)
+        );
         let mut holes = smooth.clone();
         holes[7] = f64::NAN;
         assert!((autocorrelations(&holes, &one, 2)[1] - acf[1]).abs() < 0.02);

@@ -100,7 +100,8 @@ impl<'a> Summariser<'a> {
         );
         // Stores return readings of the same second in no set order: order them by value
         // too, so that the report is the same from SQLite and PostgreSQL.
-        let mut pairs: Vec<(i64, f64)> = times.iter().copied().zip(values.iter().copied()).collect();
+        let mut pairs: Vec<(i64, f64)> =
+            times.iter().copied().zip(values.iter().copied()).collect();
         pairs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
         for (i, (t, v)) in pairs.into_iter().enumerate() {
             times[i] = t;
@@ -124,7 +125,10 @@ pub fn summarise(
     products: &[ProductIntervals],
 ) -> ParameterSummary {
     let flags = glitches::flag(values);
-    let (mut t, mut v) = (Vec::with_capacity(times.len()), Vec::with_capacity(times.len()));
+    let (mut t, mut v) = (
+        Vec::with_capacity(times.len()),
+        Vec::with_capacity(times.len()),
+    );
     for ((&time, &value), &glitch) in times.iter().zip(values).zip(&flags) {
         if !glitch {
             t.push(time);
@@ -215,8 +219,10 @@ impl Readings<'_> {
             .intervals
             .iter()
             .map(|interval| {
-                let (a, first) = self.at(interval.start, &mut from_start)?;
-                let (b, last) = self.at(interval.end, &mut from_end)?;
+                // From the reading at or before the start to the one at or after the end:
+                // a drop anywhere in there, even just before the start, spoils the rate.
+                let (a, first, _) = self.at(interval.start, &mut from_start)?;
+                let (b, _, last) = self.at(interval.end, &mut from_end)?;
                 if drops_before[last] != drops_before[first] {
                     return None;
                 }
@@ -227,9 +233,9 @@ impl Readings<'_> {
     }
 
     /// The value at `time` interpolated from the readings around it, with the indexes of
-    /// the readings used (first and last); `from` carries the search on between calls made
-    /// in time order.
-    fn at(&self, time: i64, from: &mut usize) -> Option<(f64, usize)> {
+    /// the readings at or before and at or after it; `from` carries the search on between
+    /// calls made in time order.
+    fn at(&self, time: i64, from: &mut usize) -> Option<(f64, usize, usize)> {
         let times = self.times;
         while *from + 1 < times.len() && times[*from + 1] <= time {
             *from += 1;
@@ -239,7 +245,7 @@ impl Readings<'_> {
             return None;
         }
         if times[before] == time {
-            return Some((self.values[before], before));
+            return Some((self.values[before], before, before));
         }
         let after = before + 1;
         let &t1 = times.get(after)?;
@@ -248,7 +254,11 @@ impl Readings<'_> {
             return None;
         }
         let (v0, v1) = (self.values[before], self.values[after]);
-        Some((v0 + (v1 - v0) * (time - t0) as f64 / (t1 - t0) as f64, after))
+        Some((
+            v0 + (v1 - v0) * (time - t0) as f64 / (t1 - t0) as f64,
+            before,
+            after,
+        ))
     }
 }
 
@@ -286,7 +296,13 @@ mod tests {
         let products = [product(&[0, 100, 200])];
         let out = run(
             &products,
-            &[(4, 1.0, 10), (4, 3.0, 90), (4, 7.0, 120), (4, 10.0, 150), (4, 2.0, 250)],
+            &[
+                (4, 1.0, 10),
+                (4, 3.0, 90),
+                (4, 7.0, 120),
+                (4, 10.0, 150),
+                (4, 2.0, 250),
+            ],
         );
         assert_eq!(out[0].kind, Kind::Gauge);
         assert_eq!(out[0].values(Summary::Mean, 0), &[Some(2.0), Some(8.5)]);
@@ -324,11 +340,16 @@ mod tests {
         // Read hourly; work orders every 20 minutes.
         let bounds: Vec<i64> = (0..=72).map(|i| i * 1200).collect();
         let products = [product(&bounds)];
-        let readings: Vec<_> = (0..=24).map(|h| (3, 1000.0 + 50.0 * h as f64, h * 3600)).collect();
+        let readings: Vec<_> = (0..=24)
+            .map(|h| (3, 1000.0 + 50.0 * h as f64, h * 3600))
+            .collect();
         let out = run(&products, &readings);
         assert_eq!(out[0].kind, Kind::Counter);
         let rates = out[0].values(Summary::Rate, 0);
-        assert!(rates.iter().all(|r| (r.unwrap() - 50.0).abs() < 1e-9), "{rates:?}");
+        assert!(
+            rates.iter().all(|r| (r.unwrap() - 50.0).abs() < 1e-9),
+            "{rates:?}"
+        );
     }
 
     #[test]
@@ -343,7 +364,10 @@ mod tests {
         assert_eq!(out[0].kind, Kind::Gauge);
         assert_eq!(out[0].glitches, 1);
         let means = out[0].values(Summary::Mean, 0);
-        assert!(means.iter().all(|m| (m.unwrap() - 181.0).abs() < 1.5), "{means:?}");
+        assert!(
+            means.iter().all(|m| (m.unwrap() - 181.0).abs() < 1.5),
+            "{means:?}"
+        );
     }
 
     #[test]
@@ -352,7 +376,15 @@ mod tests {
         let readings: Vec<_> = (0..=30)
             .map(|i| {
                 let t = i * 10;
-                (8, if t < 150 { 1000.0 + t as f64 } else { (t - 150) as f64 }, t)
+                (
+                    8,
+                    if t < 150 {
+                        1000.0 + t as f64
+                    } else {
+                        (t - 150) as f64
+                    },
+                    t,
+                )
             })
             .collect();
         let out = run(&products, &readings);
@@ -364,10 +396,37 @@ mod tests {
     #[test]
     fn readings_of_the_same_second_give_the_same_summary_in_any_order() {
         let products = [product(&[0, 100, 200])];
-        let a = run(&products, &[(8, 10.0, 0), (8, 30.0, 100), (8, 20.0, 100), (8, 50.0, 200)]);
-        let b = run(&products, &[(8, 10.0, 0), (8, 20.0, 100), (8, 30.0, 100), (8, 50.0, 200)]);
+        let a = run(
+            &products,
+            &[(8, 10.0, 0), (8, 30.0, 100), (8, 20.0, 100), (8, 50.0, 200)],
+        );
+        let b = run(
+            &products,
+            &[(8, 10.0, 0), (8, 20.0, 100), (8, 30.0, 100), (8, 50.0, 200)],
+        );
         assert_eq!(a[0].rates, b[0].rates);
         assert_eq!(a[0].means, b[0].means);
+    }
+
+    #[test]
+    fn a_reset_just_before_an_interval_starts_gives_no_rate() {
+        // Reset between the readings at 0 and 100; the interval starts at 90.
+        let products = [product(&[90, 300])];
+        let readings: Vec<_> = [
+            (-200, 800.0),
+            (-100, 900.0),
+            (0, 1000.0),
+            (100, 10.0),
+            (200, 110.0),
+            (300, 210.0),
+            (400, 310.0),
+        ]
+        .iter()
+        .map(|&(t, v)| (8, v, t))
+        .collect();
+        let out = run(&products, &readings);
+        assert_eq!(out[0].kind, Kind::Counter);
+        assert_eq!(out[0].values(Summary::Rate, 0), &[None]);
     }
 
     #[test]

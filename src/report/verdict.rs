@@ -38,7 +38,11 @@ pub fn sentence(
         .copied()
         .collect();
     let step = typical_step(&values);
-    let per = if f.which == Summary::Rate { " per hour" } else { "" };
+    let per = if f.which == Summary::Rate {
+        " per hour"
+    } else {
+        ""
+    };
     let effect = f.slope * step;
     let faster = effect >= 0.0;
     // The interval of the change, in the direction the sentence speaks of.

@@ -151,7 +151,11 @@ pub fn dataset(seed: u64, shape: Shape) -> (Vec<ProductIntervals>, Vec<Parameter
 /// Of `datasets` null datasets from `first_seed` on (cycling through [`shapes`]), how many
 /// product reports claim a reliable driver; with the claims per shape.
 #[allow(dead_code)]
-pub fn claims(first_seed: u64, datasets: usize, options: Options) -> (usize, Vec<(Shape, usize, usize)>) {
+pub fn claims(
+    first_seed: u64,
+    datasets: usize,
+    options: Options,
+) -> (usize, Vec<(Shape, usize, usize)>) {
     let shapes = shapes();
     let mut per_shape: Vec<(Shape, usize, usize)> = shapes.iter().map(|s| (*s, 0, 0)).collect();
     let mut claimed = 0;

@@ -96,7 +96,11 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
             }
         )?;
         for n in &f.not_assessable {
-            writeln!(md, "- parameter {} not assessable: {}", n.parameter, n.reason)?;
+            writeln!(
+                md,
+                "- parameter {} not assessable: {}",
+                n.parameter, n.reason
+            )?;
         }
     }
     writeln!(md, "\n## Parameters seen\n")?;
