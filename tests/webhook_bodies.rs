@@ -149,12 +149,22 @@ async fn every_accepted_layout_is_queued() {
     }
 }
 
+/// A refused request: path, Content-Type, body, the status it gets, and where the error
+/// says the fault is (record and field), if it names one.
+type BadBody<'a> = (
+    &'a str,
+    Option<&'a str>,
+    String,
+    u16,
+    Option<(u64, &'a str)>,
+);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_bodies_are_refused_and_nothing_is_queued() {
     let app = spawn_app().await;
     let too_many = r#"[{"id":1,"val":1,"time":1},{"id":1,"val":1,"time":1},{"id":1,"val":1,"time":1},{"id":1,"val":1,"time":1}]"#;
     let huge = format!("[{}]", vec![r#"{"id":1,"val":1,"time":1}"#; 400].join(","));
-    let cases: Vec<(&str, Option<&str>, String, u16, Option<(u64, &str)>)> = vec![
+    let cases: Vec<BadBody> = vec![
         ("/metrics_webhook", None, "".into(), 400, None),
         (
             "/metrics_webhook",

@@ -31,7 +31,7 @@ pub fn flag(values: &[f64]) -> Vec<bool> {
     // Sorted only when a reading first looks like a glitch: most parameters have none.
     let mut sorted: Vec<f64> = Vec::new();
     let recurring = (RECURRING_SHARE * n as f64).max(3.0);
-    if !(spread > 0.0) {
+    if spread.is_nan() || spread <= 0.0 {
         return flags;
     }
     let mut around = Vec::with_capacity(2 * HALF_WINDOW);

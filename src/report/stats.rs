@@ -21,8 +21,8 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
         syy += dy * dy;
     }
     let r = sxy / (sxx.sqrt() * syy.sqrt());
-    // `!(x > 0)` rather than `x <= 0` so that NaN sums count as no variation too.
-    if !(sxx > 0.0 && syy > 0.0) || !r.is_finite() {
+    // A NaN sum makes `r` NaN, so it counts as no variation too.
+    if sxx <= 0.0 || syy <= 0.0 || !r.is_finite() {
         return None;
     }
     Some(r.clamp(-1.0, 1.0))
@@ -154,7 +154,7 @@ pub fn lag1_autocorrelation_where(v: &[f64], adjacent: &[bool]) -> f64 {
     }
     let mean = v.iter().sum::<f64>() / n as f64;
     let variance = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-    if !(variance > 0.0) {
+    if variance.is_nan() || variance <= 0.0 {
         return 0.0;
     }
     let covariance = v
@@ -226,7 +226,7 @@ pub fn autocorrelations_reaching(
         .map(|x| f64::from(u8::from(x.is_finite())))
         .collect();
     let variance = centred.iter().map(|x| x * x).sum::<f64>() / count as f64;
-    if !(variance > 0.0) {
+    if variance.is_nan() || variance <= 0.0 {
         return out;
     }
     let behind = match reach {

@@ -113,7 +113,7 @@ pub async fn stream(
         let reader = file.open()?;
         let bar = reader
             .as_ref()
-            .map(|r| progress.file(kind.name(), r.len(), r.position()));
+            .map(|r| progress.file(kind.name(), r.size(), r.position()));
         let shutdown = shutdown.clone();
         tasks.push(tokio::spawn(async move {
             let sent = match (reader, bar) {

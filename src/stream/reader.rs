@@ -178,7 +178,7 @@ impl FileReader {
     }
 
     /// The file's current size, for progress.
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         self.file.metadata().map(|m| m.len()).unwrap_or(0)
     }
 
