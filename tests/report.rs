@@ -8,26 +8,34 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// Generates a dataset, runs the pipeline and the report over it, and returns the dataset's
-/// truth and the report's top3.json.
-fn run_report(dir: &Path, generate: &[&str]) -> (Value, Value) {
+/// Generates a dataset, runs the pipeline and the report over it (`run` given `extra` too),
+/// and returns the dataset's truth and the report's top3.json.
+fn run_report_with(dir: &Path, generate: &[&str], extra: &[&str]) -> (Value, Value) {
     run_ok(
         millrace(dir)
             .args(["generate", "--out", "data"])
             .args(generate),
     );
-    run_ok(millrace(dir).args([
-        "run",
-        "--no-progress",
-        "--data",
-        "data",
-        "--report-dir",
-        "out",
-    ]));
+    run_ok(
+        millrace(dir)
+            .args([
+                "run",
+                "--no-progress",
+                "--data",
+                "data",
+                "--report-dir",
+                "out",
+            ])
+            .args(extra),
+    );
     let read = |p: &str| {
         serde_json::from_str::<Value>(&std::fs::read_to_string(dir.join(p)).unwrap()).unwrap()
     };
     (read("data/planted.json"), read("out/top3.json"))
+}
+
+fn run_report(dir: &Path, generate: &[&str]) -> (Value, Value) {
+    run_report_with(dir, generate, &[])
 }
 
 fn ids(values: &Value, key: &str) -> BTreeSet<i64> {
@@ -234,20 +242,7 @@ fn report_without_a_database_is_a_usage_error() {
 #[test]
 fn max_lag_sets_the_lags_tried_and_refuses_nonsense() {
     let dir = tempfile::tempdir().unwrap();
-    run_ok(millrace(dir.path()).args(["generate", "--out", "data", "--scale", "1"]));
-    run_ok(millrace(dir.path()).args([
-        "run",
-        "--no-progress",
-        "--data",
-        "data",
-        "--report-dir",
-        "out",
-        "--max-lag",
-        "1",
-    ]));
-    let top3: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/top3.json")).unwrap())
-            .unwrap();
+    let (_, top3) = run_report_with(dir.path(), &["--scale", "1"], &["--max-lag", "1"]);
     assert_eq!(top3["max_lag"], 1);
     for product in top3["products"].as_array().unwrap() {
         for f in product["ranking"].as_array().unwrap() {

@@ -77,6 +77,32 @@ pub struct Finding {
     pub which: Summary,
 }
 
+#[cfg(test)]
+impl Finding {
+    /// A plausible finding, for the tests of what is built from findings.
+    pub fn example() -> Finding {
+        Finding {
+            parameter: 9,
+            summary: "mean",
+            lag: 0,
+            n: 40,
+            n_effective: 31.0,
+            pearson: 0.5,
+            spearman: 0.5,
+            p_value: 0.01,
+            pearson_p: 0.01,
+            q_value: 0.02,
+            reliable: true,
+            slope: 1.0,
+            slope_ci: [0.5, 1.5],
+            redundant_with: None,
+            tests: 4,
+            rho_by_lag: vec![Some(0.5), None, Some(0.1), Some(0.0)],
+            which: Summary::Mean,
+        }
+    }
+}
+
 /// A parameter that could not be tested for a product, and why.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct NotAssessable {

@@ -254,22 +254,11 @@ mod tests {
     fn finding(parameter: i64, reliable: bool, redundant_with: Option<i64>) -> Finding {
         Finding {
             parameter,
-            summary: "mean",
             lag: 2,
-            n: 40,
-            n_effective: 31.0,
-            pearson: 0.5,
-            spearman: 0.5,
-            p_value: 1e-5,
-            pearson_p: 1e-5,
             q_value: if reliable { 1e-4 } else { 0.3 },
             reliable,
-            slope: 0.42,
-            slope_ci: [0.31, 0.53],
             redundant_with,
-            tests: 4,
-            rho_by_lag: vec![Some(0.1), None, Some(0.5), Some(0.2)],
-            which: Summary::Mean,
+            ..Finding::example()
         }
     }
 

@@ -214,23 +214,8 @@ mod tests {
     #[test]
     fn every_row_has_as_many_cells_as_the_header() {
         let f = Finding {
-            parameter: 9,
-            summary: "mean",
-            lag: 1,
-            n: 40,
-            n_effective: 31.0,
-            pearson: 0.5,
-            spearman: 0.5,
-            p_value: 1e-5,
-            pearson_p: 1e-5,
-            q_value: 1e-4,
-            reliable: true,
-            slope: 0.42,
-            slope_ci: [0.31, 0.53],
             redundant_with: Some(4),
-            tests: 4,
-            rho_by_lag: vec![Some(0.1), Some(0.5)],
-            which: crate::report::shape::Summary::Mean,
+            ..Finding::example()
         };
         let mut md = String::new();
         table(&mut md, &[&f, &f]).unwrap();

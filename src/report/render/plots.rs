@@ -434,28 +434,6 @@ mod tests {
         assert_eq!((middle.to, middle.count), ((7.5, 5.0), 1));
     }
 
-    fn finding() -> Finding {
-        Finding {
-            parameter: 9,
-            summary: "mean",
-            n: 0,
-            n_effective: 0.0,
-            pearson: 0.5,
-            spearman: 0.5,
-            p_value: 0.01,
-            pearson_p: 0.01,
-            q_value: 0.02,
-            reliable: true,
-            lag: 0,
-            slope: 1.0,
-            slope_ci: [0.5, 1.5],
-            redundant_with: None,
-            tests: 4,
-            rho_by_lag: vec![Some(0.5), None, Some(0.1), Some(0.0)],
-            which: crate::report::shape::Summary::Mean,
-        }
-    }
-
     /// (time, parameter, output) for `n` hourly intervals with a little structure.
     fn pairs(n: usize) -> Vec<(f64, f64, f64)> {
         (0..n)
@@ -472,8 +450,8 @@ mod tests {
 
     #[test]
     fn plots_of_many_intervals_stay_small() {
-        let few = scatter(&pairs(MAX_DOTS), &finding());
-        let many = scatter(&pairs(400_000), &finding());
+        let few = scatter(&pairs(MAX_DOTS), &Finding::example());
+        let many = scatter(&pairs(400_000), &Finding::example());
         assert!(few.starts_with("<svg") && many.starts_with("<svg"));
         assert_eq!(
             few.matches("<circle").count(),
@@ -487,7 +465,7 @@ mod tests {
             "scatter of 400,000 intervals: {} bytes",
             many.len()
         );
-        let line = series(&pairs(400_000), &finding());
+        let line = series(&pairs(400_000), &Finding::example());
         assert!(
             line.len() < 200_000,
             "series of 400,000 intervals: {} bytes",
@@ -498,7 +476,7 @@ mod tests {
 
     #[test]
     fn the_lag_plot_draws_one_point_per_testable_lag() {
-        let mut f = finding();
+        let mut f = Finding::example();
         f.lag = 2;
         let svg = lags(&f);
         assert!(svg.starts_with("<svg"));
@@ -511,7 +489,7 @@ mod tests {
 
     #[test]
     fn the_time_axis_shows_calendar_dates() {
-        let svg = series(&pairs(24 * 30), &finding());
+        let svg = series(&pairs(24 * 30), &Finding::example());
         assert!(svg.contains("\n1970-01-"), "{svg}");
         assert!(!svg.contains("days since"));
     }
