@@ -188,7 +188,7 @@ pub fn analyse(
         .iter()
         .map(|parameter| test_parameter(&prepared, parameter, options))
         .collect();
-    conclude(products, parameters, outcomes)
+    conclude(&prepared, parameters, outcomes)
 }
 
 /// One parameter tested against one product: the finding at its best test, and the
@@ -269,7 +269,7 @@ struct LagTest {
 }
 
 /// The parameter's series for one product: NaN where there is no summary.
-fn dense(values: &[Option<f64>], len: usize) -> Vec<f64> {
+pub fn dense(values: &[Option<f64>], len: usize) -> Vec<f64> {
     let mut out: Vec<f64> = values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
     out.resize(len, f64::NAN);
     out
@@ -540,7 +540,7 @@ fn test_lag(
 /// `parameters[i]`): q-values across all tests, echoes named, each product's ranking and
 /// verdict.
 pub fn conclude(
-    products: &[ProductIntervals],
+    prepared: &[Prepared<'_>],
     parameters: &[ParameterSummary],
     outcomes: Vec<Outcomes>,
 ) -> Vec<ProductFindings> {
@@ -549,11 +549,10 @@ pub fn conclude(
         outcomes.len(),
         "one outcome per parameter"
     );
-    let prepared = prepare(products);
     let mut by_parameter: Vec<_> = outcomes.into_iter().map(Vec::into_iter).collect();
     let mut tested: Vec<Vec<Tested>> = Vec::new();
     let mut not_assessable: Vec<Vec<NotAssessable>> = Vec::new();
-    for _ in products {
+    for _ in prepared {
         let (mut found, mut missing) = (Vec::new(), Vec::new());
         for (parameter, outcomes) in parameters.iter().zip(&mut by_parameter) {
             match outcomes.next().expect("one outcome per product") {
@@ -589,10 +588,11 @@ pub fn conclude(
         sort(&mut ranking);
         redundancy::mark(&prepared[index], parameters, index, &mut ranking);
         sort(&mut ranking);
-        let data_quality = DataQuality::of(&products[index], parameters, &missing);
-        let verdict = verdict::sentence(products[index].product, &ranking, parameters, index);
+        let data_quality = DataQuality::of(prepared[index].product, parameters, &missing);
+        let verdict =
+            verdict::sentence(prepared[index].product.product, &ranking, parameters, index);
         results.push(ProductFindings {
-            product: products[index].product,
+            product: prepared[index].product.product,
             ranking,
             not_assessable: missing,
             verdict,

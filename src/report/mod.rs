@@ -23,7 +23,7 @@ pub use render::write_all;
 
 use crate::store::{Store, StoreError};
 pub use analysis::Options;
-use analysis::{Outcomes, ProductFindings, conclude, prepare, test_parameter};
+use analysis::{Outcomes, Prepared, ProductFindings, conclude, prepare, test_parameter};
 use intervals::{ProductIntervals, intervals};
 use summaries::{ParameterSummary, Summariser};
 
@@ -82,16 +82,16 @@ const TESTERS: usize = 2;
 fn summarise(
     scan: &mut Scan<'_>,
     products: &[ProductIntervals],
+    prepared: &[Prepared<'_>],
     options: Options,
 ) -> Result<(u64, Vec<ParameterSummary>, Vec<Outcomes>), StoreError> {
     let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<crate::record::Metric>>(64);
     let (finished, to_test) = std::sync::mpsc::sync_channel::<(usize, ParameterSummary)>(4);
     let to_test = std::sync::Mutex::new(to_test);
-    let prepared = prepare(products);
     std::thread::scope(|scope| {
         let testers: Vec<_> = (0..TESTERS)
             .map(|_| {
-                let (to_test, prepared) = (&to_test, &prepared);
+                let to_test = &to_test;
                 scope.spawn(move || {
                     let mut done = Vec::new();
                     loop {
@@ -184,9 +184,10 @@ fn from_scan(
     let started = std::time::Instant::now();
     let products = intervals(work_orders);
     let read_orders = started.elapsed();
-    let (metrics, parameters, outcomes) = summarise(scan, &products, options)?;
+    let prepared = prepare(&products);
+    let (metrics, parameters, outcomes) = summarise(scan, &products, &prepared, options)?;
     let scanned = started.elapsed();
-    let findings = conclude(&products, &parameters, outcomes);
+    let findings = conclude(&prepared, &parameters, outcomes);
     // Where a slow report spends its time, for `MILLRACE_LOG=debug`.
     tracing::debug!(
         work_orders = ?read_orders,

@@ -7,7 +7,7 @@
 //! association with output, given all of them, is nil: once they are accounted for, it
 //! explains nothing more.
 
-use super::analysis::{ACF_LAGS, ALPHA, Finding, MIN_INTERVALS, Prepared};
+use super::analysis::{ACF_LAGS, ALPHA, Finding, MIN_INTERVALS, Prepared, dense};
 use super::prewhiten::Filter;
 use super::stats::{autocorrelations, effective_n_multi, p_value_effective, pearson};
 use super::summaries::ParameterSummary;
@@ -47,16 +47,11 @@ pub fn mark(
 }
 
 fn series(parameters: &[ParameterSummary], f: &Finding, product: usize, len: usize) -> Vec<f64> {
-    let mut out: Vec<f64> = parameters
+    let values = parameters
         .iter()
         .find(|p| p.id == f.parameter)
-        .map(|p| p.values(f.which, product))
-        .unwrap_or(&[])
-        .iter()
-        .map(|v| v.unwrap_or(f64::NAN))
-        .collect();
-    out.resize(len, f64::NAN);
-    out
+        .map_or(&[][..], |p| p.values(f.which, product));
+    dense(values, len)
 }
 
 /// The stronger driver `candidate` echoes, if it echoes one.

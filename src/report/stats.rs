@@ -54,27 +54,6 @@ pub fn ranks(values: &[f64]) -> Vec<f64> {
     out
 }
 
-/// Ranks like [`ranks`], given `order`: the positions of `values` from smallest to largest
-/// value (ties adjacent). Lets a caller that already sorted a superset skip the sort.
-pub fn ranks_of_sorted(values: &[f64], order: &[u32]) -> Vec<f64> {
-    debug_assert_eq!(values.len(), order.len());
-    let mut out = vec![0.0; values.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let first = values[order[i] as usize];
-        let mut j = i;
-        while j + 1 < order.len() && values[order[j + 1] as usize] == first {
-            j += 1;
-        }
-        let average = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &order[i..=j] {
-            out[k as usize] = average;
-        }
-        i = j + 1;
-    }
-    out
-}
-
 /// The positions of `values` from smallest to largest, ties adjacent.
 pub fn ascending(values: &[f64]) -> Vec<u32> {
     sorted_keys(values).into_iter().map(|(_, i)| i).collect()
