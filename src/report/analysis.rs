@@ -4,13 +4,14 @@
 
 use super::bootstrap::slope_interval;
 use super::intervals::ProductIntervals;
+use super::order::{Ascending, ascending_finite};
 use super::prewhiten::Filter;
 use super::quality::DataQuality;
 use super::redundancy;
 use super::shape::Summary;
 use super::stats::{
-    ascending, autocorrelations_reaching, bh_q_values, effective_n_multi, p_value_effective,
-    pearson, reach_back,
+    autocorrelations_within, bh_q_values, effective_n_multi, p_value_effective, pearson,
+    reach_back, stretches,
 };
 use super::summaries::ParameterSummary;
 use super::verdict;
@@ -148,6 +149,8 @@ pub struct Prepared<'a> {
     pub rate: Vec<f64>,
     /// Per interval, how many intervals before it lie in its stretch.
     pub reach: Vec<u32>,
+    /// Where each stretch starts and ends.
+    pub stretches: Vec<std::ops::Range<usize>>,
     /// Whether output is the same in every interval (nothing can be tested).
     pub constant_rate: bool,
 }
@@ -168,6 +171,7 @@ pub fn prepare(products: &[ProductIntervals]) -> Vec<Prepared<'_>> {
             Prepared {
                 product,
                 reach: reach_back(&segment),
+                stretches: stretches(&segment),
                 segment,
                 constant_rate: rate.iter().all(|v| *v == rate[0]),
                 rate,
@@ -304,13 +308,14 @@ fn test_summary(
     let filter = Filter::fit(&x, &prepared.segment);
     let xw = filter.apply(&x, &prepared.segment);
     let yw = filter.apply(&prepared.rate, &prepared.segment);
-    let (x_order, y_order) = (ascending_finite(&xw), ascending_finite(&yw));
+    let (x_sorted, y_sorted) = (ascending_finite(&xw), ascending_finite(&yw));
     // Bartlett's variance needs the autocorrelations of the two filtered series, which do
     // not depend on the lag: worked out once, for every lag.
-    let lags = ACF_LAGS.min(x_order.len().min(y_order.len()) / 5).max(1);
-    let acf =
-        |v: &[f64]| autocorrelations_reaching(v, &prepared.segment, Some(&prepared.reach), lags);
-    let (x_full, y_full) = (Ranked::of(&xw, &x_order), Ranked::of(&yw, &y_order));
+    let lags = ACF_LAGS
+        .min(x_sorted.order.len().min(y_sorted.order.len()) / 5)
+        .max(1);
+    let acf = |v: &[f64]| autocorrelations_within(v, &prepared.stretches, lags);
+    let (x_full, y_full) = (Ranked::of(len, &x_sorted), Ranked::of(len, &y_sorted));
     let shared = Autocorrelations {
         // Of the ranks, for ρ; Pearson's r uses the same effective n, which saves computing
         // the values' own autocorrelations: both measure how alike neighbours are.
@@ -404,84 +409,78 @@ struct Autocorrelations {
 struct Ranked {
     /// Rank (ties averaged), NaN where the value is missing.
     rank: Vec<f64>,
-    /// Where the value's group of ties starts and ends in the sorted order.
-    first: Vec<u32>,
-    last: Vec<u32>,
+    /// Where the value's group of ties starts in the sorted order, and where the next group
+    /// starts: side by side, as [`Ranked::within`] reads both.
+    group: Vec<[u32; 2]>,
     finite: usize,
 }
 
 impl Ranked {
-    /// `order` lists the finite values' positions from smallest to largest.
-    fn of(v: &[f64], order: &[u32]) -> Ranked {
+    /// Ranks a series of `len` values from its sorted finite values.
+    fn of(len: usize, sorted: &Ascending) -> Ranked {
         let mut out = Ranked {
-            rank: vec![f64::NAN; v.len()],
-            first: vec![u32::MAX; v.len()],
-            last: vec![u32::MAX; v.len()],
-            finite: order.len(),
+            rank: vec![f64::NAN; len],
+            group: vec![[u32::MAX; 2]; len],
+            finite: sorted.order.len(),
         };
-        let mut i = 0;
-        while i < order.len() {
-            let mut j = i;
-            while j + 1 < order.len() && v[order[j + 1] as usize] == v[order[i] as usize] {
-                j += 1;
-            }
-            let average = (i + j) as f64 / 2.0 + 1.0;
-            for &k in &order[i..=j] {
+        for bounds in sorted.groups.windows(2) {
+            let (from, to) = (bounds[0], bounds[1]);
+            let average = f64::from(from + to + 1) / 2.0;
+            for &k in &sorted.order[from as usize..to as usize] {
                 out.rank[k as usize] = average;
-                out.first[k as usize] = i as u32;
-                out.last[k as usize] = j as u32;
+                out.group[k as usize] = [from, to];
             }
-            i = j + 1;
         }
         out
     }
 
-    /// Ranks within a subset of the values: `kept` are the subset's positions in the series,
-    /// `left_out` the positions of the finite values not in it. Each rank loses the left-out
-    /// values below it and half those tied with it; counted from running totals over the
-    /// sorted order, so the cost is linear whatever is left out.
-    fn within(&self, kept: &[usize], left_out: &[usize], scratch: &mut Vec<u32>) -> Vec<f64> {
+    /// Ranks within a subset of the values, given the subset's positions in the series:
+    /// each value's rank is the number of the subset's values below it plus half of those
+    /// tied with it (itself included), plus a half. Counted from running totals over the
+    /// sorted order, so the cost is linear in the series whatever the subset.
+    fn within(&self, kept: &[u32], scratch: &mut Vec<u32>) -> Vec<f64> {
         scratch.clear();
         scratch.resize(self.finite + 1, 0);
-        for &s in left_out {
-            scratch[self.first[s] as usize + 1] += 1;
+        for &s in kept {
+            scratch[self.group[s as usize][0] as usize + 1] += 1;
         }
-        for i in 1..scratch.len() {
-            scratch[i] += scratch[i - 1];
+        // A running total in a register: adding each slot to the one before it would make
+        // every step wait for the previous store.
+        let mut total = 0;
+        for slot in scratch.iter_mut() {
+            total += *slot;
+            *slot = total;
         }
-        // scratch[p]: left-out values at sorted positions before p.
+        // scratch[p]: kept values at sorted positions before p.
         kept.iter()
             .map(|&s| {
-                let (first, last) = (self.first[s] as usize, self.last[s] as usize);
-                let below = scratch[first];
-                let tied = scratch[last + 1] - below;
-                self.rank[s] - f64::from(below) - f64::from(tied) / 2.0
+                let [from, to] = self.group[s as usize];
+                let below = scratch[from as usize];
+                let tied = scratch[to as usize] - below;
+                f64::from(below) + f64::from(tied + 1) / 2.0
             })
             .collect()
     }
 }
 
-/// Positions of the finite values, from smallest to largest value.
-fn ascending_finite(v: &[f64]) -> Vec<u32> {
-    ascending(v)
-        .into_iter()
-        .filter(|&i| v[i as usize].is_finite())
+/// The intervals `t` that pair output at `t` with the parameter at `t − lag`: both known, and
+/// no gap between them. In time order.
+fn paired_at(prepared: &Prepared<'_>, xw: &[f64], yw: &[f64], lag: usize) -> Vec<u32> {
+    let lag32 = lag as u32;
+    (lag..yw.len())
+        .filter(|&t| {
+            // `&` rather than `&&`: no branch per condition over hundreds of thousands.
+            yw[t].is_finite() & xw[t - lag].is_finite() & (prepared.reach[t] >= lag32)
+        })
+        .map(|t| t as u32)
         .collect()
-}
-
-/// Whether interval `t` pairs output at `t` with the parameter at `t - lag`.
-fn paired(prepared: &Prepared<'_>, xw: &[f64], yw: &[f64], t: usize, lag: usize) -> bool {
-    t >= lag
-        && yw[t].is_finite()
-        && xw[t - lag].is_finite()
-        && prepared.segment[t - lag] == prepared.segment[t]
 }
 
 /// The (parameter, output) pairs at `lag`, in time order.
 pub fn lagged(prepared: &Prepared<'_>, xw: &[f64], yw: &[f64], lag: usize) -> (Vec<f64>, Vec<f64>) {
-    (0..yw.len())
-        .filter(|&t| paired(prepared, xw, yw, t, lag))
-        .map(|t| (xw[t - lag], yw[t]))
+    paired_at(prepared, xw, yw, lag)
+        .into_iter()
+        .map(|t| (xw[t as usize - lag], yw[t as usize]))
         .unzip()
 }
 
@@ -494,31 +493,16 @@ fn test_lag(
     shared: &Autocorrelations,
     scratch: &mut Vec<u32>,
 ) -> Option<LagTest> {
-    let len = yw.len();
-    // One pass marks the pairs; a second lists, for each side, the finite values this lag
-    // leaves out (ends of stretches, and where the other side is missing).
-    let pair: Vec<bool> = (0..len).map(|t| paired(prepared, xw, yw, t, lag)).collect();
-    let n = pair.iter().filter(|p| **p).count();
+    let outputs = paired_at(prepared, xw, yw, lag);
+    let n = outputs.len();
     if n < MIN_INTERVALS {
         return None;
     }
-    let (mut inputs, mut outputs) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut x_left, mut y_left) = (Vec::new(), Vec::new());
-    for t in 0..len {
-        if pair[t] {
-            outputs.push(t);
-            inputs.push(t - lag);
-        } else if yw[t].is_finite() {
-            y_left.push(t);
-        }
-        if xw[t].is_finite() && !pair.get(t + lag).copied().unwrap_or(false) {
-            x_left.push(t);
-        }
-    }
-    let xs: Vec<f64> = inputs.iter().map(|&s| xw[s]).collect();
-    let ys: Vec<f64> = outputs.iter().map(|&t| yw[t]).collect();
-    let rx = x_full.within(&inputs, &x_left, scratch);
-    let ry = y_full.within(&outputs, &y_left, scratch);
+    let inputs: Vec<u32> = outputs.iter().map(|&t| t - lag as u32).collect();
+    let xs: Vec<f64> = inputs.iter().map(|&s| xw[s as usize]).collect();
+    let ys: Vec<f64> = outputs.iter().map(|&t| yw[t as usize]).collect();
+    let rx = x_full.within(&inputs, scratch);
+    let ry = y_full.within(&outputs, scratch);
     let r = pearson(&xs, &ys)?;
     let rho = pearson(&rx, &ry)?;
     // The filter's coefficients were estimated from these data: each costs a degree of
@@ -693,11 +677,10 @@ mod tests {
     #[test]
     fn ranks_within_a_subset_match_ranking_the_subset_itself() {
         let all = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, f64::NAN];
-        let order = ascending_finite(&all);
-        let full = Ranked::of(&all, &order);
-        let keep = [0usize, 1, 2, 4, 6, 8, 9];
-        let values: Vec<f64> = keep.iter().map(|&i| all[i]).collect();
-        let ranks = full.within(&keep, &[3, 5, 7], &mut Vec::new());
+        let full = Ranked::of(all.len(), &ascending_finite(&all));
+        let keep = [0u32, 1, 2, 4, 6, 8, 9];
+        let values: Vec<f64> = keep.iter().map(|&i| all[i as usize]).collect();
+        let ranks = full.within(&keep, &mut Vec::new());
         assert_eq!(ranks, crate::report::stats::ranks(&values));
     }
 

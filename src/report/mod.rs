@@ -9,6 +9,7 @@ pub mod analysis;
 mod bootstrap;
 mod glitches;
 pub mod intervals;
+mod order;
 mod prewhiten;
 pub mod quality;
 mod redundancy;

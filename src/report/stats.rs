@@ -3,7 +3,9 @@
 //!
 //! Checked against scipy in `tests/stats_against_scipy.rs`.
 
+use super::order::ascending_finite;
 use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::ops::Range;
 
 /// Pearson's r of paired samples; `None` when fewer than 3 pairs or either side is constant.
 pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
@@ -28,61 +30,18 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
     Some(r.clamp(-1.0, 1.0))
 }
 
-/// Ranks starting at 1, ties sharing the average of the ranks they span.
-///
-/// The report ranks hundreds of thousands of intervals for every parameter, so this sorts
-/// (key, index) pairs held side by side — an unstable sort on integer keys, several times
-/// faster than sorting indices through a comparison that looks the values up.
+/// Ranks starting at 1, ties sharing the average of the ranks they span; NaN for a value
+/// that is not finite.
 pub fn ranks(values: &[f64]) -> Vec<f64> {
-    let keyed = sorted_keys(values);
-    // Ties are equal keys, next to each other: no value is looked up again.
-    let mut out = vec![0.0; values.len()];
-    for (i, run) in keyed
-        .chunk_by(|a, b| a.0 == b.0)
-        .enumerate()
-        .scan(0, |at, (_, run)| {
-            let first = *at;
-            *at += run.len();
-            Some((first, run))
-        })
-    {
-        let average = (2 * i + run.len() - 1) as f64 / 2.0 + 1.0;
-        for &(_, k) in run {
+    let sorted = ascending_finite(values);
+    let mut out = vec![f64::NAN; values.len()];
+    for group in sorted.groups.windows(2) {
+        let average = f64::from(group[0] + group[1] + 1) / 2.0;
+        for &k in &sorted.order[group[0] as usize..group[1] as usize] {
             out[k as usize] = average;
         }
     }
     out
-}
-
-/// The positions of `values` from smallest to largest, ties adjacent.
-pub fn ascending(values: &[f64]) -> Vec<u32> {
-    sorted_keys(values).into_iter().map(|(_, i)| i).collect()
-}
-
-/// (key, position) of each value, sorted: by value, ties adjacent and in position order.
-///
-/// A radix sort (`radsort`, stable): the keys are built in position order, so the result is
-/// the same as sorting the (key, position) pairs, in a fixed number of passes instead of
-/// n·log n comparisons — the report sorts two long series in every test.
-fn sorted_keys(values: &[f64]) -> Vec<(u64, u32)> {
-    let mut keyed: Vec<(u64, u32)> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (order_key(*v), i as u32))
-        .collect();
-    radsort::sort_by_key(&mut keyed, |k| k.0);
-    keyed
-}
-
-/// An integer that sorts like `f64::total_cmp`: negative numbers flipped whole, positive
-/// ones with the sign bit set; −0.0 counts as 0.0, so equal numbers have equal keys.
-fn order_key(v: f64) -> u64 {
-    let bits = (v + 0.0).to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | 1 << 63
-    }
 }
 
 /// Spearman's ρ: Pearson's r of the average ranks (exact with ties, like scipy).
@@ -161,11 +120,10 @@ pub fn effective_n(n: usize, a: f64, b: f64) -> f64 {
 /// missing and only values of the same `segment` (a stretch of intervals that follow each
 /// other without a gap) count as `k` apart. A lag with no such pair gives 0.
 pub fn autocorrelations(v: &[f64], segment: &[u32], max_lag: usize) -> Vec<f64> {
-    autocorrelations_reaching(v, segment, None, max_lag)
+    autocorrelations_within(v, &stretches(segment), max_lag)
 }
 
-/// For each value, how many values before it lie in its segment: what
-/// [`autocorrelations_reaching`] needs, worked out once per series layout.
+/// For each value, how many values before it lie in its segment.
 pub fn reach_back(segment: &[u32]) -> Vec<u32> {
     let mut behind = vec![0u32; segment.len()];
     for t in 1..segment.len() {
@@ -176,13 +134,20 @@ pub fn reach_back(segment: &[u32]) -> Vec<u32> {
     behind
 }
 
-/// [`autocorrelations`], given [`reach_back`] of `segment` when the caller has it.
-pub fn autocorrelations_reaching(
-    v: &[f64],
-    segment: &[u32],
-    reach: Option<&[u32]>,
-    max_lag: usize,
-) -> Vec<f64> {
+/// The positions of each segment, in order: what [`autocorrelations_within`] walks, worked
+/// out once per series layout.
+pub fn stretches(segment: &[u32]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for run in segment.chunk_by(|a, b| a == b) {
+        out.push(start..start + run.len());
+        start += run.len();
+    }
+    out
+}
+
+/// [`autocorrelations`], given the [`stretches`] of the segments.
+pub fn autocorrelations_within(v: &[f64], stretches: &[Range<usize>], max_lag: usize) -> Vec<f64> {
     let (mut sum, mut count) = (0.0, 0usize);
     for x in v.iter().filter(|x| x.is_finite()) {
         sum += x;
@@ -208,15 +173,8 @@ pub fn autocorrelations_reaching(
     if variance.is_nan() || variance <= 0.0 {
         return out;
     }
-    let behind = match reach {
-        Some(r) => std::borrow::Cow::Borrowed(r),
-        None => std::borrow::Cow::Owned(reach_back(segment)),
-    };
     for (lag, slot) in out.iter_mut().enumerate().skip(1) {
-        if lag >= v.len() {
-            break;
-        }
-        let (covariance, pairs) = masked_products(&centred, &known, &behind, lag);
+        let (covariance, pairs) = lagged_products(&centred, &known, stretches, lag);
         if pairs > 0.0 {
             *slot = (covariance / pairs / variance).clamp(-1.0, 1.0);
         }
@@ -225,26 +183,35 @@ pub fn autocorrelations_reaching(
 }
 
 /// Σ c[t−lag]·c[t] and Σ k[t−lag]·k[t] over the `t` whose value `lag` before lies in the same
-/// segment, in four independent sums so the loop runs at the processor's width.
-fn masked_products(centred: &[f64], known: &[f64], behind: &[u32], lag: usize) -> (f64, f64) {
-    let (a, b) = (&centred[..centred.len() - lag], &centred[lag..]);
-    let (ka, kb) = (&known[..known.len() - lag], &known[lag..]);
-    let reach = &behind[lag..];
+/// stretch: each stretch in one run, in four independent sums so the loop runs at the
+/// processor's width.
+fn lagged_products(
+    centred: &[f64],
+    known: &[f64],
+    stretches: &[Range<usize>],
+    lag: usize,
+) -> (f64, f64) {
     let mut cov = [0.0f64; 4];
     let mut pairs = [0.0f64; 4];
-    let whole = a.len() / 4 * 4;
-    for i in (0..whole).step_by(4) {
-        for j in 0..4 {
-            let t = i + j;
-            let same = f64::from(u8::from(reach[t] as usize >= lag));
-            cov[j] += a[t] * b[t] * same;
-            pairs[j] += ka[t] * kb[t] * same;
+    for stretch in stretches.iter().filter(|s| s.len() > lag) {
+        let (from, to) = (stretch.start, stretch.end);
+        let (a, b) = (&centred[from..to - lag], &centred[from + lag..to]);
+        let (ka, kb) = (&known[from..to - lag], &known[from + lag..to]);
+        let quads = a
+            .chunks_exact(4)
+            .zip(b.chunks_exact(4))
+            .zip(ka.chunks_exact(4).zip(kb.chunks_exact(4)));
+        for ((a, b), (ka, kb)) in quads {
+            for j in 0..4 {
+                cov[j] += a[j] * b[j];
+                pairs[j] += ka[j] * kb[j];
+            }
         }
-    }
-    for t in whole..a.len() {
-        let same = f64::from(u8::from(reach[t] as usize >= lag));
-        cov[0] += a[t] * b[t] * same;
-        pairs[0] += ka[t] * kb[t] * same;
+        let whole = a.len() / 4 * 4;
+        for t in whole..a.len() {
+            cov[0] += a[t] * b[t];
+            pairs[0] += ka[t] * kb[t];
+        }
     }
     (cov.iter().sum(), pairs.iter().sum())
 }
