@@ -467,13 +467,17 @@ impl Ranked {
 /// no gap between them. In time order.
 fn paired_at(prepared: &Prepared<'_>, xw: &[f64], yw: &[f64], lag: usize) -> Vec<u32> {
     let lag32 = lag as u32;
-    (lag..yw.len())
-        .filter(|&t| {
-            // `&` rather than `&&`: no branch per condition over hundreds of thousands.
-            yw[t].is_finite() & xw[t - lag].is_finite() & (prepared.reach[t] >= lag32)
-        })
-        .map(|t| t as u32)
-        .collect()
+    // Every candidate is written and the end moves on only for a pair: no branch, which
+    // would be mispredicted wherever values come and go at random.
+    let mut out = vec![0u32; yw.len().saturating_sub(lag)];
+    let mut end = 0;
+    for t in lag..yw.len() {
+        out[end] = t as u32;
+        let pair = yw[t].is_finite() & xw[t - lag].is_finite() & (prepared.reach[t] >= lag32);
+        end += usize::from(pair);
+    }
+    out.truncate(end);
+    out
 }
 
 /// The (parameter, output) pairs at `lag`, in time order.

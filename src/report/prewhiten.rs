@@ -75,18 +75,21 @@ impl Filter {
         let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
         let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
         let p = self.coefficients.len();
-        (0..v.len())
-            .map(|t| {
-                if t < p || !v[t].is_finite() || segment[t - p] != segment[t] {
-                    return f64::NAN;
-                }
-                let mut e = v[t] - mean;
-                for (j, phi) in self.coefficients.iter().enumerate() {
-                    e -= phi * (v[t - 1 - j] - mean);
-                }
+        let mut out = vec![f64::NAN; v.len()];
+        for t in p..v.len() {
+            // A missing value, here or reached back to, is NaN and makes `e` NaN: no branch
+            // on it, which would be mispredicted wherever values come and go at random.
+            let mut e = v[t] - mean;
+            for (j, phi) in self.coefficients.iter().enumerate() {
+                e -= phi * (v[t - 1 - j] - mean);
+            }
+            out[t] = if segment[t - p] == segment[t] {
                 e
-            })
-            .collect()
+            } else {
+                f64::NAN
+            };
+        }
+        out
     }
 }
 
