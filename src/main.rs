@@ -1,10 +1,9 @@
-use clap::Parser;
-use millrace::cli::{Cli, UsageError, execute};
+use millrace::cli::{UsageError, execute};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
-    let cli = Cli::parse();
+    let cli = millrace::cli::parse();
     millrace::telemetry::init();
     // Few blocking threads: each holds a malloc arena, and dozens of half-empty arenas make a
     // consumer's memory grow with its input. Blocking work here is SQLite and decoding,

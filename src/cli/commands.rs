@@ -35,11 +35,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve_webhook(&settings, args, shutdown).await,
         Command::Consume(args) => consume_queue(&settings, args, shutdown).await,
         Command::Report(args) => {
-            let out = args
-                .out
-                .clone()
-                .or(settings.report_dir.clone())
-                .unwrap_or_else(|| "report".into());
+            let out = settings.report_dir(args.out.as_ref());
             write_report(
                 &settings.db(&args.store),
                 &out,
@@ -72,7 +68,7 @@ fn stream_config(
 
 async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let analysis = settings.analysis(&args.analysis)?;
-    let data = match args.data.clone().or(settings.data.clone()) {
+    let data = match settings.data(args.data.as_ref()) {
         Some(dir) => dir,
         None => demo_data()?,
     };
@@ -92,11 +88,7 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
         }
     };
     println!("{summary}");
-    let out = args
-        .report_dir
-        .clone()
-        .or(settings.report_dir.clone())
-        .unwrap_or_else(|| "report".into());
+    let out = settings.report_dir(args.report_dir.as_ref());
     write_report(&summary_db, &out, analysis).await?;
     let dead = summary.dead_letters();
     if dead > 0 {
@@ -143,19 +135,11 @@ async fn stream_files(
     args: StreamArgs,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let data = args
-        .data
-        .clone()
-        .or(settings.data.clone())
-        .unwrap_or_else(|| ".".into());
-    let webhook = args
-        .webhook
-        .clone()
-        .or(settings.webhook.clone())
-        .unwrap_or_else(|| "http://127.0.0.1:5000".into());
+    let data = settings.stream_data(args.data.as_ref());
+    let webhook = settings.webhook_url(args.webhook.as_ref());
     let mut config = stream_config(settings, &args.stream, data, webhook)?;
     config.credentials = settings.credentials(&args.auth)?;
-    config.ca_cert = args.ca_cert.clone();
+    config.ca_cert = settings.ca_cert(args.ca_cert.as_ref());
     let summary = stream(config, shutdown).await?;
     for (kind, sent) in &summary.sent {
         println!("{kind}: {sent} records sent");
@@ -168,21 +152,11 @@ async fn serve_webhook(
     args: ServeArgs,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let listen = args
-        .listen
-        .clone()
-        .or(settings.listen.clone())
-        .unwrap_or_else(|| "127.0.0.1:5000".into());
+    let listen = settings.listen(args.listen.as_ref());
     let mut config = settings.webhook(&args.webhook)?;
     config.credentials = settings.credentials(&args.auth)?;
     guard_exposure(&listen, &config.credentials, args.insecure).await?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-        }),
-        _ => None,
-    };
+    let tls = settings.tls(&args)?;
     match settings.broker(&args.queue)? {
         Broker::Embedded(c) => {
             serve_on(EmbeddedQueue::open(c)?, &listen, config, tls, shutdown).await

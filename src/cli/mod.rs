@@ -2,14 +2,68 @@
 //! variable, or in `millrace.toml`, in that order of precedence.
 
 mod commands;
+pub mod defaults;
 mod settings;
 
 pub use commands::execute;
 pub use settings::FileSettings;
 pub use settings::UsageError;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
+
+/// Parses the command line, with each option's default shown in its help.
+pub fn parse() -> Cli {
+    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+/// The command line with each option's default written into its help from
+/// [`defaults::shown`], the values the settings resolve to: the help cannot drift from what
+/// millrace does. (A clap default would hide whether the flag was given, and a flag must win
+/// over `millrace.toml` only when it is.)
+pub fn command() -> clap::Command {
+    let shown = defaults::shown();
+    let mut cli = Cli::command();
+    let names: Vec<String> = cli
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in names {
+        cli = cli.mut_subcommand(&name, |mut sub| {
+            let ids: Vec<String> = sub
+                .get_arguments()
+                .filter(|a| !a.is_required_set() && a.get_default_values().is_empty())
+                .map(|a| a.get_id().to_string())
+                .collect();
+            for (id, text) in &shown {
+                // An option whose default is not a value says so in its own words (`run`
+                // generates demo data when no `--data` is given).
+                let described = |sub: &clap::Command| {
+                    sub.get_arguments()
+                        .filter(|a| a.get_id() == id)
+                        .filter_map(|a| a.get_help())
+                        .any(|h| h.to_string().contains("[default:"))
+                };
+                if ids.iter().any(|i| i == id) && !described(&sub) {
+                    sub = sub.mut_arg(id, |arg| with_default(arg, text));
+                }
+            }
+            sub
+        });
+    }
+    cli
+}
+
+/// `arg` with "[default: text]" after its help (short and long).
+fn with_default(arg: clap::Arg, text: &str) -> clap::Arg {
+    let short = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+    let long = arg.get_long_help().map(|h| h.to_string());
+    let arg = arg.help(format!("{short} [default: {text}]"));
+    match long {
+        Some(long) => arg.long_help(format!("{long} [default: {text}]")),
+        None => arg,
+    }
+}
 
 /// millrace: ingest machine data in real time and find the parameters that drive each
 /// product's output.
@@ -45,22 +99,22 @@ pub enum Command {
 /// Which queue to use, and where it lives.
 #[derive(Debug, Args)]
 pub struct QueueArgs {
-    /// `embedded`, or a RabbitMQ URL such as amqp://guest:guest@127.0.0.1:5672/%2f [default: embedded]
+    /// `embedded`, or a RabbitMQ URL such as amqp://guest:guest@127.0.0.1:5672/%2f
     #[arg(long, env = "MILLRACE_BROKER", value_name = "URL")]
     pub broker: Option<String>,
-    /// RabbitMQ queue for metrics batches; dead letters go to `<name>.dead` [default: metrics]
+    /// RabbitMQ queue for metrics batches; dead letters go to `<name>.dead`
     #[arg(long, env = "MILLRACE_METRICS_QUEUE", value_name = "NAME")]
     pub metrics_queue: Option<String>,
-    /// RabbitMQ queue for work-order batches [default: workorder]
+    /// RabbitMQ queue for work-order batches
     #[arg(long, env = "MILLRACE_WORKORDER_QUEUE", value_name = "NAME")]
     pub workorder_queue: Option<String>,
-    /// The embedded queue's file, shared by `serve` and `consume` [default: .millrace/queue.db]
+    /// The embedded queue's file, shared by `serve` and `consume`
     #[arg(long, env = "MILLRACE_QUEUE", value_name = "FILE")]
     pub queue: Option<PathBuf>,
-    /// Seconds before a message taken but not acknowledged is handed out again [default: 30]
+    /// Seconds before a message taken but not acknowledged is handed out again
     #[arg(long, env = "MILLRACE_REDELIVER_AFTER", value_name = "SECS")]
     pub redeliver_after: Option<u64>,
-    /// Messages the embedded queue may hold for consumers before the webhook answers 503 [default: 1000000]
+    /// Messages the embedded queue may hold for consumers before the webhook answers 503
     #[arg(long, env = "MILLRACE_MAX_QUEUE_BACKLOG", value_name = "N")]
     pub max_queue_backlog: Option<u64>,
 }
@@ -69,7 +123,7 @@ pub struct QueueArgs {
 #[derive(Debug, Args)]
 pub struct AnalysisArgs {
     /// Lags to try, in work-order intervals: output may follow a parameter up to this many
-    /// intervals later [default: 3]
+    /// intervals later
     #[arg(long, env = "MILLRACE_MAX_LAG", value_name = "N")]
     pub max_lag: Option<usize>,
 }
@@ -77,7 +131,7 @@ pub struct AnalysisArgs {
 /// Where records are stored.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The store: a SQLite file, or a postgres://user@host:port/database URL [default: millrace.db]
+    /// The store: a SQLite file, or a postgres://user@host:port/database URL
     #[arg(long, env = "MILLRACE_DB", value_name = "FILE")]
     pub db: Option<PathBuf>,
 }
@@ -85,19 +139,19 @@ pub struct StoreArgs {
 /// What the webhook accepts.
 #[derive(Debug, Args)]
 pub struct WebhookArgs {
-    /// Largest request body in bytes [default: 67108864]
+    /// Largest request body in bytes
     #[arg(long, env = "MILLRACE_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
-    /// Most records in one batch [default: 100000]
+    /// Most records in one batch
     #[arg(long, env = "MILLRACE_MAX_BATCH_RECORDS", value_name = "N")]
     pub max_batch_records: Option<usize>,
-    /// Requests handled at once; beyond, 503 at once [default: 256]
+    /// Requests handled at once; beyond, 503 at once
     #[arg(long, env = "MILLRACE_MAX_CONCURRENT_REQUESTS", value_name = "N")]
     pub max_concurrent_requests: Option<usize>,
-    /// Bytes of request line and headers allowed (431 beyond) [default: 65536]
+    /// Bytes of request line and headers allowed (431 beyond)
     #[arg(long, env = "MILLRACE_MAX_HEADER_BYTES", value_name = "BYTES")]
     pub max_header_bytes: Option<usize>,
-    /// Seconds a request may take, upload included [default: 30]
+    /// Seconds a request may take, upload included
     #[arg(long, env = "MILLRACE_REQUEST_TIMEOUT", value_name = "SECS")]
     pub request_timeout: Option<u64>,
 }
@@ -136,13 +190,13 @@ pub struct StreamOpts {
     /// Resend everything from the start of each file; the store skips what it already has
     #[arg(long)]
     pub initial: bool,
-    /// Records per request [default: 5000]
+    /// Records per request
     #[arg(long, env = "MILLRACE_BATCH_SIZE", value_name = "N")]
     pub batch_size: Option<usize>,
-    /// Where acknowledged positions are kept [default: .millrace/offsets.json]
+    /// Where acknowledged positions are kept
     #[arg(long, env = "MILLRACE_OFFSETS", value_name = "FILE")]
     pub offsets: Option<PathBuf>,
-    /// Seconds to keep retrying one batch while the webhook is unavailable [default: 300]
+    /// Seconds to keep retrying one batch while the webhook is unavailable
     #[arg(long, env = "MILLRACE_RETRY_FOR", value_name = "SECS")]
     pub retry_for: Option<u64>,
     /// No progress bar, only log lines
@@ -155,7 +209,7 @@ pub struct RunArgs {
     /// Folder with metrics.json and workorder.json [default: a generated demo dataset]
     #[arg(long, env = "MILLRACE_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Folder for the report [default: report]
+    /// Folder for the report
     #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
     #[command(flatten)]
@@ -172,10 +226,10 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct StreamArgs {
-    /// Folder with metrics.json and workorder.json [default: .]
+    /// Folder with metrics.json and workorder.json
     #[arg(long, env = "MILLRACE_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Base URL of the webhook [default: http://127.0.0.1:5000]
+    /// Base URL of the webhook
     #[arg(long, env = "MILLRACE_WEBHOOK", value_name = "URL")]
     pub webhook: Option<String>,
     /// CA certificate (PEM) to trust for an https webhook with a private certificate
@@ -189,27 +243,17 @@ pub struct StreamArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:5000]
+    /// Address to listen on
     #[arg(long, env = "MILLRACE_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
     /// Listen beyond loopback without authentication (only on a network you trust)
     #[arg(long)]
     pub insecure: bool,
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
-    #[arg(
-        long,
-        env = "MILLRACE_TLS_CERT",
-        value_name = "FILE",
-        requires = "tls_key"
-    )]
+    #[arg(long, env = "MILLRACE_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
     /// The private key (PEM) of --tls-cert
-    #[arg(
-        long,
-        env = "MILLRACE_TLS_KEY",
-        value_name = "FILE",
-        requires = "tls_cert"
-    )]
+    #[arg(long, env = "MILLRACE_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -232,7 +276,7 @@ pub struct ConsumeArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Folder to write index.html, report.md, top3.csv and top3.json into [default: report]
+    /// Folder to write index.html, report.md, top3.csv and top3.json into
     #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]

@@ -1,9 +1,11 @@
 //! `millrace.toml`: the same options as the flags, under the same names with underscores.
 //! A flag or `MILLRACE_*` variable wins over the file, the file over the built-in default.
 
-use super::{AnalysisArgs, AuthArgs, QueueArgs, StoreArgs, StreamOpts, WebhookArgs};
+use super::defaults;
+use super::{AnalysisArgs, AuthArgs, QueueArgs, ServeArgs, StoreArgs, StreamOpts, WebhookArgs};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::store::StoreLocation;
+use crate::tls::TlsFiles;
 use crate::webhook::Credentials;
 use crate::webhook::WebhookConfig;
 use serde::Deserialize;
@@ -38,6 +40,9 @@ pub struct FileSettings {
     pub auth_token_file: Option<PathBuf>,
     pub hmac_key: Option<String>,
     pub hmac_key_file: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl FileSettings {
@@ -56,8 +61,12 @@ impl FileSettings {
 
     /// The queue to run on: the embedded one unless a RabbitMQ URL is given.
     pub fn broker(&self, args: &QueueArgs) -> Result<Broker, UsageError> {
-        let url = pick(args.broker.clone(), self.broker.clone(), "embedded".into());
-        if url == "embedded" {
+        let url = pick(
+            args.broker.clone(),
+            self.broker.clone(),
+            defaults::BROKER.into(),
+        );
+        if url == defaults::BROKER {
             return Ok(Broker::Embedded(self.queue(args)?));
         }
         if !url.starts_with("amqp://") {
@@ -85,13 +94,13 @@ impl FileSettings {
         config.metrics_queue = name(
             &args.metrics_queue,
             &self.metrics_queue,
-            "metrics",
+            defaults::METRICS_QUEUE,
             "metrics-queue",
         )?;
         config.workorder_queue = name(
             &args.workorder_queue,
             &self.workorder_queue,
-            "workorder",
+            defaults::WORKORDER_QUEUE,
             "workorder-queue",
         )?;
         if config.metrics_queue == config.workorder_queue {
@@ -107,16 +116,24 @@ impl FileSettings {
             path: pick(
                 args.queue.clone(),
                 self.queue.clone(),
-                ".millrace/queue.db".into(),
+                defaults::QUEUE.into(),
             ),
             redeliver_after: Duration::from_secs(checked(
                 "redeliver-after",
-                pick(args.redeliver_after, self.redeliver_after, 30),
+                pick(
+                    args.redeliver_after,
+                    self.redeliver_after,
+                    defaults::REDELIVER_AFTER,
+                ),
                 1..=86_400,
             )?),
             max_backlog: checked(
                 "max-queue-backlog",
-                pick(args.max_queue_backlog, self.max_queue_backlog, 1_000_000),
+                pick(
+                    args.max_queue_backlog,
+                    self.max_queue_backlog,
+                    defaults::MAX_QUEUE_BACKLOG,
+                ),
                 1..=1_000_000_000,
             )?,
         })
@@ -124,7 +141,7 @@ impl FileSettings {
 
     /// The store: a SQLite file, or a `postgres://` URL.
     pub fn db(&self, args: &StoreArgs) -> StoreLocation {
-        let db: PathBuf = pick(args.db.clone(), self.db.clone(), "millrace.db".into());
+        let db: PathBuf = pick(args.db.clone(), self.db.clone(), defaults::DB.into());
         StoreLocation::parse(&db.to_string_lossy())
     }
 
@@ -183,7 +200,7 @@ impl FileSettings {
     pub fn batch_size(&self, opts: &StreamOpts) -> Result<usize, UsageError> {
         checked(
             "batch-size",
-            pick(opts.batch_size, self.batch_size, 5000),
+            pick(opts.batch_size, self.batch_size, defaults::BATCH_SIZE),
             1..=1_000_000,
         )
     }
@@ -193,11 +210,7 @@ impl FileSettings {
         Ok(crate::report::Options {
             max_lag: checked(
                 "max-lag",
-                pick(
-                    args.max_lag,
-                    self.max_lag,
-                    crate::report::analysis::DEFAULT_MAX_LAG,
-                ),
+                pick(args.max_lag, self.max_lag, defaults::MAX_LAG),
                 0..=48,
             )?,
         })
@@ -207,12 +220,72 @@ impl FileSettings {
         pick(
             opts.offsets.clone(),
             self.offsets.clone(),
-            ".millrace/offsets.json".into(),
+            defaults::OFFSETS.into(),
         )
     }
 
     pub fn retry_for(&self, opts: &StreamOpts) -> Duration {
-        Duration::from_secs(pick(opts.retry_for, self.retry_for, 300))
+        Duration::from_secs(pick(opts.retry_for, self.retry_for, defaults::RETRY_FOR))
+    }
+
+    /// Where the report is written (`run --report-dir`, `report --out`).
+    pub fn report_dir(&self, flag: Option<&PathBuf>) -> PathBuf {
+        pick(
+            flag.cloned(),
+            self.report_dir.clone(),
+            defaults::REPORT_DIR.into(),
+        )
+    }
+
+    /// The data folder given, if any (`run` generates a demo dataset when none is).
+    pub fn data(&self, flag: Option<&PathBuf>) -> Option<PathBuf> {
+        flag.cloned().or(self.data.clone())
+    }
+
+    /// The folder `stream` reads.
+    pub fn stream_data(&self, flag: Option<&PathBuf>) -> PathBuf {
+        self.data(flag).unwrap_or_else(|| defaults::DATA.into())
+    }
+
+    /// The webhook `stream` sends to.
+    pub fn webhook_url(&self, flag: Option<&String>) -> String {
+        pick(
+            flag.cloned(),
+            self.webhook.clone(),
+            defaults::WEBHOOK.into(),
+        )
+    }
+
+    /// The address `serve` listens on.
+    pub fn listen(&self, flag: Option<&String>) -> String {
+        pick(flag.cloned(), self.listen.clone(), defaults::LISTEN.into())
+    }
+
+    /// The certificate and key `serve` uses for HTTPS: both or neither, from any layer.
+    pub fn tls(&self, args: &ServeArgs) -> Result<Option<TlsFiles>, UsageError> {
+        let cert = args.tls_cert.clone().or(self.tls_cert.clone());
+        let key = args.tls_key.clone().or(self.tls_key.clone());
+        match (cert, key) {
+            (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
+            (None, None) => Ok(None),
+            (cert, _) => {
+                let (given, missing) = if cert.is_some() {
+                    ("--tls-cert", "--tls-key")
+                } else {
+                    ("--tls-key", "--tls-cert")
+                };
+                Err(UsageError(format!(
+                    "{given} is set but {missing} is not: give both (as flags, \
+                     MILLRACE_TLS_CERT/MILLRACE_TLS_KEY or tls_cert/tls_key in millrace.toml) \
+                     to serve HTTPS, or neither for plain HTTP"
+                )))
+            }
+        }
+    }
+
+    /// The CA certificate `stream` trusts for an https webhook.
+    pub fn ca_cert(&self, flag: Option<&PathBuf>) -> Option<PathBuf> {
+        flag.cloned().or(self.ca_cert.clone())
     }
 }
 
@@ -303,6 +376,7 @@ pub fn pick<T>(flag: Option<T>, file: Option<T>, default: T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::{CommandFactory, Parser};
 
     #[test]
     fn flags_win_over_the_file_and_the_file_over_defaults() {
@@ -350,6 +424,151 @@ mod tests {
             max_queue_backlog: None,
         };
         assert!(FileSettings::default().queue(&queue).is_err());
+    }
+
+    fn parsed(args: &[&str]) -> super::super::Command {
+        let line = std::iter::once("millrace").chain(args.iter().copied());
+        super::super::Cli::try_parse_from(line).unwrap().command
+    }
+
+    /// What each option resolves to when nothing sets it, by clap argument id.
+    fn effective_defaults() -> Vec<(&'static str, String)> {
+        use super::super::Command;
+        let none = FileSettings::default();
+        let Command::Serve(serve) = parsed(&["serve"]) else {
+            unreachable!()
+        };
+        let Command::Run(run) = parsed(&["run"]) else {
+            unreachable!()
+        };
+        let Command::Serve(amqp) = parsed(&["serve", "--broker", "amqp://h"]) else {
+            unreachable!()
+        };
+        let Ok(Broker::Amqp(amqp)) = none.broker(&amqp.queue) else {
+            panic!("an amqp:// broker is RabbitMQ")
+        };
+        let webhook = none.webhook(&serve.webhook).unwrap();
+        let queue = none.queue(&serve.queue).unwrap();
+        let Broker::Embedded(_) = none.broker(&serve.queue).unwrap() else {
+            panic!("the default broker is the embedded queue")
+        };
+        let StoreLocation::Sqlite(db) = none.db(&run.store) else {
+            panic!("the default store is SQLite")
+        };
+        let path = |p: PathBuf| p.display().to_string();
+        vec![
+            ("data", path(none.stream_data(None))),
+            ("webhook", none.webhook_url(None)),
+            ("listen", none.listen(None)),
+            ("db", path(db)),
+            ("broker", defaults::BROKER.to_string()),
+            ("metrics_queue", amqp.metrics_queue),
+            ("workorder_queue", amqp.workorder_queue),
+            ("queue", path(queue.path)),
+            ("offsets", path(none.offsets(&run.stream))),
+            ("report_dir", path(none.report_dir(None))),
+            ("out", path(none.report_dir(None))),
+            (
+                "batch_size",
+                none.batch_size(&run.stream).unwrap().to_string(),
+            ),
+            (
+                "retry_for",
+                none.retry_for(&run.stream).as_secs().to_string(),
+            ),
+            (
+                "redeliver_after",
+                queue.redeliver_after.as_secs().to_string(),
+            ),
+            ("max_queue_backlog", queue.max_backlog.to_string()),
+            (
+                "max_lag",
+                none.analysis(&run.analysis).unwrap().max_lag.to_string(),
+            ),
+            ("max_body_bytes", webhook.max_body_bytes.to_string()),
+            ("max_batch_records", webhook.max_batch_records.to_string()),
+            (
+                "max_concurrent_requests",
+                webhook.max_concurrent.to_string(),
+            ),
+            ("max_header_bytes", webhook.max_header_bytes.to_string()),
+            (
+                "request_timeout",
+                webhook.request_timeout.as_secs().to_string(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn the_help_shows_the_defaults_the_settings_resolve_to() {
+        let effective = effective_defaults();
+        let shown = defaults::shown();
+        assert_eq!(
+            shown.len(),
+            effective.len(),
+            "every shown default is checked"
+        );
+        for (id, text) in &shown {
+            let resolved = effective.iter().find(|(e, _)| e == id).map(|(_, v)| v);
+            assert_eq!(resolved, Some(text), "--{id}: help and behaviour differ");
+        }
+        // And the help of every command carries them, as clap renders it.
+        let cli = super::super::command();
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                let Some((_, text)) = shown.iter().find(|(s, _)| *s == id) else {
+                    continue;
+                };
+                if arg.is_required_set() || !arg.get_default_values().is_empty() {
+                    continue;
+                }
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                let described = help.contains("[default: a generated demo dataset]");
+                assert!(
+                    described || help.ends_with(&format!("[default: {text}]")),
+                    "{} --{id}: {help}",
+                    sub.get_name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_default_is_written_by_hand_in_the_help() {
+        let shown = defaults::shown();
+        for sub in super::super::Cli::command().get_subcommands() {
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                let descriptive = sub.get_name() == "run" && id == "data";
+                if shown.iter().any(|(s, _)| *s == id) && !descriptive {
+                    assert!(!help.contains("[default:"), "{}: --{id}", sub.get_name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tls_files_come_from_any_layer_and_only_in_pairs() {
+        use super::super::Command;
+        let file: FileSettings =
+            toml::from_str("tls_cert = \"c.pem\"\nca_cert = \"ca.pem\"").unwrap();
+        let Command::Serve(key_flag) = parsed(&["serve", "--tls-key", "k.pem"]) else {
+            unreachable!()
+        };
+        let Command::Serve(nothing) = parsed(&["serve"]) else {
+            unreachable!()
+        };
+        let tls = file
+            .tls(&key_flag)
+            .unwrap()
+            .expect("cert from the file, key from the flag");
+        assert_eq!((tls.cert, tls.key), ("c.pem".into(), "k.pem".into()));
+        let err = file.tls(&nothing).err().expect("a cert without a key");
+        assert!(err.to_string().contains("--tls-key is not"), "{err}");
+        assert!(FileSettings::default().tls(&nothing).unwrap().is_none());
+        assert_eq!(file.ca_cert(None), Some(PathBuf::from("ca.pem")));
     }
 
     #[test]
