@@ -565,7 +565,9 @@ mod tests {
             .unwrap()
             .expect("cert from the file, key from the flag");
         assert_eq!((tls.cert, tls.key), ("c.pem".into(), "k.pem".into()));
-        let err = file.tls(&nothing).err().expect("a cert without a key");
+        let Err(err) = file.tls(&nothing) else {
+            panic!("a cert without a key is refused")
+        };
         assert!(err.to_string().contains("--tls-key is not"), "{err}");
         assert!(FileSettings::default().tls(&nothing).unwrap().is_none());
         assert_eq!(file.ca_cert(None), Some(PathBuf::from("ca.pem")));
