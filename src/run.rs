@@ -2,7 +2,7 @@
 //! and SQLite — with the streamer sending the data through it over real HTTP, exactly as the
 //! separate processes would.
 
-use crate::consumer::{ConsumerConfig, ConsumerStats, consume};
+use crate::consumer::{ConsumerStats, Running};
 use crate::queue::Queue;
 use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown, Trigger};
@@ -11,8 +11,8 @@ use crate::stream::{StreamConfig, stream};
 use crate::webhook::{AppState, WebhookConfig, serve};
 use anyhow::Context;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
@@ -21,7 +21,7 @@ pub struct Pipeline<Q: Queue> {
     /// Where the webhook listens.
     pub addr: SocketAddr,
     queue: Q,
-    consumers: Vec<(StreamKind, Arc<ConsumerStats>, JoinHandle<()>)>,
+    consumers: Vec<Running>,
     server: JoinHandle<std::io::Result<()>>,
     trigger: Trigger,
 }
@@ -60,17 +60,8 @@ impl<Q: Queue> Pipeline<Q> {
         let (trigger, stop) = shutdown::channel();
         let mut consumers = Vec::new();
         for kind in StreamKind::ALL {
-            let store = Arc::new(Mutex::new(db.open_async().await?));
-            let stats = Arc::new(ConsumerStats::default());
-            let task = tokio::spawn(consume(
-                kind,
-                queue.consumer(kind).await?,
-                store,
-                ConsumerConfig::default(),
-                stats.clone(),
-                stop.clone(),
-            ));
-            consumers.push((kind, stats, task));
+            let store = db.open_async().await?;
+            consumers.push(crate::consumer::spawn(&queue, kind, store, stop.clone()).await?);
         }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -102,7 +93,7 @@ impl<Q: Queue> Pipeline<Q> {
     ) -> anyhow::Result<()> {
         loop {
             let mut done = true;
-            for (kind, stats, _) in &self.consumers {
+            for Running { kind, stats, .. } in &self.consumers {
                 let want = sent.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n);
                 done &= stats.settled.load(Ordering::Relaxed) >= want
                     && stats.in_hand.load(Ordering::Relaxed) == 0
@@ -123,7 +114,7 @@ impl<Q: Queue> Pipeline<Q> {
         self.trigger.fire();
         self.server.await??;
         let mut out = Vec::new();
-        for (kind, stats, task) in self.consumers {
+        for Running { kind, stats, task } in self.consumers {
             task.await?;
             out.push((kind, stats));
         }

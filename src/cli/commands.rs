@@ -5,9 +5,8 @@ use super::{
     Cli, Command, ConsumeArgs, FileSettings, GenerateArgs, RunArgs, ServeArgs, StreamArgs,
     StreamOpts,
 };
-use crate::consumer::{ConsumerConfig, ConsumerStats, consume};
 use crate::generate::{GenerateConfig, generate};
-use crate::queue::{AmqpQueue, Broker, EmbeddedQueue, Queue};
+use crate::queue::Queue;
 use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown};
 use crate::store::{Store, StoreLocation};
@@ -16,7 +15,6 @@ use crate::tls::TlsFiles;
 use crate::webhook::{AppState, Credentials, WebhookConfig, serve};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 /// Where `run` puts its demo dataset when no `--data` is given.
 const DEMO_DIR: &str = ".millrace/demo";
@@ -77,32 +75,14 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     let summary_db = db.clone();
     let webhook = settings.webhook(&args.webhook)?;
     let broker = settings.broker(&args.queue)?;
-    let summary = match &broker {
-        Broker::Embedded(c) => {
-            let queue = EmbeddedQueue::open(c.clone())?;
-            crate::run::run(db, queue, webhook, config, shutdown).await?
-        }
-        Broker::Amqp(c) => {
-            let queue = AmqpQueue::connect(c.clone()).await?;
-            crate::run::run(db, queue, webhook, config, shutdown).await?
-        }
-    };
+    let queue = broker.open().await?;
+    let summary = crate::run::run(db, queue, webhook, config, shutdown).await?;
     println!("{summary}");
     let out = settings.report_dir(args.report_dir.as_ref());
     write_report(&summary_db, &out, analysis).await?;
     let dead = summary.dead_letters();
     if dead > 0 {
-        let place = match &broker {
-            Broker::Embedded(c) => format!(
-                "in the queue file {} (queues metrics.dead and workorder.dead)",
-                c.path.display()
-            ),
-            Broker::Amqp(c) => format!(
-                "in the RabbitMQ queues {} and {}",
-                c.dead_queue(StreamKind::Metrics),
-                c.dead_queue(StreamKind::Workorder)
-            ),
-        };
+        let place = broker.dead_letter_place();
         anyhow::bail!(
             "{dead} messages could not be stored and were set aside as dead letters, with their reasons, {place}"
         );
@@ -157,14 +137,8 @@ async fn serve_webhook(
     config.credentials = settings.credentials(&args.auth)?;
     guard_exposure(&listen, &config.credentials, args.insecure).await?;
     let tls = settings.tls(&args)?;
-    match settings.broker(&args.queue)? {
-        Broker::Embedded(c) => {
-            serve_on(EmbeddedQueue::open(c)?, &listen, config, tls, shutdown).await
-        }
-        Broker::Amqp(c) => {
-            serve_on(AmqpQueue::connect(c).await?, &listen, config, tls, shutdown).await
-        }
-    }
+    let queue = settings.broker(&args.queue)?.open().await?;
+    serve_on(queue, &listen, config, tls, shutdown).await
 }
 
 /// Refuses to take data from beyond this machine without authentication, unless told to.
@@ -228,35 +202,16 @@ async fn consume_queue(
         one => vec![one.parse().map_err(UsageError)?],
     };
     let db = settings.db(&args.store);
-    match settings.broker(&args.queue)? {
-        Broker::Embedded(c) => consume_from(EmbeddedQueue::open(c)?, &kinds, &db, shutdown).await,
-        Broker::Amqp(c) => consume_from(AmqpQueue::connect(c).await?, &kinds, &db, shutdown).await,
-    }
-}
-
-async fn consume_from<Q: Queue>(
-    queue: Q,
-    kinds: &[StreamKind],
-    db: &StoreLocation,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
-    let mut tasks = Vec::new();
-    for &kind in kinds {
-        let Some(store) = open_store_patiently(db, &shutdown).await? else {
+    let queue = settings.broker(&args.queue)?.open().await?;
+    let mut running = Vec::new();
+    for &kind in &kinds {
+        let Some(store) = open_store_patiently(&db, &shutdown).await? else {
             return Ok(());
         };
-        let store = Arc::new(Mutex::new(store));
-        tasks.push(tokio::spawn(consume(
-            kind,
-            queue.consumer(kind).await?,
-            store,
-            ConsumerConfig::default(),
-            Arc::new(ConsumerStats::default()),
-            shutdown.clone(),
-        )));
+        running.push(crate::consumer::spawn(&queue, kind, store, shutdown.clone()).await?);
     }
-    for task in tasks {
-        task.await?;
+    for consumer in running {
+        consumer.task.await?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! stored is set aside as a dead letter with its reason instead of blocking the stream.
 
 use crate::codec::decode_queued;
-use crate::queue::{Delivery, QueueConsumer};
+use crate::queue::{Delivery, Queue, QueueConsumer, QueueError};
 use crate::record::{Records, StreamKind};
 use crate::shutdown::Shutdown;
 use crate::store::{Incoming, Store, StoreError, WriteStats};
@@ -59,6 +59,36 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Leases last 30 s by default (at least 1 s); renewing every batch would cost the embedded
 /// queue a durable transaction each.
 const RENEW_AFTER: Duration = Duration::from_millis(500);
+
+/// One stream's consumer task, started by [`spawn`], with the counters it keeps.
+pub struct Running {
+    /// The stream it consumes.
+    pub kind: StreamKind,
+    /// What it has stored, skipped and set aside so far.
+    pub stats: Arc<ConsumerStats>,
+    /// The task; it ends after `shutdown` once the work in hand is settled.
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the consumer of `kind` on `queue`, writing to `store`: the one way `consume` and
+/// `run` start consumers.
+pub async fn spawn<Q: Queue>(
+    queue: &Q,
+    kind: StreamKind,
+    store: Box<dyn Store + Send>,
+    shutdown: Shutdown,
+) -> Result<Running, QueueError> {
+    let stats = Arc::new(ConsumerStats::default());
+    let task = tokio::spawn(consume(
+        kind,
+        queue.consumer(kind).await?,
+        Arc::new(Mutex::new(store)),
+        ConsumerConfig::default(),
+        stats.clone(),
+        shutdown,
+    ));
+    Ok(Running { kind, stats, task })
+}
 
 /// Consumes `stream` until shutdown, then returns after settling the batch in hand.
 pub async fn consume<C: QueueConsumer, S: Store>(

@@ -6,10 +6,12 @@
 //! redelivery creates are removed by the store (see [`crate::store`]).
 
 pub mod amqp;
+mod chosen;
 mod embedded;
 mod envelope;
 
 pub use amqp::{AmqpConfig, AmqpQueue};
+pub use chosen::{ChosenConsumer, ChosenQueue, OpenError};
 pub use embedded::{EmbeddedConsumer, EmbeddedQueue, EmbeddedQueueConfig, dead_letter_reason};
 pub use envelope::{Delivery, Envelope};
 
