@@ -59,8 +59,8 @@ pub enum ChosenQueue {
 pub enum ChosenConsumer {
     /// Of the embedded queue.
     Embedded(EmbeddedConsumer),
-    /// Of RabbitMQ.
-    Amqp(AmqpConsumer),
+    /// Of RabbitMQ (boxed: it holds a channel and a stream, far larger than the other).
+    Amqp(Box<AmqpConsumer>),
 }
 
 impl Queue for ChosenQueue {
@@ -76,7 +76,7 @@ impl Queue for ChosenQueue {
     async fn consumer(&self, stream: StreamKind) -> Result<ChosenConsumer, QueueError> {
         Ok(match self {
             ChosenQueue::Embedded(q) => ChosenConsumer::Embedded(q.consumer(stream).await?),
-            ChosenQueue::Amqp(q) => ChosenConsumer::Amqp(q.consumer(stream).await?),
+            ChosenQueue::Amqp(q) => ChosenConsumer::Amqp(Box::new(q.consumer(stream).await?)),
         })
     }
 
