@@ -5,7 +5,7 @@ mod commands;
 mod settings;
 
 pub use commands::execute;
-pub use settings::FileSettings;
+pub(crate) use settings::FileSettings;
 pub use settings::UsageError;
 
 use clap::{Args, Parser, Subcommand};
@@ -20,10 +20,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "MILLRACE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// What to do: run the whole pipeline, or one of its stages on its own.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The commands: `run` for the whole pipeline in one process; `stream`, `serve` and `consume`
+/// for one stage each, so each stage can run, scale and restart as its own process.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole pipeline in one process: webhook, queue (embedded, or RabbitMQ with
@@ -150,6 +153,7 @@ pub struct StreamOpts {
     pub no_progress: bool,
 }
 
+/// Options of `millrace run`: every stage's options, since it runs them all.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Folder with metrics.json and workorder.json [default: a generated demo dataset]
@@ -158,18 +162,24 @@ pub struct RunArgs {
     /// Folder for the report [default: report]
     #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+    /// How the report analyses the data.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Where records are stored.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Which queue carries batches from the webhook to the consumers.
     #[command(flatten)]
     pub queue: QueueArgs,
+    /// How the data files are read and sent.
     #[command(flatten)]
     pub stream: StreamOpts,
+    /// What the webhook accepts.
     #[command(flatten)]
     pub webhook: WebhookArgs,
 }
 
+/// Options of `millrace stream`: where the data files are and where to send them.
 #[derive(Debug, Args)]
 pub struct StreamArgs {
     /// Folder with metrics.json and workorder.json [default: .]
@@ -181,12 +191,16 @@ pub struct StreamArgs {
     /// CA certificate (PEM) to trust for an https webhook with a private certificate
     #[arg(long, env = "MILLRACE_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// How the data files are read and sent.
     #[command(flatten)]
     pub stream: StreamOpts,
+    /// The credentials the webhook checks and the streamer presents.
     #[command(flatten)]
     pub auth: AuthArgs,
 }
 
+/// Options of `millrace serve`: where the webhook listens, whom it lets in, and where it
+/// queues what it accepts.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:5000]
@@ -211,36 +225,46 @@ pub struct ServeArgs {
         requires = "tls_cert"
     )]
     pub tls_key: Option<PathBuf>,
+    /// The credentials the webhook checks and the streamer presents.
     #[command(flatten)]
     pub auth: AuthArgs,
+    /// Which queue carries batches from the webhook to the consumers.
     #[command(flatten)]
     pub queue: QueueArgs,
+    /// What the webhook accepts.
     #[command(flatten)]
     pub webhook: WebhookArgs,
 }
 
+/// Options of `millrace consume`: which queue to empty into which store.
 #[derive(Debug, Args)]
 pub struct ConsumeArgs {
     /// Which stream to consume: metrics, workorder or all
     #[arg(value_name = "STREAM", value_parser = ["metrics", "workorder", "all"])]
     pub stream: String,
+    /// Where records are stored.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Which queue carries batches from the webhook to the consumers.
     #[command(flatten)]
     pub queue: QueueArgs,
 }
 
+/// Options of `millrace report`: which store to read and where to write the report.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Folder to write index.html, report.md, top3.csv and top3.json into [default: report]
     #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// How the report analyses the data.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Where records are stored.
     #[command(flatten)]
     pub store: StoreArgs,
 }
 
+/// Options of `millrace generate`: how big and how shaped the demo dataset is.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Folder to write metrics.json, workorder.json and planted.json into

@@ -40,8 +40,11 @@ impl Default for ConsumerConfig {
 /// Running totals of one consumer, readable while it works.
 #[derive(Debug, Default)]
 pub struct ConsumerStats {
+    /// Records newly written to the store.
     pub inserted: AtomicU64,
+    /// Records the store already held (a resent or redelivered batch), skipped.
     pub duplicates: AtomicU64,
+    /// Messages set aside because they could never be stored.
     pub dead_letters: AtomicU64,
     /// Records settled: stored, found already stored, or set aside in a dead letter.
     pub settled: AtomicU64,
