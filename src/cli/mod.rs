@@ -120,7 +120,7 @@ pub struct AuthArgs {
     /// File with bearer tokens, one per line (# starts a comment)
     #[arg(long, env = "MILLRACE_AUTH_TOKEN_FILE", value_name = "FILE")]
     pub auth_token_file: Option<PathBuf>,
-    /// Key for HMAC-SHA256 signatures of the body (header X-Millrace-Signature: sha256=<hex>)
+    /// Key for HMAC-SHA256 signatures of the body (header `X-Millrace-Signature: sha256=<hex>`)
     #[arg(
         long,
         env = "MILLRACE_HMAC_KEY",
