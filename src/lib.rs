@@ -7,6 +7,7 @@
 //! PostgreSQL). [`record`] and [`codec`] hold the validated record types and the JSON layouts
 //! shared by both edges; [`run`] wires every stage together in one process.
 
+pub mod backoff;
 pub mod cli;
 pub mod codec;
 pub mod consumer;

@@ -1,3 +1,7 @@
+//! The `millrace` command: parses the command line, sets up logging and the async runtime,
+//! and hands over to [`millrace::cli::execute`]. Everything else lives in the library so
+//! tests and examples can drive it directly.
+
 use millrace::cli::{UsageError, execute};
 use std::process::ExitCode;
 
@@ -36,6 +40,10 @@ fn main() -> ExitCode {
 /// arena it came from, so a long-running consumer's memory would creep up with its input.
 /// Two arenas keep it flat (measured with bench/memory.sh) at no cost on two cores.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(
+    unsafe_code,
+    reason = "the crate's only unsafe: one libc call, made before any other thread exists"
+)]
 fn limit_malloc_arenas() {
     // SAFETY: mallopt only changes allocator tuning; it is called first thing in main,
     // before any other thread exists.

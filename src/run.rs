@@ -29,6 +29,7 @@ pub struct Pipeline<Q: Queue> {
 /// Per-stream totals of a run.
 #[derive(Clone, Debug)]
 pub struct StreamTotals {
+    /// The stream these totals are for.
     pub stream: StreamKind,
     /// Records the streamer delivered to the webhook.
     pub sent: u64,
@@ -45,7 +46,9 @@ pub struct StreamTotals {
 /// What a run did.
 #[derive(Clone, Debug)]
 pub struct RunSummary {
+    /// Totals per stream.
     pub streams: Vec<StreamTotals>,
+    /// How long the run took.
     pub elapsed: Duration,
 }
 

@@ -18,6 +18,7 @@ pub fn channel() -> (Trigger, Shutdown) {
 }
 
 impl Trigger {
+    /// Tells every task to stop taking new work and finish what it holds.
     pub fn fire(&self) {
         let _ = self.0.send(true);
     }

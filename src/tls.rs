@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 /// The webhook's certificate chain and private key, as PEM files.
 #[derive(Clone, Debug)]
 pub struct TlsFiles {
+    /// The certificate chain the webhook presents to clients (`--tls-cert`).
     pub cert: PathBuf,
+    /// The private key of that certificate (`--tls-key`).
     pub key: PathBuf,
 }
 

@@ -272,17 +272,15 @@ async fn open_store_patiently(
     db: &StoreLocation,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Option<Box<dyn Store + Send>>> {
-    let mut backoff = std::time::Duration::from_millis(500);
+    let mut backoff = crate::backoff::Backoff::default();
     loop {
         match db.open_async().await {
             Ok(store) => return Ok(Some(store)),
             Err(e @ crate::store::StoreError::Busy(_)) => {
                 tracing::warn!(error = %e, "waiting for the store");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.wait() => return Ok(None),
+                if !backoff.wait(shutdown).await {
+                    return Ok(None);
                 }
-                backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
             }
             Err(e) => return Err(e.into()),
         }

@@ -6,7 +6,7 @@ pub mod defaults;
 mod settings;
 
 pub use commands::execute;
-pub use settings::FileSettings;
+pub(crate) use settings::FileSettings;
 pub use settings::UsageError;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -74,10 +74,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "MILLRACE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// What to do: run the whole pipeline, or one of its stages on its own.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The commands: `run` for the whole pipeline in one process; `stream`, `serve` and `consume`
+/// for one stage each, so each stage can run, scale and restart as its own process.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole pipeline in one process: webhook, queue (embedded, or RabbitMQ with
@@ -171,7 +174,7 @@ pub struct AuthArgs {
     /// File with bearer tokens, one per line (# starts a comment)
     #[arg(long, env = "MILLRACE_AUTH_TOKEN_FILE", value_name = "FILE")]
     pub auth_token_file: Option<PathBuf>,
-    /// Key for HMAC-SHA256 signatures of the body (header X-Millrace-Signature: sha256=<hex>)
+    /// Key for HMAC-SHA256 signatures of the body (header `X-Millrace-Signature: sha256=<hex>`)
     #[arg(
         long,
         env = "MILLRACE_HMAC_KEY",
@@ -204,6 +207,7 @@ pub struct StreamOpts {
     pub no_progress: bool,
 }
 
+/// Options of `millrace run`: every stage's options, since it runs them all.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Folder with metrics.json and workorder.json [default: a generated demo dataset]
@@ -212,18 +216,24 @@ pub struct RunArgs {
     /// Folder for the report
     #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+    /// How the report analyses the data.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Where records are stored.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Which queue carries batches from the webhook to the consumers.
     #[command(flatten)]
     pub queue: QueueArgs,
+    /// How the data files are read and sent.
     #[command(flatten)]
     pub stream: StreamOpts,
+    /// What the webhook accepts.
     #[command(flatten)]
     pub webhook: WebhookArgs,
 }
 
+/// Options of `millrace stream`: where the data files are and where to send them.
 #[derive(Debug, Args)]
 pub struct StreamArgs {
     /// Folder with metrics.json and workorder.json
@@ -235,12 +245,16 @@ pub struct StreamArgs {
     /// CA certificate (PEM) to trust for an https webhook with a private certificate
     #[arg(long, env = "MILLRACE_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// How the data files are read and sent.
     #[command(flatten)]
     pub stream: StreamOpts,
+    /// The credentials the webhook checks and the streamer presents.
     #[command(flatten)]
     pub auth: AuthArgs,
 }
 
+/// Options of `millrace serve`: where the webhook listens, whom it lets in, and where it
+/// queues what it accepts.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on
@@ -255,36 +269,46 @@ pub struct ServeArgs {
     /// The private key (PEM) of --tls-cert
     #[arg(long, env = "MILLRACE_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// The credentials the webhook checks and the streamer presents.
     #[command(flatten)]
     pub auth: AuthArgs,
+    /// Which queue carries batches from the webhook to the consumers.
     #[command(flatten)]
     pub queue: QueueArgs,
+    /// What the webhook accepts.
     #[command(flatten)]
     pub webhook: WebhookArgs,
 }
 
+/// Options of `millrace consume`: which queue to empty into which store.
 #[derive(Debug, Args)]
 pub struct ConsumeArgs {
     /// Which stream to consume: metrics, workorder or all
     #[arg(value_name = "STREAM", value_parser = ["metrics", "workorder", "all"])]
     pub stream: String,
+    /// Where records are stored.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Which queue carries batches from the webhook to the consumers.
     #[command(flatten)]
     pub queue: QueueArgs,
 }
 
+/// Options of `millrace report`: which store to read and where to write the report.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Folder to write index.html, report.md, top3.csv and top3.json into
     #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// How the report analyses the data.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Where records are stored.
     #[command(flatten)]
     pub store: StoreArgs,
 }
 
+/// Options of `millrace generate`: how big and how shaped the demo dataset is.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Folder to write metrics.json, workorder.json and planted.json into

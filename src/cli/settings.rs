@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Everything `millrace.toml` may set; unknown keys are refused so a typo is not ignored.
+///
+/// Each field is the flag of the same name, documented there (`max_lag` is `--max-lag`;
+/// `auth_tokens` is the list of `--auth-token`s); `None` when the file does not set it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSettings {
@@ -111,6 +114,7 @@ impl FileSettings {
         Ok(Broker::Amqp(config))
     }
 
+    /// The embedded queue's file and limits, each checked against its allowed range.
     pub fn queue(&self, args: &QueueArgs) -> Result<EmbeddedQueueConfig, UsageError> {
         Ok(EmbeddedQueueConfig {
             path: pick(
@@ -145,6 +149,8 @@ impl FileSettings {
         StoreLocation::parse(&db.to_string_lossy())
     }
 
+    /// The webhook's limits, each checked against its allowed range; credentials are set
+    /// apart, by [`FileSettings::credentials`].
     pub fn webhook(&self, args: &WebhookArgs) -> Result<WebhookConfig, UsageError> {
         let default = WebhookConfig::default();
         Ok(WebhookConfig {
@@ -197,6 +203,7 @@ impl FileSettings {
         })
     }
 
+    /// Records the streamer sends per request.
     pub fn batch_size(&self, opts: &StreamOpts) -> Result<usize, UsageError> {
         checked(
             "batch-size",
@@ -216,6 +223,7 @@ impl FileSettings {
         })
     }
 
+    /// The file where the streamer keeps how far each data file has been sent.
     pub fn offsets(&self, opts: &StreamOpts) -> PathBuf {
         pick(
             opts.offsets.clone(),
@@ -224,6 +232,7 @@ impl FileSettings {
         )
     }
 
+    /// How long the streamer keeps retrying one batch while the webhook is unavailable.
     pub fn retry_for(&self, opts: &StreamOpts) -> Duration {
         Duration::from_secs(pick(opts.retry_for, self.retry_for, defaults::RETRY_FOR))
     }

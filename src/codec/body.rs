@@ -1,3 +1,6 @@
+//! Webhook and queue bodies: a whole batch decoded at once, all or nothing, with an error
+//! precise enough (record, field, HTTP status) for the sender to fix the data.
+
 use super::scan::{Layout, Scanner, Step};
 use crate::record::{Records, StreamKind, parse_record};
 use std::fmt;
@@ -18,10 +21,13 @@ pub enum DecodeErrorKind {
 /// Why a whole batch was refused, naming the record (by position in the batch) and the field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
+    /// The class of mistake, which picks the HTTP status the webhook answers with.
     pub kind: DecodeErrorKind,
     /// Zero-based position of the offending record in the batch.
     pub record: Option<usize>,
+    /// The offending field's name, when one field is to blame.
     pub field: Option<String>,
+    /// What is wrong, in words for whoever sent the batch.
     pub message: String,
 }
 

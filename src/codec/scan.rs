@@ -1,3 +1,6 @@
+//! Finding where each record starts and ends in a JSON array or NDJSON text without parsing
+//! it, so the file reader can stream files of any size in bounded memory.
+
 use std::ops::Range;
 
 /// How records are laid out in a body or file.
@@ -36,6 +39,7 @@ pub enum Step {
 pub struct ScanError {
     /// Position in the scanned buffer.
     pub pos: usize,
+    /// What is wrong with the layout, for the error message.
     pub message: String,
 }
 

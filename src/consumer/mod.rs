@@ -5,6 +5,7 @@
 //! and deduplicated by the store) or committed and acknowledged. A message that can never be
 //! stored is set aside as a dead letter with its reason instead of blocking the stream.
 
+use crate::backoff::Backoff;
 use crate::codec::decode_queued;
 use crate::queue::{Delivery, Queue, QueueConsumer, QueueError};
 use crate::record::{Records, StreamKind};
@@ -40,8 +41,11 @@ impl Default for ConsumerConfig {
 /// Running totals of one consumer, readable while it works.
 #[derive(Debug, Default)]
 pub struct ConsumerStats {
+    /// Records newly written to the store.
     pub inserted: AtomicU64,
+    /// Records the store already held (a resent or redelivered batch), skipped.
     pub duplicates: AtomicU64,
+    /// Messages set aside because they could never be stored.
     pub dead_letters: AtomicU64,
     /// Records settled: stored, found already stored, or set aside in a dead letter.
     pub settled: AtomicU64,
@@ -53,8 +57,6 @@ pub struct ConsumerStats {
 
 /// How long one fetch waits for work before the consumer checks for shutdown again.
 const FETCH_WAIT: Duration = Duration::from_millis(250);
-const BACKOFF_FIRST: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// A batch taken ahead and held longer than this has its lease renewed before it is written.
 /// Leases last 30 s by default (at least 1 s); renewing every batch would cost the embedded
 /// queue a durable transaction each.
@@ -100,7 +102,7 @@ pub async fn consume<C: QueueConsumer, S: Store>(
     shutdown: Shutdown,
 ) {
     tracing::info!(%stream, "consumer started");
-    let mut backoff = BACKOFF_FIRST;
+    let mut backoff = Backoff::default();
     // A batch taken from the queue and decoded while the one before was being written, and
     // when it was taken.
     let mut next: Option<(Batch, Instant)> = None;
@@ -122,15 +124,15 @@ pub async fn consume<C: QueueConsumer, S: Store>(
             None if shutdown.is_triggered() => break,
             None => match take(stream, &mut queue, &config, &stats, FETCH_WAIT).await {
                 Ok(batch) => {
-                    backoff = BACKOFF_FIRST;
+                    backoff.reset();
                     match batch {
                         Some(batch) => batch,
                         None => continue,
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(%stream, error = %e, "cannot fetch from the queue; retrying in {backoff:?}");
-                    pause(&shutdown, &mut backoff).await;
+                    tracing::warn!(%stream, error = %e, "cannot fetch from the queue; retrying with backoff");
+                    backoff.wait(&shutdown).await;
                     continue;
                 }
             },
@@ -300,7 +302,7 @@ async fn store_with_retry<S: Store, C: QueueConsumer>(
     stream: StreamKind,
 ) -> Option<WriteStats> {
     tracing::warn!(%stream, error = %failure, "cannot store the batch; retrying with backoff");
-    let mut backoff = BACKOFF_FIRST;
+    let mut backoff = Backoff::default();
     loop {
         // Renewed before each pause: the failed write itself may have taken long.
         if let Err(e) = queue.extend(held.to_vec()).await {
@@ -309,7 +311,7 @@ async fn store_with_retry<S: Store, C: QueueConsumer>(
         if shutdown.is_triggered() {
             return None;
         }
-        pause(shutdown, &mut backoff).await;
+        backoff.wait(shutdown).await;
         let (back, result) = write(store.clone(), batch).await;
         batch = back;
         if let Ok(stats) = result {
@@ -345,14 +347,6 @@ async fn write<S: Store>(
         // The store panicked: a bug, not a store failure; let it surface.
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
-}
-
-async fn pause(shutdown: &Shutdown, backoff: &mut Duration) {
-    tokio::select! {
-        _ = tokio::time::sleep(*backoff) => {}
-        _ = shutdown.wait() => {}
-    }
-    *backoff = (*backoff * 2).min(BACKOFF_MAX);
 }
 
 #[cfg(test)]

@@ -17,12 +17,16 @@ use std::path::PathBuf;
 /// What to generate.
 #[derive(Clone, Debug)]
 pub struct GenerateConfig {
+    /// Folder the data files and `planted.json` are written into.
     pub out: PathBuf,
+    /// Random seed: the same seed gives the same files, so a demo or test can be repeated.
     pub seed: u64,
     /// 1.0 gives about the sample's size (6,900 metrics, 580 work orders over 16.6 days);
     /// the time span grows with it, the sampling density stays.
     pub scale: f64,
+    /// How many products the simulated machine makes.
     pub products: u32,
+    /// Whether products run at the same time or take turns.
     pub schedule: Schedule,
     /// Plant parameters that drive output; without, output is independent of every parameter.
     pub plant: bool,
@@ -31,8 +35,11 @@ pub struct GenerateConfig {
 /// What was written.
 #[derive(Clone, Debug, Serialize)]
 pub struct Generated {
+    /// Metric records written to `metrics.json`.
     pub metrics: u64,
+    /// Work-order records written to `workorder.json`.
     pub workorders: u64,
+    /// The planted truth, also written to `planted.json`, to check the report against.
     pub planted: Planted,
 }
 

@@ -44,6 +44,7 @@ impl FromStr for Schedule {
 /// One planted cause of a product's output.
 #[derive(Clone, Debug, Serialize)]
 pub struct Driver {
+    /// The parameter's number, as in the metrics' `id`.
     pub parameter: u32,
     /// `mean` for a gauge whose level drives output, `rate` for a counter whose speed does.
     pub summary: &'static str,
@@ -54,14 +55,21 @@ pub struct Driver {
 /// The truth a dataset was generated from.
 #[derive(Clone, Debug, Serialize)]
 pub struct Planted {
+    /// Whether the products ran at the same time or took turns.
     pub schedule: Schedule,
+    /// Each product's planted drivers.
     pub products: Vec<ProductTruth>,
+    /// Parameters that count up rather than read a level, so their rate is what matters.
     pub counters: Vec<u32>,
+    /// Parameters that drift with time but drive nothing: a report naming them was fooled
+    /// by the trend.
     pub trend_only: Vec<u32>,
 }
 
+/// The parameters planted to drive one product's output.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProductTruth {
+    /// The product's number, as in the work orders' `product`.
     pub product: u32,
     /// Strongest first.
     pub drivers: Vec<Driver>,
@@ -90,6 +98,8 @@ struct Product {
     next_report: i64,
 }
 
+/// The simulated machine: its parameters' hidden states and its products' counters, advanced
+/// one step at a time by [`generate`](super::generate).
 pub struct Machine {
     params: Vec<Param>,
     products: Vec<Product>,
@@ -104,6 +114,8 @@ fn normal<R: Rng>(rng: &mut R) -> f64 {
 }
 
 impl Machine {
+    /// A machine with random parameter levels and, when `plant` is set, three planted
+    /// drivers per product (the truth [`Machine::planted`] reports).
     pub fn new<R: Rng>(rng: &mut R, products: u32, plant: bool, schedule: Schedule) -> Self {
         let params = (0..PARAMETERS)
             .map(|id| {

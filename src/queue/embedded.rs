@@ -1,3 +1,6 @@
+//! The embedded queue: a durable queue in one SQLite file, so the whole pipeline runs on one
+//! machine with no broker to install.
+
 use super::{Delivery, Envelope, Queue, QueueConsumer, QueueError};
 use crate::record::StreamKind;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};

@@ -1,3 +1,6 @@
+//! The message format inside the queue: a batch of records with the identity the store
+//! needs to recognise it when it is delivered twice.
+
 use crate::record::StreamKind;
 
 /// One batch on its way through the queue: the records as a JSON array, plus what the store
@@ -6,6 +9,7 @@ use crate::record::StreamKind;
 pub struct Envelope {
     /// Unique per accepted request; identifies the batch in logs and dead letters.
     pub id: String,
+    /// Metrics or work orders: which queue, consumer and table the batch belongs to.
     pub stream: StreamKind,
     /// Where the records come from, e.g. a data file. Together with `first_seq` it gives each
     /// record a stable identity, so a batch resent by the streamer is stored once. Batches
@@ -32,7 +36,9 @@ impl Envelope {
 /// A message handed to a consumer, to be acknowledged or dead-lettered by `tag`.
 #[derive(Clone, Debug)]
 pub struct Delivery {
+    /// The queue's handle for this delivery, used to acknowledge it or set it aside.
     pub tag: u64,
+    /// The batch itself.
     pub envelope: Envelope,
     /// How many times the message has been handed out, this time included.
     pub attempts: u32,

@@ -23,19 +23,23 @@ use std::time::Duration;
 /// answers 503 and the producer retries; consumers back off and try again.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
+    /// The queue's file or broker cannot be reached or used right now.
     #[error("the queue is unavailable: {0}")]
     Unavailable(String),
+    /// The queue did not confirm in time that the batch is safely stored, so it may not be.
     #[error("the queue did not confirm the batch within {0:?}")]
     Timeout(Duration),
     /// Consumers are behind: producers should slow down.
     #[error("the queue is full: {0}")]
     Full(String),
+    /// The process is stopping and the queue no longer takes work.
     #[error("the queue is shutting down")]
     Closed,
 }
 
 /// Where batches are published, durably, and where consumers are made.
 pub trait Queue: Clone + Send + Sync + 'static {
+    /// What [`Queue::consumer`] hands out: one stream's reader of this kind of queue.
     type Consumer: QueueConsumer;
 
     /// Stores the batch durably; returns only once it would survive a crash of this process.

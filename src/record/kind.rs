@@ -1,3 +1,6 @@
+//! The two record streams, metrics and work orders, and the names each goes by in URLs,
+//! queues, tables and data files.
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -9,7 +12,9 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StreamKind {
+    /// Machine parameter readings ([`Metric`](super::Metric)).
     Metrics,
+    /// Production counters ([`WorkOrder`](super::WorkOrder)).
     Workorder,
 }
 

@@ -1,9 +1,13 @@
+//! A batch of records of one stream, the unit the webhook, queue, consumer and store pass on.
+
 use super::{Metric, StreamKind, WorkOrder};
 
 /// A batch of validated records of one stream, in the order they arrived.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Records {
+    /// A batch of the `metrics` stream.
     Metrics(Vec<Metric>),
+    /// A batch of the `workorder` stream.
     Workorder(Vec<WorkOrder>),
 }
 
@@ -16,6 +20,7 @@ impl Records {
         }
     }
 
+    /// The stream the batch belongs to, which decides its queue and table.
     pub fn kind(&self) -> StreamKind {
         match self {
             Records::Metrics(_) => StreamKind::Metrics,
@@ -23,6 +28,7 @@ impl Records {
         }
     }
 
+    /// How many records the batch holds.
     pub fn len(&self) -> usize {
         match self {
             Records::Metrics(v) => v.len(),
@@ -30,6 +36,7 @@ impl Records {
         }
     }
 
+    /// Whether the batch holds no records.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

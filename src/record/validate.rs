@@ -1,3 +1,6 @@
+//! Parsing and checking one record: the single gate every record passes, so a bad value is
+//! refused at the edge with a message saying what to send instead.
+
 use super::{Metric, Records, TIME_RANGE, WorkOrder};
 use serde::de::DeserializeOwned;
 use std::fmt;

@@ -45,7 +45,9 @@ impl Default for Options {
 /// that it does so in a straight line, and one odd interval cannot dominate it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Finding {
+    /// The parameter's number, as in the metrics' `id`.
     pub parameter: i64,
+    /// The summary the finding rests on, `mean` or `rate`, as the report prints it.
     pub summary: &'static str,
     /// Intervals by which the parameter leads the output.
     pub lag: usize,
@@ -53,7 +55,9 @@ pub struct Finding {
     pub n: usize,
     /// The number of independent pairs `n` is worth (the p-values use it).
     pub n_effective: f64,
+    /// Pearson's r on the same pairs: how close to a straight line the relationship is.
     pub pearson: f64,
+    /// Spearman's ρ, the primary coefficient: the ranking goes by its size.
     pub spearman: f64,
     /// Two-sided p-value of ρ.
     pub p_value: f64,
@@ -74,6 +78,7 @@ pub struct Finding {
     pub tests: usize,
     /// ρ at each lag `0..=max_lag` for the summary kept (`null` where untestable).
     pub rho_by_lag: Vec<Option<f64>>,
+    /// The same summary as `summary`, as a value the code can match on.
     #[serde(skip)]
     pub which: Summary,
 }
@@ -107,20 +112,25 @@ impl Finding {
 /// A parameter that could not be tested for a product, and why.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct NotAssessable {
+    /// The parameter's number, as in the metrics' `id`.
     pub parameter: i64,
+    /// Why it could not be tested, e.g. too few intervals with readings.
     pub reason: String,
 }
 
 /// Everything found for one product.
 #[derive(Clone, Debug)]
 pub struct ProductFindings {
+    /// The product's number, as in the work orders' `product`.
     pub product: i64,
     /// Reliable distinct drivers first, then reliable echoes, then the rest; each group by
     /// |ρ|, strongest first.
     pub ranking: Vec<Finding>,
+    /// Parameters that could not be tested for this product, and why.
     pub not_assessable: Vec<NotAssessable>,
     /// One plain sentence an engineer can act on.
     pub verdict: String,
+    /// What the data says about how far these findings can be trusted.
     pub data_quality: DataQuality,
 }
 
@@ -142,6 +152,7 @@ impl ProductFindings {
 
 /// What every test against one product's output shares, worked out once.
 pub struct Prepared<'a> {
+    /// The product's intervals the tests run against.
     pub product: &'a ProductIntervals,
     /// Per interval, the stretch of gap-free intervals it belongs to.
     pub segment: Vec<u32>,
@@ -155,6 +166,8 @@ pub struct Prepared<'a> {
     pub constant_rate: bool,
 }
 
+/// Works out once per product what every parameter's tests need, so the parameters can be
+/// tested one by one as their readings are summarised.
 pub fn prepare(products: &[ProductIntervals]) -> Vec<Prepared<'_>> {
     products
         .iter()
@@ -199,7 +212,9 @@ pub fn analyse(
 /// p-value of every test run.
 #[derive(Clone, Debug)]
 pub struct Tested {
+    /// The best of the parameter's tests (lowest p-value) against this product.
     pub finding: Finding,
+    /// Every test run for the pair, so the q-values can count them all.
     pub p_values: Vec<f64>,
     /// Which of `p_values` is the finding's.
     pub best: usize,
@@ -208,6 +223,8 @@ pub struct Tested {
 /// The tests of one parameter against each product's output, indexed like the products.
 pub type Outcomes = Vec<Result<Tested, String>>;
 
+/// Tests one parameter against each product's output at every summary and lag; a product
+/// it cannot be tested against gets the reasons why instead.
 pub fn test_parameter(
     prepared: &[Prepared<'_>],
     parameter: &ParameterSummary,

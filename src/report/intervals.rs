@@ -18,13 +18,16 @@ pub const RESTART_LEVEL: f64 = 0.25;
 /// One stretch of production of one product, between two counter readings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Interval {
+    /// Time of the counter reading that opens the interval, in Unix seconds.
     pub start: i64,
+    /// Time of the counter reading that closes it, in Unix seconds.
     pub end: i64,
     /// Units produced per second over the interval.
     pub rate: f64,
 }
 
 impl Interval {
+    /// How long the interval lasts, in seconds.
     pub fn seconds(&self) -> f64 {
         (self.end - self.start) as f64
     }
@@ -33,9 +36,11 @@ impl Interval {
 /// A product's intervals, and what was set aside on the way.
 #[derive(Clone, Debug, Default)]
 pub struct ProductIntervals {
+    /// The product's number, as in the work orders' `product`.
     pub product: i64,
     /// Sorted by start, never overlapping.
     pub intervals: Vec<Interval>,
+    /// Work-order records of the product.
     pub records: usize,
     /// Production runs: the counter restarted `runs - 1` times.
     pub runs: usize,

@@ -32,12 +32,18 @@ use summaries::{ParameterSummary, Summariser};
 pub struct Report {
     /// Where the data came from, for the reader.
     pub source: String,
+    /// Parameter readings read, glitches included.
     pub metrics: u64,
+    /// Work-order records read.
     pub work_orders: u64,
+    /// Each product's output per work-order interval, what every finding is tested against.
     pub products: Vec<ProductIntervals>,
+    /// Each parameter's summaries per interval, its kind, and the readings set aside as
+    /// glitches.
     pub parameters: Vec<ParameterSummary>,
     /// Indexed like `products`.
     pub findings: Vec<ProductFindings>,
+    /// The options the report was made with, so the reader knows which lags were tried.
     pub options: Options,
 }
 

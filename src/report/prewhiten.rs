@@ -18,6 +18,8 @@ pub const MAX_ORDER: usize = 6;
 /// An autoregressive filter `e[t] = v[t] − m − Σ φⱼ·(v[t−j] − m)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Filter {
+    /// The weights φⱼ of the earlier values. Empty when earlier values do not help predict the
+    /// next (or the series is too short to tell): then only the mean `m` is taken off.
     pub coefficients: Vec<f64>,
 }
 

@@ -24,13 +24,18 @@ pub struct DataQuality {
     pub not_assessable: Vec<NotAssessable>,
 }
 
+/// How many readings of one parameter were set aside as glitches.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ParameterGlitches {
+    /// The parameter's number, as in the metrics' `id`.
     pub parameter: i64,
+    /// Readings set aside.
     pub glitches: u64,
 }
 
 impl DataQuality {
+    /// Gathers a product's notes from its intervals, the parameters' summaries and the
+    /// parameters that could not be tested against it.
     pub fn of(
         product: &ProductIntervals,
         parameters: &[ParameterSummary],

@@ -75,6 +75,7 @@ impl Kind {
 /// The facts about a parameter's steps that decide its kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Steps {
+    /// Steps between consecutive readings counted.
     pub steps: usize,
     /// Sum of rising steps.
     pub rises: f64,

@@ -182,8 +182,8 @@ pub fn autocorrelations_within(v: &[f64], stretches: &[Range<usize>], max_lag: u
     out
 }
 
-/// Σ c[t−lag]·c[t] and Σ k[t−lag]·k[t] over the `t` whose value `lag` before lies in the same
-/// stretch: each stretch in one run, in four independent sums so the loop runs at the
+/// `Σ c[t−lag]·c[t]` and `Σ k[t−lag]·k[t]` over the `t` whose value `lag` before lies in the
+/// same stretch: each stretch in one run, in four independent sums so the loop runs at the
 /// processor's width.
 fn lagged_products(
     centred: &[f64],

@@ -13,7 +13,9 @@ use super::shape::{Kind, Steps, Summary, is_drop};
 /// where the data cannot say).
 #[derive(Clone, Debug)]
 pub struct ParameterSummary {
+    /// The parameter's number, as in the metrics' `id`.
     pub id: i64,
+    /// Gauge, counter or either, told from its readings; it decides which summaries are made.
     pub kind: Kind,
     /// Every reading, glitches included.
     pub readings: u64,
@@ -23,10 +25,13 @@ pub struct ParameterSummary {
     pub fall_share: f64,
     /// Drops to half or less, and of those, resets to near zero.
     pub drops: usize,
+    /// Drops that landed near zero, as a counter's reset does.
     pub resets: usize,
     /// The usual time between readings, in seconds (median).
     pub reading_gap: f64,
+    /// Time of the first reading, in Unix seconds.
     pub first_time: i64,
+    /// Time of the last reading, in Unix seconds.
     pub last_time: i64,
     /// Indexed like the products given to [`Summariser::new`], then by interval. Present
     /// for the summaries of [`Kind::summaries`].
@@ -58,6 +63,7 @@ pub struct Summariser<'a> {
 }
 
 impl<'a> Summariser<'a> {
+    /// A summariser for the intervals of these products, before any reading is given.
     pub fn new(products: &'a [ProductIntervals]) -> Self {
         Summariser {
             products,

@@ -6,12 +6,15 @@ use std::path::PathBuf;
 /// The `--db` setting, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreLocation {
+    /// A SQLite file, the default: nothing to install or run besides millrace.
     Sqlite(PathBuf),
     /// `postgres://user@host:port/database` (or `postgresql://`).
     Postgres(String),
 }
 
 impl StoreLocation {
+    /// A `postgres://` or `postgresql://` URL means PostgreSQL; anything else is a SQLite
+    /// file path.
     pub fn parse(db: &str) -> StoreLocation {
         if db.starts_with("postgres://") || db.starts_with("postgresql://") {
             StoreLocation::Postgres(db.to_string())

@@ -26,6 +26,7 @@ pub struct Incoming<'a> {
     pub origin: &'a str,
     /// Position of the first record within its origin.
     pub first_seq: u64,
+    /// The records themselves, all of one stream.
     pub records: &'a Records,
 }
 
@@ -48,8 +49,15 @@ impl std::ops::AddAssign for WriteStats {
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The store cannot be opened or its tables set up: a folder that cannot be made, a file
+    /// written by a newer millrace, a database server that cannot be reached.
     #[error("cannot open the store {path}: {reason}")]
-    Open { path: String, reason: String },
+    Open {
+        /// The SQLite file or PostgreSQL URL (password hidden) that failed.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Another process holds the store's lock; waiting is the cure.
     #[error("the store is locked by another process ({0})")]
     Busy(String),

@@ -1,3 +1,6 @@
+//! The PostgreSQL store, for scaling out: consumers on several machines write to one database
+//! and still store each record once. Same tables and columns as the SQLite store.
+
 use super::{Incoming, Store, StoreError, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use postgres::binary_copy::BinaryCopyInWriter;

@@ -1,3 +1,6 @@
+//! The SQLite store, the default: one file (`millrace.db` unless told otherwise) with the
+//! original pipeline's tables, and nothing to install.
+
 use super::{Incoming, Store, StoreError, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};

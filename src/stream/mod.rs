@@ -49,20 +49,26 @@ pub struct StreamConfig {
 pub struct StreamSummary {
     /// Records delivered, per stream.
     pub sent: Vec<(StreamKind, u64)>,
+    /// How long the run took.
     pub elapsed: Duration,
 }
 
 /// Why a stream run stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
+    /// A data file could not be read, holds a bad record, or is not the file streamed before.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// A batch could not be delivered to the webhook.
     #[error(transparent)]
     Send(#[from] SendError),
+    /// The offsets file could not be read or saved, so progress cannot be kept.
     #[error(transparent)]
     Offsets(#[from] OffsetsError),
+    /// The data folder holds neither data file: most likely the wrong folder was given.
     #[error("no data to stream: neither {0}/metrics.json nor {0}/workorder.json exists")]
     NoData(String),
+    /// Something needed before sending failed, such as loading the CA certificate.
     #[error("{0}")]
     Setup(String),
 }

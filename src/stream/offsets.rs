@@ -29,14 +29,33 @@ pub struct Offsets {
 /// Why the offsets file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum OffsetsError {
+    /// The file exists but cannot be read (permissions, a disk error).
     #[error("cannot read the offsets file {path}: {reason}")]
-    Read { path: PathBuf, reason: String },
+    Read {
+        /// The offsets file.
+        path: PathBuf,
+        /// The operating system's error.
+        reason: String,
+    },
+    /// The file is not valid offsets JSON, so where each data file stopped is unknown.
     #[error(
         "the offsets file {path} is damaged ({reason}): delete it and run `millrace stream --initial` to resend everything (the store skips what it already has)"
     )]
-    Corrupt { path: PathBuf, reason: String },
+    Corrupt {
+        /// The offsets file.
+        path: PathBuf,
+        /// What the JSON parser objected to.
+        reason: String,
+    },
+    /// The new offsets could not be saved: the stream stops, and the batch just delivered is
+    /// sent again next time (the store skips it).
     #[error("cannot save the offsets file {path}: {reason}")]
-    Write { path: PathBuf, reason: String },
+    Write {
+        /// The offsets file.
+        path: PathBuf,
+        /// The operating system's error.
+        reason: String,
+    },
 }
 
 impl Offsets {
@@ -61,6 +80,7 @@ impl Offsets {
         })
     }
 
+    /// Where streaming of `file` (its full path) stopped last time, if it was streamed.
     pub fn get(&self, file: &str) -> Option<&Offset> {
         self.files.get(file)
     }

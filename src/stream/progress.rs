@@ -71,6 +71,7 @@ impl FileProgress {
         }
     }
 
+    /// Leaves the progress bar at its final state, once the file is done.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish();

@@ -24,7 +24,10 @@ pub struct FileBatch {
     /// The records' original text, joined into a JSON array: values travel exactly as the
     /// file spells them.
     pub body: Vec<u8>,
+    /// Records in `body`.
     pub count: u64,
+    /// Position of the first record in the file, which with the file's identity lets the
+    /// store recognise a batch sent twice.
     pub first_seq: u64,
     /// Where the file stands once this batch is acknowledged.
     pub end: Offset,
@@ -34,10 +37,13 @@ pub struct FileBatch {
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{path}: {where_}{message}")]
 pub struct ReadError {
+    /// The data file at fault.
     pub path: String,
     /// Position of the record at fault (zero-based), when a record is at fault.
     pub record: Option<u64>,
+    /// Byte position in the file where the problem is, to find it in the file.
     pub byte: u64,
+    /// What is wrong and, where it helps, what to do about it.
     pub message: String,
     where_: String,
 }

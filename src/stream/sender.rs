@@ -1,5 +1,6 @@
 //! Sends batches to the webhook, retrying what is worth retrying.
 
+use crate::backoff::Backoff;
 use crate::record::StreamKind;
 use crate::shutdown::Shutdown;
 use crate::webhook::{Credentials, SEQ_HEADER, SOURCE_HEADER};
@@ -12,23 +13,38 @@ pub enum SendError {
     /// The webhook refused the batch: resending it unchanged would fail again.
     #[error("the webhook refused the {stream} batch with {status}: {message}")]
     Refused {
+        /// The stream the batch belongs to.
         stream: StreamKind,
+        /// The HTTP status the webhook answered with.
         status: StatusCode,
+        /// The webhook's explanation, naming the record and field at fault where it can.
         message: String,
     },
+    /// The webhook stayed unreachable or busy for longer than `--retry-for`.
     #[error(
         "gave up on the {stream} batch after retrying for {waited:?}: {last}; is `millrace serve` running at {url}?"
     )]
     GaveUp {
+        /// The stream the batch belongs to.
         stream: StreamKind,
+        /// How long retrying went on.
         waited: Duration,
+        /// The last failure seen, the likeliest clue to the cause.
         last: String,
+        /// Where the batch was being sent.
         url: String,
     },
+    /// The webhook's certificate is not trusted; waiting will not change that, so no retry.
     #[error(
         "cannot talk TLS to {url}: {problem}; if the webhook uses a private or self-signed certificate, pass its CA certificate with --ca-cert FILE"
     )]
-    Tls { url: String, problem: String },
+    Tls {
+        /// Where the batch was being sent.
+        url: String,
+        /// The TLS library's account of what it rejected.
+        problem: String,
+    },
+    /// Shutdown was asked for while the batch was still being retried.
     #[error("stopped before the batch was delivered")]
     Stopped,
 }
@@ -43,10 +59,9 @@ pub struct Sender {
     credentials: Credentials,
 }
 
-const BACKOFF_FIRST: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
-
 impl Sender {
+    /// A client for the webhook at `base_url` that presents `credentials` and trusts
+    /// `ca_cert` besides the system's authorities.
     pub fn new(
         base_url: &str,
         retry_for: Duration,
@@ -83,7 +98,7 @@ impl Sender {
     ) -> Result<(), SendError> {
         let url = format!("{}{}", self.base, stream.webhook_path());
         let started = Instant::now();
-        let mut backoff = BACKOFF_FIRST;
+        let mut backoff = Backoff::default();
         let mut logged = false;
         let auth = self.credentials.headers_for(body);
         loop {
@@ -147,16 +162,11 @@ impl Sender {
                 logged = true;
             }
             // The server's Retry-After is honoured as given, within the retry budget.
-            let pause = match wait {
-                Some(asked) => asked,
-                None => backoff,
+            let next = backoff.next_delay();
+            let pause = wait.unwrap_or(next).min(self.retry_for - waited);
+            if !backoff.wait_for(pause, shutdown).await {
+                return Err(SendError::Stopped);
             }
-            .min(self.retry_for - waited);
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = shutdown.wait() => return Err(SendError::Stopped),
-            }
-            backoff = (backoff * 2).min(BACKOFF_MAX);
         }
     }
 }

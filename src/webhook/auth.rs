@@ -31,12 +31,15 @@ impl std::fmt::Debug for Credentials {
 /// Why a request was refused; the text goes back to the client, so it names no secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
+    /// Credentials are required and the request brought neither a token nor a signature.
     #[error(
         "authentication required: send `Authorization: Bearer <token>` or an `X-Millrace-Signature: sha256=<hmac>` of the body"
     )]
     Missing,
+    /// The request's bearer token is not one of those configured.
     #[error("the bearer token is not valid")]
     BadToken,
+    /// The signature is malformed, or no configured key produces it for this body.
     #[error("the body's signature is not valid (expected `sha256=<hex HMAC-SHA256 of the body>`)")]
     BadSignature,
 }
@@ -44,6 +47,8 @@ pub enum AuthError {
 type HmacSha256 = Hmac<Sha256>;
 
 impl Credentials {
+    /// Credentials from tokens and HMAC keys. Blank ones are dropped: an empty token or key
+    /// must never count as a credential.
     pub fn new(tokens: Vec<String>, hmac_keys: Vec<Vec<u8>>) -> Self {
         Credentials {
             tokens: tokens

@@ -1,3 +1,6 @@
+//! The webhook's error answers: one type that maps every refusal (bad record, full queue,
+//! missing credentials) to its HTTP status and a JSON body a client can act on.
+
 use crate::codec::{DecodeError, DecodeErrorKind};
 use crate::queue::QueueError;
 use axum::Json;
@@ -9,7 +12,9 @@ use serde::Serialize;
 /// record, which one and which field.
 #[derive(Debug)]
 pub struct ApiError {
+    /// The HTTP status, which tells the client whether retrying can help.
     pub status: StatusCode,
+    /// What went wrong, sent as JSON.
     pub body: ErrorBody,
     /// Seconds a client should wait before retrying (503).
     pub retry_after: Option<u64>,
@@ -20,14 +25,18 @@ pub struct ApiError {
 /// The JSON body of every error answer.
 #[derive(Debug, Serialize)]
 pub struct ErrorBody {
+    /// What was wrong, in words.
     pub error: String,
+    /// Zero-based position in the batch of the record at fault, if one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<usize>,
+    /// The field at fault, if one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
 
 impl ApiError {
+    /// An answer with this status and message, naming no record or field.
     pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
         ApiError {
             status,

@@ -1,3 +1,6 @@
+//! The two ingest endpoints: authenticate, decode the whole batch, publish it durably, and
+//! only then answer 2xx, so an acknowledged batch is never lost.
+
 use super::{ApiError, AppState};
 use crate::codec::decode_body;
 use crate::queue::{Envelope, Queue};
@@ -19,12 +22,14 @@ pub const SEQ_HEADER: &str = "millrace-seq";
 /// The answer to an accepted batch.
 #[derive(Debug, Serialize)]
 pub struct Accepted {
+    /// Records accepted and queued (0 for an empty batch, which is not queued).
     pub accepted: usize,
     /// The queue message that carries the batch, for tracing it downstream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 
+/// `POST /metrics_webhook`: a batch of machine parameter readings.
 pub async fn ingest_metrics<Q: Queue>(
     state: State<AppState<Q>>,
     headers: HeaderMap,
@@ -33,6 +38,7 @@ pub async fn ingest_metrics<Q: Queue>(
     ingest(state, StreamKind::Metrics, headers, body).await
 }
 
+/// `POST /workorder_webhook`: a batch of production counter readings.
 pub async fn ingest_workorder<Q: Queue>(
     state: State<AppState<Q>>,
     headers: HeaderMap,
@@ -176,6 +182,7 @@ pub async fn readyz<Q: Queue>(State(state): State<AppState<Q>>) -> Result<&'stat
     Ok("ready")
 }
 
+/// The answer to a known path asked with the wrong method, saying which to use.
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -183,6 +190,7 @@ pub async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// The answer to an unknown path, naming the paths that exist.
 pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,

@@ -63,7 +63,9 @@ impl Default for WebhookConfig {
 /// What every request handler shares.
 #[derive(Clone)]
 pub struct AppState<Q: Queue> {
+    /// Where accepted batches are published.
     pub queue: Q,
+    /// The limits and credentials every request is checked against.
     pub config: WebhookConfig,
 }
 

@@ -49,7 +49,8 @@ fn unavailable(e: impl std::fmt::Display) -> QueueError {
 }
 
 impl AmqpConsumer {
-    pub fn new(config: AmqpConfig, stream: StreamKind) -> Self {
+    /// A consumer that has not connected yet; it connects on its first fetch.
+    pub(crate) fn new(config: AmqpConfig, stream: StreamKind) -> Self {
         AmqpConsumer {
             config,
             stream,

@@ -23,7 +23,9 @@ use std::time::Duration;
 pub struct AmqpConfig {
     /// `amqp://user:password@host:port/vhost`.
     pub uri: String,
+    /// The queue metrics batches go to; its dead letters go to `<name>.dead`.
     pub metrics_queue: String,
+    /// The queue work-order batches go to; its dead letters go to `<name>.dead`.
     pub workorder_queue: String,
     /// Unacknowledged messages a consumer may hold at once.
     pub prefetch: u16,

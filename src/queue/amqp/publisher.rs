@@ -4,6 +4,7 @@
 use super::consumer::AmqpConsumer;
 use super::message::properties;
 use super::{AmqpConfig, TopologyError, declare};
+use crate::backoff::Backoff;
 use crate::queue::{Envelope, Queue, QueueError};
 use crate::record::StreamKind;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
@@ -48,8 +49,6 @@ pub(super) enum LinkError {
     Topology(#[from] TopologyError),
 }
 
-const BACKOFF_FIRST: Duration = Duration::from_millis(200);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// How often the keeper looks at a link that reported no failure.
 const LOOK_EVERY: Duration = Duration::from_millis(500);
 
@@ -146,7 +145,7 @@ impl AmqpQueue {
 /// Keeps the link alive: looks at it periodically or when told it broke, and reconnects with
 /// exponential backoff. Ends when the queue is dropped.
 async fn keep(inner: Weak<Inner>) {
-    let mut backoff = BACKOFF_FIRST;
+    let mut backoff = Backoff::default();
     let mut reported = false;
     loop {
         let Some(queue) = inner.upgrade() else { return };
@@ -157,7 +156,7 @@ async fn keep(inner: Weak<Inner>) {
             .as_ref()
             .is_some_and(Link::healthy);
         if healthy {
-            backoff = BACKOFF_FIRST;
+            backoff.reset();
             tokio::select! {
                 _ = queue.broken.notified() => {}
                 _ = tokio::time::sleep(LOOK_EVERY) => {}
@@ -177,8 +176,8 @@ async fn keep(inner: Weak<Inner>) {
                     reported = true;
                 }
                 drop(queue);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
+                // No shutdown to heed: this task ends when the queue is dropped.
+                tokio::time::sleep(backoff.next_delay()).await;
             }
         }
     }

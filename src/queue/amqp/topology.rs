@@ -17,9 +17,20 @@ pub enum TopologyError {
     #[error(
         "the RabbitMQ queue `{queue}` already exists with other settings ({detail}); delete it (rabbitmqctl delete_queue {queue}) or choose other queue names (--metrics-queue, --workorder-queue)"
     )]
-    Mismatch { queue: String, detail: String },
+    Mismatch {
+        /// The queue's name.
+        queue: String,
+        /// The broker's own words about what differs.
+        detail: String,
+    },
+    /// Declaring failed for another reason, such as a lost connection or a missing permission.
     #[error("cannot declare the RabbitMQ queue `{queue}`: {detail}")]
-    Failed { queue: String, detail: String },
+    Failed {
+        /// The queue's name.
+        queue: String,
+        /// The broker's or the client's error.
+        detail: String,
+    },
 }
 
 /// The arguments of a stream's queue: quorum type, and dead letters to `<queue>.dead`.

@@ -4,6 +4,7 @@
 
 use super::super::Report;
 
+/// The top three drivers of every product as CSV, one row per driver, with a header row.
 pub fn render(report: &Report) -> String {
     let mut out = String::from(
         "product,rank,parameter,summary,lag,n,n_effective,spearman,pearson,p_value,pearson_p,q_value,reliable,slope,slope_ci_low,slope_ci_high\n",

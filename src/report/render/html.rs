@@ -92,6 +92,7 @@ struct Parameter {
     resets: usize,
 }
 
+/// The whole report as one self-contained HTML page, plots included, for reading in a browser.
 pub fn render(report: &Report) -> std::io::Result<String> {
     let products: Vec<Product> = report
         .products

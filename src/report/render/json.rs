@@ -33,6 +33,8 @@ struct Product<'a> {
     data_quality: &'a DataQuality,
 }
 
+/// Each product's top three drivers, full ranking and data-quality notes as JSON, for other
+/// programs to read.
 pub fn render(report: &Report) -> String {
     let top = Top3 {
         generated_by: format!("millrace {}", env!("CARGO_PKG_VERSION")),

@@ -7,6 +7,7 @@ use super::super::verdict::plain;
 use super::{method, number};
 use std::fmt::Write;
 
+/// The whole report as Markdown, for reading as plain text or pasting into a ticket.
 pub fn render(report: &Report) -> String {
     let mut md = String::new();
     let _ = write_report(report, &mut md);
@@ -131,6 +132,8 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
     Ok(())
 }
 
+/// One sentence on what data the report rests on: how many readings of how many parameters
+/// and products, from where, over which dates. Shared with the HTML.
 pub fn coverage(report: &Report) -> String {
     let span = report
         .span()
@@ -153,6 +156,7 @@ pub fn coverage(report: &Report) -> String {
     )
 }
 
+/// The short label for a product in the summary table. Shared with the HTML.
 pub fn verdict(reliable: bool) -> &'static str {
     if reliable {
         "reliable relationships found"
