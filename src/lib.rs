@@ -15,6 +15,7 @@ pub mod fault;
 pub mod generate;
 pub mod queue;
 pub mod record;
+pub mod redact;
 pub mod report;
 pub mod run;
 pub mod shutdown;

@@ -75,7 +75,7 @@ impl FileSettings {
         if !url.starts_with("amqp://") {
             return Err(UsageError(format!(
                 "--broker must be `embedded` or an amqp:// URL, got `{}`",
-                crate::queue::amqp::redact(&url)
+                crate::redact::redact(&url)
             )));
         }
         let mut config = AmqpConfig::new(url);

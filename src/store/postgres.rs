@@ -68,7 +68,7 @@ impl PostgresStore {
 
 fn open(url: &str) -> Result<Client, StoreError> {
     let fail = |e: postgres::Error| StoreError::Open {
-        path: crate::queue::amqp::redact(url),
+        path: crate::redact::redact(url),
         reason: describe(&e),
     };
     let mut client = Client::connect(url, NoTls).map_err(fail)?;

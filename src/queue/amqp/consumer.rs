@@ -1,8 +1,8 @@
 //! The consuming side: its own connection, manual acknowledgement, bounded prefetch.
 
 use super::AmqpConfig;
+use super::connection::connect;
 use super::message::{dead_letter_properties, envelope, properties};
-use super::publisher::connect;
 use crate::queue::{Delivery, QueueConsumer, QueueError};
 use crate::record::StreamKind;
 use lapin::options::{

@@ -1,15 +1,16 @@
 //! The publishing side: one long-lived connection and confirm-mode channel, kept alive by a
 //! background task that reconnects with backoff and declares the queues again.
 
+use super::connection::{LinkError, connect};
 use super::consumer::AmqpConsumer;
 use super::message::properties;
-use super::{AmqpConfig, TopologyError, declare};
+use super::{AmqpConfig, TopologyError};
 use crate::backoff::Backoff;
 use crate::queue::{Envelope, Queue, QueueError};
 use crate::record::StreamKind;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
-use lapin::{Channel, Confirmation, Connection, ConnectionProperties};
+use lapin::{Channel, Confirmation, Connection};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -40,27 +41,8 @@ impl Link {
     }
 }
 
-/// Why a link could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub(super) enum LinkError {
-    #[error("cannot connect: {0}")]
-    Connect(lapin::Error),
-    #[error(transparent)]
-    Topology(#[from] TopologyError),
-}
-
 /// How often the keeper looks at a link that reported no failure.
 const LOOK_EVERY: Duration = Duration::from_millis(500);
-
-/// Connects to the broker and declares the queues.
-pub(super) async fn connect(config: &AmqpConfig, name: &str) -> Result<Connection, LinkError> {
-    let properties = ConnectionProperties::default().with_connection_name(name.into());
-    let connection = Connection::connect(&config.uri, properties)
-        .await
-        .map_err(LinkError::Connect)?;
-    declare(&connection, config).await?;
-    Ok(connection)
-}
 
 async fn open(config: &AmqpConfig) -> Result<Link, LinkError> {
     let connection = connect(config, "millrace-publisher").await?;
