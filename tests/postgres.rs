@@ -335,3 +335,34 @@ fn competing_consumers_on_rabbitmq_write_each_record_once_to_postgres() {
         "every work order exactly once"
     );
 }
+
+/// Tables that are not as millrace makes them cannot heal by retrying: the report says what
+/// is wrong and what to do, and exits 1 — no panic (`Row::get` used to panic on them).
+#[test]
+fn a_table_of_other_types_is_a_clear_error_not_a_panic() {
+    let test = "a_table_of_other_types_is_a_clear_error_not_a_panic";
+    let Some(schema) = Schema::create(test) else {
+        return;
+    };
+    schema
+        .client()
+        .batch_execute(
+            "CREATE TABLE metrics (id bigint, val text, time bigint);
+             INSERT INTO metrics VALUES (1, 'hot', 1624377478);
+             CREATE TABLE workorder (time bigint, product bigint, production double precision);
+             INSERT INTO workorder VALUES (1624378574, 0, 15.68), (1624378600, 0, 16.0);",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = millrace(dir.path())
+        .args(["report", "--db", &schema.url()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("tables are not as millrace makes them (column val of table metrics"),
+        "{err}"
+    );
+}

@@ -65,6 +65,12 @@ pub enum StoreError {
     /// consumers back off and retry without acknowledging.
     #[error("the store failed: {0}")]
     Failed(String),
+    /// The store's tables are not as millrace makes them (a column of another type, say):
+    /// no retry can fix that, so whoever meets it stops and says so.
+    #[error(
+        "the store's tables are not as millrace makes them ({0}): point --db at a database that millrace created, or at an empty one"
+    )]
+    Broken(String),
 }
 
 /// Persists batches, exactly once per record, each call in one transaction.

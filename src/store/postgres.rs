@@ -78,6 +78,19 @@ fn open(url: &str) -> Result<Client, StoreError> {
     Ok(client)
 }
 
+/// Column `index` of a row of `table`, or [`StoreError::Broken`] when its type is not the one
+/// millrace gives it (`Row::get` would panic, and a panic in a consumer is retried forever).
+fn column<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a postgres::Row,
+    index: usize,
+    table: &str,
+) -> Result<T, StoreError> {
+    row.try_get(index).map_err(|e| {
+        let name = row.columns().get(index).map_or("?", |c| c.name());
+        StoreError::Broken(format!("column {name} of table {table}: {e}"))
+    })
+}
+
 fn failed(e: postgres::Error) -> StoreError {
     StoreError::Failed(describe(&e))
 }
@@ -108,7 +121,7 @@ impl Store for PostgresStore {
             }
             let stream = batch.records.kind().name();
             let new = (batch.first_seq, batch.first_seq + count);
-            let missing = claim(&mut tx, stream, batch.origin, new).map_err(failed)?;
+            let missing = claim(&mut tx, stream, batch.origin, new)?;
             let mut inserted = 0;
             for (s, e) in missing {
                 let range = (s - batch.first_seq) as usize..(e - batch.first_seq) as usize;
@@ -149,7 +162,7 @@ impl Store for PostgresStore {
             .client()?
             .query_one(sql.as_str(), &[])
             .map_err(failed)?;
-        Ok(row.get::<_, i64>(0) as u64)
+        Ok(column::<i64>(&row, 0, stream.name())? as u64)
     }
 
     fn work_orders(&mut self) -> Result<Vec<WorkOrder>, StoreError> {
@@ -160,14 +173,15 @@ impl Store for PostgresStore {
                 &[],
             )
             .map_err(failed)?;
-        Ok(rows
-            .iter()
-            .map(|r| WorkOrder {
-                time: r.get(0),
-                product: r.get(1),
-                production: r.get(2),
+        rows.iter()
+            .map(|r| {
+                Ok(WorkOrder {
+                    time: column(r, 0, "workorder")?,
+                    product: column(r, 1, "workorder")?,
+                    production: column(r, 2, "workorder")?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
@@ -182,9 +196,9 @@ impl Store for PostgresStore {
         let mut n = 0;
         while let Some(row) = rows.next().map_err(failed)? {
             visit(Metric {
-                id: row.get(0),
-                val: row.get(1),
-                time: row.get(2),
+                id: column(&row, 0, "metrics")?,
+                val: column(&row, 1, "metrics")?,
+                time: column(&row, 2, "metrics")?,
             });
             n += 1;
         }
@@ -198,12 +212,13 @@ fn claim(
     stream: &str,
     origin: &str,
     new: (u64, u64),
-) -> Result<Vec<(u64, u64)>, postgres::Error> {
+) -> Result<Vec<(u64, u64)>, StoreError> {
     let key = format!("{stream}\u{1}{origin}");
     tx.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
         &[&key],
-    )?;
+    )
+    .map_err(failed)?;
     let (a, b) = (new.0 as i64, new.1 as i64);
     let stored: Vec<(u64, u64)> = tx
         .query(
@@ -211,16 +226,22 @@ fn claim(
                WHERE stream = $1 AND origin = $2 AND start <= $4 AND "end" >= $3
                ORDER BY start"#,
             &[&stream, &origin, &a, &b],
-        )?
+        )
+        .map_err(failed)?
         .iter()
-        .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
-        .collect();
+        .map(|r| {
+            let start: i64 = column(r, 0, "ingested")?;
+            let end: i64 = column(r, 1, "ingested")?;
+            Ok((start as u64, end as u64))
+        })
+        .collect::<Result<_, StoreError>>()?;
     let coverage = cover(&stored, new);
     for (start, _) in &stored {
         tx.execute(
             "DELETE FROM ingested WHERE stream = $1 AND origin = $2 AND start = $3",
             &[&stream, &origin, &(*start as i64)],
-        )?;
+        )
+        .map_err(failed)?;
     }
     tx.execute(
         r#"INSERT INTO ingested (stream, origin, start, "end") VALUES ($1, $2, $3, $4)"#,
@@ -230,7 +251,8 @@ fn claim(
             &(coverage.merged.0 as i64),
             &(coverage.merged.1 as i64),
         ],
-    )?;
+    )
+    .map_err(failed)?;
     Ok(coverage.missing)
 }
 
