@@ -130,8 +130,11 @@ fn the_sample_is_stored_exactly_and_resending_stores_nothing_twice() {
         "work orders bit-identical"
     );
     let out = run(&["--initial"]);
-    assert!(out.contains("6896 already held"), "{out}");
-    assert_eq!(schema.metrics().len(), 6896);
+    assert!(
+        out.contains(&format!("{SAMPLE_METRICS} already held")),
+        "{out}"
+    );
+    assert_eq!(schema.metrics().len() as u64, SAMPLE_METRICS);
 
     // The report reads PostgreSQL as it reads SQLite: same top three.
     let from_pg = std::fs::read_to_string(dir.path().join("out/top3.json")).unwrap();
@@ -180,7 +183,7 @@ fn competing_consumers_crashing_after_commit_store_each_record_once() {
     crashing.wait_crash(Duration::from_secs(60));
     let _again = Proc::spawn(&mut consumer());
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    while queued(dir.path()) > 0 || schema.stored_metrics().unwrap_or(0) < 6896 {
+    while queued(dir.path()) > 0 || schema.stored_metrics().unwrap_or(0) < SAMPLE_METRICS as usize {
         assert!(std::time::Instant::now() < deadline, "not settled");
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -238,20 +241,22 @@ fn a_database_outage_is_waited_out() {
         streamed.status.success(),
         "the webhook took the data while the database was down"
     );
+    // The sample plus the first record.
+    let want = SAMPLE_METRICS as usize + 1;
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
         let stored = schema.stored_metrics().unwrap_or(0);
-        if stored >= 6897 && queued(dir.path()) == 0 {
+        if stored >= want && queued(dir.path()) == 0 {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "stored {stored} of 6897 after the outage"
+            "stored {stored} of {want} after the outage"
         );
         std::thread::sleep(Duration::from_millis(300));
     }
-    assert_eq!(schema.metrics().len(), 6897, "each record once");
-    assert_eq!(schema.workorders().len(), 576);
+    assert_eq!(schema.metrics().len(), want, "each record once");
+    assert_eq!(schema.workorders().len() as u64, SAMPLE_WORK_ORDERS);
 }
 
 #[test]

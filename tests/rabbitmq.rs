@@ -136,7 +136,7 @@ fn the_sample_flows_through_three_separate_processes() {
             .args(env.queues.args()),
     );
     run_ok(&mut stage.stream(sample_dir()));
-    settle(env.path(), &sample_dir(), (6896, 576), &env.queues);
+    settle(env.path(), &sample_dir(), SAMPLE, &env.queues);
 }
 
 #[test]
@@ -218,7 +218,7 @@ fn a_consumer_crashing_after_commit_stores_everything_once() {
     run_ok(&mut stage.stream(sample_dir()));
     crashing.wait_crash(Duration::from_secs(30));
     let _consumer = stage.consume();
-    settle(env.path(), &sample_dir(), (6896, 576), &env.queues);
+    settle(env.path(), &sample_dir(), SAMPLE, &env.queues);
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn a_poison_message_becomes_a_dead_letter_with_its_reason() {
     });
     let _consumer = stage.consume();
     run_ok(&mut stage.stream(sample_dir()));
-    settle(env.path(), &sample_dir(), (6896, 576), &env.queues);
+    settle(env.path(), &sample_dir(), SAMPLE, &env.queues);
     let dead = format!("{}.dead", env.queues.metrics());
     let (body, reason) = amqp(|conn| async move {
         let ch = conn.create_channel().await.unwrap();

@@ -107,7 +107,7 @@ fn a_locked_store_is_waited_out() {
         "nothing written while locked"
     );
     blocker.execute_batch("COMMIT").unwrap();
-    settle_and_check(dir.path(), &sample_dir(), (6896, 576));
+    settle_and_check(dir.path(), &sample_dir(), SAMPLE);
 }
 
 fn counts_while_locked(conn: &rusqlite::Connection) -> (u64, u64) {
@@ -140,9 +140,11 @@ fn a_store_locked_while_consuming_is_waited_out() {
         "nothing written while locked"
     );
     blocker.execute_batch("COMMIT").unwrap();
-    wait_for_counts(&db, (6897, 576), Duration::from_secs(60));
+    // The sample plus the first record.
+    let want = (SAMPLE_METRICS + 1, SAMPLE_WORK_ORDERS);
+    wait_for_counts(&db, want, Duration::from_secs(60));
     while queued(dir.path()) > 0 {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(counts(&db), (6897, 576), "each record once");
+    assert_eq!(counts(&db), want, "each record once");
 }

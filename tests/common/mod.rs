@@ -19,6 +19,13 @@ pub fn sample_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sample-data")
 }
 
+/// Records in the sample of `sample_dir()`: metrics, work orders, and both as `counts` gives
+/// them. Named once so that a new sample is one edit here, and so that the numbers in expected
+/// output ("6896 sent") read as what they are.
+pub const SAMPLE_METRICS: u64 = 6896;
+pub const SAMPLE_WORK_ORDERS: u64 = 576;
+pub const SAMPLE: (u64, u64) = (SAMPLE_METRICS, SAMPLE_WORK_ORDERS);
+
 /// A millrace command run in `dir`, with no settings leaking in from the environment.
 pub fn millrace(dir: &Path) -> Command {
     let mut cmd = Command::new(bin());
