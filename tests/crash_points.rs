@@ -5,23 +5,14 @@
 
 mod common;
 
+use common::scenarios::{Backend, consumer_crash_after_commit};
 use common::*;
 use std::time::Duration;
 
 #[test]
 fn consumer_crash_after_commit_before_ack() {
     let dir = tempfile::tempdir().unwrap();
-    let stage = Stage::new(dir.path());
-    let _serve = stage.serve();
-    let mut crashing = Proc::spawn(
-        stage
-            .consume_cmd()
-            .env("MILLRACE_CRASH_AT", "consume.committed:2"),
-    );
-    run_ok(&mut stage.stream(sample_dir()));
-    crashing.wait_crash(Duration::from_secs(30));
-    let _consumer = stage.consume();
-    settle_and_check(dir.path(), &sample_dir(), SAMPLE);
+    consumer_crash_after_commit(dir.path(), Backend::Embedded);
 }
 
 #[test]
