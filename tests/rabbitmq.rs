@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::scenarios::{Backend, chaos, consumer_crash_after_commit};
+use common::scenarios::{Backend, Victim, chaos, consumer_crash_after_commit, survives_kills_of};
 use common::services::{Queues, amqp, broker_up, rabbitmqctl};
 use common::*;
 use lapin::BasicProperties;
@@ -155,23 +155,7 @@ fn a_consumer_killed_mid_stream_stores_everything_once() {
     let Some(env) = env("a_consumer_killed_mid_stream_stores_everything_once") else {
         return;
     };
-    let want = generated(env.path(), "5");
-    let stage = env.stage();
-    let _serve = stage.serve();
-    let mut consumer = stage.consume();
-    let mut stream = Proc::spawn(&mut stage.stream("data"));
-    let db = env.path().join("millrace.db");
-    for round in 1..=3u64 {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while counts(&db).0 < round * 2_000 {
-            assert!(Instant::now() < deadline, "no progress");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        consumer.kill();
-        consumer = stage.consume();
-    }
-    stream.wait_ok(Duration::from_secs(120));
-    env.settle(&env.path().join("data"), want);
+    survives_kills_of(env.path(), env.backend(), Victim::Consumer);
 }
 
 #[test]
