@@ -17,6 +17,27 @@ fn slow_upload(port: u16) -> TcpStream {
     s
 }
 
+/// Starts a POST whose body never finishes arriving, and returns once it holds a slot: the
+/// server asks for the body ("100 Continue") only when the handler, past the concurrency
+/// limit, reads it.
+fn admitted_upload(port: u16) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(
+        b"POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n",
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut interim = [0; 25];
+    s.read_exact(&mut interim).unwrap();
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100 Continue\r\n"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
+    s.write_all(b"[{").unwrap();
+    s
+}
+
 fn answer(mut s: TcpStream) -> String {
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut buf = Vec::new();
@@ -33,8 +54,7 @@ async fn requests_beyond_the_concurrency_limit_get_503_at_once() {
     .await;
     let port = webhook.port();
     let answered = tokio::task::spawn_blocking(move || {
-        let _holding = slow_upload(port);
-        std::thread::sleep(Duration::from_millis(200));
+        let _holding = admitted_upload(port);
         let mut second = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let started = Instant::now();
         second.write_all(b"POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n[]").unwrap();
