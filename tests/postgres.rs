@@ -269,6 +269,7 @@ fn a_database_outage_is_waited_out() {
     }
     pg_ctl("stop");
     let streamed = stage.stream(sample_dir()).output().unwrap();
+    // The outage itself: the consumer meets a stopped server for a while.
     std::thread::sleep(Duration::from_secs(3));
     pg_ctl("start");
     assert!(

@@ -584,7 +584,6 @@ mod tests {
                     .len(),
                 1
             );
-            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let stats = drain(&queue, &dir.path().join("s.db")).await;
         assert_eq!(stats.dead_letters.load(Ordering::Relaxed), 1);

@@ -574,6 +574,7 @@ mod tests {
         q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
         let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
         let tag = c.fetch(1, Duration::ZERO).await.unwrap()[0].tag;
+        // Twice the lease in all: the time passing is the point, not a wait for anything.
         for _ in 0..4 {
             tokio::time::sleep(Duration::from_millis(150)).await;
             c.extend(vec![tag]).await.unwrap();
