@@ -5,27 +5,14 @@
 
 mod common;
 
+use common::scenarios::{Backend, consumer_crash_after_commit};
 use common::*;
 use std::time::Duration;
-
-fn sample_counts() -> (u64, u64) {
-    (6896, 576)
-}
 
 #[test]
 fn consumer_crash_after_commit_before_ack() {
     let dir = tempfile::tempdir().unwrap();
-    let stage = Stage::new(dir.path());
-    let _serve = stage.serve();
-    let mut crashing = Proc::spawn(
-        stage
-            .consume_cmd()
-            .env("MILLRACE_CRASH_AT", "consume.committed:2"),
-    );
-    run_ok(&mut stage.stream(sample_dir()));
-    crashing.wait_crash(Duration::from_secs(30));
-    let _consumer = stage.consume();
-    settle_and_check(dir.path(), &sample_dir(), sample_counts());
+    consumer_crash_after_commit(dir.path(), Backend::Embedded);
 }
 
 #[test]
@@ -39,7 +26,7 @@ fn webhook_crash_after_queueing_before_answering() {
     crashing.wait_crash(Duration::from_secs(30));
     let _serve = stage.serve();
     stream.wait_ok(Duration::from_secs(60));
-    settle_and_check(dir.path(), &sample_dir(), sample_counts());
+    settle_and_check(dir.path(), &sample_dir(), SAMPLE);
 }
 
 #[test]
@@ -55,7 +42,7 @@ fn streamer_crash_after_delivery_before_saving_the_offset() {
     );
     crashing.wait_crash(Duration::from_secs(30));
     run_ok(&mut stage.stream(sample_dir()));
-    settle_and_check(dir.path(), &sample_dir(), sample_counts());
+    settle_and_check(dir.path(), &sample_dir(), SAMPLE);
 }
 
 #[test]

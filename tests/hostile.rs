@@ -2,10 +2,12 @@
 //! one: nothing queued and the server still answering. The same table is the README's
 //! reference of what is rejected and why; this test checks they agree.
 
-use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
+mod common;
+
+use common::spawn_webhook;
+use millrace::queue::Queue;
 use millrace::record::StreamKind;
-use millrace::shutdown;
-use millrace::webhook::{AppState, Credentials, WebhookConfig, serve, sign};
+use millrace::webhook::{Credentials, WebhookConfig, sign};
 use std::io::{Read, Write};
 use std::time::Duration;
 
@@ -376,25 +378,15 @@ fn send(port: u16, case: &Case) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_hostile_request_is_refused_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (_stop, shutdown) = shutdown::channel();
-    let config = WebhookConfig {
+    let webhook = spawn_webhook(WebhookConfig {
         max_body_bytes: 64 * 1024,
         max_batch_records: 100,
         credentials: Credentials::new(vec![TOKEN.into()], vec![KEY.to_vec()]),
         ..WebhookConfig::default()
-    };
-    tokio::spawn(serve(
-        listener,
-        AppState {
-            queue: queue.clone(),
-            config,
-        },
-        shutdown,
-    ));
+    })
+    .await;
+    let port = webhook.port();
+    let queue = &webhook.queue;
     let cases = cases();
     assert!(cases.len() >= 40, "{} cases", cases.len());
     let queued = || async {

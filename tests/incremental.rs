@@ -15,10 +15,10 @@ fn a_second_stream_sends_nothing_and_appended_records_arrive_once() {
     let run = || run_ok(millrace(dir.path()).args(["run", "--no-progress", "--data", "données"]));
 
     run();
-    assert_eq!(counts(&db), (6896, 576));
+    assert_eq!(counts(&db), SAMPLE);
     let out = run();
     assert_eq!(out.matches(" 0 sent").count(), 2, "nothing resent: {out}");
-    assert_eq!(counts(&db), (6896, 576));
+    assert_eq!(counts(&db), SAMPLE);
 
     let metrics = source_metrics(&data.join("metrics.json"));
     let newest = metrics.iter().map(|m| m.2).max().unwrap();
@@ -43,12 +43,14 @@ fn a_second_stream_sends_nothing_and_appended_records_arrive_once() {
         &data.join("workorder.json"),
         &[json!({"time": 1624378600, "product": 0, "production": 1.25})],
     );
+    // The sample plus the two metrics and the work order just appended.
+    let grown = (SAMPLE_METRICS + 2, SAMPLE_WORK_ORDERS + 1);
     run();
-    assert_eq!(counts(&db), (6898, 577));
+    assert_eq!(counts(&db), grown);
     assert_store_matches(&db, &data);
 
     run();
-    assert_eq!(counts(&db), (6898, 577), "stored exactly once");
+    assert_eq!(counts(&db), grown, "stored exactly once");
 }
 
 #[test]
@@ -66,8 +68,11 @@ fn an_initial_resend_stores_nothing_twice() {
             .args(["run", "--no-progress", "--initial", "--data"])
             .arg(&data),
     );
-    assert!(out.contains("6896 sent"), "{out}");
-    assert!(out.contains("6896 already held"), "{out}");
+    assert!(out.contains(&format!("{SAMPLE_METRICS} sent")), "{out}");
+    assert!(
+        out.contains(&format!("{SAMPLE_METRICS} already held")),
+        "{out}"
+    );
     assert_store_matches(&db, &data);
 }
 
@@ -92,7 +97,7 @@ fn a_replaced_file_is_refused_with_a_clear_error() {
     assert!(err.contains("--initial"), "{err}");
     assert_eq!(
         counts(&dir.path().join("millrace.db")),
-        (6896, 576),
+        SAMPLE,
         "nothing changed"
     );
 }

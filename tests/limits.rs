@@ -1,28 +1,40 @@
 //! Limits that keep the webhook's memory and slots bounded: concurrent requests beyond the
 //! limit get 503 with Retry-After at once, and slow uploads are cut off with 408.
 
-use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig};
-use millrace::shutdown;
-use millrace::webhook::{AppState, WebhookConfig, serve};
+mod common;
+
+use common::spawn_webhook;
+use millrace::webhook::WebhookConfig;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-async fn spawn(config: WebhookConfig) -> (u16, tempfile::TempDir, shutdown::Trigger) {
-    let dir = tempfile::tempdir().unwrap();
-    let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (stop, shutdown) = shutdown::channel();
-    tokio::spawn(serve(listener, AppState { queue, config }, shutdown));
-    (port, dir, stop)
-}
 
 /// Starts a POST whose body never finishes arriving.
 fn slow_upload(port: u16) -> TcpStream {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.write_all(b"POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n[{")
         .unwrap();
+    s
+}
+
+/// Starts a POST whose body never finishes arriving, and returns once it holds a slot: the
+/// server asks for the body ("100 Continue") only when the handler, past the concurrency
+/// limit, reads it.
+fn admitted_upload(port: u16) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(
+        b"POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n",
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut interim = [0; 25];
+    s.read_exact(&mut interim).unwrap();
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100 Continue\r\n"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
+    s.write_all(b"[{").unwrap();
     s
 }
 
@@ -35,14 +47,14 @@ fn answer(mut s: TcpStream) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_beyond_the_concurrency_limit_get_503_at_once() {
-    let (port, _dir, _stop) = spawn(WebhookConfig {
+    let webhook = spawn_webhook(WebhookConfig {
         max_concurrent: 1,
         ..WebhookConfig::default()
     })
     .await;
+    let port = webhook.port();
     let answered = tokio::task::spawn_blocking(move || {
-        let _holding = slow_upload(port);
-        std::thread::sleep(Duration::from_millis(200));
+        let _holding = admitted_upload(port);
         let mut second = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let started = Instant::now();
         second.write_all(b"POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n[]").unwrap();
@@ -65,11 +77,12 @@ async fn requests_beyond_the_concurrency_limit_get_503_at_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_upload_is_cut_off_with_408() {
-    let (port, _dir, _stop) = spawn(WebhookConfig {
+    let webhook = spawn_webhook(WebhookConfig {
         request_timeout: Duration::from_secs(1),
         ..WebhookConfig::default()
     })
     .await;
+    let port = webhook.port();
     let (text, took) = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let text = answer(slow_upload(port));
@@ -83,7 +96,8 @@ async fn a_slow_upload_is_cut_off_with_408() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_credentials_web_pages_cannot_post() {
-    let (port, _dir, _stop) = spawn(WebhookConfig::default()).await;
+    let webhook = spawn_webhook(WebhookConfig::default()).await;
+    let port = webhook.port();
     let text = tokio::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.write_all(b"POST /metrics_webhook HTTP/1.1\r\nHost: x\r\nOrigin: https://example.com\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 2\r\n\r\n[]").unwrap();
@@ -97,11 +111,12 @@ async fn without_credentials_web_pages_cannot_post() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn oversized_headers_get_431() {
-    let (port, _dir, _stop) = spawn(WebhookConfig {
+    let webhook = spawn_webhook(WebhookConfig {
         max_header_bytes: 16 * 1024,
         ..WebhookConfig::default()
     })
     .await;
+    let port = webhook.port();
     let text = tokio::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let big = "x".repeat(40 * 1024);

@@ -7,13 +7,13 @@
 
 mod common;
 
-use common::services::{Queues, amqp, broker_up};
+use common::scenarios::{Backend, Victim, chaos, consumer_crash_after_commit, survives_kills_of};
+use common::services::{Queues, amqp, broker_up, rabbitmqctl};
 use common::*;
 use lapin::BasicProperties;
 use lapin::options::{BasicGetOptions, BasicPublishOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -43,38 +43,21 @@ impl Env {
         self.dir.path()
     }
 
+    /// This test's queues, for the scenarios shared with the embedded queue.
+    fn backend(&self) -> Backend<'_> {
+        Backend::RabbitMq(&self.queues)
+    }
+
     /// The separate processes, all pointed at this test's queues.
     fn stage(&self) -> Stage<'_> {
-        let mut stage = Stage::new(self.dir.path());
-        stage.queue_args = self.queues.args();
-        stage
+        self.backend().stage(self.path())
     }
-}
 
-/// Waits until the store holds at least `want`, our queues are empty and nothing more has
-/// arrived for a while (redelivered duplicates would), then checks the store exactly.
-fn settle(dir: &Path, data: &Path, want: (u64, u64), queues: &Queues) {
-    let db = dir.join("millrace.db");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut stable_since = Instant::now();
-    let mut last = counts(&db);
-    loop {
-        let now = counts(&db);
-        if now != last {
-            last = now;
-            stable_since = Instant::now();
-        }
-        if now.0 >= want.0
-            && now.1 >= want.1
-            && stable_since.elapsed() > Duration::from_secs(2)
-            && queues.ready() == 0
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "store holds {now:?} of {want:?}");
-        std::thread::sleep(Duration::from_millis(200));
+    /// Waits until the store holds at least `want`, our queues are empty and nothing more
+    /// has arrived for a while, then checks the store against `data` exactly.
+    fn settle(&self, data: &Path, want: (u64, u64)) {
+        self.backend().settle(self.path(), data, want)
     }
-    assert_store_matches(&db, data);
 }
 
 fn generated(dir: &Path, scale: &str) -> (u64, u64) {
@@ -83,18 +66,6 @@ fn generated(dir: &Path, scale: &str) -> (u64, u64) {
         source_metrics(&dir.join("data/metrics.json")).len() as u64,
         source_workorders(&dir.join("data/workorder.json")).len() as u64,
     )
-}
-
-fn rabbitmqctl(args: &[&str]) {
-    let out = Command::new("rabbitmqctl")
-        .args(args)
-        .output()
-        .expect("rabbitmqctl");
-    assert!(
-        out.status.success(),
-        "rabbitmqctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// POSTs one small batch and gives back the status code.
@@ -136,7 +107,7 @@ fn the_sample_flows_through_three_separate_processes() {
             .args(env.queues.args()),
     );
     run_ok(&mut stage.stream(sample_dir()));
-    settle(env.path(), &sample_dir(), (6896, 576), &env.queues);
+    env.settle(&sample_dir(), SAMPLE);
 }
 
 #[test]
@@ -175,7 +146,7 @@ fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
         "/readyz says not ready while the broker is down"
     );
     stream.wait_ok(Duration::from_secs(240));
-    settle(env.path(), &env.path().join("data"), want, &env.queues);
+    env.settle(&env.path().join("data"), want);
     assert_eq!(post_status(stage.port, "/readyz"), 200, "ready again");
 }
 
@@ -184,23 +155,7 @@ fn a_consumer_killed_mid_stream_stores_everything_once() {
     let Some(env) = env("a_consumer_killed_mid_stream_stores_everything_once") else {
         return;
     };
-    let want = generated(env.path(), "5");
-    let stage = env.stage();
-    let _serve = stage.serve();
-    let mut consumer = stage.consume();
-    let mut stream = Proc::spawn(&mut stage.stream("data"));
-    let db = env.path().join("millrace.db");
-    for round in 1..=3u64 {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while counts(&db).0 < round * 2_000 {
-            assert!(Instant::now() < deadline, "no progress");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        consumer.kill();
-        consumer = stage.consume();
-    }
-    stream.wait_ok(Duration::from_secs(120));
-    settle(env.path(), &env.path().join("data"), want, &env.queues);
+    survives_kills_of(env.path(), env.backend(), Victim::Consumer);
 }
 
 #[test]
@@ -208,17 +163,7 @@ fn a_consumer_crashing_after_commit_stores_everything_once() {
     let Some(env) = env("a_consumer_crashing_after_commit_stores_everything_once") else {
         return;
     };
-    let stage = env.stage();
-    let _serve = stage.serve();
-    let mut crashing = Proc::spawn(
-        stage
-            .consume_cmd()
-            .env("MILLRACE_CRASH_AT", "consume.committed:2"),
-    );
-    run_ok(&mut stage.stream(sample_dir()));
-    crashing.wait_crash(Duration::from_secs(30));
-    let _consumer = stage.consume();
-    settle(env.path(), &sample_dir(), (6896, 576), &env.queues);
+    consumer_crash_after_commit(env.path(), env.backend());
 }
 
 #[test]
@@ -232,7 +177,7 @@ fn competing_consumers_store_each_record_once() {
     let _one = stage.consume();
     let _two = stage.consume();
     run_ok(&mut stage.stream("data"));
-    settle(env.path(), &env.path().join("data"), want, &env.queues);
+    env.settle(&env.path().join("data"), want);
 }
 
 #[test]
@@ -263,7 +208,7 @@ fn a_poison_message_becomes_a_dead_letter_with_its_reason() {
     });
     let _consumer = stage.consume();
     run_ok(&mut stage.stream(sample_dir()));
-    settle(env.path(), &sample_dir(), (6896, 576), &env.queues);
+    env.settle(&sample_dir(), SAMPLE);
     let dead = format!("{}.dead", env.queues.metrics());
     let (body, reason) = amqp(|conn| async move {
         let ch = conn.create_channel().await.unwrap();
@@ -324,73 +269,8 @@ fn a_queue_declared_with_other_settings_is_a_clear_error() {
 
 #[test]
 fn chaos_on_rabbitmq_loses_and_doubles_nothing() {
-    use rand::{Rng, SeedableRng};
     let Some(env) = env("chaos_on_rabbitmq_loses_and_doubles_nothing") else {
         return;
     };
-    let clock = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    let seed = std::env::var("MILLRACE_CHAOS_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(clock.as_nanos() as u64 % 1_000_000);
-    println!("chaos on RabbitMQ: seed {seed} (repeat with MILLRACE_CHAOS_SEED={seed})");
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let want = generated(env.path(), "30");
-    assert!(want.0 >= 200_000, "{want:?}");
-    let stage = env.stage();
-    let stream_cmd = || {
-        let mut cmd = stage.stream("data");
-        cmd.args(["--retry-for", "600"]);
-        cmd
-    };
-    let mut serve = stage.serve();
-    let mut consume = stage.consume();
-    let mut stream = Proc::spawn(&mut stream_cmd());
-    let mut streamed = false;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let (mut kills, mut restarts) = (0, 0);
-    while kills < 20 || restarts < 2 || !streamed {
-        assert!(Instant::now() < deadline, "chaos did not finish in time");
-        std::thread::sleep(Duration::from_millis(rng.random_range(50..400)));
-        if !streamed {
-            if let Some(status) = stream.0.try_wait().unwrap() {
-                if status.success() {
-                    streamed = true;
-                } else {
-                    stream = Proc::spawn(&mut stream_cmd());
-                }
-            }
-        }
-        if kills >= 20 && restarts >= 2 {
-            continue;
-        }
-        match rng.random_range(0..8) {
-            0 if restarts < 2 => {
-                rabbitmqctl(&["stop_app"]);
-                std::thread::sleep(Duration::from_millis(500));
-                rabbitmqctl(&["start_app"]);
-                rabbitmqctl(&["await_startup"]);
-                restarts += 1;
-            }
-            1 | 2 if !streamed => {
-                stream.kill();
-                stream = Proc::spawn(&mut stream_cmd());
-                kills += 1;
-            }
-            3 | 4 => {
-                serve.kill();
-                serve = stage.serve();
-                kills += 1;
-            }
-            _ => {
-                consume.kill();
-                consume = stage.consume();
-                kills += 1;
-            }
-        }
-    }
-    println!("chaos on RabbitMQ: {kills} kills, {restarts} broker restarts; checking the store");
-    settle(env.path(), &env.path().join("data"), want, &env.queues);
+    chaos(env.path(), env.backend());
 }

@@ -62,7 +62,7 @@ fn the_streamer_authenticates_with_a_token_or_a_signature() {
     );
     wait_for_counts(
         &dir.path().join("millrace.db"),
-        (6896, 576),
+        SAMPLE,
         Duration::from_secs(60),
     );
 

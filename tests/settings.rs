@@ -14,7 +14,7 @@ fn the_database_can_be_chosen_by_environment_and_by_file() {
             .arg(sample_dir())
             .env("MILLRACE_DB", "from-env.db"),
     );
-    assert_eq!(counts(&dir.path().join("from-env.db")), (6896, 576));
+    assert_eq!(counts(&dir.path().join("from-env.db")), SAMPLE);
 
     std::fs::write(
         dir.path().join("millrace.toml"),
@@ -26,7 +26,7 @@ fn the_database_can_be_chosen_by_environment_and_by_file() {
             .args(["run", "--no-progress", "--data"])
             .arg(sample_dir()),
     );
-    assert_eq!(counts(&dir.path().join("from-file.db")), (6896, 576));
+    assert_eq!(counts(&dir.path().join("from-file.db")), SAMPLE);
 
     run_ok(
         millrace(dir.path())
@@ -41,7 +41,7 @@ fn the_database_can_be_chosen_by_environment_and_by_file() {
             .arg(sample_dir())
             .env("MILLRACE_DB", "ignored.db"),
     );
-    assert_eq!(counts(&dir.path().join("from-flag.db")), (6896, 576));
+    assert_eq!(counts(&dir.path().join("from-flag.db")), SAMPLE);
     assert!(
         !dir.path().join("ignored.db").exists(),
         "the flag wins over the environment"

@@ -72,20 +72,35 @@ fn every_command_stops_gracefully_on_sigterm() {
     run_ok(&mut stage.stream("data"));
     settle_and_check(dir.path(), &data, want);
 
-    // `run` too.
+    // `run` too, with offsets and a queue of its own: with the stages' it would find the
+    // data sent already and be gone before the signal.
     let mut run = Proc::spawn(millrace(dir.path()).args([
         "run",
         "--no-progress",
         "--db",
         "other.db",
+        "--offsets",
+        "other-offsets.json",
+        "--queue",
+        "other-queue.db",
         "--data",
         "data",
         "--batch-size",
         "50",
     ]));
-    std::thread::sleep(Duration::from_millis(700));
+    let other = dir.path().join("other.db");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while counts(&other).0 == 0 {
+        assert!(Instant::now() < deadline, "`run` never wrote");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        run.0.try_wait().unwrap().is_none(),
+        "`run` at work when signalled"
+    );
     terminate(&run);
     assert_eq!(exit_code(&mut run, Duration::from_secs(20)), Some(0), "run");
+    assert!(counts(&other).0 < want.0, "`run` stopped before the end");
 }
 
 #[test]
@@ -100,6 +115,7 @@ fn a_locked_store_is_waited_out() {
     blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let _consume = stage.consume();
     run_ok(&mut stage.stream(sample_dir()));
+    // Waits on no condition: the point is a lock held past SQLite's busy timeout.
     std::thread::sleep(Duration::from_secs(12));
     assert_eq!(
         counts_while_locked(&blocker),
@@ -107,7 +123,7 @@ fn a_locked_store_is_waited_out() {
         "nothing written while locked"
     );
     blocker.execute_batch("COMMIT").unwrap();
-    settle_and_check(dir.path(), &sample_dir(), (6896, 576));
+    settle_and_check(dir.path(), &sample_dir(), SAMPLE);
 }
 
 fn counts_while_locked(conn: &rusqlite::Connection) -> (u64, u64) {
@@ -133,6 +149,7 @@ fn a_store_locked_while_consuming_is_waited_out() {
     let blocker = rusqlite::Connection::open(&db).unwrap();
     blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
     run_ok(&mut stage.stream(sample_dir()));
+    // Waits on no condition: the point is a lock held past SQLite's busy timeout.
     std::thread::sleep(Duration::from_secs(12));
     assert_eq!(
         counts_while_locked(&blocker),
@@ -140,9 +157,11 @@ fn a_store_locked_while_consuming_is_waited_out() {
         "nothing written while locked"
     );
     blocker.execute_batch("COMMIT").unwrap();
-    wait_for_counts(&db, (6897, 576), Duration::from_secs(60));
+    // The sample plus the first record.
+    let want = (SAMPLE_METRICS + 1, SAMPLE_WORK_ORDERS);
+    wait_for_counts(&db, want, Duration::from_secs(60));
     while queued(dir.path()) > 0 {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(counts(&db), (6897, 576), "each record once");
+    assert_eq!(counts(&db), want, "each record once");
 }

@@ -75,7 +75,7 @@ fn the_streamer_sends_over_https() {
     );
     wait_for_counts(
         &dir.path().join("millrace.db"),
-        (6896, 576),
+        SAMPLE,
         Duration::from_secs(60),
     );
 }

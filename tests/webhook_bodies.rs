@@ -1,48 +1,30 @@
 //! Every accepted body layout is queued; every bad body is refused with the right status and
 //! leaves the queue untouched.
 
-use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
+mod common;
+
+use common::{Webhook, spawn_webhook, spawn_webhook_on};
+use millrace::queue::{EmbeddedQueue, Queue};
 use millrace::record::StreamKind;
-use millrace::shutdown;
-use millrace::webhook::{AppState, WebhookConfig, serve};
+use millrace::webhook::WebhookConfig;
 use serde_json::Value;
 use std::time::Duration;
 
 struct App {
-    url: String,
-    queue: EmbeddedQueue,
+    webhook: Webhook<EmbeddedQueue>,
     client: reqwest::Client,
-    _dir: tempfile::TempDir,
-    _stop: shutdown::Trigger,
 }
 
 async fn spawn_app() -> App {
-    // reqwest is built without a default TLS provider; millrace installs ring.
-    millrace::tls::install_crypto();
-    let dir = tempfile::tempdir().unwrap();
-    let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, shutdown) = shutdown::channel();
-    let config = WebhookConfig {
+    let webhook = spawn_webhook(WebhookConfig {
         max_body_bytes: 4096,
         max_batch_records: 3,
         ..WebhookConfig::default()
-    };
-    tokio::spawn(serve(
-        listener,
-        AppState {
-            queue: queue.clone(),
-            config,
-        },
-        shutdown,
-    ));
+    })
+    .await;
     App {
-        url,
-        queue,
+        webhook,
         client: reqwest::Client::new(),
-        _dir: dir,
-        _stop: stop,
     }
 }
 
@@ -55,7 +37,7 @@ impl App {
     ) -> (u16, Value) {
         let mut req = self
             .client
-            .post(format!("{}{path}", self.url))
+            .post(format!("{}{path}", self.webhook.url()))
             .body(body.into());
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
@@ -70,8 +52,17 @@ impl App {
     }
 
     async fn queued(&self) -> u64 {
-        self.queue.pending(StreamKind::Metrics).await.unwrap()
-            + self.queue.pending(StreamKind::Workorder).await.unwrap()
+        self.webhook
+            .queue
+            .pending(StreamKind::Metrics)
+            .await
+            .unwrap()
+            + self
+                .webhook
+                .queue
+                .pending(StreamKind::Workorder)
+                .await
+                .unwrap()
     }
 }
 
@@ -123,7 +114,12 @@ async fn every_accepted_layout_is_queued() {
     // What was queued is exactly what was sent, whatever the layout.
     use millrace::queue::QueueConsumer;
     use millrace::record::{Metric, Records};
-    let mut consumer = app.queue.consumer(StreamKind::Metrics).await.unwrap();
+    let mut consumer = app
+        .webhook
+        .queue
+        .consumer(StreamKind::Metrics)
+        .await
+        .unwrap();
     let queued = consumer.fetch(10, Duration::ZERO).await.unwrap();
     assert_eq!(queued.len(), 4);
     let first = Metric {
@@ -231,7 +227,7 @@ async fn bad_bodies_are_refused_and_nothing_is_queued() {
     }
     let res = app
         .client
-        .get(format!("{}/metrics_webhook", app.url))
+        .get(format!("{}/metrics_webhook", app.webhook.url()))
         .send()
         .await
         .unwrap();
@@ -248,7 +244,7 @@ async fn source_headers_must_come_together_and_be_valid() {
     ] {
         let mut req = app
             .client
-            .post(format!("{}/metrics_webhook", app.url))
+            .post(format!("{}/metrics_webhook", app.webhook.url()))
             .body(TWO);
         for (k, v) in &headers {
             req = req.header(*k, *v);
@@ -295,17 +291,9 @@ impl Queue for BrokenQueue {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queue_that_cannot_store_gives_503_with_retry_after() {
-    millrace::tls::install_crypto();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/metrics_webhook", listener.local_addr().unwrap());
-    let (_stop, shutdown) = shutdown::channel();
-    let state = AppState {
-        queue: BrokenQueue,
-        config: WebhookConfig::default(),
-    };
-    tokio::spawn(serve(listener, state, shutdown));
+    let webhook = spawn_webhook_on(BrokenQueue, WebhookConfig::default()).await;
     let res = reqwest::Client::new()
-        .post(url)
+        .post(format!("{}/metrics_webhook", webhook.url()))
         .body(TWO)
         .send()
         .await

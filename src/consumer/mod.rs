@@ -550,9 +550,10 @@ mod tests {
             .publish(envelope("a", "f", 0, metrics(4).to_json(), 4))
             .await
             .unwrap();
+        // Fails until the test lets it recover, so that the checks below run while it fails.
         let store = Arc::new(Mutex::new(FlakyStore {
             inner: SqliteStore::open(&dir.path().join("s.db")).unwrap(),
-            failures_left: 3,
+            failures_left: u32::MAX,
         }));
         let stats = Arc::new(ConsumerStats::default());
         let (trigger, stop) = shutdown::channel();
@@ -564,15 +565,22 @@ mod tests {
             stats.clone(),
             stop,
         ));
-        // Until the store recovers the message stays in the queue, unacknowledged.
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        // The first write and two retries fail...
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while store.lock().unwrap().failures_left > u32::MAX - 3 {
+            assert!(std::time::Instant::now() < deadline, "it was not retried");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // ...and meanwhile the message stays in the queue, neither acknowledged nor set aside.
         assert_eq!(queue.pending(StreamKind::Metrics).await.unwrap(), 1);
+        assert_eq!(queue.dead_letters(StreamKind::Metrics).await.unwrap(), 0);
+        store.lock().unwrap().failures_left = 0;
         while queue.pending(StreamKind::Metrics).await.unwrap() > 0 {
+            assert!(std::time::Instant::now() < deadline, "never stored");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         trigger.fire();
         task.await.unwrap();
-        assert_eq!(store.lock().unwrap().failures_left, 0, "it was retried");
         assert_eq!(stats.inserted.load(Ordering::Relaxed), 4);
         assert_eq!(stats.dead_letters.load(Ordering::Relaxed), 0);
     }
@@ -600,7 +608,6 @@ mod tests {
                     .len(),
                 1
             );
-            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let stats = drain(&queue, &dir.path().join("s.db")).await;
         assert_eq!(stats.dead_letters.load(Ordering::Relaxed), 1);

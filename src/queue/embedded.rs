@@ -577,6 +577,7 @@ mod tests {
         q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
         let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
         let tag = c.fetch(1, Duration::ZERO).await.unwrap()[0].tag;
+        // Twice the lease in all: the time passing is the point, not a wait for anything.
         for _ in 0..4 {
             tokio::time::sleep(Duration::from_millis(150)).await;
             c.extend(vec![tag]).await.unwrap();
@@ -619,14 +620,34 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    /// In paused time the clock moves only when every task waits on a timer (blocking work
+    /// holds it), so the waiting consumer's next look comes exactly POLL after its first: a
+    /// message it returns sooner can only have come by the wake-up.
+    #[tokio::test(start_paused = true)]
     async fn a_waiting_consumer_wakes_on_publish() {
         let dir = tempfile::tempdir().unwrap();
         let q = open(dir.path(), Duration::from_secs(30));
         let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        let looked = tokio::time::Instant::now();
         let waiter = tokio::spawn(async move { c.fetch(1, Duration::from_secs(10)).await });
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        q.publish(envelope("a", StreamKind::Metrics)).await.unwrap();
+        // Not a guess: in paused time this returns only once the consumer, having found
+        // nothing, waits on its timer, halfway to its next look.
+        tokio::time::sleep(POLL / 2).await;
+        assert!(!waiter.is_finished(), "nothing to fetch yet");
+        // The publish waits on the queue's own writer thread, which paused time does not see:
+        // made from a blocking task, it holds the clock until it is confirmed.
+        let rt = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            rt.block_on(q.publish(envelope("a", StreamKind::Metrics)))
+        })
+        .await
+        .unwrap()
+        .unwrap();
         assert_eq!(waiter.await.unwrap().unwrap().len(), 1);
+        assert!(
+            looked.elapsed() < POLL,
+            "woken by the publish, not found by the next look ({:?})",
+            looked.elapsed()
+        );
     }
 }

@@ -1,10 +1,14 @@
 //! Helpers shared by the end-to-end tests: the real binary, real files, real HTTP.
 #![allow(dead_code)]
 
+pub mod scenarios;
 pub mod services;
 
+use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
+use millrace::shutdown;
+use millrace::webhook::{AppState, WebhookConfig, serve};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,6 +22,13 @@ pub fn bin() -> &'static str {
 pub fn sample_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sample-data")
 }
+
+/// Records in the sample of `sample_dir()`: metrics, work orders, and both as `counts` gives
+/// them. Named once so that a new sample is one edit here, and so that the numbers in expected
+/// output ("6896 sent") read as what they are.
+pub const SAMPLE_METRICS: u64 = 6896;
+pub const SAMPLE_WORK_ORDERS: u64 = 576;
+pub const SAMPLE: (u64, u64) = (SAMPLE_METRICS, SAMPLE_WORK_ORDERS);
 
 /// A millrace command run in `dir`, with no settings leaking in from the environment.
 pub fn millrace(dir: &Path) -> Command {
@@ -122,6 +133,56 @@ pub fn wait_healthy(port: u16) {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("webhook on port {port} never became healthy");
+}
+
+/// A webhook served in-process, on a loopback port of its own, for tests that look at its
+/// answers and its queue without a separate process. Stops when dropped.
+pub struct Webhook<Q> {
+    pub addr: SocketAddr,
+    /// The queue it publishes to, to see what a request left there.
+    pub queue: Q,
+    _dir: Option<tempfile::TempDir>,
+    _stop: shutdown::Trigger,
+}
+
+impl<Q> Webhook<Q> {
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Serves the webhook in-process with `config`, over an embedded queue in a folder of its
+/// own.
+pub async fn spawn_webhook(config: WebhookConfig) -> Webhook<EmbeddedQueue> {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
+    let mut webhook = spawn_webhook_on(queue, config).await;
+    webhook._dir = Some(dir);
+    webhook
+}
+
+/// Serves the webhook in-process with `config` over `queue`, e.g. one that fails on purpose.
+pub async fn spawn_webhook_on<Q: Queue>(queue: Q, config: WebhookConfig) -> Webhook<Q> {
+    // reqwest is built without a default TLS provider; millrace installs ring.
+    millrace::tls::install_crypto();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, shutdown) = shutdown::channel();
+    let state = AppState {
+        queue: queue.clone(),
+        config,
+    };
+    tokio::spawn(serve(listener, state, shutdown));
+    Webhook {
+        addr,
+        queue,
+        _dir: None,
+        _stop: stop,
+    }
 }
 
 /// A metric as stored: (id, bits of val, time).

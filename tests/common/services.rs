@@ -1,10 +1,13 @@
 //! The services some end-to-end tests need — RabbitMQ and PostgreSQL on loopback — and the
 //! RabbitMQ queues a test keeps to itself.
 
+use super::{assert_store_matches, counts};
 use lapin::options::{QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties};
-use std::time::Duration;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 pub const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -31,6 +34,46 @@ pub fn broker_up(test: &str) -> bool {
         "127.0.0.1:5672",
         "rabbitmq-server -detached",
     )
+}
+
+/// Runs `rabbitmqctl` (on the broker of this machine) and asserts it succeeded.
+pub fn rabbitmqctl(args: &[&str]) {
+    let out = Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Waits until the store in `dir` holds at least `want`, `queues` are empty and nothing more
+/// has arrived for a while (redelivered duplicates would), then checks the store against
+/// `data` exactly.
+pub fn settle_on_broker(dir: &Path, data: &Path, want: (u64, u64), queues: &Queues) {
+    let db = dir.join("millrace.db");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut stable_since = Instant::now();
+    let mut last = counts(&db);
+    loop {
+        let now = counts(&db);
+        if now != last {
+            last = now;
+            stable_since = Instant::now();
+        }
+        if now.0 >= want.0
+            && now.1 >= want.1
+            && stable_since.elapsed() > Duration::from_secs(2)
+            && queues.ready() == 0
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "store holds {now:?} of {want:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_store_matches(&db, data);
 }
 
 /// Runs `work` with a fresh broker connection on a runtime of its own.
