@@ -141,7 +141,8 @@ pub struct Webhook<Q> {
     pub addr: SocketAddr,
     /// The queue it publishes to, to see what a request left there.
     pub queue: Q,
-    _dir: Option<tempfile::TempDir>,
+    /// The queue's folder when the helper made it: removed when the webhook is dropped.
+    folder: Option<tempfile::TempDir>,
     _stop: shutdown::Trigger,
 }
 
@@ -160,9 +161,10 @@ impl<Q> Webhook<Q> {
 pub async fn spawn_webhook(config: WebhookConfig) -> Webhook<EmbeddedQueue> {
     let dir = tempfile::tempdir().unwrap();
     let queue = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
-    let mut webhook = spawn_webhook_on(queue, config).await;
-    webhook._dir = Some(dir);
-    webhook
+    Webhook {
+        folder: Some(dir),
+        ..spawn_webhook_on(queue, config).await
+    }
 }
 
 /// Serves the webhook in-process with `config` over `queue`, e.g. one that fails on purpose.
@@ -180,7 +182,7 @@ pub async fn spawn_webhook_on<Q: Queue>(queue: Q, config: WebhookConfig) -> Webh
     Webhook {
         addr,
         queue,
-        _dir: None,
+        folder: None,
         _stop: stop,
     }
 }
