@@ -96,7 +96,11 @@ impl<Q: Queue> Pipeline<Q> {
     ) -> anyhow::Result<()> {
         loop {
             let mut done = true;
-            for Running { kind, stats, .. } in &self.consumers {
+            for Running { kind, stats, task } in &self.consumers {
+                // A consumer that stopped early met a fault no retry heals: `stop` says which.
+                if task.is_finished() {
+                    return Ok(());
+                }
                 let want = sent.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n);
                 done &= stats.settled.load(Ordering::Relaxed) >= want
                     && stats.in_hand.load(Ordering::Relaxed) == 0
@@ -118,7 +122,7 @@ impl<Q: Queue> Pipeline<Q> {
         self.server.await??;
         let mut out = Vec::new();
         for Running { kind, stats, task } in self.consumers {
-            task.await?;
+            task.await??;
             out.push((kind, stats));
         }
         Ok(out)

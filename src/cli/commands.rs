@@ -211,7 +211,7 @@ async fn consume_queue(
         running.push(crate::consumer::spawn(&queue, kind, store, shutdown.clone()).await?);
     }
     for consumer in running {
-        consumer.task.await?;
+        consumer.task.await??;
     }
     Ok(())
 }

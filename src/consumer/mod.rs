@@ -68,8 +68,33 @@ pub struct Running {
     pub kind: StreamKind,
     /// What it has stored, skipped and set aside so far.
     pub stats: Arc<ConsumerStats>,
-    /// The task; it ends after `shutdown` once the work in hand is settled.
-    pub task: tokio::task::JoinHandle<()>,
+    /// The task; it ends after `shutdown` once the work in hand is settled, or early with
+    /// the fault no retry can heal.
+    pub task: tokio::task::JoinHandle<Result<(), ConsumerError>>,
+}
+
+/// Why a consumer stopped before shutdown: a fault that retrying cannot heal (a broken
+/// queue, tables that are not millrace's), so it stops and says so instead of looping.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    /// The queue cannot work again in this process.
+    #[error("the {stream} consumer stopped")]
+    Queue {
+        /// The stream it consumed.
+        stream: StreamKind,
+        /// What the queue said.
+        #[source]
+        source: QueueError,
+    },
+    /// The store cannot take the records.
+    #[error("the {stream} consumer stopped")]
+    Store {
+        /// The stream it consumed.
+        stream: StreamKind,
+        /// What the store said.
+        #[source]
+        source: StoreError,
+    },
 }
 
 /// Starts the consumer of `kind` on `queue`, writing to `store`: the one way `consume` and
@@ -92,7 +117,8 @@ pub async fn spawn<Q: Queue>(
     Ok(Running { kind, stats, task })
 }
 
-/// Consumes `stream` until shutdown, then returns after settling the batch in hand.
+/// Consumes `stream` until shutdown, then returns after settling the batch in hand; returns
+/// early, with the error, on a fault no retry can heal.
 pub async fn consume<C: QueueConsumer, S: Store>(
     stream: StreamKind,
     mut queue: C,
@@ -100,7 +126,8 @@ pub async fn consume<C: QueueConsumer, S: Store>(
     config: ConsumerConfig,
     stats: Arc<ConsumerStats>,
     shutdown: Shutdown,
-) {
+) -> Result<(), ConsumerError> {
+    let mut halted = None;
     tracing::info!(%stream, "consumer started");
     let mut backoff = Backoff::default();
     // A batch taken from the queue and decoded while the one before was being written, and
@@ -129,6 +156,10 @@ pub async fn consume<C: QueueConsumer, S: Store>(
                         Some(batch) => batch,
                         None => continue,
                     }
+                }
+                Err(e @ QueueError::Broken(_)) => {
+                    halted = Some(ConsumerError::Queue { stream, source: e });
+                    break;
                 }
                 Err(e) => {
                     tracing::warn!(%stream, error = %e, "cannot fetch from the queue; retrying with backoff");
@@ -176,8 +207,12 @@ pub async fn consume<C: QueueConsumer, S: Store>(
                     .collect();
                 match store_with_retry(&store, batch, e, &mut queue, &held, &shutdown, stream).await
                 {
-                    Some(written) => written,
-                    None => break,
+                    Ok(Some(written)) => written,
+                    Ok(None) => break,
+                    Err(e) => {
+                        halted = Some(ConsumerError::Store { stream, source: e });
+                        break;
+                    }
                 }
             }
         };
@@ -204,6 +239,7 @@ pub async fn consume<C: QueueConsumer, S: Store>(
         taken_ahead = stats.taken_ahead.load(Ordering::Relaxed),
         "consumer stopped"
     );
+    halted.map_or(Ok(()), Err)
 }
 
 /// Decoded messages in hand, ready to be written together.
@@ -291,7 +327,8 @@ fn check(stream: StreamKind, delivery: &Delivery) -> Result<Records, String> {
 
 /// Writes again a batch whose first write failed, with backoff while the store fails, keeping
 /// the `held` messages leased meanwhile; `None` if shutdown came first (nothing is
-/// acknowledged, so the queue hands the batch out again).
+/// acknowledged, so the queue hands the batch out again), and the error at once when it is
+/// [`StoreError::Broken`], which no retry heals.
 async fn store_with_retry<S: Store, C: QueueConsumer>(
     store: &Arc<Mutex<S>>,
     mut batch: Batch,
@@ -300,7 +337,10 @@ async fn store_with_retry<S: Store, C: QueueConsumer>(
     held: &[u64],
     shutdown: &Shutdown,
     stream: StreamKind,
-) -> Option<WriteStats> {
+) -> Result<Option<WriteStats>, StoreError> {
+    if let StoreError::Broken(_) = failure {
+        return Err(failure);
+    }
     tracing::warn!(%stream, error = %failure, "cannot store the batch; retrying with backoff");
     let mut backoff = Backoff::default();
     loop {
@@ -309,14 +349,18 @@ async fn store_with_retry<S: Store, C: QueueConsumer>(
             tracing::warn!(%stream, error = %e, "cannot extend the lease of messages in hand");
         }
         if shutdown.is_triggered() {
-            return None;
+            return Ok(None);
         }
         backoff.wait(shutdown).await;
         let (back, result) = write(store.clone(), batch).await;
         batch = back;
-        if let Ok(stats) = result {
-            tracing::info!(%stream, "store is writable again");
-            return Some(stats);
+        match result {
+            Ok(stats) => {
+                tracing::info!(%stream, "store is writable again");
+                return Ok(Some(stats));
+            }
+            Err(e @ StoreError::Broken(_)) => return Err(e),
+            Err(_) => {}
         }
     }
 }
@@ -405,7 +449,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         trigger.fire();
-        task.await.unwrap();
+        task.await.unwrap().unwrap();
         assert_eq!(
             stats.in_hand.load(Ordering::Relaxed),
             0,
@@ -430,6 +474,7 @@ mod tests {
         let store = Arc::new(Mutex::new(FlakyStore {
             inner: SqliteStore::open(&dir.path().join("s.db")).unwrap(),
             failures_left: 2,
+            broken: false,
         }));
         // One message per fetch: every write has a batch taken ahead while it runs, and
         // the first write, failing, holds one through the retries.
@@ -520,10 +565,15 @@ mod tests {
     struct FlakyStore {
         inner: SqliteStore,
         failures_left: u32,
+        /// Fails every write as tables of other types would: no retry can help.
+        broken: bool,
     }
 
     impl Store for FlakyStore {
         fn write(&mut self, batches: &[Incoming<'_>]) -> Result<WriteStats, StoreError> {
+            if self.broken {
+                return Err(StoreError::Broken("column val of table metrics".into()));
+            }
             if self.failures_left > 0 {
                 self.failures_left -= 1;
                 return Err(StoreError::Failed("database or disk is full".into()));
@@ -554,6 +604,7 @@ mod tests {
         let store = Arc::new(Mutex::new(FlakyStore {
             inner: SqliteStore::open(&dir.path().join("s.db")).unwrap(),
             failures_left: u32::MAX,
+            broken: false,
         }));
         let stats = Arc::new(ConsumerStats::default());
         let (trigger, stop) = shutdown::channel();
@@ -580,7 +631,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         trigger.fire();
-        task.await.unwrap();
+        task.await.unwrap().unwrap();
         assert_eq!(stats.inserted.load(Ordering::Relaxed), 4);
         assert_eq!(stats.dead_letters.load(Ordering::Relaxed), 0);
     }
@@ -612,5 +663,97 @@ mod tests {
         let stats = drain(&queue, &dir.path().join("s.db")).await;
         assert_eq!(stats.dead_letters.load(Ordering::Relaxed), 1);
         assert_eq!(stats.inserted.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_heal_stops_the_consumer_without_acknowledging() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue =
+            EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
+        queue
+            .publish(envelope("a", "f", 0, metrics(4).to_json(), 4))
+            .await
+            .unwrap();
+        let store = Arc::new(Mutex::new(FlakyStore {
+            inner: SqliteStore::open(&dir.path().join("s.db")).unwrap(),
+            failures_left: 0,
+            broken: true,
+        }));
+        let (_trigger, stop) = shutdown::channel();
+        let run = consume(
+            StreamKind::Metrics,
+            queue.consumer(StreamKind::Metrics).await.unwrap(),
+            store,
+            ConsumerConfig::default(),
+            Arc::new(ConsumerStats::default()),
+            stop,
+        );
+        // Without shutdown: it must stop by itself, not retry for ever.
+        let outcome = tokio::time::timeout(Duration::from_secs(20), run)
+            .await
+            .expect("the consumer retried a fault that cannot heal");
+        let err = outcome.expect_err("a broken store stops the consumer");
+        assert!(matches!(
+            err,
+            ConsumerError::Store {
+                source: StoreError::Broken(_),
+                ..
+            }
+        ));
+        assert_eq!(
+            queue.pending(StreamKind::Metrics).await.unwrap(),
+            1,
+            "not acknowledged"
+        );
+        assert_eq!(queue.dead_letters(StreamKind::Metrics).await.unwrap(), 0);
+    }
+
+    /// A queue whose every fetch finds it broken, as a poisoned lock leaves the embedded one.
+    struct BrokenQueue;
+
+    impl QueueConsumer for BrokenQueue {
+        async fn fetch(&mut self, _: usize, _: Duration) -> Result<Vec<Delivery>, QueueError> {
+            Err(QueueError::Broken(
+                "a thread panicked while holding one of its locks".into(),
+            ))
+        }
+        async fn ack(&mut self, _: Vec<u64>) -> Result<(), QueueError> {
+            unreachable!("nothing was fetched")
+        }
+        async fn extend(&mut self, _: Vec<u64>) -> Result<(), QueueError> {
+            unreachable!("nothing was fetched")
+        }
+        async fn dead_letter(&mut self, _: &Delivery, _: String) -> Result<(), QueueError> {
+            unreachable!("nothing was fetched")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_queue_that_cannot_heal_stops_the_consumer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Mutex::new(
+            SqliteStore::open(&dir.path().join("s.db")).unwrap(),
+        ));
+        let (_trigger, stop) = shutdown::channel();
+        let run = consume(
+            StreamKind::Metrics,
+            BrokenQueue,
+            store,
+            ConsumerConfig::default(),
+            Arc::new(ConsumerStats::default()),
+            stop,
+        );
+        let outcome = tokio::time::timeout(Duration::from_secs(20), run)
+            .await
+            .expect("the consumer retried a fault that cannot heal");
+        let err = outcome.expect_err("a broken queue stops the consumer");
+        assert!(matches!(
+            err,
+            ConsumerError::Queue {
+                source: QueueError::Broken(_),
+                ..
+            }
+        ));
+        assert!(format!("{:#}", anyhow::Error::from(err)).contains("restart millrace"));
     }
 }

@@ -116,7 +116,7 @@ impl EmbeddedQueue {
     async fn count(&self, queue: String) -> Result<u64, QueueError> {
         let inner = self.inner.clone();
         blocking(move || {
-            let conn = inner.reader.lock().expect("queue reader lock");
+            let conn = locked(&inner.reader)?;
             conn.query_row(
                 "SELECT COUNT(*) FROM messages WHERE queue = ?1",
                 [queue],
@@ -136,7 +136,7 @@ impl Queue for EmbeddedQueue {
         let limit = self.inner.config.max_backlog;
         if self.inner.backlog.load(Ordering::Relaxed) >= limit {
             let due = {
-                let mut last = self.inner.counted_at.lock().expect("recount lock");
+                let mut last = locked(&self.inner.counted_at)?;
                 let due = last.elapsed() >= RECOUNT_EVERY;
                 if due {
                     *last = std::time::Instant::now();
@@ -149,9 +149,7 @@ impl Queue for EmbeddedQueue {
                 )));
             }
             let inner = self.inner.clone();
-            let waiting =
-                blocking(move || count_waiting(&inner.reader.lock().expect("queue reader lock")))
-                    .await?;
+            let waiting = blocking(move || count_waiting(&*locked(&inner.reader)?)).await?;
             self.inner.backlog.store(waiting, Ordering::Relaxed);
             if waiting >= limit {
                 return Err(QueueError::Full(format!(
@@ -208,9 +206,7 @@ impl QueueConsumer for EmbeddedConsumer {
             let conn = self.conn.clone();
             let stream = self.stream;
             let lease = self.queue.config.redeliver_after;
-            let found =
-                blocking(move || claim(&conn.lock().expect("consumer lock"), stream, max, lease))
-                    .await?;
+            let found = blocking(move || claim(&*locked(&conn)?, stream, max, lease)).await?;
             if !found.is_empty() {
                 return Ok(found);
             }
@@ -226,7 +222,7 @@ impl QueueConsumer for EmbeddedConsumer {
     async fn ack(&mut self, tags: Vec<u64>) -> Result<(), QueueError> {
         let conn = self.conn.clone();
         let deleted = blocking(move || {
-            let mut conn = conn.lock().expect("consumer lock");
+            let mut conn = locked(&conn)?;
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
@@ -256,7 +252,7 @@ impl QueueConsumer for EmbeddedConsumer {
         let conn = self.conn.clone();
         let until = now_millis().saturating_add(millis(self.queue.config.redeliver_after));
         blocking(move || {
-            let conn = conn.lock().expect("consumer lock");
+            let conn = locked(&conn)?;
             let mut stmt = conn
                 .prepare_cached("UPDATE messages SET lease_until = ?2 WHERE tag = ?1")
                 .map_err(unavailable)?;
@@ -274,8 +270,7 @@ impl QueueConsumer for EmbeddedConsumer {
         let conn = self.conn.clone();
         let dead = dead_queue(self.stream);
         blocking(move || {
-            conn.lock()
-                .expect("consumer lock")
+            locked(&conn)?
                 .execute(
                     "UPDATE messages SET queue = ?2, reason = ?3, lease_until = 0 WHERE tag = ?1",
                     params![tag as i64, dead, reason],
@@ -479,13 +474,26 @@ fn unavailable(e: rusqlite::Error) -> QueueError {
     QueueError::Unavailable(e.to_string())
 }
 
-/// Runs SQLite work off the async threads.
+/// Runs SQLite work off the async threads. A panic there is a bug that left the queue in an
+/// unknown state: [`QueueError::Broken`], not something to retry.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, QueueError> + Send + 'static,
 ) -> Result<T, QueueError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| QueueError::Unavailable(format!("queue task failed: {e}")))?
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        if e.is_panic() {
+            QueueError::Broken(format!("a queue task panicked: {e}"))
+        } else {
+            QueueError::Unavailable(format!("queue task failed: {e}"))
+        }
+    })?
+}
+
+/// The lock, or [`QueueError::Broken`] when a thread panicked holding it: what it guards may
+/// be half-changed, and every later use would fail the same way, so nobody should retry.
+fn locked<T>(mutex: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, QueueError> {
+    mutex
+        .lock()
+        .map_err(|_| QueueError::Broken("a thread panicked while holding one of its locks".into()))
 }
 
 #[cfg(test)]
@@ -649,5 +657,20 @@ mod tests {
             "woken by the publish, not found by the next look ({:?})",
             looked.elapsed()
         );
+    }
+
+    #[tokio::test]
+    async fn a_poisoned_lock_is_a_broken_queue_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("q.db"))).unwrap();
+        let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        let conn = c.conn.clone();
+        let poisoner = std::thread::spawn(move || {
+            let _held = conn.lock().unwrap();
+            panic!("a bug while holding the consumer's lock (on purpose)");
+        });
+        assert!(poisoner.join().is_err());
+        let err = c.fetch(1, Duration::ZERO).await.unwrap_err();
+        assert!(matches!(err, QueueError::Broken(_)), "{err}");
     }
 }

@@ -19,8 +19,9 @@ use crate::record::StreamKind;
 use std::future::Future;
 use std::time::Duration;
 
-/// A queue failure. Every variant is transient from the caller's point of view: the webhook
-/// answers 503 and the producer retries; consumers back off and try again.
+/// A queue failure. Every variant but [`QueueError::Broken`] is transient from the caller's
+/// point of view: the webhook answers 503 and the producer retries; consumers back off and
+/// try again.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     /// The queue's file or broker cannot be reached or used right now.
@@ -35,6 +36,10 @@ pub enum QueueError {
     /// The process is stopping and the queue no longer takes work.
     #[error("the queue is shutting down")]
     Closed,
+    /// The queue cannot work again in this process (a thread panicked holding its lock):
+    /// retrying would loop for ever, so whoever meets it stops and says so.
+    #[error("the queue cannot go on in this process ({0}); restart millrace")]
+    Broken(String),
 }
 
 /// Where batches are published, durably, and where consumers are made.
