@@ -121,55 +121,120 @@ pub async fn spawn<Q: Queue>(
 /// early, with the error, on a fault no retry can heal.
 pub async fn consume<C: QueueConsumer, S: Store>(
     stream: StreamKind,
-    mut queue: C,
+    queue: C,
     store: Arc<Mutex<S>>,
     config: ConsumerConfig,
     stats: Arc<ConsumerStats>,
     shutdown: Shutdown,
 ) -> Result<(), ConsumerError> {
-    let mut halted = None;
     tracing::info!(%stream, "consumer started");
-    let mut backoff = Backoff::default();
-    // A batch taken from the queue and decoded while the one before was being written, and
-    // when it was taken.
-    let mut next: Option<(Batch, Instant)> = None;
-    loop {
-        let batch = match next.take() {
+    let mut worker = Worker {
+        stream,
+        queue,
+        store,
+        config,
+        stats,
+        shutdown,
+        backoff: Backoff::default(),
+        next: None,
+    };
+    let outcome = worker.run().await;
+    let Worker { store, stats, .. } = worker;
+    // Dropped on a blocking thread: a store may close its connection synchronously.
+    let _ = tokio::task::spawn_blocking(move || drop(store)).await;
+    tracing::info!(
+        %stream,
+        taken_ahead = stats.taken_ahead.load(Ordering::Relaxed),
+        "consumer stopped"
+    );
+    outcome
+}
+
+/// One consumer's state while it runs: what [`consume`] works with, step by step.
+struct Worker<C, S> {
+    stream: StreamKind,
+    queue: C,
+    store: Arc<Mutex<S>>,
+    config: ConsumerConfig,
+    stats: Arc<ConsumerStats>,
+    shutdown: Shutdown,
+    backoff: Backoff,
+    /// A batch taken from the queue and decoded while the one before was being written, and
+    /// when it was taken.
+    next: Option<(Batch, Instant)>,
+}
+
+/// What to do after looking for the next batch.
+enum Step {
+    /// Write this batch.
+    Write(Batch),
+    /// Nothing yet (or a passing failure, waited out): look again.
+    Again,
+    /// Shutdown, with nothing in hand.
+    Stop,
+}
+
+impl<C: QueueConsumer, S: Store> Worker<C, S> {
+    /// Takes, writes and acknowledges batches until shutdown or a fault that cannot heal.
+    async fn run(&mut self) -> Result<(), ConsumerError> {
+        loop {
+            let batch = match self.next_batch().await? {
+                Step::Write(batch) => batch,
+                Step::Again => continue,
+                Step::Stop => return Ok(()),
+            };
+            let tags: Vec<u64> = batch.iter().map(|(d, _)| d.tag).collect();
+            let Some(written) = self.write(batch, &tags).await? else {
+                return Ok(());
+            };
+            crate::fault::point(crate::fault::CONSUMER_COMMITTED);
+            self.settle(tags, &written).await;
+        }
+    }
+
+    /// The batch taken ahead, if any; otherwise a fetch from the queue (none once shutdown
+    /// has come).
+    async fn next_batch(&mut self) -> Result<Step, ConsumerError> {
+        let stream = self.stream;
+        if let Some((batch, taken)) = self.next.take() {
             // Taken already: written even when shutdown has come (unless the store is failing
-            // then), so that nothing in hand waits out a lease.
-            Some((batch, taken)) => {
-                // Its lease has run since it was taken, through the write before; renew it
-                // when that was long (a slow store), before another consumer is handed it.
-                if taken.elapsed() > RENEW_AFTER {
-                    let tags = batch.iter().map(|(d, _)| d.tag).collect();
-                    if let Err(e) = queue.extend(tags).await {
-                        tracing::warn!(%stream, error = %e, "cannot extend the lease of messages in hand");
-                    }
+            // then), so that nothing in hand waits out a lease. Its lease has run since it was
+            // taken, through the write before; renew it when that was long (a slow store),
+            // before another consumer is handed it.
+            if taken.elapsed() > RENEW_AFTER {
+                let tags = batch.iter().map(|(d, _)| d.tag).collect();
+                if let Err(e) = self.queue.extend(tags).await {
+                    tracing::warn!(%stream, error = %e, "cannot extend the lease of messages in hand");
                 }
-                batch
             }
-            None if shutdown.is_triggered() => break,
-            None => match take(stream, &mut queue, &config, &stats, FETCH_WAIT).await {
-                Ok(batch) => {
-                    backoff.reset();
-                    match batch {
-                        Some(batch) => batch,
-                        None => continue,
-                    }
-                }
-                Err(e @ QueueError::Broken(_)) => {
-                    halted = Some(ConsumerError::Queue { stream, source: e });
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!(%stream, error = %e, "cannot fetch from the queue; retrying with backoff");
-                    backoff.wait(&shutdown).await;
-                    continue;
-                }
-            },
-        };
-        let tags: Vec<u64> = batch.iter().map(|(d, _)| d.tag).collect();
-        let settling = tags.len() as u64;
+            return Ok(Step::Write(batch));
+        }
+        if self.shutdown.is_triggered() {
+            return Ok(Step::Stop);
+        }
+        let (queue, config, stats) = (&mut self.queue, &self.config, &self.stats);
+        match take(stream, queue, config, stats, FETCH_WAIT).await {
+            Ok(batch) => {
+                self.backoff.reset();
+                Ok(batch.map_or(Step::Again, Step::Write))
+            }
+            Err(source @ QueueError::Broken(_)) => Err(ConsumerError::Queue { stream, source }),
+            Err(e) => {
+                tracing::warn!(%stream, error = %e, "cannot fetch from the queue; retrying with backoff");
+                self.backoff.wait(&self.shutdown).await;
+                Ok(Step::Again)
+            }
+        }
+    }
+
+    /// Writes the batch, taking the next one ahead meanwhile when it pays, and retries while
+    /// the store fails; `None` if shutdown came while it was failing.
+    async fn write(
+        &mut self,
+        batch: Batch,
+        tags: &[u64],
+    ) -> Result<Option<WriteStats>, ConsumerError> {
+        let stream = self.stream;
         // The store writes on a blocking thread; meanwhile this task takes and decodes what
         // is already waiting, without waiting for more, so the writer finds its next batch
         // ready. (Decoding was a fifth of the consumer's time, on the writer's critical path.)
@@ -178,53 +243,56 @@ pub async fn consume<C: QueueConsumer, S: Store>(
         // smaller queue transactions, which then delay the webhook's commits (p99 from 25 ms
         // to 180–300 ms in bench/load.sh).
         let bytes: usize = batch.iter().map(|(d, _)| d.envelope.body.len()).sum();
-        let large = bytes >= config.ahead_after_bytes;
+        let large = bytes >= self.config.ahead_after_bytes;
+        let (queue, config, stats, shutdown) =
+            (&mut self.queue, &self.config, &self.stats, &self.shutdown);
         let ahead = async {
             if shutdown.is_triggered() || !large {
                 return None;
             }
-            take(stream, &mut queue, &config, &stats, Duration::ZERO)
+            take(stream, queue, config, stats, Duration::ZERO)
                 .await
                 .ok()
                 .flatten()
         };
-        let ((batch, first), ahead) = tokio::join!(write(store.clone(), batch), ahead);
+        let ((batch, first), ahead) = tokio::join!(write(self.store.clone(), batch), ahead);
         if ahead.is_some() {
-            stats.taken_ahead.fetch_add(1, Ordering::Relaxed);
+            self.stats.taken_ahead.fetch_add(1, Ordering::Relaxed);
         }
-        next = ahead.map(|batch| (batch, Instant::now()));
-        let written = match first {
-            Ok(written) => written,
-            Err(e) => {
-                // The batch taken ahead waits too: keep its lease with the failing one's.
-                let held: Vec<u64> = tags
-                    .iter()
-                    .copied()
-                    .chain(
-                        next.iter()
-                            .flat_map(|(batch, _)| batch.iter().map(|(d, _)| d.tag)),
-                    )
-                    .collect();
-                match store_with_retry(&store, batch, e, &mut queue, &held, &shutdown, stream).await
-                {
-                    Ok(Some(written)) => written,
-                    Ok(None) => break,
-                    Err(e) => {
-                        halted = Some(ConsumerError::Store { stream, source: e });
-                        break;
-                    }
-                }
-            }
+        self.next = ahead.map(|batch| (batch, Instant::now()));
+        let failure = match first {
+            Ok(written) => return Ok(Some(written)),
+            Err(e) => e,
         };
-        crate::fault::point(crate::fault::CONSUMER_COMMITTED);
+        // The batch taken ahead waits too: keep its lease with the failing one's.
+        let held: Vec<u64> = tags
+            .iter()
+            .copied()
+            .chain(
+                self.next
+                    .iter()
+                    .flat_map(|(batch, _)| batch.iter().map(|(d, _)| d.tag)),
+            )
+            .collect();
+        let (store, queue, shutdown) = (&self.store, &mut self.queue, &self.shutdown);
+        store_with_retry(store, batch, failure, queue, &held, shutdown, stream)
+            .await
+            .map_err(|source| ConsumerError::Store { stream, source })
+    }
+
+    /// Counts what the store took and acknowledges the messages it came in.
+    async fn settle(&mut self, tags: Vec<u64>, written: &WriteStats) {
+        let stats = &self.stats;
+        let settling = tags.len() as u64;
         stats
             .inserted
             .fetch_add(written.inserted, Ordering::Relaxed);
         stats
             .duplicates
             .fetch_add(written.duplicates, Ordering::Relaxed);
-        if let Err(e) = queue.ack(tags).await {
+        if let Err(e) = self.queue.ack(tags).await {
             // Stored but not acknowledged: the messages come back and the store skips them.
+            let stream = self.stream;
             tracing::warn!(%stream, error = %e, "cannot acknowledge stored messages; they will be redelivered and skipped");
         }
         stats
@@ -232,14 +300,6 @@ pub async fn consume<C: QueueConsumer, S: Store>(
             .fetch_add(written.inserted + written.duplicates, Ordering::Relaxed);
         stats.in_hand.fetch_sub(settling, Ordering::Relaxed);
     }
-    // Dropped on a blocking thread: a store may close its connection synchronously.
-    let _ = tokio::task::spawn_blocking(move || drop(store)).await;
-    tracing::info!(
-        %stream,
-        taken_ahead = stats.taken_ahead.load(Ordering::Relaxed),
-        "consumer stopped"
-    );
-    halted.map_or(Ok(()), Err)
 }
 
 /// Decoded messages in hand, ready to be written together.
