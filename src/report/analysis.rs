@@ -304,28 +304,72 @@ fn test_summary(
     product_index: usize,
     options: Options,
 ) -> Result<(Finding, Vec<LagTest>), String> {
-    let product = prepared.product;
-    let len = product.intervals.len();
+    let len = prepared.product.intervals.len();
     let x = dense(parameter.values(summary, product_index), len);
+    if let Some(reason) = untestable(prepared, &x, summary) {
+        return Err(reason);
+    }
+    let filter = Filter::fit(&x, &prepared.segment);
+    let xw = filter.apply(&x, &prepared.segment);
+    let yw = filter.apply(&prepared.rate, &prepared.segment);
+    let tests = tests_at_every_lag(prepared, &xw, &yw, filter.coefficients.len(), options);
+    let best = tests
+        .iter()
+        .min_by(|a, b| {
+            a.p_value
+                .total_cmp(&b.p_value)
+                .then(b.spearman.abs().total_cmp(&a.spearman.abs()))
+        })
+        .copied()
+        .ok_or_else(|| {
+            format!(
+                "fewer than {MIN_INTERVALS} intervals keep its {} after prewhitening (too many gaps)",
+                summary.name()
+            )
+        })?;
+    let (xs, ys) = lagged(prepared, &xw, &yw, best.lag);
+    let seed = (parameter.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (prepared.product.product as u64).rotate_left(17)
+        ^ ((best.lag as u64) << 48)
+        ^ summary as u64;
+    let slope = slope_interval(&xs, &ys, seed).unwrap_or((f64::NAN, [f64::NAN; 2]));
+    let finding = finding(parameter.id, summary, &best, &tests, slope, options);
+    Ok((finding, tests))
+}
+
+/// Why a summary cannot be tested against the product's output, if it cannot: too few
+/// intervals, the same value in every one, or an output that never changes.
+fn untestable(prepared: &Prepared<'_>, x: &[f64], summary: Summary) -> Option<String> {
+    let len = x.len();
     let have = x.iter().filter(|v| v.is_finite()).count();
     let name = summary.name();
     if have < MIN_INTERVALS {
-        return Err(format!(
+        return Some(format!(
             "its {name} is known for only {have} of {len} intervals (at least {MIN_INTERVALS} needed)"
         ));
     }
     let mut finite = x.iter().filter(|v| v.is_finite());
     let first = finite.next().copied();
     if finite.all(|v| Some(*v) == first) {
-        return Err(format!("its {name} is the same in every interval"));
+        return Some(format!("its {name} is the same in every interval"));
     }
     if prepared.constant_rate {
-        return Err("the product's output rate is the same in every interval".into());
+        return Some("the product's output rate is the same in every interval".into());
     }
-    let filter = Filter::fit(&x, &prepared.segment);
-    let xw = filter.apply(&x, &prepared.segment);
-    let yw = filter.apply(&prepared.rate, &prepared.segment);
-    let (x_sorted, y_sorted) = (ascending_finite(&xw), ascending_finite(&yw));
+    None
+}
+
+/// The test at each lag `0..=max_lag` of the prewhitened parameter `xw` against the
+/// prewhitened output `yw`, where there are pairs enough; `spent` is the filter's order.
+fn tests_at_every_lag(
+    prepared: &Prepared<'_>,
+    xw: &[f64],
+    yw: &[f64],
+    spent: usize,
+    options: Options,
+) -> Vec<LagTest> {
+    let len = yw.len();
+    let (x_sorted, y_sorted) = (ascending_finite(xw), ascending_finite(yw));
     // Bartlett's variance needs the autocorrelations of the two filtered series, which do
     // not depend on the lag: worked out once, for every lag.
     let lags = ACF_LAGS
@@ -340,44 +384,36 @@ fn test_summary(
         y_ranks: acf(&y_full.rank),
         // The filter's coefficients were estimated from these data: each costs a degree of
         // freedom, as in a regression.
-        spent: filter.coefficients.len(),
+        spent,
     };
-    let mut tests = Vec::new();
     let mut scratch = Vec::new();
-    for lag in 0..=options.max_lag {
-        let full = (&x_full, &y_full);
-        if let Some(test) = test_lag(prepared, &xw, &yw, full, lag, &shared, &mut scratch) {
-            tests.push(test);
-        }
-    }
-    let best = tests
-        .iter()
-        .min_by(|a, b| {
-            a.p_value
-                .total_cmp(&b.p_value)
-                .then(b.spearman.abs().total_cmp(&a.spearman.abs()))
+    (0..=options.max_lag)
+        .filter_map(|lag| {
+            let full = (&x_full, &y_full);
+            test_lag(prepared, xw, yw, full, lag, &shared, &mut scratch)
         })
-        .copied()
-        .ok_or_else(|| {
-            format!(
-                "fewer than {MIN_INTERVALS} intervals keep its {name} after prewhitening (too many gaps)"
-            )
-        })?;
-    let (xs, ys) = lagged(prepared, &xw, &yw, best.lag);
-    let seed = (parameter.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ (product.product as u64).rotate_left(17)
-        ^ ((best.lag as u64) << 48)
-        ^ summary as u64;
-    let (slope, ci) = slope_interval(&xs, &ys, seed).unwrap_or((f64::NAN, [f64::NAN; 2]));
+        .collect()
+}
+
+/// The finding of a parameter's summary at its best test, with the slope and its interval
+/// (per second, from the bootstrap) turned into units per hour.
+fn finding(
+    parameter: i64,
+    summary: Summary,
+    best: &LagTest,
+    tests: &[LagTest],
+    (slope, ci): (f64, [f64; 2]),
+    options: Options,
+) -> Finding {
     // Output rates are per second; the report speaks of units per hour.
     let per_hour = 3600.0;
     let mut rho_by_lag = vec![None; options.max_lag + 1];
-    for t in &tests {
+    for t in tests {
         rho_by_lag[t.lag] = Some(t.spearman);
     }
-    let finding = Finding {
-        parameter: parameter.id,
-        summary: name,
+    Finding {
+        parameter,
+        summary: summary.name(),
         lag: best.lag,
         n: best.n,
         n_effective: (best.n_effective * 10.0).round() / 10.0,
@@ -393,8 +429,7 @@ fn test_summary(
         tests: tests.len(),
         rho_by_lag,
         which: summary,
-    };
-    Ok((finding, tests))
+    }
 }
 
 /// The raw (parameter summary, output rate) pairs behind a finding, for plots: the output
