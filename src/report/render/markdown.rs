@@ -20,6 +20,20 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
         "# Which machine parameters drive each product's output\n"
     )?;
     writeln!(md, "{}\n", coverage(report))?;
+    summary(report, md)?;
+    for (p, f) in report.products.iter().zip(&report.findings) {
+        product(p, f, md)?;
+    }
+    parameters(report, md)?;
+    writeln!(md, "\n## Method\n")?;
+    for item in method(report.options.max_lag) {
+        writeln!(md, "- {item}")?;
+    }
+    Ok(())
+}
+
+/// One line per product: its top three and whether any is reliable, to read at a glance.
+fn summary(report: &Report, md: &mut String) -> std::fmt::Result {
     writeln!(md, "## Summary\n")?;
     writeln!(md, "| product | intervals | 1st | 2nd | 3rd | verdict |")?;
     writeln!(md, "| --- | --- | --- | --- | --- | --- |")?;
@@ -50,60 +64,77 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
             verdict(f.any_reliable())
         )?;
     }
-    for (p, f) in report.products.iter().zip(&report.findings) {
-        writeln!(md, "\n## Product {}\n", p.product)?;
-        writeln!(md, "**{}**\n", f.verdict)?;
+    Ok(())
+}
+
+/// One product's section: verdict, intervals, top three, every test and data quality.
+fn product(
+    p: &crate::report::intervals::ProductIntervals,
+    f: &crate::report::analysis::ProductFindings,
+    md: &mut String,
+) -> std::fmt::Result {
+    writeln!(md, "\n## Product {}\n", p.product)?;
+    writeln!(md, "**{}**\n", f.verdict)?;
+    writeln!(
+        md,
+        "{} work-order records in {} run(s) give {} intervals (usual length {:.0} s); {} gap(s) left out, {} small negative step(s) kept as noise.\n",
+        p.records,
+        p.runs,
+        p.intervals.len(),
+        p.typical_seconds,
+        p.gaps,
+        p.noise_steps
+    )?;
+    if f.any_reliable() {
+        writeln!(md, "The top three distinct drivers, strongest first:\n")?;
+    } else {
         writeln!(
             md,
-            "{} work-order records in {} run(s) give {} intervals (usual length {:.0} s); {} gap(s) left out, {} small negative step(s) kept as noise.\n",
-            p.records,
-            p.runs,
-            p.intervals.len(),
-            p.typical_seconds,
-            p.gaps,
-            p.noise_steps
+            "**No parameter shows a reliable relationship with this product's output** (no q-value below {ALPHA}). The best three are listed anyway, marked as not reliable.\n"
         )?;
-        if f.any_reliable() {
-            writeln!(md, "The top three distinct drivers, strongest first:\n")?;
-        } else {
-            writeln!(
-                md,
-                "**No parameter shows a reliable relationship with this product's output** (no q-value below {ALPHA}). The best three are listed anyway, marked as not reliable.\n"
-            )?;
-        }
-        table(md, &f.top())?;
-        writeln!(md, "\n### Every parameter tested\n")?;
-        table(md, &f.ranking.iter().collect::<Vec<_>>())?;
-        let q = &f.data_quality;
-        writeln!(md, "\n### Data quality\n")?;
-        writeln!(
-            md,
-            "- {} counter restart(s), {} gap(s), {} noise step(s), {} record(s) sharing a timestamp",
-            q.restarts, q.gaps, q.noise_steps, q.same_time
-        )?;
-        let glitches: Vec<String> = q
-            .glitches_by_parameter
-            .iter()
-            .map(|g| format!("parameter {}: {}", g.parameter, g.glitches))
-            .collect();
-        writeln!(
-            md,
-            "- {} glitch reading(s) set aside{}",
-            q.glitches,
-            if glitches.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", glitches.join(", "))
-            }
-        )?;
-        for n in &f.not_assessable {
-            writeln!(
-                md,
-                "- parameter {} not assessable: {}",
-                n.parameter, n.reason
-            )?;
-        }
     }
+    table(md, &f.top())?;
+    writeln!(md, "\n### Every parameter tested\n")?;
+    table(md, &f.ranking.iter().collect::<Vec<_>>())?;
+    data_quality(f, md)
+}
+
+/// What in the data was set aside or could not be assessed, so a reader can judge the rest.
+fn data_quality(f: &crate::report::analysis::ProductFindings, md: &mut String) -> std::fmt::Result {
+    let q = &f.data_quality;
+    writeln!(md, "\n### Data quality\n")?;
+    writeln!(
+        md,
+        "- {} counter restart(s), {} gap(s), {} noise step(s), {} record(s) sharing a timestamp",
+        q.restarts, q.gaps, q.noise_steps, q.same_time
+    )?;
+    let glitches: Vec<String> = q
+        .glitches_by_parameter
+        .iter()
+        .map(|g| format!("parameter {}: {}", g.parameter, g.glitches))
+        .collect();
+    writeln!(
+        md,
+        "- {} glitch reading(s) set aside{}",
+        q.glitches,
+        if glitches.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", glitches.join(", "))
+        }
+    )?;
+    for n in &f.not_assessable {
+        writeln!(
+            md,
+            "- parameter {} not assessable: {}",
+            n.parameter, n.reason
+        )?;
+    }
+    Ok(())
+}
+
+/// How each parameter behaved and was summarised: counter or gauge, and why.
+fn parameters(report: &Report, md: &mut String) -> std::fmt::Result {
     writeln!(md, "\n## Parameters seen\n")?;
     writeln!(
         md,
@@ -124,10 +155,6 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
             p.drops,
             p.resets
         )?;
-    }
-    writeln!(md, "\n## Method\n")?;
-    for item in method(report.options.max_lag) {
-        writeln!(md, "- {item}")?;
     }
     Ok(())
 }
