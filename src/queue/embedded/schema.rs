@@ -1,0 +1,65 @@
+//! The queue file's layout: the `messages` table and its index, the pragmas that make a
+//! commit durable, how times and dead-letter queues are written in it. Every connection is
+//! opened here, so the queue, its consumers and its writer agree on what the file holds.
+
+use super::blocking::unavailable;
+use crate::queue::QueueError;
+use crate::record::StreamKind;
+use rusqlite::Connection;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Opens the queue file, creating the table if it is new. WAL with `synchronous=FULL`, so a
+/// committed transaction survives kill -9 and power loss and other processes can share the
+/// file; a busy file is waited for rather than failed on.
+pub(super) fn open_connection(path: &Path) -> Result<Connection, QueueError> {
+    let conn = Connection::open(path).map_err(|e| {
+        QueueError::Unavailable(format!(
+            "cannot open the queue file {}: {e}",
+            path.display()
+        ))
+    })?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(unavailable)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(unavailable)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(unavailable)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS messages (
+            tag INTEGER PRIMARY KEY AUTOINCREMENT,
+            queue TEXT NOT NULL,
+            id TEXT NOT NULL,
+            source TEXT,
+            first_seq INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            lease_until INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            enqueued_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS messages_by_queue ON messages(queue, tag);",
+    )
+    .map_err(unavailable)?;
+    Ok(conn)
+}
+
+/// The dead-letter queue of a stream, named as RabbitMQ's will be.
+pub(super) fn dead_queue(stream: StreamKind) -> String {
+    format!("{}.dead", stream.name())
+}
+
+/// Now, as the table stores times (`lease_until`, `enqueued_at`): milliseconds since the
+/// Unix epoch.
+pub(super) fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A duration in the table's unit, milliseconds.
+pub(super) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
