@@ -2,8 +2,7 @@
 //! precise enough (record, field, HTTP status) for the sender to fix the data.
 
 use super::scan::{Layout, Scanner, Step};
-use crate::record::{Records, StreamKind, parse_record};
-use std::fmt;
+use crate::record::{Records, StreamKind, in_field, parse_record};
 
 /// The broad class of a refused body, which decides the HTTP status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +18,8 @@ pub enum DecodeErrorKind {
 }
 
 /// Why a whole batch was refused, naming the record (by position in the batch) and the field.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}{}", at_record(.record), in_field(.field), .message)]
 pub struct DecodeError {
     /// The class of mistake, which picks the HTTP status the webhook answers with.
     pub kind: DecodeErrorKind,
@@ -31,19 +31,10 @@ pub struct DecodeError {
     pub message: String,
 }
 
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(record) = self.record {
-            write!(f, "record {record}: ")?;
-        }
-        if let Some(field) = &self.field {
-            write!(f, "field `{field}`: ")?;
-        }
-        f.write_str(&self.message)
-    }
+/// "record N: " before a message about the batch's record N, or nothing.
+fn at_record(record: &Option<usize>) -> String {
+    record.map_or_else(String::new, |r| format!("record {r}: "))
 }
-
-impl std::error::Error for DecodeError {}
 
 fn syntax(message: impl Into<String>) -> DecodeError {
     DecodeError {

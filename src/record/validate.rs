@@ -3,10 +3,10 @@
 
 use super::{Metric, Records, TIME_RANGE, WorkOrder};
 use serde::de::DeserializeOwned;
-use std::fmt;
 
 /// Why one record was refused, precise enough for a producer to fix it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}", in_field(.field), .message)]
 pub struct RecordError {
     /// The field at fault, when the fault lies in one field.
     pub field: Option<String>,
@@ -17,16 +17,13 @@ pub struct RecordError {
     pub syntax: bool,
 }
 
-impl fmt::Display for RecordError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.field {
-            Some(field) => write!(f, "field `{field}`: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
+/// "field `name`: " before a message about one field, or nothing: how every refusal names
+/// the field at fault.
+pub fn in_field(field: &Option<String>) -> String {
+    field
+        .as_deref()
+        .map_or_else(String::new, |f| format!("field `{f}`: "))
 }
-
-impl std::error::Error for RecordError {}
 
 /// Parses one JSON record of the batch's stream and appends it to `records`.
 ///
