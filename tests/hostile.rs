@@ -16,6 +16,7 @@ const KEY: &[u8] = b"hmac-key-for-tests";
 const GOOD: &str = r#"{"id": 1, "val": 2.5, "time": 1624377478}"#;
 
 /// One hostile request and what it must get.
+#[derive(Clone)]
 struct Case {
     /// What is wrong, as the README's table says it.
     what: &'static str,
@@ -49,13 +50,35 @@ fn with_header(mut case: Case, name: &'static str, value: &str) -> Case {
     case
 }
 
+/// A JSON array of the given records.
+fn array(records: &[&str]) -> String {
+    format!("[{}]", records.join(", "))
+}
+
+/// One metric record with its fields written as given, however wrong.
+fn record(id: &str, val: &str, time: &str) -> String {
+    format!(r#"{{"id": {id}, "val": {val}, "time": {time}}}"#)
+}
+
+/// Every case, in the order they are sent, from the lists below grouped by what is wrong.
 fn cases() -> Vec<Case> {
-    let array = |records: &[&str]| format!("[{}]", records.join(", "));
-    let record = |id: &str, val: &str, time: &str| {
-        format!(r#"{{"id": {id}, "val": {val}, "time": {time}}}"#)
-    };
-    let deep = format!("[{}{}]", "[".repeat(5000), "]".repeat(5000));
-    let all = vec![
+    [
+        syntax_cases(),
+        value_cases(),
+        shape_cases(),
+        encoding_and_size_cases(),
+        header_cases(),
+        request_cases(),
+        credential_cases(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Bodies that are not valid JSON, or not a JSON array of records: 400.
+fn syntax_cases() -> Vec<Case> {
+    vec![
         post("empty body", "", 400, "empty body"),
         post("only whitespace", " \n\t ", 400, "empty body"),
         post(
@@ -104,6 +127,12 @@ fn cases() -> Vec<Case> {
             400,
             "invalid number",
         ),
+    ]
+}
+
+/// Records whose fields have the wrong type or a value out of range: 422.
+fn value_cases() -> Vec<Case> {
+    vec![
         post(
             "val as a string",
             array(&[&record("1", "\"high\"", "1624377478")]),
@@ -164,6 +193,12 @@ fn cases() -> Vec<Case> {
             422,
             "field `time`: invalid type: string",
         ),
+    ]
+}
+
+/// Records of the wrong shape: fields missing, unknown or repeated, or not an object: 422.
+fn shape_cases() -> Vec<Case> {
+    vec![
         post(
             "missing field",
             r#"[{"id": 1, "val": 2.5}]"#,
@@ -200,6 +235,13 @@ fn cases() -> Vec<Case> {
             422,
             "record 2: field `val`",
         ),
+    ]
+}
+
+/// Bodies that are too deep, badly encoded, double-encoded or too large: 400 or 413.
+fn encoding_and_size_cases() -> Vec<Case> {
+    let deep = format!("[{}{}]", "[".repeat(5000), "]".repeat(5000));
+    vec![
         post("deep nesting", deep, 400, "recursion limit exceeded"),
         post(
             "invalid UTF-8 in a key",
@@ -238,6 +280,12 @@ fn cases() -> Vec<Case> {
             413,
             "larger than 65536 bytes",
         ),
+    ]
+}
+
+/// Headers that contradict the body or each other: 415 or 400.
+fn header_cases() -> Vec<Case> {
+    vec![
         with_header(
             post("wrong content type", array(&[GOOD]), 415, "not supported"),
             "Content-Type",
@@ -277,6 +325,13 @@ fn cases() -> Vec<Case> {
             "Millrace-Source",
             "f",
         ),
+    ]
+}
+
+/// Requests sent to the wrong place: a work order to the metrics endpoint, a method other than
+/// POST, a path with no endpoint.
+fn request_cases() -> Vec<Case> {
+    vec![
         Case {
             what: "a work order sent to the metrics endpoint",
             ..post(
@@ -298,6 +353,13 @@ fn cases() -> Vec<Case> {
             path: "/metrics",
             ..post("unknown path", array(&[GOOD]), 404, "no such endpoint")
         },
+    ]
+}
+
+/// Requests without valid credentials: no token, a wrong one, or a signature that does not
+/// match: 401.
+fn credential_cases() -> Vec<Case> {
+    vec![
         Case {
             headers: vec![],
             ..post(
@@ -346,8 +408,7 @@ fn cases() -> Vec<Case> {
                 "signature is not valid",
             )
         },
-    ];
-    all
+    ]
 }
 
 /// Sends one raw HTTP/1.1 request and returns (status, body).
@@ -376,6 +437,72 @@ fn send(port: u16, case: &Case) -> (u16, String) {
     (status, body)
 }
 
+/// Sends `case` from a blocking thread (`send` is plain blocking I/O) and returns (status, body).
+async fn send_off(port: u16, case: Case) -> (u16, String) {
+    tokio::task::spawn_blocking(move || send(port, &case))
+        .await
+        .unwrap()
+}
+
+/// A request for the health endpoint, to show the server still answers.
+fn health() -> Case {
+    Case {
+        what: "",
+        method: "GET",
+        path: "/healthz",
+        headers: vec![],
+        body: vec![],
+        status: 200,
+        says: "",
+    }
+}
+
+/// Checks the answer to a hostile `case`: its status, its message, a JSON error, and never the
+/// token echoed back.
+#[track_caller]
+fn assert_refused(case: &Case, status: u16, body: &str) {
+    assert_eq!(status, case.status, "{}: {body}", case.what);
+    assert!(
+        body.contains(case.says),
+        "{}: expected `{}` in {body}",
+        case.what,
+        case.says
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("{}: not JSON: {body}", case.what));
+    assert!(json["error"].is_string(), "{}", case.what);
+    assert!(
+        !body.contains(TOKEN),
+        "{}: the token must never be echoed",
+        case.what
+    );
+}
+
+/// The controls: the same server accepts a good batch with a token and with a signature, so
+/// the refusals come from what is wrong in each case, not from a server refusing everything.
+async fn assert_good_batches_accepted(port: u16) {
+    let body = format!("[{GOOD}]");
+    for headers in [
+        auth(),
+        vec![(
+            "X-Millrace-Signature",
+            format!("sha256={}", sign(KEY, body.as_bytes())),
+        )],
+    ] {
+        let good = Case {
+            what: "good",
+            method: "POST",
+            path: "/metrics_webhook",
+            headers,
+            body: body.clone().into_bytes(),
+            status: 200,
+            says: "",
+        };
+        let (status, answer) = send_off(port, good).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_hostile_request_is_refused_and_changes_nothing() {
     let webhook = spawn_webhook(WebhookConfig {
@@ -394,77 +521,13 @@ async fn every_hostile_request_is_refused_and_changes_nothing() {
             + queue.pending(StreamKind::Workorder).await.unwrap()
     };
     for case in &cases {
-        let (status, body) = tokio::task::spawn_blocking({
-            let case = Case {
-                what: case.what,
-                method: case.method,
-                path: case.path,
-                headers: case.headers.clone(),
-                body: case.body.clone(),
-                status: case.status,
-                says: case.says,
-            };
-            move || send(port, &case)
-        })
-        .await
-        .unwrap();
-        assert_eq!(status, case.status, "{}: {body}", case.what);
-        assert!(
-            body.contains(case.says),
-            "{}: expected `{}` in {body}",
-            case.what,
-            case.says
-        );
-        let json: serde_json::Value = serde_json::from_str(&body)
-            .unwrap_or_else(|_| panic!("{}: not JSON: {body}", case.what));
-        assert!(json["error"].is_string(), "{}", case.what);
-        assert!(
-            !body.contains(TOKEN),
-            "{}: the token must never be echoed",
-            case.what
-        );
+        let (status, body) = send_off(port, case.clone()).await;
+        assert_refused(case, status, &body);
         assert_eq!(queued().await, 0, "{}: nothing queued", case.what);
-        let health = tokio::task::spawn_blocking(move || {
-            send(
-                port,
-                &Case {
-                    what: "",
-                    method: "GET",
-                    path: "/healthz",
-                    headers: vec![],
-                    body: vec![],
-                    status: 200,
-                    says: "",
-                },
-            )
-        })
-        .await
-        .unwrap();
+        let health = send_off(port, health()).await;
         assert_eq!(health.0, 200, "{}: the server is still up", case.what);
     }
-    // The controls: the same server accepts a good batch with a token and with a signature.
-    let body = format!("[{GOOD}]");
-    for headers in [
-        auth(),
-        vec![(
-            "X-Millrace-Signature",
-            format!("sha256={}", sign(KEY, body.as_bytes())),
-        )],
-    ] {
-        let good = Case {
-            what: "good",
-            method: "POST",
-            path: "/metrics_webhook",
-            headers,
-            body: body.clone().into_bytes(),
-            status: 200,
-            says: "",
-        };
-        let (status, answer) = tokio::task::spawn_blocking(move || send(port, &good))
-            .await
-            .unwrap();
-        assert_eq!(status, 200, "{answer}");
-    }
+    assert_good_batches_accepted(port).await;
     assert_eq!(queued().await, 2);
 }
 

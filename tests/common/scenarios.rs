@@ -60,38 +60,87 @@ fn setting(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Chaos: a 200,000-record stream while random stages (stream, serve, consume) are SIGKILLed
-/// at random moments and restarted, 24 times; on RabbitMQ the broker is restarted twice too.
-/// At the end the store holds exactly the source records. `MILLRACE_CHAOS_SCALE` and
-/// `MILLRACE_CHAOS_KILLS` make a longer run on demand (e.g. 300 and 200); the seed is printed
-/// so a run can be repeated with `MILLRACE_CHAOS_SEED`.
-pub fn chaos(dir: &Path, backend: Backend) {
-    let scale = setting("MILLRACE_CHAOS_SCALE", 30).to_string();
-    let kills = setting("MILLRACE_CHAOS_KILLS", 24);
-    let broker_restarts = match backend {
-        Backend::Embedded => 0,
-        Backend::RabbitMq(_) => 2,
-    };
-    let clock = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    let seed = setting("MILLRACE_CHAOS_SEED", clock.as_nanos() as u64 % 1_000_000);
-    let on = backend.name();
-    println!(
-        "chaos on {on}: seed {seed}, scale {scale}, {kills} kills, {broker_restarts} broker \
-         restarts (repeat with MILLRACE_CHAOS_SEED={seed})"
-    );
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+/// How hard a chaos run hits, from the environment or the defaults.
+struct ChaosPlan {
+    scale: String,
+    kills: u64,
+    broker_restarts: u64,
+    seed: u64,
+}
 
-    run_ok(millrace(dir).args([
-        "generate", "--out", "data", "--seed", "9", "--scale", &scale,
-    ]));
+impl ChaosPlan {
+    /// Reads the settings and prints them with the seed, so that a failing run can be repeated
+    /// with `MILLRACE_CHAOS_SEED`. Only RabbitMQ has a broker to restart.
+    fn new(backend: Backend) -> ChaosPlan {
+        let scale = setting("MILLRACE_CHAOS_SCALE", 30).to_string();
+        let kills = setting("MILLRACE_CHAOS_KILLS", 24);
+        let broker_restarts = match backend {
+            Backend::Embedded => 0,
+            Backend::RabbitMq(_) => 2,
+        };
+        let clock = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let seed = setting("MILLRACE_CHAOS_SEED", clock.as_nanos() as u64 % 1_000_000);
+        let on = backend.name();
+        println!(
+            "chaos on {on}: seed {seed}, scale {scale}, {kills} kills, {broker_restarts} broker \
+             restarts (repeat with MILLRACE_CHAOS_SEED={seed})"
+        );
+        ChaosPlan {
+            scale,
+            kills,
+            broker_restarts,
+            seed,
+        }
+    }
+}
+
+/// Generates the chaos dataset (seed 9) in `dir`/data; gives its folder and its counts. At the
+/// default scale it must hold at least 200,000 metrics, the size the scenario promises.
+fn chaos_dataset(dir: &Path, scale: &str) -> (PathBuf, (u64, u64)) {
+    run_ok(millrace(dir).args(["generate", "--out", "data", "--seed", "9", "--scale", scale]));
     let data = dir.join("data");
     let want = (
         source_metrics(&data.join("metrics.json")).len() as u64,
         source_workorders(&data.join("workorder.json")).len() as u64,
     );
     assert!(want.0 >= 200_000 || scale != "30", "{want:?}");
+    (data, want)
+}
+
+/// Whether the streamer has exited successfully, having sent the whole dataset. One that exited
+/// with a failure is started again with `restart`, so that the run still streams everything.
+fn stream_finished(stream: &mut Proc, restart: impl FnOnce() -> Proc) -> bool {
+    match stream.0.try_wait().unwrap() {
+        Some(status) if status.success() => true,
+        Some(_) => {
+            *stream = restart();
+            false
+        }
+        None => false,
+    }
+}
+
+/// Stops the RabbitMQ app, keeps it away for a moment, starts it again and waits until it is up.
+fn restart_broker() {
+    rabbitmqctl(&["stop_app"]);
+    // The outage itself: the broker stays away for a moment.
+    std::thread::sleep(Duration::from_millis(500));
+    rabbitmqctl(&["start_app"]);
+    rabbitmqctl(&["await_startup"]);
+}
+
+/// Chaos: a 200,000-record stream while random stages (stream, serve, consume) are SIGKILLed
+/// at random moments and restarted, 24 times; on RabbitMQ the broker is restarted twice too.
+/// At the end the store holds exactly the source records. `MILLRACE_CHAOS_SCALE` and
+/// `MILLRACE_CHAOS_KILLS` make a longer run on demand (e.g. 300 and 200); the seed is printed
+/// so a run can be repeated with `MILLRACE_CHAOS_SEED`.
+pub fn chaos(dir: &Path, backend: Backend) {
+    let plan = ChaosPlan::new(backend);
+    let (kills, broker_restarts) = (plan.kills, plan.broker_restarts);
+    let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
+    let (data, want) = chaos_dataset(dir, &plan.scale);
 
     let stage = backend.stage(dir);
     let stream_cmd = || {
@@ -111,24 +160,14 @@ pub fn chaos(dir: &Path, backend: Backend) {
         // random.
         std::thread::sleep(Duration::from_millis(rng.random_range(50..400)));
         if !streamed {
-            if let Some(status) = stream.0.try_wait().unwrap() {
-                if status.success() {
-                    streamed = true;
-                } else {
-                    stream = Proc::spawn(&mut stream_cmd());
-                }
-            }
+            streamed = stream_finished(&mut stream, || Proc::spawn(&mut stream_cmd()));
         }
         if killed >= kills && restarted >= broker_restarts {
             continue;
         }
         match rng.random_range(0..8) {
             0 if restarted < broker_restarts => {
-                rabbitmqctl(&["stop_app"]);
-                // The outage itself: the broker stays away for a moment.
-                std::thread::sleep(Duration::from_millis(500));
-                rabbitmqctl(&["start_app"]);
-                rabbitmqctl(&["await_startup"]);
+                restart_broker();
                 restarted += 1;
             }
             1 | 2 if !streamed => {
@@ -148,6 +187,7 @@ pub fn chaos(dir: &Path, backend: Backend) {
             }
         }
     }
+    let on = backend.name();
     println!(
         "chaos on {on}: {killed} kills, {restarted} broker restarts, stream complete; checking \
          the store"
