@@ -316,3 +316,67 @@ impl JsonBody for reqwest::Response {
         serde_json::from_str(&self.text().await.unwrap()).unwrap()
     }
 }
+
+/// A queue that can never work again in this process, as after a panic holding its lock.
+#[derive(Clone)]
+struct WreckedQueue;
+
+impl Queue for WreckedQueue {
+    type Consumer = millrace::queue::EmbeddedConsumer;
+
+    async fn publish(
+        &self,
+        _: millrace::queue::Envelope,
+    ) -> Result<(), millrace::queue::QueueError> {
+        Err(millrace::queue::QueueError::Broken(
+            "a thread panicked while holding one of its locks".into(),
+        ))
+    }
+    async fn consumer(&self, _: StreamKind) -> Result<Self::Consumer, millrace::queue::QueueError> {
+        Err(millrace::queue::QueueError::Closed)
+    }
+    async fn pending(&self, _: StreamKind) -> Result<u64, millrace::queue::QueueError> {
+        Ok(0)
+    }
+    async fn dead_letters(&self, _: StreamKind) -> Result<u64, millrace::queue::QueueError> {
+        Ok(0)
+    }
+    async fn ready(&self) -> Result<(), millrace::queue::QueueError> {
+        Ok(())
+    }
+}
+
+/// A broken queue stops the webhook with the reason (so `serve` exits and says it), instead
+/// of answering 503 for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queue_that_cannot_heal_stops_the_webhook_with_the_reason() {
+    // reqwest is built without a default TLS provider; millrace installs ring.
+    millrace::tls::install_crypto();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/metrics_webhook", listener.local_addr().unwrap());
+    // Never fired: only the broken queue may stop this server.
+    let (_trigger, shutdown) = millrace::shutdown::channel();
+    let state = millrace::webhook::AppState {
+        queue: WreckedQueue,
+        config: WebhookConfig::default(),
+    };
+    let server = tokio::spawn(millrace::webhook::serve(listener, state, shutdown));
+    let res = reqwest::Client::new()
+        .post(&url)
+        .body(TWO)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    let body: Value = res.json_body().await;
+    assert!(
+        body["error"].as_str().unwrap().contains("restart millrace"),
+        "{body}"
+    );
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(40), server)
+        .await
+        .expect("the webhook kept serving a broken queue")
+        .unwrap();
+    let err = stopped.expect_err("serve ends with the reason");
+    assert!(err.to_string().contains("the queue cannot go on"), "{err}");
+}

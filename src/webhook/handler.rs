@@ -1,10 +1,12 @@
 //! The two ingest endpoints: authenticate, decode the whole batch, publish it durably, and
 //! only then answer 2xx, so an acknowledged batch is never lost.
 
+use super::halt::Halt;
 use super::{ApiError, AppState};
 use crate::codec::decode_body;
 use crate::queue::{Envelope, Queue};
 use crate::record::StreamKind;
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -32,23 +34,26 @@ pub struct Accepted {
 /// `POST /metrics_webhook`: a batch of machine parameter readings.
 pub async fn ingest_metrics<Q: Queue>(
     state: State<AppState<Q>>,
+    Extension(halt): Extension<Halt>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
-    ingest(state, StreamKind::Metrics, headers, body).await
+    ingest(state, &halt, StreamKind::Metrics, headers, body).await
 }
 
 /// `POST /workorder_webhook`: a batch of production counter readings.
 pub async fn ingest_workorder<Q: Queue>(
     state: State<AppState<Q>>,
+    Extension(halt): Extension<Halt>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
-    ingest(state, StreamKind::Workorder, headers, body).await
+    ingest(state, &halt, StreamKind::Workorder, headers, body).await
 }
 
 async fn ingest<Q: Queue>(
     State(state): State<AppState<Q>>,
+    halt: &Halt,
     stream: StreamKind,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -112,6 +117,12 @@ async fn ingest<Q: Queue>(
     let id = envelope.id.clone();
     let timeout = state.config.publish_timeout;
     match tokio::time::timeout(timeout, state.queue.publish(envelope)).await {
+        Ok(Err(e @ crate::queue::QueueError::Broken(_))) => {
+            // No retry heals it: stop the webhook so the process exits with the reason.
+            tracing::error!(error = %e, "the queue cannot go on; stopping the webhook");
+            halt.fire(e.to_string());
+            return Err(e.into());
+        }
         Ok(result) => result?,
         Err(_) => return Err(crate::queue::QueueError::Timeout(timeout).into()),
     }

@@ -4,11 +4,14 @@
 
 mod auth;
 mod error;
+mod halt;
 mod handler;
 
 pub use auth::{AuthError, Credentials, SIGNATURE_HEADER, sign};
 pub use error::ApiError;
 pub use handler::{SEQ_HEADER, SOURCE_HEADER};
+
+use halt::Halt;
 
 use crate::queue::Queue;
 use crate::record::StreamKind;
@@ -114,8 +117,8 @@ async fn authenticate(
     }
 }
 
-/// The HTTP routes of the webhook.
-pub fn router<Q: Queue>(state: AppState<Q>) -> Router {
+/// The HTTP routes of the webhook; `halt` stops it on a fault no retry heals.
+fn router<Q: Queue>(state: AppState<Q>, halt: Halt) -> Router {
     let limit = state.config.max_body_bytes;
     let slots = Arc::new(Semaphore::new(state.config.max_concurrent.max(1)));
     let timeout = state.config.request_timeout;
@@ -137,6 +140,7 @@ pub fn router<Q: Queue>(state: AppState<Q>) -> Router {
         .merge(ingest)
         .route("/healthz", get(handler::healthz))
         .route("/readyz", get(handler::readyz::<Q>))
+        .layer(axum::Extension(halt))
         .fallback(handler::not_found)
         .method_not_allowed_fallback(handler::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
@@ -156,7 +160,8 @@ pub async fn serve_tls<Q: Queue>(
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
     let config = crate::tls::server_config(tls).await?;
-    let handle = drain_on(shutdown);
+    let halt = Halt::default();
+    let handle = drain_on(shutdown, halt.clone());
     let header_limit = state.config.max_header_bytes.max(MIN_HEADER_BYTES);
     let mut server = axum_server::from_tcp_rustls(listener.into_std()?, config)?.handle(handle);
     server
@@ -164,19 +169,25 @@ pub async fn serve_tls<Q: Queue>(
         .http1()
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(header_limit);
-    server.serve(router(state).into_make_service()).await
+    server
+        .serve(router(state, halt.clone()).into_make_service())
+        .await?;
+    halted(&halt)
 }
 
 /// A server handle that starts a graceful shutdown, bounded by [`DRAIN_TIMEOUT`], when
 /// `shutdown` fires.
-fn drain_on<A>(shutdown: Shutdown) -> axum_server::Handle<A>
+fn drain_on<A>(shutdown: Shutdown, halt: Halt) -> axum_server::Handle<A>
 where
     A: axum_server::Address + Send + Sync + 'static,
 {
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
     tokio::spawn(async move {
-        shutdown.wait().await;
+        tokio::select! {
+            () = shutdown.wait() => {}
+            () = halt.wait() => {}
+        }
         stopper.graceful_shutdown(Some(DRAIN_TIMEOUT));
     });
     handle
@@ -197,7 +208,8 @@ pub async fn serve<Q: Queue>(
     state: AppState<Q>,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
-    let handle = drain_on(shutdown);
+    let halt = Halt::default();
+    let handle = drain_on(shutdown, halt.clone());
     let header_limit = state.config.max_header_bytes.max(MIN_HEADER_BYTES);
     let mut server = axum_server::from_tcp(listener.into_std()?)?.handle(handle);
     server
@@ -205,5 +217,18 @@ pub async fn serve<Q: Queue>(
         .http1()
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(header_limit);
-    server.serve(router(state).into_make_service()).await
+    server
+        .serve(router(state, halt.clone()).into_make_service())
+        .await?;
+    halted(&halt)
+}
+
+/// After the server drained: the halt's reason as an error, if it stopped for one.
+fn halted(halt: &Halt) -> std::io::Result<()> {
+    match halt.reason() {
+        Some(reason) => Err(std::io::Error::other(format!(
+            "the webhook stopped: {reason}"
+        ))),
+        None => Ok(()),
+    }
 }
