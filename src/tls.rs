@@ -36,10 +36,37 @@ pub async fn server_config(
         })
 }
 
+/// Why the CA certificate given with `--ca-cert` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CaCertError {
+    /// The file cannot be read.
+    #[error("cannot read the CA certificate {}", path.display())]
+    Read {
+        /// The file given.
+        path: PathBuf,
+        /// Why it cannot be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file holds no certificate in PEM form.
+    #[error("{} is not a PEM certificate", path.display())]
+    NotPem {
+        /// The file given.
+        path: PathBuf,
+        /// What the parser said.
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
 /// A CA certificate (PEM) the streamer should trust, e.g. for a self-signed webhook.
-pub fn ca_certificate(path: &Path) -> Result<reqwest::Certificate, String> {
-    let pem = std::fs::read(path)
-        .map_err(|e| format!("cannot read the CA certificate {}: {e}", path.display()))?;
-    reqwest::Certificate::from_pem(&pem)
-        .map_err(|e| format!("{} is not a PEM certificate: {e}", path.display()))
+pub fn ca_certificate(path: &Path) -> Result<reqwest::Certificate, CaCertError> {
+    let pem = std::fs::read(path).map_err(|source| CaCertError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    reqwest::Certificate::from_pem(&pem).map_err(|source| CaCertError::NotPem {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -13,7 +13,7 @@ mod sender;
 pub use offsets::{Offset, Offsets, OffsetsError};
 pub use progress::Progress;
 pub use reader::{FileBatch, FileReader, ReadError};
-pub use sender::{SendError, Sender};
+pub use sender::{ClientError, SendError, Sender};
 
 use crate::record::StreamKind;
 use crate::shutdown::Shutdown;
@@ -68,9 +68,15 @@ pub enum StreamError {
     /// The data folder holds neither data file: most likely the wrong folder was given.
     #[error("no data to stream: neither {0}/metrics.json nor {0}/workorder.json exists")]
     NoData(String),
-    /// Something needed before sending failed, such as loading the CA certificate.
-    #[error("{0}")]
-    Setup(String),
+    /// The CA certificate given cannot be used.
+    #[error(transparent)]
+    CaCert(#[from] crate::tls::CaCertError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// A file's stream task ended abnormally (a bug: it panicked).
+    #[error("a stream task failed")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// Streams both files, side by side, until everything present is acknowledged.
@@ -81,7 +87,7 @@ pub async fn stream(
     let started = Instant::now();
     let offsets = Arc::new(Mutex::new(Offsets::load(&config.offsets)?));
     let ca = match &config.ca_cert {
-        Some(path) => Some(crate::tls::ca_certificate(path).map_err(StreamError::Setup)?),
+        Some(path) => Some(crate::tls::ca_certificate(path)?),
         None => None,
     };
     let sender = Sender::new(
@@ -89,8 +95,7 @@ pub async fn stream(
         config.retry_for,
         config.credentials.clone(),
         ca,
-    )
-    .map_err(StreamError::Setup)?;
+    )?;
     let progress = Progress::new(config.progress);
     let files: Vec<_> = StreamKind::ALL
         .into_iter()
@@ -136,10 +141,7 @@ pub async fn stream(
     let mut summary = StreamSummary::default();
     let mut failure = None;
     for task in tasks {
-        match task
-            .await
-            .map_err(|e| StreamError::Setup(format!("stream task failed: {e}")))?
-        {
+        match task.await? {
             Ok(sent) => summary.sent.push(sent),
             Err(e) => failure = failure.or(Some(e)),
         }

@@ -59,6 +59,11 @@ pub struct Sender {
     credentials: Credentials,
 }
 
+/// The HTTP client could not be built (its TLS settings, say).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up the HTTP client")]
+pub struct ClientError(#[source] reqwest::Error);
+
 impl Sender {
     /// A client for the webhook at `base_url` that presents `credentials` and trusts
     /// `ca_cert` besides the system's authorities.
@@ -67,15 +72,13 @@ impl Sender {
         retry_for: Duration,
         credentials: Credentials,
         ca_cert: Option<reqwest::Certificate>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         crate::tls::install_crypto();
         let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(120));
         if let Some(ca) = ca_cert {
             builder = builder.tls_certs_merge([ca]);
         }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        let client = builder.build().map_err(ClientError)?;
         Ok(Sender {
             client,
             base: base_url.trim_end_matches('/').to_string(),
