@@ -2,7 +2,7 @@
 //! and hands over to [`millrace::cli::execute`]. Everything else lives in the library so
 //! tests and examples can drive it directly.
 
-use millrace::cli::{UsageError, execute};
+use millrace::cli::{execute, exit_code};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -27,11 +27,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<UsageError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            ExitCode::from(exit_code(&e))
         }
     }
 }

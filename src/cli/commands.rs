@@ -21,7 +21,7 @@ const DEMO_DIR: &str = ".millrace/demo";
 
 /// Runs the parsed command line to completion.
 pub async fn execute(cli: Cli) -> anyhow::Result<()> {
-    let settings = FileSettings::load(cli.config.as_deref()).map_err(UsageError)?;
+    let settings = FileSettings::load(cli.config.as_deref())?;
     let (trigger, shutdown) = shutdown::channel();
     // `generate` has nothing to finish gracefully: leave Ctrl-C its default effect there.
     if !matches!(cli.command, Command::Generate(_)) {
@@ -300,7 +300,7 @@ fn generate_data(args: GenerateArgs) -> anyhow::Result<()> {
         seed: args.seed,
         scale: args.scale,
         products: args.products.max(1),
-        schedule: args.schedule.parse().map_err(anyhow::Error::msg)?,
+        schedule: args.schedule.parse()?,
         plant: !args.no_plant,
     })
     .with_context(|| format!("cannot write to {}", args.out.display()))?;

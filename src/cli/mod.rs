@@ -7,7 +7,15 @@ mod settings;
 
 pub use commands::execute;
 pub(crate) use settings::FileSettings;
-pub use settings::UsageError;
+pub use settings::{SettingsFileError, UsageError};
+
+/// The exit code for an error that ended a command: 2 for a mistake in how millrace was
+/// called or configured, 1 for a failure while working. Decided here only.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    let usage = error.downcast_ref::<UsageError>().is_some()
+        || error.downcast_ref::<SettingsFileError>().is_some();
+    if usage { 2 } else { 1 }
+}
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;

@@ -50,16 +50,17 @@ pub struct FileSettings {
 
 impl FileSettings {
     /// Reads `explicit`, or `./millrace.toml` when it exists, or nothing.
-    pub fn load(explicit: Option<&Path>) -> Result<Self, String> {
+    pub fn load(explicit: Option<&Path>) -> Result<Self, SettingsFileError> {
         let path = match explicit {
             Some(p) => p.to_path_buf(),
             None if Path::new("millrace.toml").exists() => PathBuf::from("millrace.toml"),
             None => return Ok(FileSettings::default()),
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read the settings file {}: {e}", path.display()))?;
-        toml::from_str(&text)
-            .map_err(|e| format!("the settings file {} is invalid: {e}", path.display()))
+        let text = std::fs::read_to_string(&path).map_err(|source| SettingsFileError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| SettingsFileError::Invalid { path, source })
     }
 
     /// The queue to run on: the embedded one unless a RabbitMQ URL is given.
@@ -353,6 +354,29 @@ fn secret_lines(path: &Path, what: &str) -> Result<Vec<String>, UsageError> {
         )));
     }
     Ok(secrets)
+}
+
+/// The settings file cannot be used: a mistake in how millrace was configured (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsFileError {
+    /// The file cannot be read.
+    #[error("cannot read the settings file {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why it cannot be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or holds a key millrace does not know.
+    #[error("the settings file {} is invalid", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said, with the line.
+        #[source]
+        source: toml::de::Error,
+    },
 }
 
 /// A mistake in how millrace was called or configured (exit code 2), as opposed to a failure

@@ -336,17 +336,15 @@ async fn sort_out<C: QueueConsumer>(
     let mut good = Vec::with_capacity(deliveries.len());
     for delivery in deliveries {
         let verdict = if delivery.attempts > config.max_attempts {
-            Err(format!(
-                "delivered {} times without being stored",
-                delivery.attempts - 1
-            ))
+            Err(Unstorable::TooManyAttempts(delivery.attempts - 1))
         } else {
             check(stream, &delivery)
         };
         match verdict {
             Ok(records) => good.push((delivery, records)),
-            Err(reason) => {
+            Err(unstorable) => {
                 let count = delivery.envelope.count;
+                let reason = unstorable.to_string();
                 tracing::error!(%stream, id = %delivery.envelope.id, %reason, "message set aside as a dead letter");
                 match queue.dead_letter(&delivery, reason).await {
                     Ok(()) => {
@@ -365,24 +363,48 @@ async fn sort_out<C: QueueConsumer>(
     good
 }
 
-fn check(stream: StreamKind, delivery: &Delivery) -> Result<Records, String> {
+fn check(stream: StreamKind, delivery: &Delivery) -> Result<Records, Unstorable> {
     let envelope = &delivery.envelope;
     if envelope.stream != stream {
-        return Err(format!(
-            "a {} message in the {stream} queue",
-            envelope.stream
-        ));
+        return Err(Unstorable::WrongQueue {
+            found: envelope.stream,
+            queue: stream,
+        });
     }
     let records = decode_queued(stream, &envelope.body)
-        .map_err(|e| format!("the body is not a valid {stream} batch: {e}"))?;
+        .map_err(|error| Unstorable::Undecodable { stream, error })?;
     if records.len() as u64 != envelope.count {
-        return Err(format!(
-            "the body holds {} records but the message says {}",
-            records.len(),
-            envelope.count
-        ));
+        return Err(Unstorable::Miscounted {
+            held: records.len(),
+            said: envelope.count,
+        });
     }
     Ok(records)
+}
+
+/// Why a message can never be stored, however often it is tried: it goes to the dead
+/// letters with this as its reason, whole, for the operator who looks there.
+#[derive(Debug, thiserror::Error)]
+enum Unstorable {
+    /// It keeps coming back: something about it fails every write.
+    #[error("delivered {0} times without being stored")]
+    TooManyAttempts(u32),
+    /// It belongs to the other stream.
+    #[error("a {found} message in the {queue} queue")]
+    WrongQueue {
+        found: StreamKind,
+        queue: StreamKind,
+    },
+    /// Its body is not a batch of this stream (the reason is kept whole, not as a source:
+    /// the dead letter stores one line).
+    #[error("the body is not a valid {stream} batch: {error}")]
+    Undecodable {
+        stream: StreamKind,
+        error: crate::codec::DecodeError,
+    },
+    /// Its body holds another number of records than its header says.
+    #[error("the body holds {held} records but the message says {said}")]
+    Miscounted { held: usize, said: u64 },
 }
 
 /// Writes again a batch whose first write failed, with backoff while the store fails, keeping

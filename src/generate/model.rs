@@ -28,15 +28,18 @@ pub enum Schedule {
     Turns,
 }
 
+/// A schedule name that is neither `concurrent` nor `turns`.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown schedule `{0}`: expected `concurrent` or `turns`")]
+pub struct UnknownSchedule(pub String);
+
 impl FromStr for Schedule {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownSchedule;
+    fn from_str(s: &str) -> Result<Self, UnknownSchedule> {
         match s {
             "concurrent" => Ok(Schedule::Concurrent),
             "turns" => Ok(Schedule::Turns),
-            _ => Err(format!(
-                "unknown schedule `{s}`: expected `concurrent` or `turns`"
-            )),
+            _ => Err(UnknownSchedule(s.to_string())),
         }
     }
 }
