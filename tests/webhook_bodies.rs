@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Webhook, spawn_webhook, spawn_webhook_on};
-use millrace::queue::{EmbeddedQueue, Queue};
+use millrace::queue::{EmbeddedQueue, Queue, QueueError};
 use millrace::record::StreamKind;
 use millrace::webhook::WebhookConfig;
 use serde_json::Value;
@@ -258,40 +258,43 @@ async fn source_headers_must_come_together_and_be_valid() {
     assert_eq!(app.queued().await, 0);
 }
 
-/// A queue that cannot take anything, as when its disk is full or its broker is down.
+/// A queue whose every publish (and readiness check) fails with the fault it was made with.
 #[derive(Clone)]
-struct BrokenQueue;
+struct FailingQueue(fn() -> QueueError);
 
-impl Queue for BrokenQueue {
+/// As when its disk is full or its broker is down: worth retrying.
+fn disk_error() -> QueueError {
+    QueueError::Unavailable("disk I/O error".into())
+}
+
+/// As after a panic holding its lock: never heals in this process.
+fn wrecked() -> QueueError {
+    QueueError::Broken("a thread panicked while holding one of its locks".into())
+}
+
+impl Queue for FailingQueue {
     type Consumer = millrace::queue::EmbeddedConsumer;
 
-    async fn publish(
-        &self,
-        _: millrace::queue::Envelope,
-    ) -> Result<(), millrace::queue::QueueError> {
-        Err(millrace::queue::QueueError::Unavailable(
-            "disk I/O error".into(),
-        ))
+    async fn publish(&self, _: millrace::queue::Envelope) -> Result<(), QueueError> {
+        Err((self.0)())
     }
-    async fn consumer(&self, _: StreamKind) -> Result<Self::Consumer, millrace::queue::QueueError> {
-        Err(millrace::queue::QueueError::Closed)
+    async fn consumer(&self, _: StreamKind) -> Result<Self::Consumer, QueueError> {
+        Err(QueueError::Closed)
     }
-    async fn pending(&self, _: StreamKind) -> Result<u64, millrace::queue::QueueError> {
+    async fn pending(&self, _: StreamKind) -> Result<u64, QueueError> {
         Ok(0)
     }
-    async fn dead_letters(&self, _: StreamKind) -> Result<u64, millrace::queue::QueueError> {
+    async fn dead_letters(&self, _: StreamKind) -> Result<u64, QueueError> {
         Ok(0)
     }
-    async fn ready(&self) -> Result<(), millrace::queue::QueueError> {
-        Err(millrace::queue::QueueError::Unavailable(
-            "disk I/O error".into(),
-        ))
+    async fn ready(&self) -> Result<(), QueueError> {
+        Err((self.0)())
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queue_that_cannot_store_gives_503_with_retry_after() {
-    let webhook = spawn_webhook_on(BrokenQueue, WebhookConfig::default()).await;
+    let webhook = spawn_webhook_on(FailingQueue(disk_error), WebhookConfig::default()).await;
     let res = reqwest::Client::new()
         .post(format!("{}/metrics_webhook", webhook.url()))
         .body(TWO)
@@ -317,35 +320,6 @@ impl JsonBody for reqwest::Response {
     }
 }
 
-/// A queue that can never work again in this process, as after a panic holding its lock.
-#[derive(Clone)]
-struct WreckedQueue;
-
-impl Queue for WreckedQueue {
-    type Consumer = millrace::queue::EmbeddedConsumer;
-
-    async fn publish(
-        &self,
-        _: millrace::queue::Envelope,
-    ) -> Result<(), millrace::queue::QueueError> {
-        Err(millrace::queue::QueueError::Broken(
-            "a thread panicked while holding one of its locks".into(),
-        ))
-    }
-    async fn consumer(&self, _: StreamKind) -> Result<Self::Consumer, millrace::queue::QueueError> {
-        Err(millrace::queue::QueueError::Closed)
-    }
-    async fn pending(&self, _: StreamKind) -> Result<u64, millrace::queue::QueueError> {
-        Ok(0)
-    }
-    async fn dead_letters(&self, _: StreamKind) -> Result<u64, millrace::queue::QueueError> {
-        Ok(0)
-    }
-    async fn ready(&self) -> Result<(), millrace::queue::QueueError> {
-        Ok(())
-    }
-}
-
 /// A broken queue stops the webhook with the reason (so `serve` exits and says it), instead
 /// of answering 503 for ever.
 #[tokio::test(flavor = "multi_thread")]
@@ -357,7 +331,7 @@ async fn a_queue_that_cannot_heal_stops_the_webhook_with_the_reason() {
     // Never fired: only the broken queue may stop this server.
     let (_trigger, shutdown) = millrace::shutdown::channel();
     let state = millrace::webhook::AppState {
-        queue: WreckedQueue,
+        queue: FailingQueue(wrecked),
         config: WebhookConfig::default(),
     };
     let server = tokio::spawn(millrace::webhook::serve(listener, state, shutdown));

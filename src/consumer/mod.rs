@@ -747,6 +747,27 @@ mod tests {
         assert_eq!(stats.inserted.load(Ordering::Relaxed), 0);
     }
 
+    /// Runs a consumer without ever shutting it down: it must stop by itself, with an error,
+    /// rather than retry a fault that cannot heal.
+    async fn stopped_by_itself<C: QueueConsumer, S: Store>(
+        consumer: C,
+        store: Arc<Mutex<S>>,
+    ) -> ConsumerError {
+        let (_trigger, stop) = shutdown::channel();
+        let run = consume(
+            StreamKind::Metrics,
+            consumer,
+            store,
+            ConsumerConfig::default(),
+            Arc::new(ConsumerStats::default()),
+            stop,
+        );
+        tokio::time::timeout(Duration::from_secs(20), run)
+            .await
+            .expect("the consumer retried a fault that cannot heal")
+            .expect_err("the consumer stops with the fault")
+    }
+
     #[tokio::test]
     async fn a_store_that_cannot_heal_stops_the_consumer_without_acknowledging() {
         let dir = tempfile::tempdir().unwrap();
@@ -761,20 +782,8 @@ mod tests {
             failures_left: 0,
             broken: true,
         }));
-        let (_trigger, stop) = shutdown::channel();
-        let run = consume(
-            StreamKind::Metrics,
-            queue.consumer(StreamKind::Metrics).await.unwrap(),
-            store,
-            ConsumerConfig::default(),
-            Arc::new(ConsumerStats::default()),
-            stop,
-        );
-        // Without shutdown: it must stop by itself, not retry for ever.
-        let outcome = tokio::time::timeout(Duration::from_secs(20), run)
-            .await
-            .expect("the consumer retried a fault that cannot heal");
-        let err = outcome.expect_err("a broken store stops the consumer");
+        let consumer = queue.consumer(StreamKind::Metrics).await.unwrap();
+        let err = stopped_by_itself(consumer, store).await;
         assert!(matches!(
             err,
             ConsumerError::Store {
@@ -816,19 +825,7 @@ mod tests {
         let store = Arc::new(Mutex::new(
             SqliteStore::open(&dir.path().join("s.db")).unwrap(),
         ));
-        let (_trigger, stop) = shutdown::channel();
-        let run = consume(
-            StreamKind::Metrics,
-            BrokenQueue,
-            store,
-            ConsumerConfig::default(),
-            Arc::new(ConsumerStats::default()),
-            stop,
-        );
-        let outcome = tokio::time::timeout(Duration::from_secs(20), run)
-            .await
-            .expect("the consumer retried a fault that cannot heal");
-        let err = outcome.expect_err("a broken queue stops the consumer");
+        let err = stopped_by_itself(BrokenQueue, store).await;
         assert!(matches!(
             err,
             ConsumerError::Queue {
