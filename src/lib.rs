@@ -13,6 +13,7 @@ pub mod codec;
 pub mod consumer;
 pub mod fault;
 pub mod generate;
+pub mod live;
 pub mod queue;
 pub mod record;
 pub mod redact;

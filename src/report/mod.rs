@@ -13,7 +13,7 @@ mod order;
 mod prewhiten;
 pub mod quality;
 mod redundancy;
-mod render;
+pub mod render;
 pub mod shape;
 pub mod stats;
 pub mod summaries;

@@ -5,8 +5,9 @@ use super::super::analysis::{ALPHA, Finding};
 use super::super::quality::DataQuality;
 use serde::Serialize;
 
+/// `top3.json`'s document, for callers that add to it (the live dashboard's `/api/report`).
 #[derive(Serialize)]
-struct Top3<'a> {
+pub struct Top3<'a> {
     generated_by: String,
     source: &'a str,
     /// The coefficient the ranking uses.
@@ -36,7 +37,12 @@ struct Product<'a> {
 /// Each product's top three drivers, full ranking and data-quality notes as JSON, for other
 /// programs to read.
 pub fn render(report: &Report) -> String {
-    let top = Top3 {
+    serde_json::to_string_pretty(&document(report)).expect("report serializes") + "\n"
+}
+
+/// The document [`render`] writes.
+pub fn document(report: &Report) -> Top3<'_> {
+    Top3 {
         generated_by: format!("millrace {}", env!("CARGO_PKG_VERSION")),
         source: &report.source,
         primary: "spearman",
@@ -57,6 +63,5 @@ pub fn render(report: &Report) -> String {
                 data_quality: &f.data_quality,
             })
             .collect(),
-    };
-    serde_json::to_string_pretty(&top).expect("report serializes") + "\n"
+    }
 }

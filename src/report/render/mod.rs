@@ -3,7 +3,7 @@
 
 mod csv;
 mod html;
-mod json;
+pub mod json;
 mod markdown;
 mod plots;
 

@@ -1,0 +1,11 @@
+//! The live analysis: the report kept current while data arrives, for the dashboard.
+//!
+//! An analyst thread watches the store and publishes each new analysis on a
+//! [`tokio::sync::watch`] channel: whoever serves it (the dashboard's `/api/report` and
+//! `/api/events`) reads the latest one and is woken when it changes, without ever waiting
+//! on the store itself.
+
+mod feed;
+pub mod json;
+
+pub use feed::{Feed, Update, spawn};
