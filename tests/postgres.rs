@@ -365,3 +365,64 @@ fn a_table_of_other_types_is_a_clear_error_not_a_panic() {
         "{err}"
     );
 }
+
+/// A store the previous release made (no `seq` column) opens, gains its ingest sequence in
+/// place with every row kept, and then finds exactly the rows stored since a cursor.
+#[test]
+fn a_store_of_the_previous_release_is_upgraded_in_place() {
+    use millrace::record::{Metric, Records};
+    use millrace::store::{Incoming, PostgresStore, Store};
+    let test = "a_store_of_the_previous_release_is_upgraded_in_place";
+    let Some(schema) = Schema::create(test) else {
+        return;
+    };
+    schema
+        .client()
+        .batch_execute(
+            "CREATE TABLE metrics (id BIGINT NOT NULL, val DOUBLE PRECISION NOT NULL,
+                 time BIGINT NOT NULL);
+             CREATE INDEX metrics_by_series ON metrics (id, time) INCLUDE (val);
+             CREATE TABLE workorder (time BIGINT NOT NULL, product BIGINT NOT NULL,
+                 production DOUBLE PRECISION NOT NULL);
+             CREATE TABLE ingested (stream TEXT NOT NULL, origin TEXT NOT NULL,
+                 start BIGINT NOT NULL, \"end\" BIGINT NOT NULL,
+                 PRIMARY KEY (stream, origin, start));
+             INSERT INTO metrics VALUES (2, 5.5, 20), (1, 7.25, 5);
+             INSERT INTO workorder VALUES (30, 0, 2.0), (10, 0, 1.0), (30, 0, 1.5);",
+        )
+        .unwrap();
+    let mut store = PostgresStore::connect(&schema.url()).unwrap();
+    let mut old = Vec::new();
+    let cursor = store.metrics_after(0, &mut |m| old.push(m.time)).unwrap();
+    old.sort_unstable();
+    assert_eq!(old, [5, 20]);
+    assert_eq!(cursor, 2);
+    let productions: Vec<f64> = store
+        .work_orders()
+        .unwrap()
+        .iter()
+        .map(|w| w.production)
+        .collect();
+    assert_eq!(productions, [2.0, 1.0, 1.5], "stored order, ties included");
+    let late = Records::Metrics(vec![Metric {
+        id: 1,
+        val: 3.0,
+        time: 1,
+    }]);
+    store
+        .write(&[Incoming {
+            origin: "f",
+            first_seq: 0,
+            records: &late,
+        }])
+        .unwrap();
+    let mut new = Vec::new();
+    let newest = store
+        .metrics_after(cursor, &mut |m| new.push(m.time))
+        .unwrap();
+    assert_eq!(new, [1]);
+    assert!(newest > cursor);
+    // Connecting again (another consumer) leaves the upgraded tables as they are.
+    let mut again = PostgresStore::connect(&schema.url()).unwrap();
+    assert_eq!(again.metrics_after(0, &mut |_| {}).unwrap(), newest);
+}

@@ -671,6 +671,19 @@ mod tests {
         fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
             self.inner.scan_metrics(visit)
         }
+        fn metrics_after(
+            &mut self,
+            after: crate::store::Seq,
+            visit: &mut dyn FnMut(Metric),
+        ) -> Result<crate::store::Seq, StoreError> {
+            self.inner.metrics_after(after, visit)
+        }
+        fn work_orders_after(
+            &mut self,
+            after: crate::store::Seq,
+        ) -> Result<Vec<(crate::store::Seq, crate::record::WorkOrder)>, StoreError> {
+            self.inner.work_orders_after(after)
+        }
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@ mod location;
 mod postgres;
 mod ranges;
 mod sqlite;
+mod sqlite_schema;
 
 pub use location::StoreLocation;
 pub use postgres::PostgresStore;
@@ -87,7 +88,25 @@ pub trait Store: Send + 'static {
     /// Hands every stored metric to `visit`, ordered by parameter and then time, without
     /// holding them all in memory; returns how many there were.
     fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError>;
+
+    /// Hands `visit` each metric stored after `after`, in no particular order (so reading
+    /// them all, `after = 0`, needs no sort); returns the highest [`Seq`] read, or `after`
+    /// when nothing new was stored.
+    fn metrics_after(
+        &mut self,
+        after: Seq,
+        visit: &mut dyn FnMut(Metric),
+    ) -> Result<Seq, StoreError>;
+
+    /// Each work order stored after `after`, with its [`Seq`], in [`Seq`] order.
+    fn work_orders_after(&mut self, after: Seq) -> Result<Vec<(Seq, WorkOrder)>, StoreError>;
 }
+
+/// A row's place in the order its stream's rows were stored, counting up from 1 in commit
+/// order: whoever has read every row up to `n` finds exactly what was stored since in the
+/// rows after `n`, late and out-of-order records included. [`Store::work_orders`] returns
+/// rows in this order too, so records of the same second keep the order they came in.
+pub type Seq = i64;
 
 /// A store chosen at run time (SQLite or PostgreSQL) is a store too.
 impl Store for Box<dyn Store + Send> {
@@ -102,5 +121,15 @@ impl Store for Box<dyn Store + Send> {
     }
     fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
         (**self).scan_metrics(visit)
+    }
+    fn metrics_after(
+        &mut self,
+        after: Seq,
+        visit: &mut dyn FnMut(Metric),
+    ) -> Result<Seq, StoreError> {
+        (**self).metrics_after(after, visit)
+    }
+    fn work_orders_after(&mut self, after: Seq) -> Result<Vec<(Seq, WorkOrder)>, StoreError> {
+        (**self).work_orders_after(after)
     }
 }

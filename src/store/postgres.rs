@@ -1,7 +1,7 @@
 //! The PostgreSQL store, for scaling out: consumers on several machines write to one database
 //! and still store each record once. Same tables and columns as the SQLite store.
 
-use super::{Incoming, Store, StoreError, WriteStats, cover};
+use super::{Incoming, Seq, Store, StoreError, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
@@ -31,7 +31,29 @@ const SCHEMA: &str = r#"
         "end" BIGINT NOT NULL,
         PRIMARY KEY (stream, origin, start)
     );
+    -- The ingest sequence (see `Seq`), added in place to tables an older millrace made:
+    -- existing rows are numbered as they lie. Checked first, because ALTER TABLE locks the
+    -- table even when it changes nothing, and would wait for every running report.
+    DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema =
+                current_schema() AND table_name = 'metrics' AND column_name = 'seq') THEN
+            ALTER TABLE metrics ADD COLUMN seq BIGSERIAL;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema =
+                current_schema() AND table_name = 'workorder' AND column_name = 'seq') THEN
+            ALTER TABLE workorder ADD COLUMN seq BIGSERIAL;
+        END IF;
+    END $$;
+    -- BRIN: tiny, nearly free to keep up, and enough to find the newest rows.
+    CREATE INDEX IF NOT EXISTS metrics_by_seq ON metrics USING brin (seq);
+    CREATE INDEX IF NOT EXISTS workorder_by_seq ON workorder USING brin (seq);
 "#;
+
+/// Advisory locks that make each table's `seq` count up in commit order: a writer holds its
+/// table's lock from taking its first number until it commits, so no reader can see a
+/// higher number while a lower one is still to come.
+const METRICS_SEQ_LOCK: i64 = 7_316_027_002;
+const WORKORDER_SEQ_LOCK: i64 = 7_316_027_003;
 
 /// The store deployments that outgrow one machine use: PostgreSQL, with the same semantics
 /// as [`super::SqliteStore`] — one transaction per write, rows and ranges together, so
@@ -136,6 +158,15 @@ impl Store for PostgresStore {
                 duplicates: count - inserted,
             };
         }
+        for (lock, rows) in [
+            (METRICS_SEQ_LOCK, metrics.len()),
+            (WORKORDER_SEQ_LOCK, orders.len()),
+        ] {
+            if rows > 0 {
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
+                    .map_err(failed)?;
+            }
+        }
         copy(
             &mut tx,
             "COPY metrics (id, val, time) FROM STDIN BINARY",
@@ -169,7 +200,7 @@ impl Store for PostgresStore {
         let rows = self
             .client()?
             .query(
-                "SELECT time, product, production FROM workorder ORDER BY product, time",
+                "SELECT time, product, production FROM workorder ORDER BY seq",
                 &[],
             )
             .map_err(failed)?;
@@ -203,6 +234,52 @@ impl Store for PostgresStore {
             n += 1;
         }
         Ok(n)
+    }
+
+    fn metrics_after(
+        &mut self,
+        after: Seq,
+        visit: &mut dyn FnMut(Metric),
+    ) -> Result<Seq, StoreError> {
+        let client = self.client()?;
+        let mut rows = client
+            .query_raw(
+                "SELECT seq, id, val, time FROM metrics WHERE seq > $1",
+                [&after as &(dyn ToSql + Sync)],
+            )
+            .map_err(failed)?;
+        let mut newest = after;
+        while let Some(row) = rows.next().map_err(failed)? {
+            visit(Metric {
+                id: column(&row, 1, "metrics")?,
+                val: column(&row, 2, "metrics")?,
+                time: column(&row, 3, "metrics")?,
+            });
+            newest = newest.max(column(&row, 0, "metrics")?);
+        }
+        Ok(newest)
+    }
+
+    fn work_orders_after(&mut self, after: Seq) -> Result<Vec<(Seq, WorkOrder)>, StoreError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT seq, time, product, production FROM workorder WHERE seq > $1 ORDER BY seq",
+                &[&after],
+            )
+            .map_err(failed)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    column(r, 0, "workorder")?,
+                    WorkOrder {
+                        time: column(r, 1, "workorder")?,
+                        product: column(r, 2, "workorder")?,
+                        production: column(r, 3, "workorder")?,
+                    },
+                ))
+            })
+            .collect()
     }
 }
 

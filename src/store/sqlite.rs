@@ -1,14 +1,12 @@
 //! The SQLite store, the default: one file (`millrace.db` unless told otherwise) with the
 //! original pipeline's tables, and nothing to install.
 
-use super::{Incoming, Store, StoreError, WriteStats, cover};
+use super::sqlite_schema as schema;
+use super::{Incoming, Seq, Store, StoreError, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use std::path::Path;
 use std::time::Duration;
-
-/// The schema version this build writes; a newer file is refused rather than misread.
-const SCHEMA_VERSION: i64 = 1;
 
 /// The embedded store: one SQLite file with the original pipeline's tables.
 ///
@@ -30,7 +28,7 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
         }
-        let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        let mut conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
         let setup = || -> rusqlite::Result<i64> {
             conn.busy_timeout(Duration::from_secs(10))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -38,37 +36,15 @@ impl SqliteStore {
             conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         };
         let version = setup().map_err(|e| busy_or(e, open_error))?;
-        if version > SCHEMA_VERSION {
+        if version > schema::VERSION {
             return Err(open_error(format!(
-                "it was written by a newer millrace (schema {version}, this one knows {SCHEMA_VERSION}): upgrade millrace"
+                "it was written by a newer millrace (schema {version}, this one knows {}): upgrade millrace",
+                schema::VERSION
             )));
         }
-        // `val` and `production` have no declared type on purpose: SQLite stores a whole-number
-        // value of a REAL column as an integer and gives back +0.0 for -0.0; an untyped column
-        // keeps the 8-byte float exactly, and the CHECK keeps it a float.
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS metrics (
-                id INTEGER NOT NULL,
-                val NOT NULL CHECK (typeof(val) = 'real'),
-                time INTEGER NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS metrics_by_series ON metrics(id, time, val);
-            CREATE TABLE IF NOT EXISTS workorder (
-                time INTEGER NOT NULL,
-                product INTEGER NOT NULL,
-                production NOT NULL CHECK (typeof(production) = 'real')
-            );
-            CREATE INDEX IF NOT EXISTS workorder_by_product ON workorder(product, time);
-            CREATE TABLE IF NOT EXISTS ingested (
-                stream TEXT NOT NULL,
-                origin TEXT NOT NULL,
-                start INTEGER NOT NULL,
-                end INTEGER NOT NULL,
-                PRIMARY KEY (stream, origin, start)
-            ) WITHOUT ROWID;
-            PRAGMA user_version = 1;",
-        )
-        .map_err(|e| busy_or(e, open_error))?;
+        if version < schema::VERSION {
+            schema::ensure(&mut conn, version).map_err(|e| busy_or(e, open_error))?;
+        }
         Ok(SqliteStore { conn })
     }
 
@@ -102,7 +78,7 @@ impl Store for SqliteStore {
     fn work_orders(&mut self) -> Result<Vec<WorkOrder>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT time, product, production FROM workorder ORDER BY rowid")
+            .prepare("SELECT time, product, production FROM workorder ORDER BY seq")
             .map_err(failed)?;
         let rows = stmt
             .query_map([], |r| {
@@ -134,6 +110,51 @@ impl Store for SqliteStore {
             n += 1;
         }
         Ok(n)
+    }
+
+    fn metrics_after(
+        &mut self,
+        after: Seq,
+        visit: &mut dyn FnMut(Metric),
+    ) -> Result<Seq, StoreError> {
+        // One statement, so one snapshot: every row up to the highest seq read is in it.
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, id, val, time FROM metrics WHERE seq > ?1")
+            .map_err(failed)?;
+        let mut rows = stmt.query([after]).map_err(failed)?;
+        let mut newest = after;
+        while let Some(row) = rows.next().map_err(failed)? {
+            visit(Metric {
+                id: row.get(1).map_err(failed)?,
+                val: row.get(2).map_err(failed)?,
+                time: row.get(3).map_err(failed)?,
+            });
+            newest = newest.max(row.get(0).map_err(failed)?);
+        }
+        Ok(newest)
+    }
+
+    fn work_orders_after(&mut self, after: Seq) -> Result<Vec<(Seq, WorkOrder)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, time, product, production FROM workorder WHERE seq > ?1 ORDER BY seq",
+            )
+            .map_err(failed)?;
+        let rows = stmt
+            .query_map([after], |r| {
+                Ok((
+                    r.get(0)?,
+                    WorkOrder {
+                        time: r.get(1)?,
+                        product: r.get(2)?,
+                        production: r.get(3)?,
+                    },
+                ))
+            })
+            .map_err(failed)?;
+        rows.collect::<Result<_, _>>().map_err(failed)
     }
 
     fn count(&mut self, stream: StreamKind) -> Result<u64, StoreError> {
