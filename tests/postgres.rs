@@ -426,3 +426,20 @@ fn a_store_of_the_previous_release_is_upgraded_in_place() {
     let mut again = PostgresStore::connect(&schema.url()).unwrap();
     assert_eq!(again.metrics_after(0, &mut |_| {}).unwrap(), newest);
 }
+
+/// The live analysis equals the batch report on PostgreSQL too, where work orders of the
+/// same second come back in stored order only because of the ingest sequence.
+#[test]
+fn the_live_analysis_equals_the_batch_report_after_every_append() {
+    use millrace::store::PostgresStore;
+    let test = "the_live_analysis_equals_the_batch_report_after_every_append";
+    let Some(schema) = Schema::create(test) else {
+        return;
+    };
+    let mut store = PostgresStore::connect(&schema.url()).unwrap();
+    let (metrics, orders) = common::live::shuffled_sample(3);
+    assert_eq!(
+        common::live::live_equals_batch(&mut store, &metrics, &orders, 5),
+        10
+    );
+}

@@ -1,7 +1,7 @@
 //! The channel the live analysis is published on, and the thread that keeps it current.
 
+use super::LiveState;
 use super::json::{self, StreamState, Streams};
-use crate::record::StreamKind;
 use crate::report::Options;
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError, StoreLocation};
@@ -42,12 +42,12 @@ fn analyst(
     shutdown: &Shutdown,
     publish: &watch::Sender<Option<Arc<Update>>>,
 ) {
+    let mut state = LiveState::new(location.to_string(), options);
     let mut version = 0;
-    let mut seen = None;
     let mut store = None;
     let mut retry = crate::backoff::Backoff::default();
     while !shutdown.is_triggered() {
-        match look(location, &mut store, &mut seen, options) {
+        match look(location, &mut store, &mut state, version == 0) {
             Ok(Some(json)) => {
                 version += 1;
                 publish.send_replace(Some(Arc::new(Update {
@@ -68,45 +68,110 @@ fn analyst(
     }
 }
 
-/// A new analysis when the store holds anything not analysed yet, else `None`.
+/// A new analysis when the store holds rows not analysed yet (or `first`), else `None`.
 fn look(
     location: &StoreLocation,
     store: &mut Option<Box<dyn Store + Send>>,
-    seen: &mut Option<(u64, u64)>,
-    options: Options,
+    state: &mut LiveState,
+    first: bool,
 ) -> Result<Option<String>, StoreError> {
     let store = match store {
         Some(store) => store,
         None => store.insert(location.open()?),
     };
-    let counts = (
-        store.count(StreamKind::Metrics)?,
-        store.count(StreamKind::Workorder)?,
-    );
-    if *seen == Some(counts) {
+    let changes = state.update(store)?;
+    if !changes.any() && !first {
         return Ok(None);
     }
-    let report = crate::report::build(store, &location.to_string(), options)?;
-    *seen = Some(counts);
-    let streams = Streams {
-        metrics: StreamState {
-            records: report.metrics,
-            newest_time: report.parameters.iter().map(|p| p.last_time).max(),
-        },
-        workorder: StreamState {
-            records: report.work_orders,
-            newest_time: report
-                .products
-                .iter()
-                .filter_map(|p| p.intervals.last().map(|i| i.end))
-                .max(),
-        },
+    let started = std::time::Instant::now();
+    let report = state.report();
+    let (records, newest_time) = state.metrics();
+    let metrics = StreamState {
+        records,
+        newest_time,
     };
-    Ok(Some(json::render(&report, streams, now())))
+    let (records, newest_time) = state.work_orders();
+    let workorder = StreamState {
+        records,
+        newest_time,
+    };
+    tracing::debug!(?changes, took = ?started.elapsed(), "live analysis updated");
+    Ok(Some(json::render(
+        &report,
+        Streams { metrics, workorder },
+        now(),
+    )))
 }
 
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Records, WorkOrder};
+    use crate::store::{Incoming, SqliteStore};
+
+    fn latest_version(feed: &Feed, above: u64) -> Arc<Update> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(update) = feed.borrow().as_ref().filter(|u| u.version > above) {
+                return update.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no update above {above}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn publishes_a_first_analysis_then_one_per_change_and_stops_on_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let (trigger, shutdown) = crate::shutdown::channel();
+        let feed = spawn(StoreLocation::Sqlite(path), Options::default(), shutdown);
+        let first = latest_version(&feed, 0);
+        let doc: serde_json::Value = serde_json::from_str(&first.json).unwrap();
+        assert_eq!(doc["streams"]["workorder"]["records"], 0);
+        let orders = Records::Workorder(
+            (0..3)
+                .map(|i| WorkOrder {
+                    time: 1_600_000_000 + 60 * i,
+                    product: 4,
+                    production: i as f64,
+                })
+                .collect(),
+        );
+        store
+            .write(&[Incoming {
+                origin: "w",
+                first_seq: 0,
+                records: &orders,
+            }])
+            .unwrap();
+        let second = latest_version(&feed, first.version);
+        let doc: serde_json::Value = serde_json::from_str(&second.json).unwrap();
+        assert_eq!(doc["streams"]["workorder"]["records"], 3);
+        assert_eq!(doc["streams"]["workorder"]["newest_time"], 1_600_000_120);
+        assert_eq!(doc["products"][0]["product"], 4);
+        assert_eq!(doc["timelines"][0]["start"].as_array().unwrap().len(), 2);
+        // Nothing new, nothing published.
+        std::thread::sleep(POLL * 3);
+        assert_eq!(feed.borrow().as_ref().unwrap().version, second.version);
+        trigger.fire();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while feed.has_changed().is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the analyst did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }

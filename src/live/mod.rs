@@ -7,5 +7,8 @@
 
 mod feed;
 pub mod json;
+mod state;
+
+pub use state::{Changes, LiveState};
 
 pub use feed::{Feed, Update, spawn};

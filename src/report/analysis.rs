@@ -233,41 +233,51 @@ pub fn test_parameter(
     prepared
         .iter()
         .enumerate()
-        .map(|(p, prepared)| {
-            let mut best: Option<Tested> = None;
-            let mut p_values = Vec::new();
-            let mut reasons = Vec::new();
-            for &summary in parameter.kind.summaries() {
-                match test_summary(prepared, parameter, summary, p, options) {
-                    Ok((finding, tests)) => {
-                        let better = best.as_ref().is_none_or(|b| {
-                            finding.p_value < b.finding.p_value
-                                || (finding.p_value == b.finding.p_value
-                                    && finding.spearman.abs() > b.finding.spearman.abs())
-                        });
-                        let at = p_values.len() + finding_index(&tests, &finding);
-                        p_values.extend(tests.iter().map(|t| t.p_value));
-                        if better {
-                            best = Some(Tested {
-                                finding,
-                                p_values: Vec::new(),
-                                best: at,
-                            });
-                        }
-                    }
-                    Err(reason) => reasons.push(reason),
-                }
-            }
-            match best {
-                Some(mut tested) => {
-                    tested.finding.tests = p_values.len();
-                    tested.p_values = p_values;
-                    Ok(tested)
-                }
-                None => Err(reasons.join("; ")),
-            }
-        })
+        .map(|(p, prepared)| test_product(prepared, p, parameter, options))
         .collect()
+}
+
+/// Tests one parameter against the output of one product, the `p`th of the parameter's
+/// summaries, at every summary and lag. The live analysis calls it for the products whose
+/// intervals changed.
+pub fn test_product(
+    prepared: &Prepared<'_>,
+    p: usize,
+    parameter: &ParameterSummary,
+    options: Options,
+) -> Result<Tested, String> {
+    let mut best: Option<Tested> = None;
+    let mut p_values = Vec::new();
+    let mut reasons = Vec::new();
+    for &summary in parameter.kind.summaries() {
+        match test_summary(prepared, parameter, summary, p, options) {
+            Ok((finding, tests)) => {
+                let better = best.as_ref().is_none_or(|b| {
+                    finding.p_value < b.finding.p_value
+                        || (finding.p_value == b.finding.p_value
+                            && finding.spearman.abs() > b.finding.spearman.abs())
+                });
+                let at = p_values.len() + finding_index(&tests, &finding);
+                p_values.extend(tests.iter().map(|t| t.p_value));
+                if better {
+                    best = Some(Tested {
+                        finding,
+                        p_values: Vec::new(),
+                        best: at,
+                    });
+                }
+            }
+            Err(reason) => reasons.push(reason),
+        }
+    }
+    match best {
+        Some(mut tested) => {
+            tested.finding.tests = p_values.len();
+            tested.p_values = p_values;
+            Ok(tested)
+        }
+        None => Err(reasons.join("; ")),
+    }
 }
 
 fn finding_index(tests: &[LagTest], finding: &Finding) -> usize {

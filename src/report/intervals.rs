@@ -34,7 +34,7 @@ impl Interval {
 }
 
 /// A product's intervals, and what was set aside on the way.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProductIntervals {
     /// The product's number, as in the work orders' `product`.
     pub product: i64,

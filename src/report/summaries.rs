@@ -130,39 +130,128 @@ pub fn summarise(
     values: &[f64],
     products: &[ProductIntervals],
 ) -> ParameterSummary {
-    let flags = glitches::flag(values);
-    let (mut t, mut v) = (
-        Vec::with_capacity(times.len()),
-        Vec::with_capacity(times.len()),
-    );
-    for ((&time, &value), &glitch) in times.iter().zip(values).zip(&flags) {
-        if !glitch {
-            t.push(time);
-            v.push(value);
+    let (profile, clean) = Profile::of(id, times, values);
+    let readings = clean.readings(&profile);
+    let per_product: Vec<_> = products
+        .iter()
+        .map(|p| readings.summaries(p, profile.kind))
+        .collect();
+    profile.summary(per_product)
+}
+
+/// What a parameter's readings say about it whatever the intervals: which readings are
+/// glitches, its kind, how often it is read. The live analysis keeps it while work orders
+/// come and go, and summarises only the intervals that changed.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    id: i64,
+    kind: Kind,
+    readings: u64,
+    glitch: Vec<bool>,
+    glitches: u64,
+    fall_share: f64,
+    drops: usize,
+    resets: usize,
+    reading_gap: f64,
+    first_time: i64,
+    last_time: i64,
+}
+
+/// One product's summaries of a parameter, present for the summaries its kind makes.
+pub type ProductSummaries = (Option<Vec<Option<f64>>>, Option<Vec<Option<f64>>>);
+
+/// A parameter's readings without its glitches, owned.
+pub struct Clean {
+    times: Vec<i64>,
+    values: Vec<f64>,
+}
+
+impl Profile {
+    /// Profiles a parameter from all its readings in time order (ties ordered by value);
+    /// returns its readings without glitches too.
+    pub fn of(id: i64, times: &[i64], values: &[f64]) -> (Profile, Clean) {
+        let glitch = glitches::flag(values);
+        let (mut t, mut v) = (
+            Vec::with_capacity(times.len()),
+            Vec::with_capacity(times.len()),
+        );
+        for ((&time, &value), &glitch) in times.iter().zip(values).zip(&glitch) {
+            if !glitch {
+                t.push(time);
+                v.push(value);
+            }
+        }
+        let steps = Steps::of(&v);
+        let profile = Profile {
+            id,
+            kind: steps.kind(),
+            readings: times.len() as u64,
+            glitches: glitch.iter().filter(|g| **g).count() as u64,
+            glitch,
+            fall_share: steps.fall_share(),
+            drops: steps.drops,
+            resets: steps.resets,
+            reading_gap: median_gap(&t),
+            first_time: times.first().copied().unwrap_or(0),
+            last_time: times.last().copied().unwrap_or(0),
+        };
+        (
+            profile,
+            Clean {
+                times: t,
+                values: v,
+            },
+        )
+    }
+
+    /// The parameter's number.
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// The parameter's kind, which decides the summaries made.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The readings this profile was made from, glitches set aside.
+    pub fn clean(&self, times: &[i64], values: &[f64]) -> Clean {
+        let keep = |i: &usize| !self.glitch[*i];
+        Clean {
+            times: (0..times.len()).filter(keep).map(|i| times[i]).collect(),
+            values: (0..values.len()).filter(keep).map(|i| values[i]).collect(),
         }
     }
-    let steps = Steps::of(&v);
-    let kind = steps.kind();
-    let reading_gap = median_gap(&t);
-    let clean = Readings {
-        times: &t,
-        values: &v,
-        max_span: (GAP_FACTOR * reading_gap).max(1.0),
-    };
-    let wants = |s: Summary| kind.summaries().contains(&s);
-    ParameterSummary {
-        id,
-        kind,
-        readings: times.len() as u64,
-        glitches: flags.iter().filter(|g| **g).count() as u64,
-        fall_share: steps.fall_share(),
-        drops: steps.drops,
-        resets: steps.resets,
-        reading_gap,
-        first_time: times.first().copied().unwrap_or(0),
-        last_time: times.last().copied().unwrap_or(0),
-        means: wants(Summary::Mean).then(|| products.iter().map(|p| clean.means(p)).collect()),
-        rates: wants(Summary::Rate).then(|| products.iter().map(|p| clean.rates(p)).collect()),
+
+    /// The parameter's summary, from each product's summaries in product order.
+    pub fn summary(&self, per_product: Vec<ProductSummaries>) -> ParameterSummary {
+        let wants = |s: Summary| self.kind.summaries().contains(&s);
+        let (means, rates): (Vec<_>, Vec<_>) = per_product.into_iter().unzip();
+        ParameterSummary {
+            id: self.id,
+            kind: self.kind,
+            readings: self.readings,
+            glitches: self.glitches,
+            fall_share: self.fall_share,
+            drops: self.drops,
+            resets: self.resets,
+            reading_gap: self.reading_gap,
+            first_time: self.first_time,
+            last_time: self.last_time,
+            means: wants(Summary::Mean).then(|| means.into_iter().flatten().collect()),
+            rates: wants(Summary::Rate).then(|| rates.into_iter().flatten().collect()),
+        }
+    }
+}
+
+impl Clean {
+    /// The readings, ready to summarise over intervals.
+    pub fn readings<'r>(&'r self, profile: &Profile) -> Readings<'r> {
+        Readings {
+            times: &self.times,
+            values: &self.values,
+            max_span: (GAP_FACTOR * profile.reading_gap).max(1.0),
+        }
     }
 }
 
@@ -177,7 +266,7 @@ fn median_gap(times: &[i64]) -> f64 {
 }
 
 /// A parameter's readings without its glitches.
-struct Readings<'r> {
+pub struct Readings<'r> {
     times: &'r [i64],
     values: &'r [f64],
     /// Readings further apart than this are not interpolated between: a counter may be
@@ -186,6 +275,15 @@ struct Readings<'r> {
 }
 
 impl Readings<'_> {
+    /// One product's summaries: those the parameter's kind makes.
+    pub fn summaries(&self, product: &ProductIntervals, kind: Kind) -> ProductSummaries {
+        let wants = |s: Summary| kind.summaries().contains(&s);
+        (
+            wants(Summary::Mean).then(|| self.means(product)),
+            wants(Summary::Rate).then(|| self.rates(product)),
+        )
+    }
+
     /// The mean of the readings inside each interval, `[start, end)`.
     fn means(&self, product: &ProductIntervals) -> Vec<Option<f64>> {
         let mut at = 0;

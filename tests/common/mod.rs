@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: the real binary, real files, real HTTP.
 #![allow(dead_code)]
 
+pub mod live;
 pub mod scenarios;
 pub mod services;
 
