@@ -1,7 +1,7 @@
 //! The SQLite store, the default: one file (`millrace.db` unless told otherwise) with the
 //! original pipeline's tables, and nothing to install.
 
-use super::{Incoming, Store, StoreError, WriteStats, cover};
+use super::{Cause, Incoming, Store, StoreError, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use std::path::Path;
@@ -23,14 +23,14 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens the store file, creating or upgrading its schema.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let open_error = |reason: String| StoreError::Open {
+        let open_error = |source: Cause| StoreError::Open {
             path: path.display().to_string(),
-            reason,
+            source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+            std::fs::create_dir_all(dir).map_err(|e| open_error(e.into()))?;
         }
-        let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        let conn = Connection::open(path).map_err(|e| open_error(e.into()))?;
         let setup = || -> rusqlite::Result<i64> {
             conn.busy_timeout(Duration::from_secs(10))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -39,9 +39,11 @@ impl SqliteStore {
         };
         let version = setup().map_err(|e| busy_or(e, open_error))?;
         if version > SCHEMA_VERSION {
-            return Err(open_error(format!(
-                "it was written by a newer millrace (schema {version}, this one knows {SCHEMA_VERSION}): upgrade millrace"
-            )));
+            return Err(StoreError::Newer {
+                path: path.display().to_string(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
         }
         // `val` and `production` have no declared type on purpose: SQLite stores a whole-number
         // value of a REAL column as an integer and gives back +0.0 for -0.0; an untyped column
@@ -219,17 +221,17 @@ fn insert_records(
 }
 
 /// A lock held by another process is `Busy` (worth waiting for); anything else is `other`.
-fn busy_or(e: rusqlite::Error, other: impl Fn(String) -> StoreError) -> StoreError {
+fn busy_or(e: rusqlite::Error, other: impl Fn(Cause) -> StoreError) -> StoreError {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            StoreError::Busy(e.to_string())
+            StoreError::Busy(e.into())
         }
-        _ => other(e.to_string()),
+        _ => other(e.into()),
     }
 }
 
 fn failed(e: rusqlite::Error) -> StoreError {
-    StoreError::Failed(e.to_string())
+    StoreError::Failed(e.into())
 }
 
 #[cfg(test)]
