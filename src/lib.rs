@@ -8,6 +8,7 @@
 //! shared by both edges; [`run`] wires every stage together in one process.
 
 pub mod backoff;
+pub mod chain;
 pub mod cli;
 pub mod codec;
 pub mod consumer;

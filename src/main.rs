@@ -2,6 +2,7 @@
 //! and hands over to [`millrace::cli::execute`]. Everything else lives in the library so
 //! tests and examples can drive it directly.
 
+use millrace::chain::Chain;
 use millrace::cli::{execute, exit_code};
 use std::process::ExitCode;
 
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
     match runtime.block_on(execute(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", Chain(e.as_ref()));
             ExitCode::from(exit_code(&e))
         }
     }

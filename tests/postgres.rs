@@ -317,6 +317,39 @@ fn a_missing_database_is_named_in_the_error() {
     );
 }
 
+/// `postgres::Error` says only "db error"; the server's own words are its source, and the
+/// store's errors keep them, whether connecting or running a statement fails.
+#[test]
+fn the_servers_reason_is_in_the_error_chain() {
+    use millrace::chain::Chain;
+    use millrace::store::{PostgresStore, Store, StoreError};
+    let Some(schema) = Schema::create("the_servers_reason_is_in_the_error_chain") else {
+        return;
+    };
+    let Err(err) = PostgresStore::connect("postgres://postgres@127.0.0.1:5432/millrace_no_such_db")
+    else {
+        panic!("connected to a database that does not exist");
+    };
+    assert!(matches!(err, StoreError::Open { .. }), "{err}");
+    let told = Chain(&err).to_string();
+    assert!(
+        told.contains(r#"database "millrace_no_such_db" does not exist"#),
+        "{told}"
+    );
+
+    let mut store = PostgresStore::connect(&schema.url()).unwrap();
+    schema.client().batch_execute("DROP TABLE metrics").unwrap();
+    let err = store
+        .count(millrace::record::StreamKind::Metrics)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Failed(_)), "{err}");
+    let told = Chain(&err).to_string();
+    assert!(
+        told.contains(r#"the store failed: db error: ERROR: relation "metrics" does not exist"#),
+        "{told}"
+    );
+}
+
 /// The scale-out deployment in small: a webhook publishing to RabbitMQ, consumers competing
 /// for each queue and writing to one PostgreSQL database.
 #[test]

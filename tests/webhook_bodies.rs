@@ -262,9 +262,13 @@ async fn source_headers_must_come_together_and_be_valid() {
 #[derive(Clone)]
 struct FailingQueue(fn() -> QueueError);
 
-/// As when its disk is full or its broker is down: worth retrying.
+/// As when its disk fails or its broker is down: worth retrying. The cause is the error's
+/// source, not part of its own message, so the 503 body must tell the whole chain.
 fn disk_error() -> QueueError {
-    QueueError::Unavailable("disk I/O error".into())
+    QueueError::unavailable(
+        "cannot write the batch to the queue file",
+        std::io::Error::other("disk I/O error"),
+    )
 }
 
 /// As after a panic holding its lock: never heals in this process.
@@ -304,8 +308,9 @@ async fn a_queue_that_cannot_store_gives_503_with_retry_after() {
     assert_eq!(res.status().as_u16(), 503);
     assert_eq!(res.headers()["retry-after"], "1");
     let body: Value = res.json_body().await;
+    let error = body["error"].as_str().unwrap();
     assert!(
-        body["error"].as_str().unwrap().contains("disk I/O error"),
+        error.contains("cannot write the batch to the queue file: disk I/O error"),
         "{body}"
     );
 }

@@ -277,7 +277,7 @@ async fn open_store_patiently(
         match db.open_async().await {
             Ok(store) => return Ok(Some(store)),
             Err(e @ crate::store::StoreError::Busy(_)) => {
-                tracing::warn!(error = %e, "waiting for the store");
+                tracing::warn!(error = %crate::chain::Chain(&e), "waiting for the store");
                 if !backoff.wait(shutdown).await {
                     return Ok(None);
                 }

@@ -6,6 +6,7 @@
 //! stored is set aside as a dead letter with its reason instead of blocking the stream.
 
 use crate::backoff::Backoff;
+use crate::chain::Chain;
 use crate::codec::decode_queued;
 use crate::queue::{Delivery, Queue, QueueConsumer, QueueError};
 use crate::record::{Records, StreamKind};
@@ -204,7 +205,7 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
             if taken.elapsed() > RENEW_AFTER {
                 let tags = batch.iter().map(|(d, _)| d.tag).collect();
                 if let Err(e) = self.queue.extend(tags).await {
-                    tracing::warn!(%stream, error = %e, "cannot extend the lease of messages in hand");
+                    tracing::warn!(%stream, error = %Chain(&e), "cannot extend the lease of messages in hand");
                 }
             }
             return Ok(Step::Write(batch));
@@ -220,7 +221,7 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
             }
             Err(source @ QueueError::Broken(_)) => Err(ConsumerError::Queue { stream, source }),
             Err(e) => {
-                tracing::warn!(%stream, error = %e, "cannot fetch from the queue; retrying with backoff");
+                tracing::warn!(%stream, error = %Chain(&e), "cannot fetch from the queue; retrying with backoff");
                 self.backoff.wait(&self.shutdown).await;
                 Ok(Step::Again)
             }
@@ -293,7 +294,7 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
         if let Err(e) = self.queue.ack(tags).await {
             // Stored but not acknowledged: the messages come back and the store skips them.
             let stream = self.stream;
-            tracing::warn!(%stream, error = %e, "cannot acknowledge stored messages; they will be redelivered and skipped");
+            tracing::warn!(%stream, error = %Chain(&e), "cannot acknowledge stored messages; they will be redelivered and skipped");
         }
         stats
             .settled
@@ -352,7 +353,7 @@ async fn sort_out<C: QueueConsumer>(
                         stats.settled.fetch_add(count, Ordering::Relaxed);
                     }
                     Err(e) => {
-                        tracing::warn!(%stream, error = %e, "cannot set the message aside; it will come back")
+                        tracing::warn!(%stream, error = %Chain(&e), "cannot set the message aside; it will come back")
                     }
                 }
                 // Settled, or out of this consumer's hands until the queue hands it out again.
@@ -423,12 +424,12 @@ async fn store_with_retry<S: Store, C: QueueConsumer>(
     if let StoreError::Broken(_) = failure {
         return Err(failure);
     }
-    tracing::warn!(%stream, error = %failure, "cannot store the batch; retrying with backoff");
+    tracing::warn!(%stream, error = %Chain(&failure), "cannot store the batch; retrying with backoff");
     let mut backoff = Backoff::default();
     loop {
         // Renewed before each pause: the failed write itself may have taken long.
         if let Err(e) = queue.extend(held.to_vec()).await {
-            tracing::warn!(%stream, error = %e, "cannot extend the lease of messages in hand");
+            tracing::warn!(%stream, error = %Chain(&e), "cannot extend the lease of messages in hand");
         }
         if shutdown.is_triggered() {
             return Ok(None);

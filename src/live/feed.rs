@@ -58,7 +58,7 @@ fn analyst(
             }
             Ok(None) => retry.reset(),
             Err(e) => {
-                tracing::warn!(error = %e, "the live analysis cannot read the store; retrying");
+                tracing::warn!(error = %crate::chain::Chain(&e), "the live analysis cannot read the store; retrying");
                 store = None;
                 std::thread::sleep(retry.next_delay());
                 continue;

@@ -16,6 +16,7 @@ pub use embedded::{EmbeddedConsumer, EmbeddedQueue, EmbeddedQueueConfig, dead_le
 pub use envelope::{Delivery, Envelope};
 
 use crate::record::StreamKind;
+use std::borrow::Cow;
 use std::future::Future;
 use std::time::Duration;
 
@@ -25,8 +26,15 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     /// The queue's file or broker cannot be reached or used right now.
-    #[error("the queue is unavailable: {0}")]
-    Unavailable(String),
+    #[error("the queue is unavailable: {what}")]
+    Unavailable {
+        /// What failed: "cannot open the queue file …", "RabbitMQ", or the whole reason
+        /// when no other error gives one (a nack, a broker out of reach).
+        what: Cow<'static, str>,
+        /// Why, when another error says so: SQLite's, the AMQP client's, the system's.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The queue did not confirm in time that the batch is safely stored, so it may not be.
     #[error("the queue did not confirm the batch within {0:?}")]
     Timeout(Duration),
@@ -40,6 +48,28 @@ pub enum QueueError {
     /// retrying would loop for ever, so whoever meets it stops and says so.
     #[error("the queue cannot go on in this process ({0}); restart millrace")]
     Broken(String),
+}
+
+impl QueueError {
+    /// [`QueueError::Unavailable`]: `what` failed because of `source`.
+    pub fn unavailable(
+        what: impl Into<Cow<'static, str>>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        QueueError::Unavailable {
+            what: what.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// [`QueueError::Unavailable`] for a reason that is no error of another library's (the
+    /// broker refused the batch, say): `reason` says it all.
+    pub fn unavailable_for(reason: impl Into<Cow<'static, str>>) -> Self {
+        QueueError::Unavailable {
+            what: reason.into(),
+            source: None,
+        }
+    }
 }
 
 /// Where batches are published, durably, and where consumers are made.

@@ -50,22 +50,35 @@ impl std::ops::AddAssign for WriteStats {
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The store cannot be opened or its tables set up: a folder that cannot be made, a file
-    /// written by a newer millrace, a database server that cannot be reached.
-    #[error("cannot open the store {path}: {reason}")]
+    /// The store cannot be opened or its tables set up: a folder that cannot be made, a
+    /// database server that cannot be reached.
+    #[error("cannot open the store {path}")]
     Open {
         /// The SQLite file or PostgreSQL URL (password hidden) that failed.
         path: String,
-        /// What went wrong.
-        reason: String,
+        /// What went wrong: the system's, SQLite's or PostgreSQL's error.
+        #[source]
+        source: Cause,
+    },
+    /// The store file was written by a newer millrace, whose tables this one could misread.
+    #[error(
+        "cannot open the store {path}: it was written by a newer millrace (schema {found}, this one knows {known}): upgrade millrace"
+    )]
+    Newer {
+        /// The SQLite file.
+        path: String,
+        /// The schema version the file holds.
+        found: i64,
+        /// The newest schema version this build knows.
+        known: i64,
     },
     /// Another process holds the store's lock; waiting is the cure.
-    #[error("the store is locked by another process ({0})")]
-    Busy(String),
+    #[error("the store is locked by another process")]
+    Busy(#[source] Cause),
     /// Most likely passing (a lock held by another writer, a full disk being cleaned up):
     /// consumers back off and retry without acknowledging.
-    #[error("the store failed: {0}")]
-    Failed(String),
+    #[error("the store failed")]
+    Failed(#[source] Cause),
     /// The store's tables are not as millrace makes them (a column of another type, say):
     /// no retry can fix that, so whoever meets it stops and says so.
     #[error(
@@ -73,6 +86,9 @@ pub enum StoreError {
     )]
     Broken(String),
 }
+
+/// The database's own error under a [`StoreError`], whichever database it is.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// Persists batches, exactly once per record, each call in one transaction.
 pub trait Store: Send + 'static {
@@ -131,5 +147,44 @@ impl Store for Box<dyn Store + Send> {
     }
     fn work_orders_after(&mut self, after: Seq) -> Result<Vec<(Seq, WorkOrder)>, StoreError> {
         (**self).work_orders_after(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Chain;
+
+    #[test]
+    fn a_file_that_is_no_store_is_refused_with_sqlites_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        std::fs::write(&path, [b'x'; 4096]).unwrap();
+        let Err(err) = SqliteStore::open(&path) else {
+            panic!("a file of garbage opened as a store");
+        };
+        assert!(matches!(err, StoreError::Open { .. }), "{err}");
+        let told = Chain(&err).to_string();
+        assert!(
+            told.starts_with("cannot open the store ") && told.contains("file is not a database"),
+            "{told}"
+        );
+    }
+
+    #[test]
+    fn a_failed_statement_carries_sqlites_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("store.db")).unwrap();
+        store
+            .connection()
+            .execute_batch("DROP TABLE metrics")
+            .unwrap();
+        let err = store.count(StreamKind::Metrics).unwrap_err();
+        assert!(matches!(err, StoreError::Failed(_)), "{err}");
+        let told = Chain(&err).to_string();
+        assert!(
+            told.contains("the store failed: no such table: metrics"),
+            "{told}"
+        );
     }
 }

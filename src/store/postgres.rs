@@ -91,7 +91,7 @@ impl PostgresStore {
 fn open(url: &str) -> Result<Client, StoreError> {
     let fail = |e: postgres::Error| StoreError::Open {
         path: crate::redact::redact(url),
-        reason: describe(&e),
+        source: e.into(),
     };
     let mut client = Client::connect(url, NoTls).map_err(fail)?;
     let mut tx = client.transaction().map_err(fail)?;
@@ -113,21 +113,11 @@ fn column<'a, T: postgres::types::FromSql<'a>>(
     })
 }
 
+/// A failed statement, as the transient [`StoreError::Failed`]. `postgres::Error` displays
+/// only its kind ("db error"): the server's own message — "the database system is shutting
+/// down", say — is its source, which printing the error with its chain shows.
 fn failed(e: postgres::Error) -> StoreError {
-    StoreError::Failed(describe(&e))
-}
-
-/// The error with its cause: `postgres::Error` displays only its kind ("db error"), and
-/// the server's own message — "the database system is shutting down", say — is what tells
-/// an operator what happened.
-fn describe(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{e}: {} ({})", db.message(), db.code().code()),
-        None => match std::error::Error::source(e) {
-            Some(cause) => format!("{e}: {cause}"),
-            None => e.to_string(),
-        },
-    }
+    StoreError::Failed(e.into())
 }
 
 impl Store for PostgresStore {

@@ -2,7 +2,7 @@
 //! original pipeline's tables, and nothing to install.
 
 use super::sqlite_schema as schema;
-use super::{Incoming, Seq, Store, StoreError, WriteStats, cover};
+use super::{Cause, Incoming, Seq, Store, StoreError, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use std::path::Path;
@@ -21,14 +21,14 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens the store file, creating or upgrading its schema.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let open_error = |reason: String| StoreError::Open {
+        let open_error = |source: Cause| StoreError::Open {
             path: path.display().to_string(),
-            reason,
+            source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+            std::fs::create_dir_all(dir).map_err(|e| open_error(e.into()))?;
         }
-        let mut conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        let mut conn = Connection::open(path).map_err(|e| open_error(e.into()))?;
         let setup = || -> rusqlite::Result<i64> {
             conn.busy_timeout(Duration::from_secs(10))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -37,10 +37,11 @@ impl SqliteStore {
         };
         let version = setup().map_err(|e| busy_or(e, open_error))?;
         if version > schema::VERSION {
-            return Err(open_error(format!(
-                "it was written by a newer millrace (schema {version}, this one knows {}): upgrade millrace",
-                schema::VERSION
-            )));
+            return Err(StoreError::Newer {
+                path: path.display().to_string(),
+                found: version,
+                known: schema::VERSION,
+            });
         }
         if version < schema::VERSION {
             schema::ensure(&mut conn, version).map_err(|e| busy_or(e, open_error))?;
@@ -240,17 +241,17 @@ fn insert_records(
 }
 
 /// A lock held by another process is `Busy` (worth waiting for); anything else is `other`.
-fn busy_or(e: rusqlite::Error, other: impl Fn(String) -> StoreError) -> StoreError {
+fn busy_or(e: rusqlite::Error, other: impl Fn(Cause) -> StoreError) -> StoreError {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            StoreError::Busy(e.to_string())
+            StoreError::Busy(e.into())
         }
-        _ => other(e.to_string()),
+        _ => other(e.into()),
     }
 }
 
 fn failed(e: rusqlite::Error) -> StoreError {
-    StoreError::Failed(e.to_string())
+    StoreError::Failed(e.into())
 }
 
 #[cfg(test)]

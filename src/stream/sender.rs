@@ -1,6 +1,7 @@
 //! Sends batches to the webhook, retrying what is worth retrying.
 
 use crate::backoff::Backoff;
+use crate::chain::Chain;
 use crate::record::StreamKind;
 use crate::shutdown::Shutdown;
 use crate::webhook::{Credentials, SEQ_HEADER, SOURCE_HEADER};
@@ -143,7 +144,9 @@ impl Sender {
                     (format!("{status}: {message}"), retry_after)
                 }
                 Err(e) => {
-                    let problem = error_chain(&e);
+                    // reqwest's own words are "error sending request"; its causes hold the
+                    // useful part ("connection refused", the certificate rejected).
+                    let problem = Chain(&e).to_string();
                     // An untrusted certificate will not become trusted by waiting.
                     if problem.contains("certificate") {
                         return Err(SendError::Tls { url, problem });
@@ -172,16 +175,4 @@ impl Sender {
             }
         }
     }
-}
-
-/// reqwest's error with its causes, which hold the useful part ("connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -1,6 +1,7 @@
 //! The webhook's error answers: one type that maps every refusal (bad record, full queue,
 //! missing credentials) to its HTTP status and a JSON body a client can act on.
 
+use crate::chain::Chain;
 use crate::codec::{DecodeError, DecodeErrorKind};
 use crate::queue::QueueError;
 use axum::Json;
@@ -92,8 +93,9 @@ impl From<QueueError> for ApiError {
             ..ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
-                    "{e}; the batch was not confirmed: send it again (a batch with Millrace-Source \
-                     headers is stored once however often it is sent)"
+                    "{}; the batch was not confirmed: send it again (a batch with Millrace-Source \
+                     headers is stored once however often it is sent)",
+                    Chain(&e)
                 ),
             )
         }

@@ -3,6 +3,7 @@
 
 use super::halt::Halt;
 use super::{ApiError, AppState};
+use crate::chain::Chain;
 use crate::codec::decode_body;
 use crate::queue::{Envelope, Queue};
 use crate::record::StreamKind;
@@ -119,8 +120,9 @@ async fn ingest<Q: Queue>(
     match tokio::time::timeout(timeout, state.queue.publish(envelope)).await {
         Ok(Err(e @ crate::queue::QueueError::Broken(_))) => {
             // No retry heals it: stop the webhook so the process exits with the reason.
-            tracing::error!(error = %e, "the queue cannot go on; stopping the webhook");
-            halt.fire(e.to_string());
+            let reason = Chain(&e).to_string();
+            tracing::error!(error = %reason, "the queue cannot go on; stopping the webhook");
+            halt.fire(reason);
             return Err(e.into());
         }
         Ok(result) => result?,

@@ -44,8 +44,15 @@ impl ConsumerLink {
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> QueueError {
-    QueueError::Unavailable(format!("RabbitMQ: {e}"))
+/// A failed AMQP operation, as the transient [`QueueError::Unavailable`] with the client's
+/// error as its source.
+fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> QueueError {
+    QueueError::unavailable("RabbitMQ", e)
+}
+
+/// The broker ended the delivery stream: the channel must be opened again.
+fn cancelled() -> QueueError {
+    QueueError::unavailable_for("RabbitMQ cancelled the consumer")
 }
 
 impl AmqpConsumer {
@@ -126,7 +133,7 @@ impl QueueConsumer for AmqpConsumer {
             Err(_) => return Ok(Vec::new()),
             Ok(Some(Ok(d))) => raw.push(d),
             Ok(Some(Err(e))) => failure = Some(unavailable(e)),
-            Ok(None) => failure = Some(unavailable("the broker cancelled the consumer")),
+            Ok(None) => failure = Some(cancelled()),
         }
         while failure.is_none() && raw.len() < max {
             // A zero timeout still polls once: takes what is already prefetched, waits for
@@ -135,7 +142,7 @@ impl QueueConsumer for AmqpConsumer {
                 Err(_) => break,
                 Ok(Some(Ok(d))) => raw.push(d),
                 Ok(Some(Err(e))) => failure = Some(unavailable(e)),
-                Ok(None) => failure = Some(unavailable("the broker cancelled the consumer")),
+                Ok(None) => failure = Some(cancelled()),
             }
         }
         if let Some(e) = failure {
@@ -177,8 +184,8 @@ impl QueueConsumer for AmqpConsumer {
         let dead_queue = self.config.dead_queue(self.stream);
         // No reconnecting here: on a new channel the tag would name another message.
         let Some(link) = self.link.as_ref().filter(|l| l.healthy()) else {
-            return Err(unavailable(
-                "the connection was lost; the message will come back",
+            return Err(QueueError::unavailable_for(
+                "the connection to RabbitMQ was lost; the message will come back",
             ));
         };
         let props = dead_letter_properties(&properties(&delivery.envelope), &reason);
@@ -200,8 +207,8 @@ impl QueueConsumer for AmqpConsumer {
             .await
             .map_err(unavailable)?;
         if !matches!(confirmed, Confirmation::Ack(None)) {
-            return Err(unavailable(format!(
-                "the dead letter was not confirmed into `{dead_queue}`"
+            return Err(QueueError::unavailable_for(format!(
+                "RabbitMQ did not confirm the dead letter into `{dead_queue}`"
             )));
         }
         link.channel

@@ -94,13 +94,13 @@ impl AmqpQueue {
             .expect("link lock")
             .clone()
             .filter(Link::healthy)
-            .ok_or_else(|| QueueError::Unavailable("the RabbitMQ broker is unreachable".into()))
+            .ok_or_else(|| QueueError::unavailable_for("the RabbitMQ broker is unreachable"))
     }
 
     /// Reports a failed link to the keeper and turns the error into a queue error.
-    fn broken(&self, e: impl std::fmt::Display) -> QueueError {
+    fn broken(&self, e: lapin::Error) -> QueueError {
         self.inner.broken.notify_one();
-        QueueError::Unavailable(format!("RabbitMQ: {e}"))
+        QueueError::unavailable("RabbitMQ", e)
     }
 
     /// Messages in a queue, ready for a consumer (RabbitMQ does not count those in flight).
@@ -118,7 +118,7 @@ impl AmqpQueue {
         let declared = channel
             .queue_declare(queue.as_str().into(), options, FieldTable::default())
             .await
-            .map_err(|e| QueueError::Unavailable(format!("RabbitMQ queue `{queue}`: {e}")))?;
+            .map_err(|e| QueueError::unavailable(format!("RabbitMQ queue `{queue}`"), e))?;
         let _ = channel.close(200, "counted".into()).await;
         Ok(declared.message_count() as u64)
     }
@@ -198,15 +198,20 @@ impl Queue for AmqpQueue {
             Confirmation::Ack(Some(returned)) => {
                 // The queue vanished: have the keeper declare it again.
                 self.inner.broken.notify_one();
-                Err(QueueError::Unavailable(format!(
+                Err(QueueError::unavailable_for(format!(
                     "RabbitMQ could not route the batch to queue `{queue}` ({} {})",
                     returned.reply_code, returned.reply_text
                 )))
             }
-            Confirmation::Nack(_) => Err(QueueError::Unavailable(format!(
+            Confirmation::Nack(_) => Err(QueueError::unavailable_for(format!(
                 "RabbitMQ refused the batch for queue `{queue}` (nack)"
             ))),
-            Confirmation::NotRequested => Err(self.broken("the channel is not in confirm mode")),
+            Confirmation::NotRequested => {
+                self.inner.broken.notify_one();
+                Err(QueueError::unavailable_for(
+                    "the RabbitMQ channel is not in confirm mode",
+                ))
+            }
         }
     }
 

@@ -5,9 +5,10 @@
 use crate::queue::QueueError;
 use std::sync::Mutex;
 
-/// An SQLite failure, as the transient [`QueueError::Unavailable`].
+/// An SQLite failure, as the transient [`QueueError::Unavailable`] with SQLite's error as
+/// its source.
 pub(super) fn unavailable(e: rusqlite::Error) -> QueueError {
-    QueueError::Unavailable(e.to_string())
+    QueueError::unavailable("cannot use the queue file", e)
 }
 
 /// Runs SQLite work off the async threads. A panic there is a bug that left the queue in an
@@ -19,7 +20,7 @@ pub(super) async fn blocking<T: Send + 'static>(
         if e.is_panic() {
             QueueError::Broken(format!("a queue task panicked: {e}"))
         } else {
-            QueueError::Unavailable(format!("queue task failed: {e}"))
+            QueueError::unavailable("a queue task failed", e)
         }
     })?
 }

@@ -39,10 +39,10 @@ impl EmbeddedQueue {
     pub fn open(config: EmbeddedQueueConfig) -> Result<Self, QueueError> {
         if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                QueueError::Unavailable(format!(
-                    "cannot create the queue directory {}: {e}",
-                    dir.display()
-                ))
+                QueueError::unavailable(
+                    format!("cannot create the queue directory {}", dir.display()),
+                    e,
+                )
             })?;
         }
         let writer = open_connection(&config.path)?;
@@ -186,6 +186,32 @@ mod tests {
         let got = c.fetch(1, Duration::ZERO).await.unwrap();
         c.ack(vec![got[0].tag]).await.unwrap();
         q.publish(envelope("c", StreamKind::Metrics)).await.unwrap();
+    }
+
+    #[test]
+    fn a_file_that_is_no_queue_is_refused_with_sqlites_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.db");
+        std::fs::write(&path, [b'x'; 4096]).unwrap();
+        let Err(err) = EmbeddedQueue::open(EmbeddedQueueConfig::new(path)) else {
+            panic!("a file of garbage opened as a queue");
+        };
+        assert!(
+            matches!(
+                err,
+                QueueError::Unavailable {
+                    source: Some(_),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let told = crate::chain::Chain(&err).to_string();
+        assert!(
+            told.starts_with("the queue is unavailable: cannot use the queue file: ")
+                && told.contains("file is not a database"),
+            "{told}"
+        );
     }
 
     #[tokio::test]

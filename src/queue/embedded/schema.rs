@@ -14,10 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// file; a busy file is waited for rather than failed on.
 pub(super) fn open_connection(path: &Path) -> Result<Connection, QueueError> {
     let conn = Connection::open(path).map_err(|e| {
-        QueueError::Unavailable(format!(
-            "cannot open the queue file {}: {e}",
-            path.display()
-        ))
+        QueueError::unavailable(format!("cannot open the queue file {}", path.display()), e)
     })?;
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(unavailable)?;

@@ -5,8 +5,8 @@ use super::schema::now_millis;
 use super::shared::{Publish, Shared};
 use crate::queue::QueueError;
 use rusqlite::{Connection, TransactionBehavior, params};
-use std::sync::Weak;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 use tokio::sync::mpsc;
 
 /// The most publishes committed in one transaction.
@@ -23,7 +23,7 @@ pub(super) fn start(
         .name("queue-writer".into())
         .spawn(move || write_loop(conn, requests, queue))
         .map(|_| ())
-        .map_err(|e| QueueError::Unavailable(format!("cannot start the queue writer: {e}")))
+        .map_err(|e| QueueError::unavailable("cannot start the queue writer", e))
 }
 
 /// The publishing thread: takes every publish waiting, commits them in one transaction, then
@@ -44,7 +44,8 @@ fn write_loop(mut conn: Connection, mut requests: mpsc::Receiver<Publish>, queue
         if group.is_empty() {
             continue;
         }
-        let result = insert_group(&mut conn, &group);
+        // Every publisher of the group gets the one failure, shared, as its error's source.
+        let result = insert_group(&mut conn, &group).map_err(Arc::new);
         if result.is_ok()
             && let Some(queue) = queue.upgrade()
         {
@@ -54,40 +55,67 @@ fn write_loop(mut conn: Connection, mut requests: mpsc::Receiver<Publish>, queue
             queue.published.notify_waiters();
         }
         for publish in group.drain(..) {
-            let _ = publish
-                .done
-                .send(result.clone().map_err(QueueError::Unavailable));
+            let _ = publish.done.send(result.clone().map_err(|e| {
+                QueueError::unavailable("cannot write the batch to the queue file", e)
+            }));
         }
     }
 }
 
 /// Inserts a group of publishes in one transaction: all stored, or none.
-fn insert_group(conn: &mut Connection, group: &[Publish]) -> Result<(), String> {
+fn insert_group(conn: &mut Connection, group: &[Publish]) -> rusqlite::Result<()> {
     let now = now_millis();
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| e.to_string())?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO messages (queue, id, source, first_seq, count, body, enqueued_at)
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO messages (queue, id, source, first_seq, count, body, enqueued_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(|e| e.to_string())?;
+        )?;
         for p in group {
             let e = &p.envelope;
-            insert
-                .execute(params![
-                    e.stream.name(),
-                    e.id,
-                    e.source,
-                    e.first_seq as i64,
-                    e.count as i64,
-                    e.body,
-                    now
-                ])
-                .map_err(|e| e.to_string())?;
+            insert.execute(params![
+                e.stream.name(),
+                e.id,
+                e.source,
+                e.first_seq as i64,
+                e.count as i64,
+                e.body,
+                now
+            ])?;
         }
     }
-    tx.commit().map_err(|e| e.to_string())
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{envelope, open};
+    use crate::chain::Chain;
+    use crate::queue::Queue;
+    use crate::record::StreamKind;
+    use std::time::Duration;
+
+    /// A failed group commit is one SQLite error shared by every publisher of the group:
+    /// each gets it whole, as its error's source.
+    #[tokio::test]
+    async fn every_publisher_of_a_failed_group_gets_sqlites_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = open(dir.path(), Duration::from_secs(30));
+        rusqlite::Connection::open(dir.path().join("queue.db"))
+            .unwrap()
+            .execute_batch("DROP TABLE messages")
+            .unwrap();
+        let (a, b) = tokio::join!(
+            q.publish(envelope("a", StreamKind::Metrics)),
+            q.publish(envelope("b", StreamKind::Workorder))
+        );
+        for err in [a.unwrap_err(), b.unwrap_err()] {
+            assert!(std::error::Error::source(&err).is_some(), "{err}");
+            let told = Chain(&err).to_string();
+            assert!(
+                told.contains("cannot write the batch to the queue file: no such table: messages"),
+                "{told}"
+            );
+        }
+    }
 }
