@@ -4,6 +4,9 @@
 //! order, or tied with the newest time already sent are never skipped. An offset advances
 //! only after the webhook's 2xx; a crash in between resends the batch, and the store skips
 //! the records it already holds.
+//!
+//! [`stream`] sends what the files hold and returns; [`follow`] (`stream --follow`) keeps
+//! running and sends records as they are written, following rotated files.
 
 mod follow;
 mod offsets;

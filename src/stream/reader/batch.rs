@@ -66,6 +66,10 @@ impl FileReader {
         if let Some(e) = self.pending.take() {
             return Err(e);
         }
+        if self.done {
+            // Nothing more until reading is positioned again (a followed file polls here).
+            return Ok(None);
+        }
         let mut batch = Gathering::new(self.seq, max);
         while !self.done && (batch.count as usize) < max {
             let problem = match self.next_record() {
