@@ -15,7 +15,9 @@
 //! - A file cut short, or changed before where reading stopped, is refused, as `stream`
 //!   refuses it; and it stays refused until the path names another file. Since a writer that
 //!   rewrites the whole file passes through such states for an instant, a file must look so
-//!   for [`SETTLE`] before it is refused.
+//!   for [`SETTLE`] before it is refused. If by then it starts with another record, it holds
+//!   other data (emptied and refilled, as `copytruncate` rotation does) and is a new source;
+//!   while it holds no record at all, it is waited for.
 
 use super::{FileBatch, FileReader, ReadError};
 use crate::record::StreamKind;
@@ -172,8 +174,30 @@ impl Tail {
                 if since.elapsed() < SETTLE {
                     return Ok(());
                 }
-                Err(self.refuse(e))
+                self.settle(e)
             }
+        }
+    }
+
+    /// Decides about a file that kept failing its checks for [`SETTLE`], by what the path
+    /// holds now. A file that starts with another record holds other data (rewritten in
+    /// place, or emptied and refilled as `copytruncate` rotation does) and is a new source,
+    /// as a rotated file is; one with no record yet may still become that, so it is waited
+    /// for; else the file was cut short or changed before where reading stopped: refused.
+    fn settle(&mut self, e: ReadError) -> Result<(), ReadError> {
+        match FileReader::open_following(&self.path, self.kind) {
+            Ok(None) => Ok(()),
+            Ok(Some(now)) if self.last.as_ref().is_some_and(|l| l.source != now.source()) => {
+                let id = now.metadata().map(|m| FileId::of(&m));
+                match id {
+                    Ok(id) => {
+                        self.adopt(now, id);
+                        Ok(())
+                    }
+                    Err(_) => Err(self.refuse(e)),
+                }
+            }
+            _ => Err(self.refuse(e)),
         }
     }
 
@@ -204,23 +228,33 @@ impl Tail {
             return Ok(());
         };
         let id = reader.metadata().map(|m| FileId::of(&m)).unwrap_or(id);
-        match &self.last {
-            Some(last) if last.source == reader.source() => {
-                self.reader = Some((reader, id));
-                return self.carry_on();
-            }
-            Some(last) => tracing::warn!(
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|l| l.source == reader.source())
+        {
+            self.reader = Some((reader, id));
+            return self.carry_on();
+        }
+        self.adopt(reader, id);
+        Ok(())
+    }
+
+    /// Reads `reader`, whose first record differs from the file read before, from its start
+    /// as a new source.
+    fn adopt(&mut self, reader: FileReader, id: FileId) {
+        if let Some(last) = &self.last {
+            tracing::warn!(
                 file = %self.path.display(),
                 before = %last.source,
                 now = %reader.source(),
                 "a new file is at this path (rotated or replaced: its first record differs); \
                  following it as a new source, from its start"
-            ),
-            None => {}
+            );
         }
         self.last = None;
+        self.suspect = None;
         self.reader = Some((reader, id));
-        Ok(())
     }
 
     /// Stops reading the open file, which will not be read again while the path names it,
@@ -250,6 +284,12 @@ mod tests {
                 Err(e) => return (out, Some(e)),
             }
         }
+    }
+
+    /// Cuts the file to `len` bytes, in place.
+    fn cut(path: &Path, len: u64) {
+        let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        f.set_len(len).unwrap();
     }
 
     fn append(path: &Path, text: &str) {
@@ -343,12 +383,7 @@ mod tests {
         std::fs::write(&path, format!("{A}\n{B}\n")).unwrap();
         let mut tail = Tail::new(&path, StreamKind::Metrics, None);
         drain(&mut tail);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(3)
-            .unwrap();
+        cut(&path, A.len() as u64 + 1);
         // A writer rewriting the file passes through this: not refused at once.
         assert!(drain(&mut tail).1.is_none());
         std::thread::sleep(SETTLE);
@@ -357,6 +392,26 @@ mod tests {
         // Refused for good: appending does not bring it back.
         append(&path, &format!("{C}\n"));
         assert!(drain(&mut tail).0.is_empty());
+    }
+
+    #[test]
+    fn a_file_emptied_then_refilled_with_other_records_is_a_new_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        std::fs::write(&path, format!("{A}\n{B}\n")).unwrap();
+        let mut tail = Tail::new(&path, StreamKind::Metrics, None);
+        let before = drain(&mut tail).0;
+        // `copytruncate` rotation: the same file, emptied, then written on.
+        cut(&path, 0);
+        assert!(drain(&mut tail).1.is_none());
+        std::thread::sleep(SETTLE);
+        assert!(drain(&mut tail).1.is_none(), "an empty file is waited for");
+        append(&path, &format!("{C}\n"));
+        let (batches, err) = drain(&mut tail);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(bodies(&batches), [format!("[{C}]")]);
+        assert_eq!(batches[0].first_seq, 0);
+        assert_ne!(batches[0].end.source, before[0].end.source);
     }
 
     #[test]
