@@ -129,12 +129,16 @@ struct Plant {
 
 impl Plant {
     async fn start() -> Plant {
+        Plant::start_with(WebhookConfig::default()).await
+    }
+
+    async fn start_with(webhook: WebhookConfig) -> Plant {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("data")).unwrap();
         let queue =
             EmbeddedQueue::open(EmbeddedQueueConfig::new(dir.path().join("queue.db"))).unwrap();
         let db = StoreLocation::Sqlite(dir.path().join("millrace.db"));
-        let pipeline = Pipeline::start(&db, queue, WebhookConfig::default(), "127.0.0.1:0")
+        let pipeline = Pipeline::start(&db, queue, webhook, "127.0.0.1:0")
             .await
             .unwrap();
         Plant { dir, pipeline }
@@ -276,6 +280,22 @@ async fn a_rotated_file_is_followed_and_both_files_records_are_stored_once() {
     assert!(stored_metrics(&plant.db()) == metric_rows(&records));
     let again = stream(plant.config(), shutdown::channel().1).await.unwrap();
     assert!(again.sent.iter().all(|(_, n)| *n == 0), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_the_webhook_refuses_ends_following_with_its_error() {
+    let plant = Plant::start_with(WebhookConfig {
+        max_batch_records: 1,
+        ..WebhookConfig::default()
+    })
+    .await;
+    std::fs::write(plant.data("workorder.json"), lines(&[workorder(0)])).unwrap();
+    std::fs::write(plant.data("metrics.json"), lines(&[metric(0), metric(1)])).unwrap();
+    let (_stop, task) = plant.follow();
+    // The work-order follower stops too, so the error comes out instead of following on.
+    let ended = tokio::time::timeout(STORED_WITHIN, task).await;
+    let err = ended.expect("following ended").unwrap().unwrap_err();
+    assert!(err.to_string().contains("refused"), "{err}");
 }
 
 /// `stream --follow` of the real binary against the plant, its log in `log`.

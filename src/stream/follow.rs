@@ -39,6 +39,17 @@ pub async fn follow(
 ) -> Result<StreamSummary, StreamError> {
     let started = Instant::now();
     let (offsets, sender) = connect(&config)?;
+    // A failure that ends one file's follower stops the other too: the error is reported,
+    // rather than the process going on with one file and the failure unseen.
+    let (trigger, stop) = crate::shutdown::channel();
+    let trigger = Arc::new(trigger);
+    let relay = {
+        let trigger = trigger.clone();
+        tokio::spawn(async move {
+            shutdown.wait().await;
+            trigger.fire();
+        })
+    };
     // A bar has no end to show for a file that keeps growing: periodic log lines instead.
     let progress = Progress::new(false);
     let mut tasks = Vec::new();
@@ -57,10 +68,19 @@ pub async fn follow(
             sender: sender.clone(),
         };
         let bar = progress.file(kind.name(), 0, 0);
-        tasks.push(tokio::spawn(follower.run(bar, shutdown.clone())));
+        let (trigger, stop) = (trigger.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let followed = follower.run(bar, stop).await;
+            if followed.is_err() {
+                trigger.fire();
+            }
+            followed
+        }));
     }
+    let sent = gather(tasks).await;
+    relay.abort();
     Ok(StreamSummary {
-        sent: gather(tasks).await?,
+        sent: sent?,
         elapsed: started.elapsed(),
     })
 }
@@ -105,6 +125,8 @@ impl Follower {
             .await?;
             tail = back;
             match step {
+                // Read, but asked to stop meanwhile: not sent, so read again next time.
+                Ok(Some(_)) if shutdown.is_triggered() => break,
                 Ok(Some(batch)) => match self.deliver(&batch, &shutdown).await {
                     Ok(()) => {
                         sent += batch.count;
