@@ -10,7 +10,7 @@ use crate::queue::Queue;
 use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown};
 use crate::store::{Store, StoreLocation};
-use crate::stream::{StreamConfig, stream};
+use crate::stream::{StreamConfig, follow, stream};
 use crate::tls::TlsFiles;
 use crate::webhook::{AppState, Credentials, WebhookConfig, serve};
 use anyhow::Context;
@@ -120,7 +120,11 @@ async fn stream_files(
     let mut config = stream_config(settings, &args.stream, data, webhook)?;
     config.credentials = settings.credentials(&args.auth)?;
     config.ca_cert = settings.ca_cert(args.ca_cert.as_ref());
-    let summary = stream(config, shutdown).await?;
+    let summary = if settings.follow(args.follow) {
+        follow(config, shutdown).await?
+    } else {
+        stream(config, shutdown).await?
+    };
     for (kind, sent) in &summary.sent {
         println!("{kind}: {sent} records sent");
     }

@@ -26,6 +26,8 @@ pub const OFFSETS: &str = ".millrace/offsets.json";
 pub const REPORT_DIR: &str = "report";
 /// `--batch-size`: records per request.
 pub const BATCH_SIZE: usize = 5000;
+/// `stream --follow`: off, so a plain `stream` sends what exists and exits.
+pub const FOLLOW: bool = false;
 /// `--retry-for`, seconds: long enough to ride out a webhook restart.
 pub const RETRY_FOR: u64 = 300;
 /// `--redeliver-after`, seconds.
@@ -52,6 +54,7 @@ pub fn shown() -> Vec<(&'static str, String)> {
         ("report_dir", REPORT_DIR.into()),
         ("out", REPORT_DIR.into()),
         ("batch_size", BATCH_SIZE.to_string()),
+        ("follow", FOLLOW.to_string()),
         ("retry_for", RETRY_FOR.to_string()),
         ("redeliver_after", REDELIVER_AFTER.to_string()),
         ("max_queue_backlog", MAX_QUEUE_BACKLOG.to_string()),

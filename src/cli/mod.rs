@@ -253,6 +253,18 @@ pub struct StreamArgs {
     /// CA certificate (PEM) to trust for an https webhook with a private certificate
     #[arg(long, env = "MILLRACE_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Keep running and send records as they are appended, following rotated files, until
+    /// SIGTERM or Ctrl-C (`--follow=false` turns off a `follow = true` of millrace.toml)
+    #[arg(
+        long,
+        env = "MILLRACE_FOLLOW",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub follow: Option<bool>,
     /// How the data files are read and sent.
     #[command(flatten)]
     pub stream: StreamOpts,

@@ -31,6 +31,7 @@ pub struct FileSettings {
     pub report_dir: Option<PathBuf>,
     pub max_lag: Option<usize>,
     pub batch_size: Option<usize>,
+    pub follow: Option<bool>,
     pub retry_for: Option<u64>,
     pub redeliver_after: Option<u64>,
     pub max_queue_backlog: Option<u64>,
@@ -231,6 +232,11 @@ impl FileSettings {
             self.offsets.clone(),
             defaults::OFFSETS.into(),
         )
+    }
+
+    /// Whether `stream` keeps following the data files instead of stopping at their end.
+    pub fn follow(&self, flag: Option<bool>) -> bool {
+        pick(flag, self.follow, defaults::FOLLOW)
     }
 
     /// How long the streamer keeps retrying one batch while the webhook is unavailable.
@@ -505,6 +511,7 @@ mod tests {
                 "batch_size",
                 none.batch_size(&run.stream).unwrap().to_string(),
             ),
+            ("follow", none.follow(None).to_string()),
             (
                 "retry_for",
                 none.retry_for(&run.stream).as_secs().to_string(),
@@ -604,6 +611,22 @@ mod tests {
         assert!(err.to_string().contains("--tls-key is not"), "{err}");
         assert!(FileSettings::default().tls(&nothing).unwrap().is_none());
         assert_eq!(file.ca_cert(None), Some(PathBuf::from("ca.pem")));
+    }
+
+    #[test]
+    fn follow_comes_from_the_flag_then_the_file() {
+        use super::super::Command;
+        let follow = |args: &[&str]| match parsed(args) {
+            Command::Stream(stream) => stream.follow,
+            _ => unreachable!(),
+        };
+        assert_eq!(follow(&["stream"]), None);
+        assert_eq!(follow(&["stream", "--follow"]), Some(true));
+        assert_eq!(follow(&["stream", "--follow=false"]), Some(false));
+        let file: FileSettings = toml::from_str("follow = true").unwrap();
+        assert!(file.follow(None));
+        assert!(!file.follow(Some(false)), "--follow=false beats the file");
+        assert!(!FileSettings::default().follow(None));
     }
 
     #[test]

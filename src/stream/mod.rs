@@ -4,20 +4,25 @@
 //! order, or tied with the newest time already sent are never skipped. An offset advances
 //! only after the webhook's 2xx; a crash in between resends the batch, and the store skips
 //! the records it already holds.
+//!
+//! [`stream`] sends what the files hold and returns; [`follow`] (`stream --follow`) keeps
+//! running and sends records as they are written, following rotated files.
 
+mod follow;
 mod offsets;
 mod progress;
 mod reader;
 mod sender;
 
+pub use follow::{POLL, follow};
 pub use offsets::{Offset, Offsets, OffsetsError};
 pub use progress::Progress;
-pub use reader::{FileBatch, FileReader, ReadError};
+pub use reader::{FileBatch, FileReader, ReadError, Tail};
 pub use sender::{ClientError, SendError, Sender};
 
 use crate::record::StreamKind;
 use crate::shutdown::Shutdown;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -85,17 +90,7 @@ pub async fn stream(
     shutdown: Shutdown,
 ) -> Result<StreamSummary, StreamError> {
     let started = Instant::now();
-    let offsets = Arc::new(Mutex::new(Offsets::load(&config.offsets)?));
-    let ca = match &config.ca_cert {
-        Some(path) => Some(crate::tls::ca_certificate(path)?),
-        None => None,
-    };
-    let sender = Sender::new(
-        &config.webhook,
-        config.retry_for,
-        config.credentials.clone(),
-        ca,
-    )?;
+    let (offsets, sender) = connect(&config)?;
     let progress = Progress::new(config.progress);
     let files: Vec<_> = StreamKind::ALL
         .into_iter()
@@ -138,19 +133,58 @@ pub async fn stream(
             Ok::<_, StreamError>((kind, sent))
         }));
     }
-    let mut summary = StreamSummary::default();
+    Ok(StreamSummary {
+        sent: gather(tasks).await?,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The offsets saved so far, shared by the files' tasks, and a client for the webhook.
+fn connect(config: &StreamConfig) -> Result<(Arc<Mutex<Offsets>>, Sender), StreamError> {
+    let offsets = Arc::new(Mutex::new(Offsets::load(&config.offsets)?));
+    let ca = match &config.ca_cert {
+        Some(path) => Some(crate::tls::ca_certificate(path)?),
+        None => None,
+    };
+    let sender = Sender::new(
+        &config.webhook,
+        config.retry_for,
+        config.credentials.clone(),
+        ca,
+    )?;
+    Ok((offsets, sender))
+}
+
+/// Waits for every file's task and gives what each sent; the first failure, if any, once
+/// all have ended (the other file's task finishes what it holds meanwhile).
+async fn gather(
+    tasks: Vec<tokio::task::JoinHandle<Result<(StreamKind, u64), StreamError>>>,
+) -> Result<Vec<(StreamKind, u64)>, StreamError> {
+    let mut sent = Vec::new();
     let mut failure = None;
     for task in tasks {
         match task.await? {
-            Ok(sent) => summary.sent.push(sent),
+            Ok(one) => sent.push(one),
             Err(e) => failure = failure.or(Some(e)),
         }
     }
-    if let Some(e) = failure {
-        return Err(e);
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(sent),
     }
-    summary.elapsed = started.elapsed();
-    Ok(summary)
+}
+
+/// The key a data file's offset is saved under: its full path. A file that does not exist
+/// (yet) is named through its folder's full path, as it will be once it exists.
+fn offset_key(path: &Path) -> String {
+    let full = path.canonicalize().or_else(|_| {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let folder = folder.unwrap_or(Path::new(".")).canonicalize()?;
+        Ok::<_, std::io::Error>(folder.join(path.file_name().unwrap_or_default()))
+    });
+    full.unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// One data file being streamed.
@@ -165,11 +199,7 @@ struct FileStream {
 
 impl FileStream {
     fn key(&self) -> String {
-        self.path
-            .canonicalize()
-            .unwrap_or_else(|_| self.path.clone())
-            .display()
-            .to_string()
+        offset_key(&self.path)
     }
 
     fn open(&self) -> Result<Option<FileReader>, StreamError> {

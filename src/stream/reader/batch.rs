@@ -5,7 +5,7 @@
 use super::FileReader;
 use super::buffer::TAIL;
 use super::error::ReadError;
-use crate::codec::{Layout, Step};
+use crate::codec::Step;
 use crate::record::parse_record;
 use crate::stream::offsets::Offset;
 use std::ops::Range;
@@ -66,6 +66,10 @@ impl FileReader {
         if let Some(e) = self.pending.take() {
             return Err(e);
         }
+        if self.done {
+            // Nothing more until reading is positioned again (a followed file polls here).
+            return Ok(None);
+        }
         let mut batch = Gathering::new(self.seq, max);
         while !self.done && (batch.count as usize) < max {
             let problem = match self.next_record() {
@@ -93,7 +97,7 @@ impl FileReader {
     /// last record still being written is left for a later run).
     fn next_record(&mut self) -> Result<Option<Range<usize>>, ReadError> {
         loop {
-            let scan_eof = self.eof && self.layout == Layout::Array;
+            let scan_eof = self.scan_eof();
             match self.scanner.next(&self.buf, &mut self.pos, scan_eof) {
                 Ok(Step::Item(range)) => return Ok(Some(range)),
                 Ok(Step::End) => {
@@ -121,6 +125,10 @@ impl FileReader {
     /// Says so when the file ends in the middle of a record: not an error, since a writer
     /// may be appending it right now, but worth knowing if it stays that way.
     fn warn_if_incomplete(&self) {
+        if self.open_ended {
+            // Followed: the rest of the record is expected any moment; no warning each poll.
+            return;
+        }
         let rest = &self.buf[self.pos..];
         if rest.iter().any(|b| !b.is_ascii_whitespace()) {
             tracing::warn!(

@@ -2,16 +2,19 @@
 //!
 //! By concept: `resume` opens a file and decides where reading starts (refusing a file that
 //! is no longer the one streamed before), `buffer` reads it a chunk at a time in bounded
-//! memory, `batch` turns its records into batches, and `error` locates what goes wrong. They
-//! all work on the one [`FileReader`] defined here.
+//! memory, `batch` turns its records into batches, `tail` follows a file as it grows and
+//! rotates (`stream --follow`), and `error` locates what goes wrong. They all work on the one
+//! [`FileReader`] defined here.
 
 mod batch;
 mod buffer;
 mod error;
 mod resume;
+mod tail;
 
 pub use batch::FileBatch;
 pub use error::ReadError;
+pub use tail::Tail;
 
 use crate::codec::{Layout, Scanner};
 use crate::record::Records;
@@ -30,6 +33,9 @@ pub struct FileReader {
     base: u64,
     eof: bool,
     done: bool,
+    /// Followed (`stream --follow`): the end of the file is where the writer is, not where
+    /// the content ends, so an unclosed array or a half-written record is waited for.
+    open_ended: bool,
     source: String,
     seq: u64,
     end: u64,
@@ -52,6 +58,18 @@ impl FileReader {
     /// Where reading stands, in bytes.
     pub fn position(&self) -> u64 {
         self.end
+    }
+
+    /// Whether the scanner may take the end of what was read as the end of the content: only
+    /// for an array read to the end of a file no one is writing any more. An NDJSON file's
+    /// last line without its end is always taken as still being written.
+    fn scan_eof(&self) -> bool {
+        self.eof && self.layout == Layout::Array && !self.open_ended
+    }
+
+    /// The open file's metadata, which says which file it is (rotation is noticed by this).
+    pub(crate) fn metadata(&self) -> std::io::Result<std::fs::Metadata> {
+        self.file.metadata()
     }
 }
 

@@ -30,28 +30,64 @@ impl FileReader {
         kind: StreamKind,
         resume: Option<&Offset>,
     ) -> Result<Option<FileReader>, ReadError> {
-        let io = |e: std::io::Error| ReadError::new(path, None, 0, format!("cannot read: {e}"));
-        let canonical = path.canonicalize().map_err(io)?;
-        let file = File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
-        let mut reader = FileReader::at_start(path, file, kind);
-        let Some(first) = reader.first_record()? else {
+        let Some(mut reader) = FileReader::open_at_start(path, kind, false)? else {
             return match resume {
                 Some(offset) => Err(emptied(path, offset)),
                 None => Ok(None),
             };
+        };
+        if let Some(offset) = resume {
+            reader.resume(offset)?;
+        }
+        Ok(Some(reader))
+    }
+
+    /// Opens `path` for following (`stream --follow`), at its start. `None` while the file
+    /// holds no complete record yet.
+    ///
+    /// Such a reader treats the end of the file as "not written yet" rather than as the end:
+    /// an array whose `]` is still to come, or a record cut in the middle, is waited for
+    /// instead of refused as truncated.
+    pub(crate) fn open_following(
+        path: &Path,
+        kind: StreamKind,
+    ) -> Result<Option<FileReader>, ReadError> {
+        FileReader::open_at_start(path, kind, true)
+    }
+
+    /// Positions reading just after `offset`, refusing it if this file no longer matches it
+    /// (see [`FileReader::check_resume`]). Also how a followed file carries on after it grew.
+    pub(crate) fn resume(&mut self, offset: &Offset) -> Result<(), ReadError> {
+        let len = self
+            .file
+            .metadata()
+            .map_err(|e| ReadError::new(&self.path, None, 0, format!("cannot read: {e}")))?
+            .len();
+        self.check_resume(offset, len)?;
+        self.resume_at(offset)
+    }
+
+    /// Reads `path` up to its first record, which gives the file's layout and identity, and
+    /// positions reading at the start. `None` when the file holds no record yet.
+    fn open_at_start(
+        path: &Path,
+        kind: StreamKind,
+        open_ended: bool,
+    ) -> Result<Option<FileReader>, ReadError> {
+        let io = |e: std::io::Error| ReadError::new(path, None, 0, format!("cannot read: {e}"));
+        let canonical = path.canonicalize().map_err(io)?;
+        let file = File::open(path).map_err(io)?;
+        let mut reader = FileReader::at_start(path, file, kind);
+        reader.open_ended = open_ended;
+        let Some(first) = reader.first_record()? else {
+            return Ok(None);
         };
         reader.source = format!(
             "{}#{:016x}",
             canonical.display(),
             xxh3_64(&reader.buf[first])
         );
-        let Some(offset) = resume else {
-            reader.rewind()?;
-            return Ok(Some(reader));
-        };
-        reader.check_resume(offset, len)?;
-        reader.resume_at(offset)?;
+        reader.rewind()?;
         Ok(Some(reader))
     }
 
@@ -67,6 +103,7 @@ impl FileReader {
             base: 0,
             eof: false,
             done: false,
+            open_ended: false,
             source: String::new(),
             seq: 0,
             end: 0,
@@ -96,7 +133,7 @@ impl FileReader {
         let mut scanner = Scanner::new(self.layout);
         let mut pos = 0;
         loop {
-            let scan_eof = self.eof && self.layout == Layout::Array;
+            let scan_eof = self.scan_eof();
             match scanner.next(&self.buf, &mut pos, scan_eof) {
                 Ok(Step::Item(range)) => return Ok(Some(range)),
                 Ok(Step::End) => return Ok(None),
@@ -179,9 +216,11 @@ impl FileReader {
     }
 
     /// Positions reading at the start of the file, for a file streamed from its beginning.
-    fn rewind(&mut self) -> Result<(), ReadError> {
+    pub(crate) fn rewind(&mut self) -> Result<(), ReadError> {
         self.seek(0)?;
         self.scanner = Scanner::new(self.layout);
+        self.seq = 0;
+        self.end = 0;
         Ok(())
     }
 
