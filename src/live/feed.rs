@@ -1,9 +1,9 @@
 //! The channel the live analysis is published on, and the thread that keeps it current.
 
-use crate::report::Options;
-use crate::shutdown::Shutdown;
 use super::json::{self, StreamState, Streams};
 use crate::record::StreamKind;
+use crate::report::Options;
+use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError, StoreLocation};
 use std::sync::Arc;
 use std::time::Duration;
