@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod cli;
 pub mod codec;
 pub mod consumer;
+pub mod dashboard;
 pub mod fault;
 pub mod generate;
 pub mod live;

@@ -2,7 +2,7 @@
 //! A flag or `MILLRACE_*` variable wins over the file, the file over the built-in default.
 
 use super::defaults;
-use super::{AnalysisArgs, AuthArgs, QueueArgs, ServeArgs, StoreArgs, StreamOpts, WebhookArgs};
+use super::{AnalysisArgs, AuthArgs, QueueArgs, StoreArgs, StreamOpts, TlsArgs, WebhookArgs};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::store::StoreLocation;
 use crate::tls::TlsFiles;
@@ -22,6 +22,7 @@ pub struct FileSettings {
     pub data: Option<PathBuf>,
     pub webhook: Option<String>,
     pub listen: Option<String>,
+    pub dashboard_listen: Option<String>,
     pub db: Option<PathBuf>,
     pub queue: Option<PathBuf>,
     pub broker: Option<String>,
@@ -271,8 +272,17 @@ impl FileSettings {
         pick(flag.cloned(), self.listen.clone(), defaults::LISTEN.into())
     }
 
-    /// The certificate and key `serve` uses for HTTPS: both or neither, from any layer.
-    pub fn tls(&self, args: &ServeArgs) -> Result<Option<TlsFiles>, UsageError> {
+    /// The address `dashboard` listens on.
+    pub fn dashboard_listen(&self, flag: Option<&String>) -> String {
+        pick(
+            flag.cloned(),
+            self.dashboard_listen.clone(),
+            defaults::DASHBOARD_LISTEN.into(),
+        )
+    }
+
+    /// The certificate and key a server uses for HTTPS: both or neither, from any layer.
+    pub fn tls(&self, args: &TlsArgs) -> Result<Option<TlsFiles>, UsageError> {
         let cert = args.tls_cert.clone().or(self.tls_cert.clone());
         let key = args.tls_key.clone().or(self.tls_key.clone());
         match (cert, key) {
@@ -493,6 +503,7 @@ mod tests {
             ("data", path(none.stream_data(None))),
             ("webhook", none.webhook_url(None)),
             ("listen", none.listen(None)),
+            ("dashboard_listen", none.dashboard_listen(None)),
             ("db", path(db)),
             ("broker", defaults::BROKER.to_string()),
             ("metrics_queue", amqp.metrics_queue),
@@ -594,15 +605,15 @@ mod tests {
             unreachable!()
         };
         let tls = file
-            .tls(&key_flag)
+            .tls(&key_flag.tls)
             .unwrap()
             .expect("cert from the file, key from the flag");
         assert_eq!((tls.cert, tls.key), ("c.pem".into(), "k.pem".into()));
-        let Err(err) = file.tls(&nothing) else {
+        let Err(err) = file.tls(&nothing.tls) else {
             panic!("a cert without a key is refused")
         };
         assert!(err.to_string().contains("--tls-key is not"), "{err}");
-        assert!(FileSettings::default().tls(&nothing).unwrap().is_none());
+        assert!(FileSettings::default().tls(&nothing.tls).unwrap().is_none());
         assert_eq!(file.ca_cert(None), Some(PathBuf::from("ca.pem")));
     }
 
