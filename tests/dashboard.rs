@@ -8,6 +8,7 @@ use millrace::live::Feed;
 use millrace::record::{Records, WorkOrder};
 use millrace::shutdown::{self, Trigger};
 use millrace::store::{Incoming, SqliteStore, Store, StoreLocation};
+use millrace::tls::TlsFiles;
 use millrace::webhook::Credentials;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,12 +28,21 @@ impl Dashboard {
 
 /// Serves the dashboard over `feed` on a free loopback port.
 async fn spawn_dashboard(feed: Feed, credentials: Credentials) -> Dashboard {
+    spawn_dashboard_tls(feed, credentials, None).await
+}
+
+/// [`spawn_dashboard`], over HTTPS with `tls`.
+async fn spawn_dashboard_tls(
+    feed: Feed,
+    credentials: Credentials,
+    tls: Option<TlsFiles>,
+) -> Dashboard {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, shutdown) = shutdown::channel();
     tokio::spawn(millrace::dashboard::serve(
         listener,
-        None,
+        tls,
         credentials,
         feed,
         shutdown,
@@ -317,6 +327,40 @@ async fn with_tokens_a_browser_logs_in_with_basic_auth() {
     );
 }
 
+#[tokio::test]
+async fn it_serves_https_with_the_tls_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let (_publish, feed) = tokio::sync::watch::channel(None);
+    let credentials = Credentials::new(vec!["s3cret".into()], vec![]);
+    let tls = TlsFiles {
+        cert: cert.clone(),
+        key,
+    };
+    let dashboard = spawn_dashboard_tls(feed, credentials, Some(tls)).await;
+    millrace::tls::install_crypto();
+    let https = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let page = https
+        .get(format!("https://localhost:{}/", dashboard.addr.port()))
+        .basic_auth("plant", Some("s3cret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers().contains_key("content-security-policy"));
+    let plain = client().get(dashboard.url("/healthz")).send().await;
+    assert!(plain.is_err(), "plain HTTP is not served beside HTTPS");
+}
+
 #[test]
 fn listening_beyond_loopback_needs_a_token_or_insecure() {
     let dir = tempfile::tempdir().unwrap();
@@ -333,6 +377,22 @@ fn listening_beyond_loopback_needs_a_token_or_insecure() {
             && err.contains("--insecure"),
         "{err}"
     );
+    // The address from the environment and from millrace.toml, guarded the same way.
+    let from_env = millrace(dir.path())
+        .arg("dashboard")
+        .env("MILLRACE_DASHBOARD_LISTEN", "0.0.0.0:0")
+        .output()
+        .unwrap();
+    assert_eq!(from_env.status.code(), Some(2));
+    std::fs::write(
+        dir.path().join("millrace.toml"),
+        "dashboard_listen = \"0.0.0.0:0\"\n",
+    )
+    .unwrap();
+    let from_file = millrace(dir.path()).arg("dashboard").output().unwrap();
+    assert_eq!(from_file.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&from_file.stderr);
+    assert!(err.contains("refusing to listen on 0.0.0.0:0"), "{err}");
     let signed_only = millrace(dir.path())
         .args(["dashboard", "--listen", "0.0.0.0:0", "--hmac-key", "k"])
         .output()
