@@ -192,15 +192,7 @@ async fn serve_dashboard(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let listen = settings.dashboard_listen(args.listen.as_ref());
-    let credentials = settings.credentials(&args.auth)?;
-    if !credentials.is_empty() && !credentials.has_tokens() {
-        return Err(UsageError(
-            "the dashboard checks tokens only (a browser sends one as its password; it cannot sign a body): \
-             set --auth-token or --auth-token-file"
-                .into(),
-        )
-        .into());
-    }
+    let credentials = settings.token_credentials(&args.tokens)?;
     let protected = credentials.has_tokens() || args.insecure;
     guard_exposure(&listen, protected, Exposure::DASHBOARD).await?;
     let tls = settings.tls(&args.tls)?;

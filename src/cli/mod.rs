@@ -173,18 +173,9 @@ pub struct WebhookArgs {
 /// Credentials: the webhook accepts them, the streamer presents them.
 #[derive(Debug, Args)]
 pub struct AuthArgs {
-    /// Bearer token (serve: accepted, may repeat; stream: sent)
-    #[arg(
-        long = "auth-token",
-        env = "MILLRACE_AUTH_TOKENS",
-        value_name = "TOKEN",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
-    pub auth_tokens: Vec<String>,
-    /// File with bearer tokens, one per line (# starts a comment)
-    #[arg(long, env = "MILLRACE_AUTH_TOKEN_FILE", value_name = "FILE")]
-    pub auth_token_file: Option<PathBuf>,
+    /// The tokens.
+    #[command(flatten)]
+    pub tokens: TokenArgs,
     /// Key for HMAC-SHA256 signatures of the body (header `X-Millrace-Signature: sha256=<hex>`)
     #[arg(
         long,
@@ -196,6 +187,25 @@ pub struct AuthArgs {
     /// File holding the HMAC key
     #[arg(long, env = "MILLRACE_HMAC_KEY_FILE", value_name = "FILE")]
     pub hmac_key_file: Option<PathBuf>,
+}
+
+/// Tokens: the webhook accepts them as bearer tokens, the dashboard as a browser's password,
+/// the streamer presents one.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Token (serve: a bearer token accepted, may repeat; dashboard: a password accepted;
+    /// stream: the bearer token sent)
+    #[arg(
+        long = "auth-token",
+        env = "MILLRACE_AUTH_TOKENS",
+        value_name = "TOKEN",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub auth_tokens: Vec<String>,
+    /// File with tokens, one per line (# starts a comment)
+    #[arg(long, env = "MILLRACE_AUTH_TOKEN_FILE", value_name = "FILE")]
+    pub auth_token_file: Option<PathBuf>,
 }
 
 /// How the streamer reads and sends.
@@ -317,9 +327,9 @@ pub struct DashboardArgs {
     #[command(flatten)]
     pub tls: TlsArgs,
     /// Who may look: a browser gives any user name and one of the tokens as the password
-    /// (HMAC keys do not apply to a browser).
+    /// (HMAC keys do not apply: a browser cannot sign).
     #[command(flatten)]
-    pub auth: AuthArgs,
+    pub tokens: TokenArgs,
     /// How the analysis is made.
     #[command(flatten)]
     pub analysis: AnalysisArgs,

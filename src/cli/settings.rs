@@ -2,7 +2,9 @@
 //! A flag or `MILLRACE_*` variable wins over the file, the file over the built-in default.
 
 use super::defaults;
-use super::{AnalysisArgs, AuthArgs, QueueArgs, StoreArgs, StreamOpts, TlsArgs, WebhookArgs};
+use super::{
+    AnalysisArgs, AuthArgs, QueueArgs, StoreArgs, StreamOpts, TlsArgs, TokenArgs, WebhookArgs,
+};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::store::StoreLocation;
 use crate::tls::TlsFiles;
@@ -313,18 +315,7 @@ impl FileSettings {
     /// The credentials from flags, environment, files and settings. Messages about them name
     /// files, never secrets.
     pub fn credentials(&self, args: &AuthArgs) -> Result<Credentials, UsageError> {
-        let mut tokens = if args.auth_tokens.is_empty() {
-            self.auth_tokens.clone().unwrap_or_default()
-        } else {
-            args.auth_tokens.clone()
-        };
-        if let Some(file) = args
-            .auth_token_file
-            .as_ref()
-            .or(self.auth_token_file.as_ref())
-        {
-            tokens.extend(secret_lines(file, "token")?);
-        }
+        let tokens = self.tokens(&args.tokens)?;
         let mut keys: Vec<Vec<u8>> = args
             .hmac_key
             .clone()
@@ -340,6 +331,28 @@ impl FileSettings {
             );
         }
         Ok(Credentials::new(tokens, keys))
+    }
+
+    /// The tokens alone, from flags, environment, files and settings: what the dashboard
+    /// checks, since a browser can send a password but cannot sign a body.
+    pub fn token_credentials(&self, args: &TokenArgs) -> Result<Credentials, UsageError> {
+        Ok(Credentials::new(self.tokens(args)?, Vec::new()))
+    }
+
+    fn tokens(&self, args: &TokenArgs) -> Result<Vec<String>, UsageError> {
+        let mut tokens = if args.auth_tokens.is_empty() {
+            self.auth_tokens.clone().unwrap_or_default()
+        } else {
+            args.auth_tokens.clone()
+        };
+        if let Some(file) = args
+            .auth_token_file
+            .as_ref()
+            .or(self.auth_token_file.as_ref())
+        {
+            tokens.extend(secret_lines(file, "token")?);
+        }
+        Ok(tokens)
     }
 }
 
