@@ -12,6 +12,7 @@ pub mod chain;
 pub mod cli;
 pub mod codec;
 pub mod consumer;
+pub mod dashboard;
 pub mod fault;
 pub mod generate;
 pub mod live;

@@ -2,8 +2,8 @@
 
 use super::settings::UsageError;
 use super::{
-    Cli, Command, ConsumeArgs, FileSettings, GenerateArgs, RunArgs, ServeArgs, StreamArgs,
-    StreamOpts,
+    Cli, Command, ConsumeArgs, DashboardArgs, FileSettings, GenerateArgs, RunArgs, ServeArgs,
+    StreamArgs, StreamOpts,
 };
 use crate::generate::{GenerateConfig, generate};
 use crate::queue::Queue;
@@ -42,6 +42,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Generate(args) => generate_data(args),
+        Command::Dashboard(args) => serve_dashboard(&settings, args, shutdown).await,
     }
 }
 
@@ -139,19 +140,35 @@ async fn serve_webhook(
     let listen = settings.listen(args.listen.as_ref());
     let mut config = settings.webhook(&args.webhook)?;
     config.credentials = settings.credentials(&args.auth)?;
-    guard_exposure(&listen, &config.credentials, args.insecure).await?;
-    let tls = settings.tls(&args)?;
+    let protected = !config.credentials.is_empty() || args.insecure;
+    guard_exposure(&listen, protected, Exposure::WEBHOOK).await?;
+    let tls = settings.tls(&args.tls)?;
     let queue = settings.broker(&args.queue)?.open().await?;
     serve_on(queue, &listen, config, tls, shutdown).await
 }
 
-/// Refuses to take data from beyond this machine without authentication, unless told to.
-async fn guard_exposure(
-    listen: &str,
-    credentials: &Credentials,
-    insecure: bool,
-) -> anyhow::Result<()> {
-    if !credentials.is_empty() || insecure {
+/// What a server would give away if it listened beyond loopback without credentials, and
+/// how to protect it: the words of [`guard_exposure`]'s refusal.
+struct Exposure {
+    risk: &'static str,
+    advice: &'static str,
+}
+
+impl Exposure {
+    const WEBHOOK: Exposure = Exposure {
+        risk: "anyone who can reach it could write data",
+        advice: "Set --auth-token or --hmac-key (the streamer sends the same)",
+    };
+    const DASHBOARD: Exposure = Exposure {
+        risk: "anyone who can reach it could read the analysis",
+        advice: "Set --auth-token (the browser asks for it as the password; use --tls-cert and --tls-key too)",
+    };
+}
+
+/// Refuses to listen beyond this machine unless `protected` (credentials are configured, or
+/// `--insecure` was given).
+async fn guard_exposure(listen: &str, protected: bool, exposure: Exposure) -> anyhow::Result<()> {
+    if protected {
         return Ok(());
     }
     let addresses = tokio::net::lookup_host(listen).await.map_err(|e| {
@@ -161,13 +178,44 @@ async fn guard_exposure(
     })?;
     for address in addresses {
         if !address.ip().is_loopback() {
+            let Exposure { risk, advice } = exposure;
             return Err(UsageError(format!(
-                "refusing to listen on {listen} without authentication: anyone who can reach it could write data. \
-                 Set --auth-token or --hmac-key (the streamer sends the same), or pass --insecure on a network you trust"
+                "refusing to listen on {listen} without authentication: {risk}. \
+                 {advice}, or pass --insecure on a network you trust"
             ))
             .into());
         }
     }
+    Ok(())
+}
+
+/// `millrace dashboard`: the live analysis of the store, served to browsers.
+async fn serve_dashboard(
+    settings: &FileSettings,
+    args: DashboardArgs,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let listen = settings.dashboard_listen(args.listen.as_ref());
+    let credentials = settings.token_credentials(&args.tokens)?;
+    let protected = credentials.has_tokens() || args.insecure;
+    guard_exposure(&listen, protected, Exposure::DASHBOARD).await?;
+    let tls = settings.tls(&args.tls)?;
+    let options = settings.analysis(&args.analysis)?;
+    let db = settings.db(&args.store);
+    if !db.exists() {
+        return Err(UsageError(format!(
+            "there is no database at {db}: run `millrace run` (or stream and consume) first, or point --db at one"
+        ))
+        .into());
+    }
+    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| {
+        format!("cannot listen on {listen} (is another server using it? choose another address with --listen)")
+    })?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!("dashboard on {scheme}://{}/", listener.local_addr()?);
+    let feed = crate::live::spawn(db, options, shutdown.clone());
+    crate::dashboard::serve(listener, tls, credentials, feed, shutdown).await?;
+    tracing::info!("dashboard stopped");
     Ok(())
 }
 

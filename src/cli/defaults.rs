@@ -10,6 +10,8 @@ pub const DATA: &str = ".";
 pub const WEBHOOK: &str = "http://127.0.0.1:5000";
 /// `serve --listen`: loopback only, so nothing is exposed by default.
 pub const LISTEN: &str = "127.0.0.1:5000";
+/// `dashboard --listen`: loopback only, and beside the webhook's port.
+pub const DASHBOARD_LISTEN: &str = "127.0.0.1:5080";
 /// `--db`: a SQLite file in the working directory.
 pub const DB: &str = "millrace.db";
 /// `--broker`: the embedded queue, so one command runs everything.
@@ -45,6 +47,7 @@ pub fn shown() -> Vec<(&'static str, String)> {
         ("data", DATA.into()),
         ("webhook", WEBHOOK.into()),
         ("listen", LISTEN.into()),
+        ("dashboard_listen", DASHBOARD_LISTEN.into()),
         ("db", DB.into()),
         ("broker", BROKER.into()),
         ("metrics_queue", METRICS_QUEUE.into()),

@@ -105,6 +105,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Write a realistic demo dataset
     Generate(GenerateArgs),
+    /// Serve the live dashboard: the report, kept current as records are stored, in a
+    /// browser
+    Dashboard(DashboardArgs),
 }
 
 /// Which queue to use, and where it lives.
@@ -170,18 +173,9 @@ pub struct WebhookArgs {
 /// Credentials: the webhook accepts them, the streamer presents them.
 #[derive(Debug, Args)]
 pub struct AuthArgs {
-    /// Bearer token (serve: accepted, may repeat; stream: sent)
-    #[arg(
-        long = "auth-token",
-        env = "MILLRACE_AUTH_TOKENS",
-        value_name = "TOKEN",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
-    pub auth_tokens: Vec<String>,
-    /// File with bearer tokens, one per line (# starts a comment)
-    #[arg(long, env = "MILLRACE_AUTH_TOKEN_FILE", value_name = "FILE")]
-    pub auth_token_file: Option<PathBuf>,
+    /// The tokens.
+    #[command(flatten)]
+    pub tokens: TokenArgs,
     /// Key for HMAC-SHA256 signatures of the body (header `X-Millrace-Signature: sha256=<hex>`)
     #[arg(
         long,
@@ -193,6 +187,25 @@ pub struct AuthArgs {
     /// File holding the HMAC key
     #[arg(long, env = "MILLRACE_HMAC_KEY_FILE", value_name = "FILE")]
     pub hmac_key_file: Option<PathBuf>,
+}
+
+/// Tokens: the webhook accepts them as bearer tokens, the dashboard as a browser's password,
+/// the streamer presents one.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Token (serve: a bearer token accepted, may repeat; dashboard: a password accepted;
+    /// stream: the bearer token sent)
+    #[arg(
+        long = "auth-token",
+        env = "MILLRACE_AUTH_TOKENS",
+        value_name = "TOKEN",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub auth_tokens: Vec<String>,
+    /// File with tokens, one per line (# starts a comment)
+    #[arg(long, env = "MILLRACE_AUTH_TOKEN_FILE", value_name = "FILE")]
+    pub auth_token_file: Option<PathBuf>,
 }
 
 /// How the streamer reads and sends.
@@ -283,12 +296,9 @@ pub struct ServeArgs {
     /// Listen beyond loopback without authentication (only on a network you trust)
     #[arg(long)]
     pub insecure: bool,
-    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
-    #[arg(long, env = "MILLRACE_TLS_CERT", value_name = "FILE")]
-    pub tls_cert: Option<PathBuf>,
-    /// The private key (PEM) of --tls-cert
-    #[arg(long, env = "MILLRACE_TLS_KEY", value_name = "FILE")]
-    pub tls_key: Option<PathBuf>,
+    /// The certificate and key for HTTPS.
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// The credentials the webhook checks and the streamer presents.
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -298,6 +308,46 @@ pub struct ServeArgs {
     /// What the webhook accepts.
     #[command(flatten)]
     pub webhook: WebhookArgs,
+}
+
+/// HTTPS for a server (`serve`, `dashboard`).
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
+    #[arg(long, env = "MILLRACE_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert
+    #[arg(long, env = "MILLRACE_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// Options of `millrace dashboard`: which store to watch, where to show it and to whom.
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// Address to listen on (its own setting: `serve`'s --listen is the webhook's)
+    #[arg(
+        long = "listen",
+        id = "dashboard_listen",
+        env = "MILLRACE_DASHBOARD_LISTEN",
+        value_name = "ADDR"
+    )]
+    pub listen: Option<String>,
+    /// Listen beyond loopback without authentication (only on a network you trust)
+    #[arg(long)]
+    pub insecure: bool,
+    /// The certificate and key for HTTPS.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Who may look: a browser gives any user name and one of the tokens as the password
+    /// (HMAC keys do not apply: a browser cannot sign).
+    #[command(flatten)]
+    pub tokens: TokenArgs,
+    /// How the analysis is made.
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Where records are stored.
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// Options of `millrace consume`: which queue to empty into which store.

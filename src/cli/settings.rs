@@ -2,7 +2,9 @@
 //! A flag or `MILLRACE_*` variable wins over the file, the file over the built-in default.
 
 use super::defaults;
-use super::{AnalysisArgs, AuthArgs, QueueArgs, ServeArgs, StoreArgs, StreamOpts, WebhookArgs};
+use super::{
+    AnalysisArgs, AuthArgs, QueueArgs, StoreArgs, StreamOpts, TlsArgs, TokenArgs, WebhookArgs,
+};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::store::StoreLocation;
 use crate::tls::TlsFiles;
@@ -22,6 +24,7 @@ pub struct FileSettings {
     pub data: Option<PathBuf>,
     pub webhook: Option<String>,
     pub listen: Option<String>,
+    pub dashboard_listen: Option<String>,
     pub db: Option<PathBuf>,
     pub queue: Option<PathBuf>,
     pub broker: Option<String>,
@@ -277,8 +280,17 @@ impl FileSettings {
         pick(flag.cloned(), self.listen.clone(), defaults::LISTEN.into())
     }
 
-    /// The certificate and key `serve` uses for HTTPS: both or neither, from any layer.
-    pub fn tls(&self, args: &ServeArgs) -> Result<Option<TlsFiles>, UsageError> {
+    /// The address `dashboard` listens on.
+    pub fn dashboard_listen(&self, flag: Option<&String>) -> String {
+        pick(
+            flag.cloned(),
+            self.dashboard_listen.clone(),
+            defaults::DASHBOARD_LISTEN.into(),
+        )
+    }
+
+    /// The certificate and key a server uses for HTTPS: both or neither, from any layer.
+    pub fn tls(&self, args: &TlsArgs) -> Result<Option<TlsFiles>, UsageError> {
         let cert = args.tls_cert.clone().or(self.tls_cert.clone());
         let key = args.tls_key.clone().or(self.tls_key.clone());
         match (cert, key) {
@@ -309,18 +321,7 @@ impl FileSettings {
     /// The credentials from flags, environment, files and settings. Messages about them name
     /// files, never secrets.
     pub fn credentials(&self, args: &AuthArgs) -> Result<Credentials, UsageError> {
-        let mut tokens = if args.auth_tokens.is_empty() {
-            self.auth_tokens.clone().unwrap_or_default()
-        } else {
-            args.auth_tokens.clone()
-        };
-        if let Some(file) = args
-            .auth_token_file
-            .as_ref()
-            .or(self.auth_token_file.as_ref())
-        {
-            tokens.extend(secret_lines(file, "token")?);
-        }
+        let tokens = self.tokens(&args.tokens)?;
         let mut keys: Vec<Vec<u8>> = args
             .hmac_key
             .clone()
@@ -336,6 +337,28 @@ impl FileSettings {
             );
         }
         Ok(Credentials::new(tokens, keys))
+    }
+
+    /// The tokens alone, from flags, environment, files and settings: what the dashboard
+    /// checks, since a browser can send a password but cannot sign a body.
+    pub fn token_credentials(&self, args: &TokenArgs) -> Result<Credentials, UsageError> {
+        Ok(Credentials::new(self.tokens(args)?, Vec::new()))
+    }
+
+    fn tokens(&self, args: &TokenArgs) -> Result<Vec<String>, UsageError> {
+        let mut tokens = if args.auth_tokens.is_empty() {
+            self.auth_tokens.clone().unwrap_or_default()
+        } else {
+            args.auth_tokens.clone()
+        };
+        if let Some(file) = args
+            .auth_token_file
+            .as_ref()
+            .or(self.auth_token_file.as_ref())
+        {
+            tokens.extend(secret_lines(file, "token")?);
+        }
+        Ok(tokens)
     }
 }
 
@@ -499,6 +522,7 @@ mod tests {
             ("data", path(none.stream_data(None))),
             ("webhook", none.webhook_url(None)),
             ("listen", none.listen(None)),
+            ("dashboard_listen", none.dashboard_listen(None)),
             ("db", path(db)),
             ("broker", defaults::BROKER.to_string()),
             ("metrics_queue", amqp.metrics_queue),
@@ -601,15 +625,15 @@ mod tests {
             unreachable!()
         };
         let tls = file
-            .tls(&key_flag)
+            .tls(&key_flag.tls)
             .unwrap()
             .expect("cert from the file, key from the flag");
         assert_eq!((tls.cert, tls.key), ("c.pem".into(), "k.pem".into()));
-        let Err(err) = file.tls(&nothing) else {
+        let Err(err) = file.tls(&nothing.tls) else {
             panic!("a cert without a key is refused")
         };
         assert!(err.to_string().contains("--tls-key is not"), "{err}");
-        assert!(FileSettings::default().tls(&nothing).unwrap().is_none());
+        assert!(FileSettings::default().tls(&nothing.tls).unwrap().is_none());
         assert_eq!(file.ca_cert(None), Some(PathBuf::from("ca.pem")));
     }
 

@@ -65,6 +65,23 @@ impl Credentials {
         self.tokens.is_empty() && self.hmac_keys.is_empty()
     }
 
+    /// Whether tokens are configured: the dashboard, which a browser opens, can check only
+    /// a token (typed as a password), never a signature of a body.
+    pub fn has_tokens(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+
+    /// Whether `token` is one of those configured, compared as SHA-256 digests in constant
+    /// time against every configured token.
+    pub fn accepts_token(&self, token: &str) -> bool {
+        let presented = Sha256::digest(token.as_bytes());
+        let mut ok = subtle::Choice::from(0);
+        for known in &self.tokens {
+            ok |= Sha256::digest(known.as_bytes()).ct_eq(&presented);
+        }
+        bool::from(ok)
+    }
+
     /// Whether a signature header could be valid before the body is read: keys are
     /// configured and the value has the right form. Saves reading a body that will be refused.
     pub fn plausible_signature(&self, headers: &HeaderMap) -> Result<(), AuthError> {
@@ -85,12 +102,7 @@ impl Credentials {
             return Ok(());
         }
         if let Some(token) = bearer(headers) {
-            let presented = Sha256::digest(token.as_bytes());
-            let mut ok = subtle::Choice::from(0);
-            for known in &self.tokens {
-                ok |= Sha256::digest(known.as_bytes()).ct_eq(&presented);
-            }
-            return if bool::from(ok) {
+            return if self.accepts_token(token) {
                 Ok(())
             } else {
                 Err(AuthError::BadToken)

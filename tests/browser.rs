@@ -1,0 +1,157 @@
+//! The dashboard in a real browser: Debian's chromium, driven by playwright-core from
+//! `tests/browser/dashboard.mjs`, watches the page take new data without a reload.
+//!
+//! Needs `node` and `/usr/bin/chromium` (`.ci/run` installs both); without them the test
+//! says so and passes, except under CI (`CI` set), where it fails.
+
+mod common;
+
+use common::{Proc, append_to_array, free_port, millrace, run_ok, sample_dir, wait_healthy};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+#[test]
+fn the_dashboard_updates_in_a_browser_without_a_reload() {
+    if let Some(missing) = missing_tools() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test, but {missing}"
+        );
+        eprintln!("skipping the browser test: {missing} (.ci/run installs it)");
+        return;
+    }
+    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    install_playwright(&browser_dir);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (data, more) = (dir.path().join("data"), dir.path().join("more"));
+    write_sample_and_continuation(&data, &more);
+    run_ok(millrace(dir.path()).args(["run", "--data", "data", "--db", "store.db"]));
+
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let first = Proc::spawn(millrace(dir.path()).args([
+        "dashboard",
+        "--db",
+        "store.db",
+        "--listen",
+        &listen,
+    ]));
+    wait_healthy(port);
+    // The one the page reconnects to, started by the script: stopped when the test ends.
+    let _second = Restarted(dir.path().join("dashboard.pid"));
+
+    let (folder, bin) = (dir.path().display(), common::bin());
+    let append = format!(
+        "cd '{folder}' && cp more/metrics.json more/workorder.json data/ && '{bin}' run --data data --db store.db > /dev/null"
+    );
+    let stop = format!("kill -TERM {}", first.0.id());
+    let start = format!(
+        "cd '{folder}' && ('{bin}' dashboard --db store.db --listen {listen} > dashboard.log 2>&1 & echo $! > dashboard.pid)"
+    );
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let out = Command::new("node")
+        .arg(browser_dir.join("dashboard.mjs"))
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .args([&append, &stop, &start])
+        .arg(&shots)
+        .env("MILLRACE_LOG", "warn")
+        .env("CHROMIUM", CHROMIUM)
+        .output()
+        .expect("run node");
+    // What the script checked, shown with --nocapture.
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "the browser test failed ({})\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The dashboard the browser script started (its pid in this file), stopped when dropped.
+struct Restarted(PathBuf);
+
+impl Drop for Restarted {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+/// What is missing to run a browser, if anything.
+fn missing_tools() -> Option<String> {
+    let runs = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !runs("node") || !runs("npm") {
+        return Some("node and npm are not installed".into());
+    }
+    if !Path::new(CHROMIUM).exists() {
+        return Some(format!(
+            "{CHROMIUM} is not installed (apt-get install chromium)"
+        ));
+    }
+    None
+}
+
+/// playwright-core as package-lock.json pins it, without a browser of its own.
+fn install_playwright(browser_dir: &Path) {
+    if browser_dir.join("node_modules/playwright-core").exists() {
+        return;
+    }
+    let status = Command::new("npm")
+        .arg("ci")
+        .current_dir(browser_dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .status()
+        .expect("run npm");
+    assert!(
+        status.success(),
+        "npm ci in {} failed",
+        browser_dir.display()
+    );
+}
+
+/// The sample into `data`, and into `more` the sample followed by the same records again,
+/// shifted to just after the sample's end: a continuation the streamer sends as appended.
+fn write_sample_and_continuation(data: &Path, more: &Path) {
+    for folder in [data, more] {
+        std::fs::create_dir_all(folder).unwrap();
+    }
+    let span = time_span(&sample_dir().join("workorder.json"));
+    for name in ["metrics.json", "workorder.json"] {
+        let original = std::fs::read_to_string(sample_dir().join(name)).unwrap();
+        std::fs::write(data.join(name), &original).unwrap();
+        std::fs::write(more.join(name), &original).unwrap();
+        let shifted: Vec<serde_json::Value> = records(&sample_dir().join(name))
+            .into_iter()
+            .map(|mut r| {
+                let time = r["time"].as_i64().unwrap();
+                r["time"] = (time + span).into();
+                r
+            })
+            .collect();
+        append_to_array(&more.join(name), &shifted);
+    }
+}
+
+fn records(path: &PathBuf) -> Vec<serde_json::Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Seconds from the first work order to an hour after the last.
+fn time_span(workorders: &PathBuf) -> i64 {
+    let times: Vec<i64> = records(workorders)
+        .iter()
+        .map(|r| r["time"].as_i64().unwrap())
+        .collect();
+    times.iter().max().unwrap() - times.iter().min().unwrap() + 3600
+}

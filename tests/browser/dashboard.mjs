@@ -1,0 +1,123 @@
+// Drives Debian's chromium through the live dashboard: the page renders the analysis, takes
+// a new one without a reload when records are added, fits a 420 px wide screen, logs no
+// errors and asks nothing of any origin but its own.
+//
+// It also stops the server and starts it again: the page says "reconnecting…" meanwhile and
+// goes live again by itself.
+//
+//   node tests/browser/dashboard.mjs URL APPEND_COMMAND STOP_COMMAND START_COMMAND [SCREENSHOT_DIR]
+//
+// URL is the dashboard; the commands are shell commands that add records to its store, stop
+// the dashboard and start it again on the same address.
+import { chromium } from 'playwright-core';
+import { execSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+
+const [url, appendCommand, stopCommand, startCommand, shots = 'target/screenshots'] = process.argv.slice(2);
+if (!url || !appendCommand || !stopCommand || !startCommand) {
+  console.error('usage: node dashboard.mjs URL APPEND_COMMAND STOP_COMMAND START_COMMAND [SCREENSHOT_DIR]');
+  process.exit(2);
+}
+const UPDATE_TIMEOUT_MS = 90_000;
+mkdirSync(shots, { recursive: true });
+
+const problems = [];
+// While the server is stopped on purpose, the browser may log its failed reconnections.
+let serverDown = false;
+const expectedWhileDown = (text) => serverDown && /ERR_CONNECTION_REFUSED|api\/events/.test(text);
+function check(ok, what) {
+  if (!ok) problems.push(what);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+}
+
+// Per product: the interval count and the top three as shown.
+async function shown(page) {
+  return page.$$eval('[data-product]', (sections) => Object.fromEntries(sections.map((s) => [
+    s.dataset.product,
+    {
+      intervals: s.querySelector('[data-testid="interval-count"]').textContent,
+      top: [...s.querySelectorAll('[data-testid="top-item"]')].map((li) => li.innerText).join('\n'),
+      parameters: [...s.querySelectorAll('[data-testid="top-parameter"]')].length,
+    },
+  ])));
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const origin = new URL(url).origin;
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !expectedWhileDown(m.text())) problems.push('console error: ' + m.text());
+  });
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('request', (r) => {
+    const target = r.url();
+    if (!target.startsWith('data:') && new URL(target).origin !== origin) {
+      problems.push('request beyond the dashboard: ' + target);
+    }
+  });
+
+  await page.goto(url);
+  await page.waitForSelector('[data-product] [data-testid="top-item"] [data-testid="top-parameter"]');
+  await page.waitForSelector('[data-product] [data-testid="interval-count"]');
+  await page.waitForSelector('[data-product] svg[data-testid="timeline"] path.rate');
+  const before = await shown(page);
+  const products = Object.keys(before);
+  check(products.length > 0, `products shown: ${products.join(', ')}`);
+  for (const [product, p] of Object.entries(before)) {
+    check(p.parameters === 3, `product ${product} shows three top parameters (${p.parameters})`);
+  }
+  check(await page.textContent('#connection') === 'live', 'the connection says live');
+  await page.waitForFunction(() => /^updated \d+ s ago$/.test(document.getElementById('updated').textContent));
+  check(true, 'the age of the analysis is shown');
+  // A reload would lose this mark: the page must change in place.
+  await page.evaluate(() => { window.stillTheSamePage = true; });
+  await page.screenshot({ path: `${shots}/before.png`, fullPage: true });
+
+  console.log(`appending: ${appendCommand}`);
+  execSync(appendCommand, { stdio: 'inherit', shell: '/bin/sh' });
+  await page.waitForFunction((old) => [...document.querySelectorAll('[data-product]')].every((s) => {
+    const was = old[s.dataset.product];
+    return was && s.querySelector('[data-testid="interval-count"]').textContent !== was.intervals;
+  }), before, { timeout: UPDATE_TIMEOUT_MS });
+  const after = await shown(page);
+  for (const product of products) {
+    check(after[product].intervals !== before[product].intervals,
+      `product ${product}: interval count ${before[product].intervals} → ${after[product].intervals}`);
+  }
+  check(products.some((p) => after[p].top !== before[p].top), 'the top three changed with the new data');
+  check(await page.evaluate(() => window.stillTheSamePage === true), 'without a reload');
+  const rate = await page.textContent('[data-stream="metrics"] [data-testid="rate"]');
+  check(/^\d+(\.\d)?$/.test(rate), `metrics records per second shown (${rate})`);
+  await page.screenshot({ path: `${shots}/after.png`, fullPage: true });
+
+  const state = () => page.$eval('#connection', (n) => `${n.dataset.state}: ${n.textContent}`);
+  serverDown = true;
+  console.log(`stopping: ${stopCommand}`);
+  execSync(stopCommand, { stdio: 'inherit', shell: '/bin/sh' });
+  await page.waitForFunction(() => document.getElementById('connection').dataset.state === 'reconnecting');
+  check(await state() === 'reconnecting: reconnecting…', 'the page says reconnecting while the server is away');
+  console.log(`starting: ${startCommand}`);
+  execSync(startCommand, { stdio: 'inherit', shell: '/bin/sh' });
+  await page.waitForFunction(() => document.getElementById('connection').dataset.state === 'live',
+    null, { timeout: UPDATE_TIMEOUT_MS });
+  serverDown = false;
+  check(await state() === 'live: live', 'live again after the server restarted');
+  check(await page.evaluate(() => window.stillTheSamePage === true), 'still without a reload');
+
+  await page.setViewportSize({ width: 420, height: 900 });
+  const fit = await page.evaluate(() => ({
+    scroll: document.scrollingElement.scrollWidth,
+    client: document.scrollingElement.clientWidth,
+  }));
+  check(fit.scroll <= fit.client, `no horizontal scroll at 420 px (${fit.scroll} <= ${fit.client})`);
+  await page.screenshot({ path: `${shots}/narrow.png`, fullPage: true });
+} finally {
+  await browser.close();
+}
+
+for (const p of problems) console.error('problem: ' + p);
+process.exit(problems.length === 0 ? 0 : 1);
