@@ -76,6 +76,21 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     let summary_db = db.clone();
     let webhook = settings.webhook(&args.webhook)?;
     let broker = settings.broker(&args.queue)?;
+    if settings.follow(args.follow.follow) {
+        let listen = settings.dashboard_listen(args.dashboard_listen.as_ref());
+        guard_exposure(&listen, false, Exposure::RUN_DASHBOARD).await?;
+        let dashboard = tokio::net::TcpListener::bind(&listen).await.with_context(|| {
+            format!("cannot listen on {listen} (is another dashboard using it? choose another address with --dashboard-listen)")
+        })?;
+        let queue = broker.open().await?;
+        let live = crate::run::Live {
+            dashboard,
+            options: analysis,
+        };
+        crate::run::follow(db, queue, webhook, config, live, shutdown).await?;
+        let out = settings.report_dir(args.report_dir.as_ref());
+        return write_report(&summary_db, &out, analysis).await;
+    }
     let queue = broker.open().await?;
     let summary = crate::run::run(db, queue, webhook, config, shutdown).await?;
     println!("{summary}");
@@ -121,7 +136,7 @@ async fn stream_files(
     let mut config = stream_config(settings, &args.stream, data, webhook)?;
     config.credentials = settings.credentials(&args.auth)?;
     config.ca_cert = settings.ca_cert(args.ca_cert.as_ref());
-    let summary = if settings.follow(args.follow) {
+    let summary = if settings.follow(args.follow.follow) {
         follow(config, shutdown).await?
     } else {
         stream(config, shutdown).await?
@@ -158,6 +173,10 @@ impl Exposure {
     const WEBHOOK: Exposure = Exposure {
         risk: "anyone who can reach it could write data",
         advice: "Set --auth-token or --hmac-key (the streamer sends the same)",
+    };
+    const RUN_DASHBOARD: Exposure = Exposure {
+        risk: "anyone who can reach it could read the analysis",
+        advice: "Keep `run --follow`'s dashboard on loopback, or run `millrace dashboard` with --auth-token (and --tls-cert, --tls-key) to show it to others",
     };
     const DASHBOARD: Exposure = Exposure {
         risk: "anyone who can reach it could read the analysis",

@@ -252,6 +252,34 @@ pub struct RunArgs {
     /// What the webhook accepts.
     #[command(flatten)]
     pub webhook: WebhookArgs,
+    /// With --follow: keep running, follow the data files and serve the live dashboard.
+    #[command(flatten)]
+    pub follow: FollowArg,
+    /// With --follow: where the dashboard listens (loopback unless told otherwise)
+    #[arg(
+        long = "dashboard-listen",
+        id = "dashboard_listen",
+        env = "MILLRACE_DASHBOARD_LISTEN",
+        value_name = "ADDR"
+    )]
+    pub dashboard_listen: Option<String>,
+}
+
+/// `--follow`, shared by `stream` and `run`.
+#[derive(Debug, Args)]
+pub struct FollowArg {
+    /// Keep running and send records as they are appended, following rotated files, until
+    /// SIGTERM or Ctrl-C (`--follow=false` turns off a `follow = true` of millrace.toml)
+    #[arg(
+        long,
+        env = "MILLRACE_FOLLOW",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub follow: Option<bool>,
 }
 
 /// Options of `millrace stream`: where the data files are and where to send them.
@@ -266,18 +294,9 @@ pub struct StreamArgs {
     /// CA certificate (PEM) to trust for an https webhook with a private certificate
     #[arg(long, env = "MILLRACE_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
-    /// Keep running and send records as they are appended, following rotated files, until
-    /// SIGTERM or Ctrl-C (`--follow=false` turns off a `follow = true` of millrace.toml)
-    #[arg(
-        long,
-        env = "MILLRACE_FOLLOW",
-        value_name = "BOOL",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "true",
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub follow: Option<bool>,
+    /// Whether to keep following the files.
+    #[command(flatten)]
+    pub follow: FollowArg,
     /// How the data files are read and sent.
     #[command(flatten)]
     pub stream: StreamOpts,

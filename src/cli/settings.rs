@@ -641,7 +641,7 @@ mod tests {
     fn follow_comes_from_the_flag_then_the_file() {
         use super::super::Command;
         let follow = |args: &[&str]| match parsed(args) {
-            Command::Stream(stream) => stream.follow,
+            Command::Stream(stream) => stream.follow.follow,
             _ => unreachable!(),
         };
         assert_eq!(follow(&["stream"]), None);

@@ -685,6 +685,12 @@ mod tests {
         ) -> Result<Vec<(crate::store::Seq, crate::record::WorkOrder)>, StoreError> {
             self.inner.work_orders_after(after)
         }
+        fn snapshot_metrics(
+            &mut self,
+            visit: &mut dyn FnMut(Metric),
+        ) -> Result<crate::store::Seq, StoreError> {
+            self.inner.snapshot_metrics(visit)
+        }
     }
 
     #[tokio::test]

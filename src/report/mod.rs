@@ -79,7 +79,7 @@ const CHUNK: usize = 16_384;
 
 /// Threads that test parameters while the scan goes on. The tests cost more than the scan
 /// itself; two threads keep both cores busy on a two-core machine.
-const TESTERS: usize = 2;
+pub const TESTERS: usize = 2;
 
 /// Reads every metric once, summarises it and tests each parameter: the store decodes rows
 /// on this thread while another summarises them, and [`TESTERS`] threads test each

@@ -116,6 +116,10 @@ pub trait Store: Send + 'static {
 
     /// Each work order stored after `after`, with its [`Seq`], in [`Seq`] order.
     fn work_orders_after(&mut self, after: Seq) -> Result<Vec<(Seq, WorkOrder)>, StoreError>;
+
+    /// [`Store::scan_metrics`] from one snapshot of the store, returning the highest [`Seq`]
+    /// in it: whoever reads everything this way can go on with [`Store::metrics_after`].
+    fn snapshot_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<Seq, StoreError>;
 }
 
 /// A row's place in the order its stream's rows were stored, counting up from 1 in commit
@@ -147,6 +151,9 @@ impl Store for Box<dyn Store + Send> {
     }
     fn work_orders_after(&mut self, after: Seq) -> Result<Vec<(Seq, WorkOrder)>, StoreError> {
         (**self).work_orders_after(after)
+    }
+    fn snapshot_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<Seq, StoreError> {
+        (**self).snapshot_metrics(visit)
     }
 }
 

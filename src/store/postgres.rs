@@ -206,24 +206,28 @@ impl Store for PostgresStore {
     }
 
     fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
-        let client = self.client()?;
-        let params: [&(dyn ToSql + Sync); 0] = [];
-        let mut rows = client
-            .query_raw(
-                "SELECT id, val, time FROM metrics ORDER BY id, time",
-                params,
-            )
-            .map_err(failed)?;
-        let mut n = 0;
-        while let Some(row) = rows.next().map_err(failed)? {
-            visit(Metric {
-                id: column(&row, 0, "metrics")?,
-                val: column(&row, 1, "metrics")?,
-                time: column(&row, 2, "metrics")?,
-            });
-            n += 1;
-        }
+        let mut tx = self.client()?.transaction().map_err(failed)?;
+        let n = scan(&mut tx, visit)?;
+        tx.commit().map_err(failed)?;
         Ok(n)
+    }
+
+    fn snapshot_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<Seq, StoreError> {
+        // REPEATABLE READ: every statement of the transaction sees the same snapshot.
+        let mut tx = self
+            .client()?
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(failed)?;
+        let row = tx
+            .query_one("SELECT coalesce(max(seq), 0) FROM metrics", &[])
+            .map_err(failed)?;
+        let newest = column(&row, 0, "metrics")?;
+        scan(&mut tx, visit)?;
+        tx.commit().map_err(failed)?;
+        Ok(newest)
     }
 
     fn metrics_after(
@@ -271,6 +275,27 @@ impl Store for PostgresStore {
             })
             .collect()
     }
+}
+
+/// Every metric, ordered by parameter and then time; returns how many there were.
+fn scan(tx: &mut Transaction<'_>, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
+    let params: [&(dyn ToSql + Sync); 0] = [];
+    let mut rows = tx
+        .query_raw(
+            "SELECT id, val, time FROM metrics ORDER BY id, time",
+            params,
+        )
+        .map_err(failed)?;
+    let mut n = 0;
+    while let Some(row) = rows.next().map_err(failed)? {
+        visit(Metric {
+            id: column(&row, 0, "metrics")?,
+            val: column(&row, 1, "metrics")?,
+            time: column(&row, 2, "metrics")?,
+        });
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Records `new` as stored for `origin` and returns the parts of it not stored before.

@@ -94,23 +94,20 @@ impl Store for SqliteStore {
     }
 
     fn scan_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
-        // The covering index (id, time, val) serves this order without sorting or touching
-        // the table.
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, val, time FROM metrics ORDER BY id, time")
+        scan(&self.conn, visit)
+    }
+
+    fn snapshot_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<Seq, StoreError> {
+        // In WAL mode a read transaction sees one snapshot from its first read to its end.
+        let tx = self.conn.transaction().map_err(failed)?;
+        let newest = tx
+            .query_row("SELECT coalesce(max(seq), 0) FROM metrics", [], |r| {
+                r.get(0)
+            })
             .map_err(failed)?;
-        let mut rows = stmt.query([]).map_err(failed)?;
-        let mut n = 0;
-        while let Some(row) = rows.next().map_err(failed)? {
-            visit(Metric {
-                id: row.get(0).map_err(failed)?,
-                val: row.get(1).map_err(failed)?,
-                time: row.get(2).map_err(failed)?,
-            });
-            n += 1;
-        }
-        Ok(n)
+        scan(&tx, visit)?;
+        tx.commit().map_err(failed)?;
+        Ok(newest)
     }
 
     fn metrics_after(
@@ -165,6 +162,26 @@ impl Store for SqliteStore {
             .map(|n| n as u64)
             .map_err(failed)
     }
+}
+
+/// Every metric, ordered by parameter and then time; returns how many there were.
+fn scan(conn: &Connection, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
+    // The covering index (id, time, val) serves this order without sorting or touching
+    // the table.
+    let mut stmt = conn
+        .prepare_cached("SELECT id, val, time FROM metrics ORDER BY id, time")
+        .map_err(failed)?;
+    let mut rows = stmt.query([]).map_err(failed)?;
+    let mut n = 0;
+    while let Some(row) = rows.next().map_err(failed)? {
+        visit(Metric {
+            id: row.get(0).map_err(failed)?,
+            val: row.get(1).map_err(failed)?,
+            time: row.get(2).map_err(failed)?,
+        });
+        n += 1;
+    }
+    Ok(n)
 }
 
 fn write_one(tx: &Transaction<'_>, batch: &Incoming<'_>) -> rusqlite::Result<WriteStats> {

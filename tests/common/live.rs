@@ -107,6 +107,11 @@ pub fn live_equals_batch(
             compared += 1;
         }
     }
+    // A restarted dashboard: one pass over everything, the same answer.
+    let mut fresh = LiveState::new("the store".into(), options);
+    fresh.update(store).unwrap();
+    let batch = report::build(store, "the store", options).unwrap();
+    assert_same(&fresh.report(), &batch, chunks);
     compared
 }
 

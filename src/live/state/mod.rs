@@ -10,12 +10,16 @@
 //! new work order costs one pass over the readings in memory, never a scan of the store.
 
 use crate::record::{Metric, WorkOrder};
-use crate::report::Report;
-use crate::report::analysis::{Options, Outcomes, Tested, conclude, prepare, test_product};
+use crate::report::analysis::{
+    Options, Outcomes, Prepared, Tested, conclude, prepare, test_product,
+};
 use crate::report::intervals::{ProductIntervals, intervals};
 use crate::report::summaries::{ParameterSummary, ProductSummaries, Profile};
+use crate::report::{Report, TESTERS};
 use crate::store::{Seq, Store, StoreError};
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+mod rebuild;
 
 /// What changed in one update.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +53,12 @@ pub struct LiveState {
 
 /// One parameter: its readings, what they say, and what was worked out per product.
 struct Parameter {
+    id: i64,
     /// In time order, readings of the same second by value: the batch report's order.
     times: Vec<i64>,
     values: Vec<f64>,
-    profile: Profile,
+    /// What the readings say; made again (on a tester thread) after new readings.
+    profile: Option<Profile>,
     /// By product number; dropped whenever the readings or the product's intervals change.
     per_product: HashMap<i64, PerProduct>,
 }
@@ -83,6 +89,9 @@ impl LiveState {
 
     /// Reads the rows stored since the last update and brings the analysis up to date.
     pub fn update(&mut self, store: &mut dyn Store) -> Result<Changes, StoreError> {
+        if self.metrics_seq == 0 && self.orders_seq == 0 {
+            return self.rebuild(store);
+        }
         let new_orders = store.work_orders_after(self.orders_seq)?;
         let mut new_metrics: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
         let mut read = 0u64;
@@ -132,48 +141,49 @@ impl LiveState {
 
     fn add_readings(&mut self, id: i64, mut readings: Vec<(i64, f64)>) {
         self.newest_metric = readings.iter().map(|r| r.0).chain(self.newest_metric).max();
-        readings.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        let (times, values) = match self.parameters.remove(&id) {
-            Some(old) => merge(&old.times, &old.values, &readings),
-            None => readings.into_iter().unzip(),
+        let parameter = match self.parameters.remove(&id) {
+            Some(old) => {
+                readings.sort_by(batch_order);
+                let (times, values) = merge(&old.times, &old.values, &readings);
+                Parameter::sorted(id, times, values)
+            }
+            None => Parameter::new(id, readings),
         };
-        let (profile, _) = Profile::of(id, &times, &values);
-        self.parameters.insert(
-            id,
-            Parameter {
-                times,
-                values,
-                profile,
-                per_product: HashMap::new(),
-            },
-        );
+        self.parameters.insert(id, parameter);
     }
 
     /// The report on everything read so far: what `report::build` gives on the same rows.
+    /// Parameters are brought up to date on as many threads as the batch report tests on.
     pub fn report(&mut self) -> Report {
         let prepared = prepare(&self.products);
-        let mut parameters = Vec::with_capacity(self.parameters.len());
-        let mut outcomes: Vec<Outcomes> = Vec::with_capacity(self.parameters.len());
-        for parameter in self.parameters.values_mut() {
-            let summary = parameter.bring_up_to_date(&self.products);
-            let tested = self
-                .products
-                .iter()
-                .enumerate()
-                .map(|(p, product)| {
-                    let cached = parameter.per_product.get_mut(&product.product);
-                    let entry = cached.expect("summaries were just made for every product");
-                    entry
-                        .tested
-                        .get_or_insert_with(|| {
-                            test_product(&prepared[p], p, &summary, self.options)
-                        })
-                        .clone()
+        let (products, options) = (&self.products, self.options);
+        let work = std::sync::Mutex::new(self.parameters.values_mut().enumerate());
+        let mut done: Vec<(usize, ParameterSummary, Outcomes)> = std::thread::scope(|scope| {
+            let testers: Vec<_> = (0..TESTERS)
+                .map(|_| {
+                    let (work, prepared) = (&work, &prepared);
+                    scope.spawn(move || {
+                        let mut done = Vec::new();
+                        // A poisoned lock means another tester panicked: `join` says so.
+                        while let Some((index, parameter)) =
+                            work.lock().ok().and_then(|mut w| w.next())
+                        {
+                            let (summary, outcomes) =
+                                parameter.analyse(products, prepared, options);
+                            done.push((index, summary, outcomes));
+                        }
+                        done
+                    })
                 })
                 .collect();
-            parameters.push(summary);
-            outcomes.push(tested);
-        }
+            testers
+                .into_iter()
+                .flat_map(|t| t.join().expect("a live tester panicked"))
+                .collect()
+        });
+        done.sort_by_key(|d| d.0);
+        let (parameters, outcomes): (Vec<_>, Vec<_>) =
+            done.into_iter().map(|(_, s, o)| (s, o)).unzip();
         let findings = conclude(&prepared, &parameters, outcomes);
         Report {
             source: self.source.clone(),
@@ -200,19 +210,73 @@ impl LiveState {
     }
 }
 
+/// The batch report's order of one parameter's readings: by time, then by value.
+fn batch_order(a: &(i64, f64), b: &(i64, f64)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then(a.1.total_cmp(&b.1))
+}
+
 impl Parameter {
+    /// A parameter from its readings in any order, nothing worked out yet.
+    fn new(id: i64, mut readings: Vec<(i64, f64)>) -> Parameter {
+        readings.sort_by(batch_order);
+        let (times, values) = readings.into_iter().unzip();
+        Parameter::sorted(id, times, values)
+    }
+
+    /// A parameter from readings already in [`batch_order`].
+    fn sorted(id: i64, times: Vec<i64>, values: Vec<f64>) -> Parameter {
+        Parameter {
+            id,
+            times,
+            values,
+            profile: None,
+            per_product: HashMap::new(),
+        }
+    }
+
+    /// The parameter's summary and its tests against every product, reusing what is still
+    /// good.
+    fn analyse(
+        &mut self,
+        products: &[ProductIntervals],
+        prepared: &[Prepared<'_>],
+        options: Options,
+    ) -> (ParameterSummary, Outcomes) {
+        let summary = self.bring_up_to_date(products);
+        let outcomes = products
+            .iter()
+            .enumerate()
+            .map(|(p, product)| {
+                let cached = self.per_product.get_mut(&product.product);
+                let entry = cached.expect("summaries were just made for every product");
+                entry
+                    .tested
+                    .get_or_insert_with(|| test_product(&prepared[p], p, &summary, options))
+                    .clone()
+            })
+            .collect();
+        (summary, outcomes)
+    }
+
     /// Summaries for every product that has none (their tests still to run), and the
     /// parameter's summary over all products, in product order.
     fn bring_up_to_date(&mut self, products: &[ProductIntervals]) -> ParameterSummary {
+        let mut fresh = None;
+        if self.profile.is_none() {
+            let (profile, clean) = Profile::of(self.id, &self.times, &self.values);
+            self.profile = Some(profile);
+            fresh = Some(clean);
+        }
+        let profile = self.profile.as_ref().expect("made just above");
         let missing: Vec<&ProductIntervals> = products
             .iter()
             .filter(|p| !self.per_product.contains_key(&p.product))
             .collect();
         if !missing.is_empty() {
-            let clean = self.profile.clean(&self.times, &self.values);
-            let readings = clean.readings(&self.profile);
+            let clean = fresh.unwrap_or_else(|| profile.clean(&self.times, &self.values));
+            let readings = clean.readings(profile);
             for product in missing {
-                let summaries = readings.summaries(product, self.profile.kind());
+                let summaries = readings.summaries(product, profile.kind());
                 self.per_product.insert(
                     product.product,
                     PerProduct {
@@ -222,7 +286,7 @@ impl Parameter {
                 );
             }
         }
-        self.profile.summary(
+        profile.summary(
             products
                 .iter()
                 .map(|p| self.per_product[&p.product].summaries.clone())
@@ -233,7 +297,7 @@ impl Parameter {
 
 /// Two runs in the batch report's order merged into one.
 fn merge(times: &[i64], values: &[f64], new: &[(i64, f64)]) -> (Vec<i64>, Vec<f64>) {
-    let before = |a: (i64, f64), b: (i64, f64)| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).is_le();
+    let before = |a: (i64, f64), b: (i64, f64)| batch_order(&a, &b).is_le();
     let mut out_t = Vec::with_capacity(times.len() + new.len());
     let mut out_v = Vec::with_capacity(times.len() + new.len());
     // Readings arrive mostly in time order: everything old before the first new one is

@@ -2,6 +2,10 @@
 //! and SQLite — with the streamer sending the data through it over real HTTP, exactly as the
 //! separate processes would.
 
+mod follow;
+
+pub use follow::{Live, follow};
+
 use crate::consumer::{ConsumerStats, Running};
 use crate::queue::Queue;
 use crate::record::StreamKind;
