@@ -397,6 +397,8 @@ fn a_table_of_other_types_is_a_clear_error_not_a_panic() {
         err.contains("tables are not as millrace makes them (column val of table metrics"),
         "{err}"
     );
+    // PostgreSQL's reason is the error's source, told after the advice.
+    assert!(err.contains("the Postgres type `text`"), "{err}");
 }
 
 /// A store the previous release made (no `seq` column) opens, gains its ingest sequence in

@@ -273,7 +273,10 @@ fn disk_error() -> QueueError {
 
 /// As after a panic holding its lock: never heals in this process.
 fn wrecked() -> QueueError {
-    QueueError::Broken("a thread panicked while holding one of its locks".into())
+    QueueError::Broken {
+        what: "a thread panicked while holding one of its locks",
+        source: None,
+    }
 }
 
 impl Queue for FailingQueue {

@@ -191,14 +191,15 @@ async fn guard_exposure(listen: &str, protected: bool, exposure: Exposure) -> an
         return Ok(());
     }
     let addresses = tokio::net::lookup_host(listen).await.map_err(|e| {
-        UsageError(format!(
-            "--listen {listen} is not an address to listen on: {e}"
-        ))
+        UsageError::because(
+            format!("--listen {listen} is not an address to listen on"),
+            e,
+        )
     })?;
     for address in addresses {
         if !address.ip().is_loopback() {
             let Exposure { risk, advice } = exposure;
-            return Err(UsageError(format!(
+            return Err(UsageError::new(format!(
                 "refusing to listen on {listen} without authentication: {risk}. \
                  {advice}, or pass --insecure on a network you trust"
             ))
@@ -222,7 +223,7 @@ async fn serve_dashboard(
     let options = settings.analysis(&args.analysis)?;
     let db = settings.db(&args.store);
     if !db.exists() {
-        return Err(UsageError(format!(
+        return Err(UsageError::new(format!(
             "there is no database at {db}: run `millrace run` (or stream and consume) first, or point --db at one"
         ))
         .into());
@@ -270,7 +271,7 @@ async fn consume_queue(
 ) -> anyhow::Result<()> {
     let kinds: Vec<StreamKind> = match args.stream.as_str() {
         "all" => StreamKind::ALL.to_vec(),
-        one => vec![one.parse().map_err(UsageError)?],
+        one => vec![one.parse().map_err(UsageError::new)?],
     };
     let db = settings.db(&args.store);
     let queue = settings.broker(&args.queue)?.open().await?;
@@ -294,7 +295,7 @@ async fn write_report(
     options: crate::report::Options,
 ) -> anyhow::Result<()> {
     if !db.exists() {
-        return Err(UsageError(format!(
+        return Err(UsageError::new(format!(
             "there is no database at {db}: run `millrace run` (or stream and consume) first, or point --db at one"
         ))
         .into());
@@ -360,7 +361,7 @@ async fn open_store_patiently(
 
 fn generate_data(args: GenerateArgs) -> anyhow::Result<()> {
     if !(args.scale > 0.0 && args.scale <= 100_000.0) {
-        return Err(UsageError(format!(
+        return Err(UsageError::new(format!(
             "--scale must be a number above 0 (and at most 100000), got {}",
             args.scale
         ))

@@ -78,7 +78,7 @@ impl FileSettings {
             return Ok(Broker::Embedded(self.queue(args)?));
         }
         if !url.starts_with("amqp://") {
-            return Err(UsageError(format!(
+            return Err(UsageError::new(format!(
                 "--broker must be `embedded` or an amqp:// URL, got `{}`",
                 crate::redact::redact(&url)
             )));
@@ -94,7 +94,7 @@ impl FileSettings {
             if valid {
                 Ok(name)
             } else {
-                Err(UsageError(format!(
+                Err(UsageError::new(format!(
                     "--{option} must be 1 to 200 letters, digits or `._-:`, got `{name}`"
                 )))
             }
@@ -112,8 +112,8 @@ impl FileSettings {
             "workorder-queue",
         )?;
         if config.metrics_queue == config.workorder_queue {
-            return Err(UsageError(
-                "--metrics-queue and --workorder-queue must differ".into(),
+            return Err(UsageError::new(
+                "--metrics-queue and --workorder-queue must differ",
             ));
         }
         Ok(Broker::Amqp(config))
@@ -302,7 +302,7 @@ impl FileSettings {
                 } else {
                     ("--tls-key", "--tls-cert")
                 };
-                Err(UsageError(format!(
+                Err(UsageError::new(format!(
                     "{given} is set but {missing} is not: give both (as flags, \
                      MILLRACE_TLS_CERT/MILLRACE_TLS_KEY or tls_cert/tls_key in millrace.toml) \
                      to serve HTTPS, or neither for plain HTTP"
@@ -365,10 +365,7 @@ impl FileSettings {
 /// The secrets in a file, one per line; blank lines and `#` comments are skipped.
 fn secret_lines(path: &Path, what: &str) -> Result<Vec<String>, UsageError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        UsageError(format!(
-            "cannot read the {what} file {}: {e}",
-            path.display()
-        ))
+        UsageError::because(format!("cannot read the {what} file {}", path.display()), e)
     })?;
     let secrets: Vec<String> = text
         .lines()
@@ -377,7 +374,7 @@ fn secret_lines(path: &Path, what: &str) -> Result<Vec<String>, UsageError> {
         .map(String::from)
         .collect();
     if secrets.is_empty() {
-        return Err(UsageError(format!(
+        return Err(UsageError::new(format!(
             "the {what} file {} holds no {what}",
             path.display()
         )));
@@ -411,8 +408,35 @@ pub enum SettingsFileError {
 /// A mistake in how millrace was called or configured (exit code 2), as opposed to a failure
 /// while working (exit code 1).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+#[error("{message}")]
+pub struct UsageError {
+    /// What is wrong and how to call millrace instead.
+    message: String,
+    /// The error behind it, when there is one (a file that cannot be read, say).
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl UsageError {
+    /// A mistake that `message` tells whole.
+    pub fn new(message: impl Into<String>) -> Self {
+        UsageError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A mistake that `message` tells, found because of `source`.
+    pub fn because(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        UsageError {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+}
 
 /// `value` if it lies in `range`; otherwise a usage error naming the option.
 fn checked<T>(name: &str, value: T, range: std::ops::RangeInclusive<T>) -> Result<T, UsageError>
@@ -422,7 +446,7 @@ where
     if range.contains(&value) {
         Ok(value)
     } else {
-        Err(UsageError(format!(
+        Err(UsageError::new(format!(
             "--{name} must be between {} and {}, got {value}",
             range.start(),
             range.end()
@@ -657,5 +681,18 @@ mod tests {
     fn unknown_keys_are_refused() {
         let err = toml::from_str::<FileSettings>("dbb = \"x\"").unwrap_err();
         assert!(err.to_string().contains("unknown field `dbb`"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_secrets_file_keeps_the_systems_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = secret_lines(&dir.path().join("tokens"), "token").unwrap_err();
+        let io = std::error::Error::source(&err)
+            .and_then(|e| e.downcast_ref::<std::io::Error>())
+            .expect("the io error is the source");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        let told = crate::chain::Chain(&err).to_string();
+        assert!(told.starts_with("cannot read the token file "), "{told}");
+        assert!(told.ends_with(&io.to_string()), "{told}");
     }
 }

@@ -219,7 +219,7 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
                 self.backoff.reset();
                 Ok(batch.map_or(Step::Again, Step::Write))
             }
-            Err(source @ QueueError::Broken(_)) => Err(ConsumerError::Queue { stream, source }),
+            Err(source @ QueueError::Broken { .. }) => Err(ConsumerError::Queue { stream, source }),
             Err(e) => {
                 tracing::warn!(%stream, error = %Chain(&e), "cannot fetch from the queue; retrying with backoff");
                 self.backoff.wait(&self.shutdown).await;
@@ -421,7 +421,7 @@ async fn store_with_retry<S: Store, C: QueueConsumer>(
     shutdown: &Shutdown,
     stream: StreamKind,
 ) -> Result<Option<WriteStats>, StoreError> {
-    if let StoreError::Broken(_) = failure {
+    if let StoreError::Broken { .. } = failure {
         return Err(failure);
     }
     tracing::warn!(%stream, error = %Chain(&failure), "cannot store the batch; retrying with backoff");
@@ -442,7 +442,7 @@ async fn store_with_retry<S: Store, C: QueueConsumer>(
                 tracing::info!(%stream, "store is writable again");
                 return Ok(Some(stats));
             }
-            Err(e @ StoreError::Broken(_)) => return Err(e),
+            Err(e @ StoreError::Broken { .. }) => return Err(e),
             Err(_) => {}
         }
     }
@@ -655,7 +655,13 @@ mod tests {
     impl Store for FlakyStore {
         fn write(&mut self, batches: &[Incoming<'_>]) -> Result<WriteStats, StoreError> {
             if self.broken {
-                return Err(StoreError::Broken("column val of table metrics".into()));
+                return Err(StoreError::Broken {
+                    table: "metrics",
+                    column: "val".into(),
+                    source:
+                        "cannot convert between the Rust type `f64` and the Postgres type `text`"
+                            .into(),
+                });
             }
             if self.failures_left > 0 {
                 self.failures_left -= 1;
@@ -807,7 +813,7 @@ mod tests {
         assert!(matches!(
             err,
             ConsumerError::Store {
-                source: StoreError::Broken(_),
+                source: StoreError::Broken { .. },
                 ..
             }
         ));
@@ -824,9 +830,10 @@ mod tests {
 
     impl QueueConsumer for BrokenQueue {
         async fn fetch(&mut self, _: usize, _: Duration) -> Result<Vec<Delivery>, QueueError> {
-            Err(QueueError::Broken(
-                "a thread panicked while holding one of its locks".into(),
-            ))
+            Err(QueueError::Broken {
+                what: "a thread panicked while holding one of its locks",
+                source: None,
+            })
         }
         async fn ack(&mut self, _: Vec<u64>) -> Result<(), QueueError> {
             unreachable!("nothing was fetched")
@@ -849,7 +856,7 @@ mod tests {
         assert!(matches!(
             err,
             ConsumerError::Queue {
-                source: QueueError::Broken(_),
+                source: QueueError::Broken { .. },
                 ..
             }
         ));

@@ -39,15 +39,28 @@ pub enum QueueError {
     #[error("the queue did not confirm the batch within {0:?}")]
     Timeout(Duration),
     /// Consumers are behind: producers should slow down.
-    #[error("the queue is full: {0}")]
-    Full(String),
+    #[error(
+        "the queue is full: {waiting} messages are waiting for consumers (the limit is {limit}); are the consumers running?"
+    )]
+    Full {
+        /// Messages waiting in the stream queues, as last counted (errs high between counts).
+        waiting: u64,
+        /// The most messages the queue lets wait (`--max-queue-backlog`).
+        limit: u64,
+    },
     /// The process is stopping and the queue no longer takes work.
     #[error("the queue is shutting down")]
     Closed,
     /// The queue cannot work again in this process (a thread panicked holding its lock):
     /// retrying would loop for ever, so whoever meets it stops and says so.
-    #[error("the queue cannot go on in this process ({0}); restart millrace")]
-    Broken(String),
+    #[error("the queue cannot go on in this process ({what}); restart millrace")]
+    Broken {
+        /// What happened: "a queue task panicked", say.
+        what: &'static str,
+        /// The panic, when there is one to tell (a poisoned lock keeps none).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl QueueError {

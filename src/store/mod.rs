@@ -82,9 +82,18 @@ pub enum StoreError {
     /// The store's tables are not as millrace makes them (a column of another type, say):
     /// no retry can fix that, so whoever meets it stops and says so.
     #[error(
-        "the store's tables are not as millrace makes them ({0}): point --db at a database that millrace created, or at an empty one"
+        "the store's tables are not as millrace makes them (column {column} of table {table}): point --db at a database that millrace created, or at an empty one"
     )]
-    Broken(String),
+    Broken {
+        /// The table at fault.
+        table: &'static str,
+        /// Its column that holds another type than millrace gives it.
+        column: String,
+        /// The database's account of the mismatch ("cannot convert between the Rust type
+        /// `f64` and the Postgres type `text`").
+        #[source]
+        source: Cause,
+    },
 }
 
 /// The database's own error under a [`StoreError`], whichever database it is.

@@ -105,11 +105,16 @@ fn open(url: &str) -> Result<Client, StoreError> {
 fn column<'a, T: postgres::types::FromSql<'a>>(
     row: &'a postgres::Row,
     index: usize,
-    table: &str,
+    table: &'static str,
 ) -> Result<T, StoreError> {
-    row.try_get(index).map_err(|e| {
-        let name = row.columns().get(index).map_or("?", |c| c.name());
-        StoreError::Broken(format!("column {name} of table {table}: {e}"))
+    row.try_get(index).map_err(|e| StoreError::Broken {
+        table,
+        column: row
+            .columns()
+            .get(index)
+            .map_or("?", |c| c.name())
+            .to_string(),
+        source: e.into(),
     })
 }
 

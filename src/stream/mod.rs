@@ -18,7 +18,7 @@ pub use follow::{POLL, follow};
 pub use offsets::{Offset, Offsets, OffsetsError};
 pub use progress::Progress;
 pub use reader::{FileBatch, FileReader, ReadError, Tail};
-pub use sender::{ClientError, SendError, Sender};
+pub use sender::{Attempt, ClientError, SendError, Sender};
 
 use crate::record::StreamKind;
 use crate::shutdown::Shutdown;
@@ -72,7 +72,7 @@ pub enum StreamError {
     Offsets(#[from] OffsetsError),
     /// The data folder holds neither data file: most likely the wrong folder was given.
     #[error("no data to stream: neither {0}/metrics.json nor {0}/workorder.json exists")]
-    NoData(String),
+    NoData(PathBuf),
     /// The CA certificate given cannot be used.
     #[error(transparent)]
     CaCert(#[from] crate::tls::CaCertError),
@@ -104,7 +104,7 @@ pub async fn stream(
         })
         .collect();
     if files.is_empty() {
-        return Err(StreamError::NoData(config.data.display().to_string()));
+        return Err(StreamError::NoData(config.data.clone()));
     }
     let mut tasks = Vec::new();
     for (kind, path) in files {

@@ -30,31 +30,34 @@ pub struct Offsets {
 #[derive(Debug, thiserror::Error)]
 pub enum OffsetsError {
     /// The file exists but cannot be read (permissions, a disk error).
-    #[error("cannot read the offsets file {path}: {reason}")]
+    #[error("cannot read the offsets file {path}")]
     Read {
         /// The offsets file.
         path: PathBuf,
         /// The operating system's error.
-        reason: String,
+        #[source]
+        source: std::io::Error,
     },
     /// The file is not valid offsets JSON, so where each data file stopped is unknown.
     #[error(
-        "the offsets file {path} is damaged ({reason}): delete it and run `millrace stream --initial` to resend everything (the store skips what it already has)"
+        "the offsets file {path} is damaged: delete it and run `millrace stream --initial` to resend everything (the store skips what it already has)"
     )]
     Corrupt {
         /// The offsets file.
         path: PathBuf,
-        /// What the JSON parser objected to.
-        reason: String,
+        /// What the JSON parser objected to, and where.
+        #[source]
+        source: serde_json::Error,
     },
     /// The new offsets could not be saved: the stream stops, and the batch just delivered is
     /// sent again next time (the store skips it).
-    #[error("cannot save the offsets file {path}: {reason}")]
+    #[error("cannot save the offsets file {path}")]
     Write {
         /// The offsets file.
         path: PathBuf,
         /// The operating system's error.
-        reason: String,
+        #[source]
+        source: std::io::Error,
     },
 }
 
@@ -64,13 +67,13 @@ impl Offsets {
         let files = match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| OffsetsError::Corrupt {
                 path: path.to_path_buf(),
-                reason: e.to_string(),
+                source: e,
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => {
                 return Err(OffsetsError::Read {
                     path: path.to_path_buf(),
-                    reason: e.to_string(),
+                    source: e,
                 });
             }
         };
@@ -96,7 +99,7 @@ impl Offsets {
     fn save(&self) -> Result<(), OffsetsError> {
         let fail = |e: std::io::Error| OffsetsError::Write {
             path: self.path.clone(),
-            reason: e.to_string(),
+            source: e,
         };
         let dir = self
             .path

@@ -23,31 +23,49 @@ pub enum SendError {
     },
     /// The webhook stayed unreachable or busy for longer than `--retry-for`.
     #[error(
-        "gave up on the {stream} batch after retrying for {waited:?}: {last}; is `millrace serve` running at {url}?"
+        "gave up on the {stream} batch after retrying for {waited:?} (is `millrace serve` running at {url}?)"
     )]
     GaveUp {
         /// The stream the batch belongs to.
         stream: StreamKind,
         /// How long retrying went on.
         waited: Duration,
-        /// The last failure seen, the likeliest clue to the cause.
-        last: String,
         /// Where the batch was being sent.
         url: String,
+        /// The last failure seen, the likeliest clue to the cause.
+        #[source]
+        last: Attempt,
     },
     /// The webhook's certificate is not trusted; waiting will not change that, so no retry.
     #[error(
-        "cannot talk TLS to {url}: {problem}; if the webhook uses a private or self-signed certificate, pass its CA certificate with --ca-cert FILE"
+        "cannot talk TLS to {url}; if the webhook uses a private or self-signed certificate, pass its CA certificate with --ca-cert FILE"
     )]
     Tls {
         /// Where the batch was being sent.
         url: String,
-        /// The TLS library's account of what it rejected.
-        problem: String,
+        /// The HTTP client's error, whose causes say what the TLS library rejected.
+        #[source]
+        source: reqwest::Error,
     },
     /// Shutdown was asked for while the batch was still being retried.
     #[error("stopped before the batch was delivered")]
     Stopped,
+}
+
+/// Why one try at delivering a batch failed, in a way worth retrying.
+#[derive(Debug, thiserror::Error)]
+pub enum Attempt {
+    /// The webhook answered, but not yet with a yes (busy, or its queue unavailable).
+    #[error("the webhook answered {status}: {message}")]
+    Answered {
+        /// The HTTP status it answered with.
+        status: StatusCode,
+        /// Its explanation.
+        message: String,
+    },
+    /// The webhook could not be reached, or did not answer in time.
+    #[error("the webhook could not be reached or did not answer")]
+    Unreachable(#[source] reqwest::Error),
 }
 
 /// An HTTP client for one webhook, with one connection pool for every batch.
@@ -141,17 +159,16 @@ impl Sender {
                             message,
                         });
                     }
-                    (format!("{status}: {message}"), retry_after)
+                    (Attempt::Answered { status, message }, retry_after)
                 }
                 Err(e) => {
-                    // reqwest's own words are "error sending request"; its causes hold the
-                    // useful part ("connection refused", the certificate rejected).
-                    let problem = Chain(&e).to_string();
-                    // An untrusted certificate will not become trusted by waiting.
-                    if problem.contains("certificate") {
-                        return Err(SendError::Tls { url, problem });
+                    // An untrusted certificate will not become trusted by waiting. reqwest's
+                    // own words are "error sending request": the certificate is named in
+                    // its causes.
+                    if Chain(&e).to_string().contains("certificate") {
+                        return Err(SendError::Tls { url, source: e });
                     }
-                    (problem, None)
+                    (Attempt::Unreachable(e), None)
                 }
             };
             let waited = started.elapsed();
@@ -159,12 +176,12 @@ impl Sender {
                 return Err(SendError::GaveUp {
                     stream,
                     waited,
-                    last: problem,
                     url,
+                    last: problem,
                 });
             }
             if !logged {
-                tracing::warn!(%stream, %problem, "webhook unavailable; retrying with backoff");
+                tracing::warn!(%stream, problem = %Chain(&problem), "webhook unavailable; retrying with backoff");
                 logged = true;
             }
             // The server's Retry-After is honoured as given, within the retry budget.

@@ -83,7 +83,7 @@ impl From<DecodeError> for ApiError {
 
 impl From<QueueError> for ApiError {
     fn from(e: QueueError) -> Self {
-        let wait = if matches!(e, QueueError::Full(_)) {
+        let wait = if matches!(e, QueueError::Full { .. }) {
             5
         } else {
             1

@@ -118,7 +118,7 @@ async fn ingest<Q: Queue>(
     let id = envelope.id.clone();
     let timeout = state.config.publish_timeout;
     match tokio::time::timeout(timeout, state.queue.publish(envelope)).await {
-        Ok(Err(e @ crate::queue::QueueError::Broken(_))) => {
+        Ok(Err(e @ crate::queue::QueueError::Broken { .. })) => {
             // No retry heals it: stop the webhook so the process exits with the reason.
             let reason = Chain(&e).to_string();
             tracing::error!(error = %reason, "the queue cannot go on; stopping the webhook");

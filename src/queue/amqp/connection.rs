@@ -7,8 +7,8 @@ use lapin::{Connection, ConnectionProperties};
 /// Why a link could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum LinkError {
-    #[error("cannot connect: {0}")]
-    Connect(lapin::Error),
+    #[error("cannot connect")]
+    Connect(#[source] lapin::Error),
     #[error(transparent)]
     Topology(#[from] TopologyError),
 }

@@ -6,6 +6,7 @@ use super::consumer::AmqpConsumer;
 use super::message::properties;
 use super::{AmqpConfig, TopologyError};
 use crate::backoff::Backoff;
+use crate::chain::Chain;
 use crate::queue::{Envelope, Queue, QueueError};
 use crate::record::StreamKind;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
@@ -69,7 +70,7 @@ impl AmqpQueue {
             Ok(link) => Some(link),
             Err(LinkError::Topology(e @ TopologyError::Mismatch { .. })) => return Err(e),
             Err(e) => {
-                tracing::warn!(broker = %config.redacted_uri(), error = %e, "RabbitMQ is unreachable; retrying in the background");
+                tracing::warn!(broker = %config.redacted_uri(), error = %Chain(&e), "RabbitMQ is unreachable; retrying in the background");
                 None
             }
         };
@@ -154,7 +155,7 @@ async fn keep(inner: Weak<Inner>) {
             }
             Err(e) => {
                 if !reported {
-                    tracing::warn!(broker = %queue.config.redacted_uri(), error = %e, "RabbitMQ is unreachable; reconnecting with backoff");
+                    tracing::warn!(broker = %queue.config.redacted_uri(), error = %Chain(&e), "RabbitMQ is unreachable; reconnecting with backoff");
                     reported = true;
                 }
                 drop(queue);

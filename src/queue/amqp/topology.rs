@@ -15,21 +15,23 @@ const DELIVERY_LIMIT: i32 = 10;
 pub enum TopologyError {
     /// The queue exists with other settings; declaring cannot fix that, an operator must.
     #[error(
-        "the RabbitMQ queue `{queue}` already exists with other settings ({detail}); delete it (rabbitmqctl delete_queue {queue}) or choose other queue names (--metrics-queue, --workorder-queue)"
+        "the RabbitMQ queue `{queue}` already exists with other settings: delete it (rabbitmqctl delete_queue {queue}) or choose other queue names (--metrics-queue, --workorder-queue)"
     )]
     Mismatch {
         /// The queue's name.
         queue: String,
-        /// The broker's own words about what differs.
-        detail: String,
+        /// The broker's refusal, whose own words say what differs.
+        #[source]
+        source: lapin::Error,
     },
     /// Declaring failed for another reason, such as a lost connection or a missing permission.
-    #[error("cannot declare the RabbitMQ queue `{queue}`: {detail}")]
+    #[error("cannot declare the RabbitMQ queue `{queue}`")]
     Failed {
         /// The queue's name.
         queue: String,
         /// The broker's or the client's error.
-        detail: String,
+        #[source]
+        source: lapin::Error,
     },
 }
 
@@ -79,11 +81,11 @@ async fn declare_one(
     let failed = |e: lapin::Error| match e.kind() {
         ErrorKind::ProtocolError(amqp) if amqp.get_id() == 406 => TopologyError::Mismatch {
             queue: queue.to_string(),
-            detail: amqp.get_message().to_string(),
+            source: e,
         },
         _ => TopologyError::Failed {
             queue: queue.to_string(),
-            detail: e.to_string(),
+            source: e,
         },
     };
     let channel = connection.create_channel().await.map_err(failed)?;

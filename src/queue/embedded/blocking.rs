@@ -18,7 +18,10 @@ pub(super) async fn blocking<T: Send + 'static>(
 ) -> Result<T, QueueError> {
     tokio::task::spawn_blocking(work).await.map_err(|e| {
         if e.is_panic() {
-            QueueError::Broken(format!("a queue task panicked: {e}"))
+            QueueError::Broken {
+                what: "a queue task panicked",
+                source: Some(e.into()),
+            }
         } else {
             QueueError::unavailable("a queue task failed", e)
         }
@@ -28,7 +31,8 @@ pub(super) async fn blocking<T: Send + 'static>(
 /// The lock, or [`QueueError::Broken`] when a thread panicked holding it: what it guards may
 /// be half-changed, and every later use would fail the same way, so nobody should retry.
 pub(super) fn locked<T>(mutex: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, QueueError> {
-    mutex
-        .lock()
-        .map_err(|_| QueueError::Broken("a thread panicked while holding one of its locks".into()))
+    mutex.lock().map_err(|_| QueueError::Broken {
+        what: "a thread panicked while holding one of its locks",
+        source: None,
+    })
 }

@@ -291,6 +291,6 @@ mod tests {
         });
         assert!(poisoner.join().is_err());
         let err = c.fetch(1, Duration::ZERO).await.unwrap_err();
-        assert!(matches!(err, QueueError::Broken(_)), "{err}");
+        assert!(matches!(err, QueueError::Broken { .. }), "{err}");
     }
 }

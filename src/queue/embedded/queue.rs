@@ -84,7 +84,8 @@ impl Queue for EmbeddedQueue {
 
     async fn publish(&self, envelope: Envelope) -> Result<(), QueueError> {
         let limit = self.inner.config.max_backlog;
-        if self.inner.backlog.load(Ordering::Relaxed) >= limit {
+        let backlog = self.inner.backlog.load(Ordering::Relaxed);
+        if backlog >= limit {
             let due = {
                 let mut last = locked(&self.inner.counted_at)?;
                 let due = last.elapsed() >= RECOUNT_EVERY;
@@ -94,17 +95,16 @@ impl Queue for EmbeddedQueue {
                 due
             };
             if !due {
-                return Err(QueueError::Full(format!(
-                    "at least {limit} messages are waiting for consumers; are the consumers running?"
-                )));
+                return Err(QueueError::Full {
+                    waiting: backlog,
+                    limit,
+                });
             }
             let inner = self.inner.clone();
             let waiting = blocking(move || count_waiting(&*locked(&inner.reader)?)).await?;
             self.inner.backlog.store(waiting, Ordering::Relaxed);
             if waiting >= limit {
-                return Err(QueueError::Full(format!(
-                    "{waiting} messages are waiting for consumers (the limit is {limit}); are the consumers running?"
-                )));
+                return Err(QueueError::Full { waiting, limit });
             }
         }
         let (done, confirmed) = oneshot::channel();
@@ -181,7 +181,16 @@ mod tests {
             .publish(envelope("c", StreamKind::Metrics))
             .await
             .unwrap_err();
-        assert!(matches!(refused, QueueError::Full(_)), "{refused}");
+        assert!(
+            matches!(
+                refused,
+                QueueError::Full {
+                    waiting: 2,
+                    limit: 2
+                }
+            ),
+            "{refused}"
+        );
         let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
         let got = c.fetch(1, Duration::ZERO).await.unwrap();
         c.ack(vec![got[0].tag]).await.unwrap();

@@ -22,7 +22,7 @@ impl FileReader {
         self.file
             .seek(SeekFrom::Start(from))
             .and_then(|_| self.file.read_exact(&mut history))
-            .map_err(|e| ReadError::new(&self.path, None, from, format!("cannot read: {e}")))?;
+            .map_err(|e| ReadError::unreadable(&self.path, from, e))?;
         self.buf = history;
         self.pos = self.buf.len();
         self.base = from;
@@ -64,12 +64,7 @@ impl FileReader {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.buf.truncate(old);
-                    return Err(ReadError::new(
-                        &self.path,
-                        None,
-                        self.base + old as u64,
-                        format!("cannot read: {e}"),
-                    ));
+                    return Err(ReadError::unreadable(&self.path, self.base + old as u64, e));
                 }
             }
         };

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// A problem with a data file, located precisely enough to open the file and fix it.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[error("{path}: {where_}{message}")]
 pub struct ReadError {
     /// The data file at fault.
@@ -16,6 +16,9 @@ pub struct ReadError {
     /// What is wrong and, where it helps, what to do about it.
     pub message: String,
     where_: String,
+    /// The system's error, when the file could not be read at all.
+    #[source]
+    source: Option<std::io::Error>,
 }
 
 impl ReadError {
@@ -36,6 +39,15 @@ impl ReadError {
             byte,
             message: message.into(),
             where_,
+            source: None,
+        }
+    }
+
+    /// `path` could not be read at `byte`, for the system's reason `source`.
+    pub(super) fn unreadable(path: &Path, byte: u64, source: std::io::Error) -> Self {
+        ReadError {
+            source: Some(source),
+            ..ReadError::new(path, None, byte, "cannot read")
         }
     }
 }

@@ -61,7 +61,7 @@ impl FileReader {
         let len = self
             .file
             .metadata()
-            .map_err(|e| ReadError::new(&self.path, None, 0, format!("cannot read: {e}")))?
+            .map_err(|e| ReadError::unreadable(&self.path, 0, e))?
             .len();
         self.check_resume(offset, len)?;
         self.resume_at(offset)
@@ -74,7 +74,7 @@ impl FileReader {
         kind: StreamKind,
         open_ended: bool,
     ) -> Result<Option<FileReader>, ReadError> {
-        let io = |e: std::io::Error| ReadError::new(path, None, 0, format!("cannot read: {e}"));
+        let io = |e: std::io::Error| ReadError::unreadable(path, 0, e);
         let canonical = path.canonicalize().map_err(io)?;
         let file = File::open(path).map_err(io)?;
         let mut reader = FileReader::at_start(path, file, kind);
@@ -231,7 +231,7 @@ impl FileReader {
         self.file
             .seek(SeekFrom::Start(from))
             .and_then(|_| self.file.read_exact(&mut tail))
-            .map_err(|e| ReadError::new(&self.path, None, from, format!("cannot read: {e}")))?;
+            .map_err(|e| ReadError::unreadable(&self.path, from, e))?;
         Ok(xxh3_64(&tail))
     }
 }
@@ -254,6 +254,23 @@ fn emptied(path: &Path, offset: &Offset) -> ReadError {
 mod tests {
     use super::super::testing::{A, B, C, bodies, read_all};
     use super::*;
+
+    #[test]
+    fn a_file_that_cannot_be_read_keeps_the_systems_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        let Err(err) = FileReader::open(&path, StreamKind::Metrics, None) else {
+            panic!("a missing file opened");
+        };
+        let io = std::error::Error::source(&err)
+            .and_then(|e| e.downcast_ref::<std::io::Error>())
+            .expect("the io error is the source");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(
+            crate::chain::Chain(&err).to_string(),
+            format!("{}: byte 0: cannot read: {io}", path.display())
+        );
+    }
 
     #[test]
     fn resumes_after_an_append_to_an_array() {
