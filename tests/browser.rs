@@ -1,12 +1,13 @@
 //! The dashboard in a real browser: Debian's chromium, driven by playwright-core from
-//! `tests/browser/dashboard.mjs`, watches the page take new data without a reload.
+//! `tests/browser/dashboard.mjs`, watches the page of `run --follow` take the records
+//! appended to the followed files without a reload.
 //!
 //! Needs `node` and `/usr/bin/chromium` (`.ci/run` installs both); without them the test
 //! says so and passes, except under CI (`CI` set), where it fails.
 
 mod common;
 
-use common::{Proc, append_to_array, free_port, millrace, run_ok, sample_dir, wait_healthy};
+use common::{Proc, append_to_array, free_port, millrace, sample_dir, wait_healthy};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -28,15 +29,18 @@ fn the_dashboard_updates_in_a_browser_without_a_reload() {
     let dir = tempfile::tempdir().unwrap();
     let (data, more) = (dir.path().join("data"), dir.path().join("more"));
     write_sample_and_continuation(&data, &more);
-    run_ok(millrace(dir.path()).args(["run", "--data", "data", "--db", "store.db"]));
 
+    // `run --follow`: the whole pipeline following the data files, with the dashboard.
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let first = Proc::spawn(millrace(dir.path()).args([
-        "dashboard",
+    let following = Proc::spawn(millrace(dir.path()).args([
+        "run",
+        "--follow",
+        "--data",
+        "data",
         "--db",
         "store.db",
-        "--listen",
+        "--dashboard-listen",
         &listen,
     ]));
     wait_healthy(port);
@@ -44,10 +48,12 @@ fn the_dashboard_updates_in_a_browser_without_a_reload() {
     let _second = Restarted(dir.path().join("dashboard.pid"));
 
     let (folder, bin) = (dir.path().display(), common::bin());
+    // The continuation written over each followed file in place: the array's closing `]`
+    // moves on, as a writer appending to a JSON array file makes it do.
     let append = format!(
-        "cd '{folder}' && cp more/metrics.json more/workorder.json data/ && '{bin}' run --data data --db store.db > /dev/null"
+        "cd '{folder}' && for f in metrics workorder; do dd if=more/$f.json of=data/$f.json conv=notrunc status=none; done"
     );
-    let stop = format!("kill -TERM {}", first.0.id());
+    let stop = format!("kill -TERM {}", following.0.id());
     let start = format!(
         "cd '{folder}' && ('{bin}' dashboard --db store.db --listen {listen} > dashboard.log 2>&1 & echo $! > dashboard.pid)"
     );
@@ -58,6 +64,10 @@ fn the_dashboard_updates_in_a_browser_without_a_reload() {
         .args([&append, &stop, &start])
         .arg(&shots)
         .env("MILLRACE_LOG", "warn")
+        .env(
+            "EXPECT_RECORDS",
+            format!("{},{}", common::SAMPLE_METRICS, common::SAMPLE_WORK_ORDERS),
+        )
         .env("CHROMIUM", CHROMIUM)
         .output()
         .expect("run node");

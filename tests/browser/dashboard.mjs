@@ -61,6 +61,16 @@ try {
   });
 
   await page.goto(url);
+  // Until the files' first contents are all stored, the analysis still changes by itself:
+  // wait for them, so that the change checked below is the appended records'.
+  const [metrics, workorders] = (process.env.EXPECT_RECORDS || '').split(',');
+  if (metrics && workorders) {
+    await page.waitForFunction(([m, w]) => {
+      const records = (s) => document.querySelector(`[data-stream="${s}"] [data-testid="records"]`)?.textContent.replace(/\D/g, '');
+      return records('metrics') === m && records('workorder') === w;
+    }, [metrics, workorders], { timeout: UPDATE_TIMEOUT_MS });
+    check(true, `the first ${metrics} metrics and ${workorders} work orders are shown`);
+  }
   await page.waitForSelector('[data-product] [data-testid="top-item"] [data-testid="top-parameter"]');
   await page.waitForSelector('[data-product] [data-testid="interval-count"]');
   await page.waitForSelector('[data-product] svg[data-testid="timeline"] path.rate');

@@ -136,6 +136,19 @@ pub fn wait_healthy(port: u16) {
     panic!("webhook on port {port} never became healthy");
 }
 
+/// `GET path` on a loopback port, its body parsed as JSON; `None` unless it answered 200
+/// with JSON.
+pub fn get_json(port: u16, path: &str) -> Option<serde_json::Value> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).ok()?;
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    head.split(' ').nth(1).filter(|status| *status == "200")?;
+    serde_json::from_str(body).ok()
+}
+
 /// A webhook served in-process, on a loopback port of its own, for tests that look at its
 /// answers and its queue without a separate process. Stops when dropped.
 pub struct Webhook<Q> {
