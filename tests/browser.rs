@@ -68,6 +68,15 @@ fn the_dashboard_updates_in_a_browser_without_a_reload() {
             "EXPECT_RECORDS",
             format!("{},{}", common::SAMPLE_METRICS, common::SAMPLE_WORK_ORDERS),
         )
+        // The continuation is the sample again, shifted in time.
+        .env(
+            "EXPECT_RECORDS_AFTER",
+            format!(
+                "{},{}",
+                2 * common::SAMPLE_METRICS,
+                2 * common::SAMPLE_WORK_ORDERS
+            ),
+        )
         .env("CHROMIUM", CHROMIUM)
         .output()
         .expect("run node");

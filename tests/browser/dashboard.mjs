@@ -42,6 +42,17 @@ async function shown(page) {
   ])));
 }
 
+// Waits until the page shows `[metrics, workorders]` records stored (nothing to wait for
+// when not given).
+async function waitForRecords(page, counts) {
+  if (counts.length !== 2) return;
+  await page.waitForFunction(([m, w]) => {
+    const records = (s) => document.querySelector(`[data-stream="${s}"] [data-testid="records"]`)?.textContent.replace(/\D/g, '');
+    return records('metrics') === m && records('workorder') === w;
+  }, counts, { timeout: UPDATE_TIMEOUT_MS });
+  check(true, `${counts[0]} metrics and ${counts[1]} work orders are shown`);
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox'],
@@ -63,14 +74,9 @@ try {
   await page.goto(url);
   // Until the files' first contents are all stored, the analysis still changes by itself:
   // wait for them, so that the change checked below is the appended records'.
-  const [metrics, workorders] = (process.env.EXPECT_RECORDS || '').split(',');
-  if (metrics && workorders) {
-    await page.waitForFunction(([m, w]) => {
-      const records = (s) => document.querySelector(`[data-stream="${s}"] [data-testid="records"]`)?.textContent.replace(/\D/g, '');
-      return records('metrics') === m && records('workorder') === w;
-    }, [metrics, workorders], { timeout: UPDATE_TIMEOUT_MS });
-    check(true, `the first ${metrics} metrics and ${workorders} work orders are shown`);
-  }
+  const [first, appended] = ['EXPECT_RECORDS', 'EXPECT_RECORDS_AFTER']
+    .map((name) => (process.env[name] || '').split(',').filter(Boolean));
+  await waitForRecords(page, first);
   await page.waitForSelector('[data-product] [data-testid="top-item"] [data-testid="top-parameter"]');
   await page.waitForSelector('[data-product] [data-testid="interval-count"]');
   await page.waitForSelector('[data-product] svg[data-testid="timeline"] path.rate');
@@ -93,6 +99,9 @@ try {
     const was = old[s.dataset.product];
     return was && s.querySelector('[data-testid="interval-count"]').textContent !== was.intervals;
   }), before, { timeout: UPDATE_TIMEOUT_MS });
+  // Work orders and readings are stored separately: the top three is compared once both
+  // streams' appended records are in.
+  await waitForRecords(page, appended);
   const after = await shown(page);
   for (const product of products) {
     check(after[product].intervals !== before[product].intervals,
