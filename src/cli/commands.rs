@@ -31,6 +31,12 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run(&settings, args, shutdown).await,
         Command::Stream(args) => stream_files(&settings, args, shutdown).await,
         Command::Serve(args) => serve_webhook(&settings, args, shutdown).await,
+        Command::Mqtt(args) => {
+            let config = settings.mqtt(args.url.as_ref(), &args.mqtt)?;
+            let queue = settings.broker(&args.queue)?.open().await?;
+            crate::mqtt::subscribe(config, queue, shutdown).await?;
+            Ok(())
+        }
         Command::Consume(args) => consume_queue(&settings, args, shutdown).await,
         Command::Report(args) => {
             let out = settings.report_dir(args.out.as_ref());

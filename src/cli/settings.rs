@@ -3,8 +3,10 @@
 
 use super::defaults;
 use super::{
-    AnalysisArgs, AuthArgs, QueueArgs, StoreArgs, StreamOpts, TlsArgs, TokenArgs, WebhookArgs,
+    AnalysisArgs, AuthArgs, MqttOpts, QueueArgs, StoreArgs, StreamOpts, TlsArgs, TokenArgs,
+    WebhookArgs,
 };
+use crate::mqtt::{MqttConfig, Subscription};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::store::StoreLocation;
 use crate::tls::TlsFiles;
@@ -50,6 +52,11 @@ pub struct FileSettings {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub ca_cert: Option<PathBuf>,
+    pub mqtt_url: Option<String>,
+    pub mqtt_topics: Option<Vec<String>>,
+    pub mqtt_client_id: Option<String>,
+    pub mqtt_username: Option<String>,
+    pub mqtt_password: Option<String>,
 }
 
 impl FileSettings {
@@ -311,6 +318,58 @@ impl FileSettings {
         }
     }
 
+    /// The MQTT subscription of `millrace mqtt` (broker `url`, from `--url`): a user name
+    /// or password given apart wins over the URL's. Messages name the broker without its
+    /// password.
+    pub fn mqtt(&self, url: Option<&String>, args: &MqttOpts) -> Result<MqttConfig, UsageError> {
+        let url = pick(
+            url.cloned(),
+            self.mqtt_url.clone(),
+            defaults::MQTT_URL.into(),
+        );
+        let client_id = pick(
+            args.client_id.clone(),
+            self.mqtt_client_id.clone(),
+            defaults::MQTT_CLIENT_ID.into(),
+        );
+        if client_id.is_empty() || client_id.len() > 65_535 {
+            return Err(UsageError::new("--client-id must hold 1 to 65535 bytes"));
+        }
+        let mut config =
+            MqttConfig::from_url(&url, client_id).map_err(|e| UsageError::new(e.to_string()))?;
+        let topics = if args.topics.is_empty() {
+            self.mqtt_topics.clone().unwrap_or_default()
+        } else {
+            args.topics.clone()
+        };
+        if topics.is_empty() {
+            return Err(UsageError::new(
+                "give at least one --topic, e.g. --topic metrics=plant/+/metrics --topic workorder=plant/+/workorder",
+            ));
+        }
+        config.topics = topics
+            .iter()
+            .map(|t| Subscription::parse(t))
+            .collect::<Result<_, _>>()
+            .map_err(|e| UsageError::new(e.to_string()))?;
+        if let Some(user) = args.username.clone().or(self.mqtt_username.clone()) {
+            config.username = Some(user);
+        }
+        if let Some(password) = args.password.clone().or(self.mqtt_password.clone()) {
+            config.password = Some(password);
+        }
+        config.ca_cert = self.ca_cert(args.ca_cert.as_ref());
+        if config.ca_cert.is_some() && !config.tls {
+            return Err(UsageError::new(
+                "--ca-cert is for an mqtts:// broker, but --url is mqtt://",
+            ));
+        }
+        let webhook = WebhookConfig::default();
+        config.max_batch_records = webhook.max_batch_records;
+        config.max_payload_bytes = webhook.max_body_bytes;
+        Ok(config)
+    }
+
     /// The CA certificate `stream` trusts for an https webhook.
     pub fn ca_cert(&self, flag: Option<&PathBuf>) -> Option<PathBuf> {
         flag.cloned().or(self.ca_cert.clone())
@@ -541,8 +600,17 @@ mod tests {
         let StoreLocation::Sqlite(db) = none.db(&run.store) else {
             panic!("the default store is SQLite")
         };
+        let Command::Mqtt(mqtt) = parsed(&["mqtt", "--topic", "metrics=a"]) else {
+            unreachable!()
+        };
+        let subscription = none.mqtt(mqtt.url.as_ref(), &mqtt.mqtt).unwrap();
         let path = |p: PathBuf| p.display().to_string();
         vec![
+            (
+                "mqtt_url",
+                format!("mqtt://{}:{}", subscription.host, subscription.port),
+            ),
+            ("mqtt_client_id", subscription.client_id),
             ("data", path(none.stream_data(None))),
             ("webhook", none.webhook_url(None)),
             ("listen", none.listen(None)),
