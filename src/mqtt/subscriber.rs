@@ -113,6 +113,8 @@ async fn poll(
             Ok(Event::Incoming(Packet::SubAck(ack))) => {
                 if ack.return_codes.contains(&SubscribeReasonCode::Failure) {
                     tracing::error!(broker = %config.shown(), "the MQTT broker refused a subscription: is the user allowed to read the topics?");
+                } else {
+                    tracing::info!(broker = %config.shown(), "subscribed");
                 }
             }
             Ok(_) => {}
