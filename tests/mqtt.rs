@@ -251,3 +251,36 @@ fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
     std::thread::sleep(Duration::from_millis(500));
     assert_exactly(&db, &records);
 }
+
+/// `run --mqtt` without --data: the all-in-one process subscribes instead of streaming files,
+/// stores what is published, and on SIGTERM exits 0 with the report written.
+#[test]
+fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = "run";
+    let mut cmd = millrace(dir.path());
+    cmd.arg("run")
+        .args(["--mqtt", &broker.url()])
+        .arg("--topic")
+        .arg(format!("metrics={prefix}/+/metrics"))
+        .arg("--topic")
+        .arg(format!("workorder={prefix}/+/workorder"))
+        .arg("--dashboard-listen")
+        .arg(format!("127.0.0.1:{}", common::free_port()));
+    let mut run = start_subscribed(&mut cmd, dir.path());
+    publish(broker.port, "publisher", &sample_messages(prefix));
+    let db = dir.path().join("millrace.db");
+    wait_for_counts(&db, SAMPLE, Duration::from_secs(60));
+    assert!(
+        !dir.path().join(".millrace/demo").exists(),
+        "no demo data without --data"
+    );
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(run.0.id().to_string())
+        .status();
+    run.wait_ok(Duration::from_secs(30));
+    assert_store_matches(&db, &sample_dir());
+    assert!(dir.path().join("report/index.html").exists());
+}

@@ -257,6 +257,20 @@ pub struct RunArgs {
     /// With --follow: keep running, follow the data files and serve the live dashboard.
     #[command(flatten)]
     pub follow: FollowArg,
+    /// Subscribe to this MQTT broker too (mqtt://… or mqtts://…, with --topic): keeps
+    /// running as --follow does, beside the file streamer when --data is given, instead of it
+    /// when not
+    #[arg(
+        long = "mqtt",
+        id = "mqtt",
+        env = "MILLRACE_MQTT",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub mqtt: Option<String>,
+    /// With --mqtt: what to subscribe to, and how.
+    #[command(flatten)]
+    pub mqtt_opts: MqttOpts,
     /// With --follow: where the dashboard listens (loopback unless told otherwise)
     #[arg(
         long = "dashboard-listen",

@@ -52,6 +52,7 @@ pub struct FileSettings {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub ca_cert: Option<PathBuf>,
+    pub mqtt: Option<String>,
     pub mqtt_url: Option<String>,
     pub mqtt_topics: Option<Vec<String>>,
     pub mqtt_client_id: Option<String>,
@@ -368,6 +369,19 @@ impl FileSettings {
         config.max_batch_records = webhook.max_batch_records;
         config.max_payload_bytes = webhook.max_body_bytes;
         Ok(config)
+    }
+
+    /// The MQTT subscription of `run`: only when `--mqtt` (or `mqtt` in the file) names a
+    /// broker.
+    pub fn run_mqtt(
+        &self,
+        url: Option<&String>,
+        args: &MqttOpts,
+    ) -> Result<Option<MqttConfig>, UsageError> {
+        match url.cloned().or(self.mqtt.clone()) {
+            Some(url) => self.mqtt(Some(&url), args).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The CA certificate `stream` trusts for an https webhook.

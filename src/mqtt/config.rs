@@ -54,8 +54,9 @@ fn valid_filter(filter: &str) -> bool {
     })
 }
 
-/// Everything the subscriber needs to connect and subscribe.
-#[derive(Clone, Debug)]
+/// Everything the subscriber needs to connect and subscribe. Its `Debug` leaves the
+/// password out.
+#[derive(Clone)]
 pub struct MqttConfig {
     /// The broker's host name or address.
     pub host: String,
@@ -152,6 +153,18 @@ impl MqttConfig {
     }
 }
 
+impl std::fmt::Debug for MqttConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttConfig")
+            .field("broker", &self.shown())
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("client_id", &self.client_id)
+            .field("topics", &self.topics)
+            .field("ca_cert", &self.ca_cert)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `%XX` escapes in a URL's user name or password, decoded (`p%40ss` → `p@ss`).
 fn unescape(text: &str) -> String {
     let bytes = text.as_bytes();
@@ -207,6 +220,8 @@ mod tests {
         assert_eq!((c.host.as_str(), c.port, c.tls), ("127.0.0.1", 1884, false));
         let err = MqttConfig::from_url("http://u:secret@h", "id".into()).unwrap_err();
         assert!(!err.to_string().contains("secret"), "{err}");
+        let c = MqttConfig::from_url("mqtt://u:secret@h", "id".into()).unwrap();
+        assert!(!format!("{c:?}").contains("secret"));
     }
 
     #[test]
