@@ -284,3 +284,89 @@ fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
     assert_store_matches(&db, &sample_dir());
     assert!(dir.path().join("report/index.html").exists());
 }
+
+/// A full queue holds acknowledgements back rather than dropping: with room for 3 messages
+/// and no consumer yet, the subscriber waits; once the consumer empties the queue every
+/// record arrives, once.
+#[test]
+fn a_full_queue_holds_messages_back_and_loses_none() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("millrace.db");
+    let mut cmd = subscriber(dir.path(), &broker.url(), "full", "millrace");
+    cmd.args(["--max-queue-backlog", "3"]);
+    let _sub = start_subscribed(&mut cmd, dir.path());
+    let records = generated(3_000);
+    publish(
+        broker.port,
+        "publisher",
+        &as_messages(&records, "full/line1/metrics", 100),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        common::queued(dir.path()) <= 3,
+        "the queue holds more than its limit"
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("mqtt.log"))
+            .unwrap()
+            .contains("holding acknowledgements"),
+        "the subscriber says it waits"
+    );
+    let _consume = consumer(dir.path());
+    wait_for_counts(&db, (3_000, 0), Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_exactly(&db, &records);
+}
+
+/// mqtts:// with a private CA (`--ca-cert`) and a user name and password in the URL (its
+/// `@` escaped): records flow, and the password shows in no log line.
+#[test]
+fn mqtts_with_a_private_ca_and_a_password_in_the_url() {
+    let tls_port = common::free_port();
+    let broker = Mosquitto::start_with(|dir| {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        std::fs::write(dir.join("cert.pem"), made.cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), made.signing_key.serialize_pem()).unwrap();
+        let passwd = dir.join("passwd");
+        let made = Command::new("mosquitto_passwd")
+            .arg("-c")
+            .arg("-b")
+            .arg(&passwd)
+            .args(["reader", "s3cr@t-pw"])
+            .status()
+            .unwrap();
+        assert!(made.success());
+        format!(
+            "listener {tls_port} 127.0.0.1\ncertfile {d}/cert.pem\nkeyfile {d}/key.pem\n\
+             allow_anonymous false\npassword_file {d}/passwd\n",
+            d = dir.display()
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ca = broker_file(&broker, "cert.pem", dir.path());
+    let url = format!("mqtts://reader:s3cr%40t-pw@localhost:{tls_port}");
+    let mut cmd = subscriber(dir.path(), &url, "tls", "millrace");
+    cmd.arg("--ca-cert").arg(&ca);
+    let _sub = start_subscribed(&mut cmd, dir.path());
+    let _consume = consumer(dir.path());
+    let records = generated(500);
+    publish(
+        broker.port,
+        "publisher",
+        &as_messages(&records, "tls/line1/metrics", 100),
+    );
+    let db = dir.path().join("millrace.db");
+    wait_for_counts(&db, (500, 0), Duration::from_secs(30));
+    assert_exactly(&db, &records);
+    let log = std::fs::read_to_string(dir.path().join("mqtt.log")).unwrap();
+    assert!(log.contains("mqtts://reader@localhost"), "{log}");
+    assert!(!log.contains("s3cr"), "the password leaked: {log}");
+}
+
+/// A file of the broker's folder, copied where the subscriber runs.
+fn broker_file(broker: &Mosquitto, name: &str, to: &Path) -> std::path::PathBuf {
+    let copy = to.join(name);
+    std::fs::copy(broker.path(name), &copy).unwrap();
+    copy
+}

@@ -17,17 +17,27 @@ pub struct Mosquitto {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Configuration after the plain listener's (more listeners, say).
+    extra: String,
 }
 
 impl Mosquitto {
     /// Starts one on a free port, with persistence, no limit on queued messages, and waits
     /// until it answers.
     pub fn start() -> Mosquitto {
+        Mosquitto::start_with(|_| String::new())
+    }
+
+    /// Starts one whose configuration ends with what `extra` writes, given the broker's
+    /// folder (for certificates and password files); listener settings are per listener.
+    pub fn start_with(extra: impl FnOnce(&std::path::Path) -> String) -> Mosquitto {
         let dir = tempfile::tempdir().unwrap();
+        let extra = extra(dir.path());
         let mut broker = Mosquitto {
             port: free_port(),
             dir,
             child: None,
+            extra,
         };
         broker.launch();
         broker
@@ -37,13 +47,20 @@ impl Mosquitto {
         format!("mqtt://127.0.0.1:{}", self.port)
     }
 
+    /// A file in the broker's folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
     fn config(&self) -> PathBuf {
         let path = self.dir.path().join("mosquitto.conf");
         let text = format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
-             persistence_location {dir}/\nmax_queued_messages 0\nuser root\n",
+            "per_listener_settings true\npersistence true\n\
+             persistence_location {dir}/\nmax_queued_messages 0\nuser root\n\
+             listener {port} 127.0.0.1\nallow_anonymous true\n{extra}",
             port = self.port,
-            dir = self.dir.path().display()
+            dir = self.dir.path().display(),
+            extra = self.extra
         );
         std::fs::write(&path, text).unwrap();
         path
