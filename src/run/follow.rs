@@ -41,11 +41,13 @@ pub async fn follow<Q: Queue>(
     // Every part stops on Ctrl-C, and also when the streamer or the subscriber stops by
     // itself.
     let (trigger, stop) = shutdown::channel();
-    let mqtt = live.mqtt.map(|config| {
-        let shown = config.shown();
-        let task = tokio::spawn(crate::mqtt::subscribe(config, queue.clone(), stop.clone()));
-        (shown, task)
-    });
+    let (mqtt, shutdown) = match live.mqtt {
+        Some(config) => {
+            let (shown, task, following) = subscriber(config, queue.clone(), &stop, shutdown);
+            (Some((shown, task)), following)
+        }
+        None => (None, shutdown),
+    };
     let pipeline = Pipeline::start(&db, queue, webhook, "127.0.0.1:0").await?;
     let feed = crate::live::spawn(db, live.options, stop.clone());
     let address = live.dashboard.local_addr()?;
@@ -95,6 +97,37 @@ pub async fn follow<Q: Queue>(
     print_sent(&streamed?);
     Ok(())
 }
+
+/// Starts the MQTT subscriber; gives the broker as logs show it, the task, and a shutdown
+/// that fires on `shutdown` or when the subscriber stops by itself (the queue broke), so the
+/// streamer stops then too.
+fn subscriber<Q: Queue>(
+    config: crate::mqtt::MqttConfig,
+    queue: Q,
+    stop: &Shutdown,
+    shutdown: Shutdown,
+) -> (String, Subscriber, Shutdown) {
+    let shown = config.shown();
+    let (stopped, on_stop) = tokio::sync::oneshot::channel::<()>();
+    let subscribe = crate::mqtt::subscribe(config, queue, stop.clone());
+    let task = tokio::spawn(async move {
+        let result = subscribe.await;
+        drop(stopped);
+        result
+    });
+    let (end, following) = shutdown::channel();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = shutdown.wait() => {}
+            _ = on_stop => {}
+        }
+        end.fire();
+    });
+    (shown, task, following)
+}
+
+/// The running MQTT subscriber.
+type Subscriber = tokio::task::JoinHandle<Result<(), crate::mqtt::MqttError>>;
 
 fn print_sent(summary: &crate::stream::StreamSummary) {
     for kind in StreamKind::ALL {
