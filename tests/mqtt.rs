@@ -370,3 +370,63 @@ fn broker_file(broker: &Mosquitto, name: &str, to: &Path) -> std::path::PathBuf 
     std::fs::copy(broker.path(name), &copy).unwrap();
     copy
 }
+
+/// Into RabbitMQ: the good records reach the store through the broker's queues, and a bad
+/// payload lands in `<metrics queue>.dead` with its reason in the `millrace-reason` header.
+#[test]
+fn into_rabbitmq_a_bad_message_is_dead_lettered_with_its_reason() {
+    if !common::services::broker_up("into_rabbitmq_a_bad_message_is_dead_lettered_with_its_reason")
+    {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let queues = common::services::Queues::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = subscriber(dir.path(), &broker.url(), "amqp", "millrace");
+    cmd.args(queues.args());
+    let _sub = start_subscribed(&mut cmd, dir.path());
+    let _consume = Proc::spawn(
+        millrace(dir.path())
+            .args(["consume", "all"])
+            .args(queues.args()),
+    );
+    let topic = "amqp/line1/metrics".to_string();
+    let bad = br#"[{"id": 1, "val": "high", "time": 1624377478}]"#.to_vec();
+    let records = generated(200);
+    let mut msgs = as_messages(&records[..100], &topic, 100);
+    msgs.push((topic.clone(), bad.clone()));
+    msgs.extend(as_messages(&records[100..], &topic, 100));
+    publish(broker.port, "publisher", &msgs);
+    let db = dir.path().join("millrace.db");
+    wait_for_counts(&db, (200, 0), Duration::from_secs(30));
+    assert_exactly(&db, &records);
+    let dead = format!("{}.dead", queues.metrics());
+    let (body, reason) = common::services::amqp(|conn| async move {
+        let ch = conn.create_channel().await.unwrap();
+        let got = ch
+            .basic_get(
+                dead.as_str().into(),
+                lapin::options::BasicGetOptions::default(),
+            )
+            .await
+            .unwrap()
+            .expect("a dead letter");
+        let reason = match got
+            .properties
+            .headers()
+            .as_ref()
+            .and_then(|h| h.inner().get("millrace-reason").cloned())
+        {
+            Some(lapin::types::AMQPValue::LongString(text)) => {
+                String::from_utf8_lossy(text.as_bytes()).into_owned()
+            }
+            other => format!("{other:?}"),
+        };
+        (got.data.clone(), reason)
+    });
+    assert_eq!(body, bad);
+    assert!(
+        reason.contains("MQTT topic amqp/line1/metrics: record 0: field `val`"),
+        "{reason}"
+    );
+}
