@@ -720,6 +720,51 @@ mod tests {
     }
 
     #[test]
+    fn mqtt_comes_from_flags_then_the_file() {
+        use super::super::Command;
+        let file: FileSettings = toml::from_str(
+            "mqtt_url = \"mqtts://u:secret@broker:8884\"\nmqtt_topics = [\"metrics=a/+/m\"]\n\
+             mqtt_client_id = \"line-7\"\nca_cert = \"ca.pem\"",
+        )
+        .unwrap();
+        let Command::Mqtt(bare) = parsed(&["mqtt"]) else {
+            unreachable!()
+        };
+        let c = file.mqtt(bare.url.as_ref(), &bare.mqtt).unwrap();
+        assert_eq!((c.host.as_str(), c.port, c.tls), ("broker", 8884, true));
+        assert_eq!(c.client_id, "line-7");
+        assert_eq!(c.topics.len(), 1);
+        assert_eq!(c.ca_cert, Some(PathBuf::from("ca.pem")));
+        assert_eq!(c.password.as_deref(), Some("secret"));
+        let Command::Mqtt(flags) = parsed(&[
+            "mqtt",
+            "--topic",
+            "workorder=w/#",
+            "--topic",
+            "metrics=m/#",
+            "--mqtt-password",
+            "other",
+        ]) else {
+            unreachable!()
+        };
+        let c = file.mqtt(flags.url.as_ref(), &flags.mqtt).unwrap();
+        assert_eq!(c.topics.len(), 2, "flags replace the file's topics");
+        assert_eq!(c.password.as_deref(), Some("other"));
+        let none = FileSettings::default();
+        let err = none.mqtt(bare.url.as_ref(), &bare.mqtt).unwrap_err();
+        assert!(err.to_string().contains("--topic"), "{err}");
+        let Command::Mqtt(plain_ca) = parsed(&["mqtt", "--topic", "metrics=m", "--ca-cert", "x"])
+        else {
+            unreachable!()
+        };
+        assert!(none.mqtt(None, &plain_ca.mqtt).is_err(), "a CA for mqtt://");
+        let Command::Run(run) = parsed(&["run"]) else {
+            unreachable!()
+        };
+        assert!(none.run_mqtt(None, &run.mqtt_opts).unwrap().is_none());
+    }
+
+    #[test]
     fn tls_files_come_from_any_layer_and_only_in_pairs() {
         use super::super::Command;
         let file: FileSettings =
