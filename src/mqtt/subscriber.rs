@@ -1,6 +1,6 @@
 //! The subscriber: one task keeps the connection (reconnecting with backoff, subscribing
-//! again on every connect) and hands messages on; another publishes each to the queue and
-//! only then acknowledges it to the broker.
+//! again on every connect) and hands messages on; another publishes them to the queue,
+//! several at once, and acknowledges each to the broker only once it is in, in order.
 //!
 //! Backpressure: while the queue refuses (full, unreachable), the message in hand is retried
 //! with [`Backoff`] and nothing more is acknowledged; the broker sends at most its in-flight
@@ -15,14 +15,19 @@ use crate::chain::Chain;
 use crate::queue::{Queue, QueueError};
 use crate::shutdown::Shutdown;
 use rumqttc::{AsyncClient, Event, EventLoop, Packet, Publish, QoS, SubscribeReasonCode};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// Requests (acknowledgements, subscriptions) waiting for the connection task.
 const REQUESTS: usize = 256;
+/// Messages put into the queue at once: enough to fill the queue's group commits (and more
+/// than Mosquitto's default in-flight window of 20).
+const AT_ONCE: usize = 32;
 
 /// Why the subscriber stopped.
 #[derive(Debug, thiserror::Error)]
@@ -140,8 +145,10 @@ fn subscribe_all(client: &AsyncClient, topics: &[Subscription]) {
     }
 }
 
-/// Takes each message in turn: into the queue, then acknowledged — on the connection it came
-/// on only, since after a reconnect the broker numbers messages anew and redelivers this one.
+/// Puts messages into the queue, up to [`AT_ONCE`] at a time so that their commits share the
+/// queue's group commit, and acknowledges each once it is in, in the order they came (as
+/// MQTT asks) — on the connection it came on only, since after a reconnect the broker
+/// numbers messages anew and redelivers those not acknowledged.
 async fn work<Q: Queue>(
     config: Arc<MqttConfig>,
     queue: Q,
@@ -150,15 +157,34 @@ async fn work<Q: Queue>(
     connection: Arc<AtomicU64>,
     shutdown: Shutdown,
 ) -> Result<(), MqttError> {
+    let mut taking: VecDeque<Taking> = VecDeque::new();
     loop {
-        let (on, publish) = tokio::select! {
-            () = shutdown.wait() => return Ok(()),
-            next = rx.recv() => match next {
-                Some(next) => next,
+        while taking.len() < AT_ONCE {
+            match rx.try_recv() {
+                Ok((on, publish)) => {
+                    taking.push_back(start(&config, &queue, on, publish, &shutdown))
+                }
+                Err(_) => break,
+            }
+        }
+        let Some((on, publish, task)) = taking.pop_front() else {
+            let next = tokio::select! {
+                () = shutdown.wait() => return Ok(()),
+                next = rx.recv() => next,
+            };
+            match next {
+                Some((on, publish)) => {
+                    taking.push_back(start(&config, &queue, on, publish, &shutdown));
+                    continue;
+                }
                 None => return Ok(()),
-            },
+            }
         };
-        if !take(&config, &queue, &publish, &shutdown).await? {
+        let taken = match task.await {
+            Ok(taken) => taken?,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        if !taken {
             return Ok(());
         }
         crate::fault::point(crate::fault::MQTT_QUEUED);
@@ -166,6 +192,23 @@ async fn work<Q: Queue>(
             return Ok(());
         }
     }
+}
+
+/// A message being put into the queue: its connection, itself, and the task doing it.
+type Taking = (u64, Publish, JoinHandle<Result<bool, MqttError>>);
+
+/// Starts putting one message into the queue.
+fn start<Q: Queue>(
+    config: &Arc<MqttConfig>,
+    queue: &Q,
+    on: u64,
+    publish: Publish,
+    shutdown: &Shutdown,
+) -> Taking {
+    let (config, queue, shutdown) = (config.clone(), queue.clone(), shutdown.clone());
+    let message = publish.clone();
+    let task = tokio::spawn(async move { take(&config, &queue, &message, &shutdown).await });
+    (on, publish, task)
 }
 
 /// Puts one message into the queue (or its dead letters); `false` if shutdown came first.
