@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::mqtt::{MACHINE_BROKER, Mosquitto, messages, publish};
+use common::mqtt::{MACHINE_BROKER, Mosquitto, messages, own_broker, own_broker_with, publish};
 use common::services::service_up;
 use common::{Proc, SAMPLE, assert_store_matches, millrace, sample_dir, wait_for_counts};
 use std::path::Path;
@@ -94,7 +94,9 @@ fn machine_broker_up(test: &str) -> bool {
 /// messages of a burst this size while the subscriber works through them (see README).
 #[test]
 fn every_layout_is_stored_bit_identical_and_once() {
-    let broker = Mosquitto::start();
+    let Some(broker) = own_broker("every_layout_is_stored_bit_identical_and_once") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let prefix = "layouts";
     let _sub = start_subscribed(
@@ -193,7 +195,9 @@ fn assert_exactly(db: &Path, records: &[serde_json::Value]) {
 
 #[test]
 fn kill_9_of_the_subscriber_loses_and_doubles_nothing() {
-    let mut broker = Mosquitto::start();
+    let Some(mut broker) = own_broker("kill_9_of_the_subscriber_loses_and_doubles_nothing") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("millrace.db");
     let prefix = "kill";
@@ -230,7 +234,10 @@ fn kill_9_of_the_subscriber_loses_and_doubles_nothing() {
 
 #[test]
 fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
-    let mut broker = Mosquitto::start();
+    let Some(mut broker) = own_broker("a_broker_restart_mid_stream_loses_and_doubles_nothing")
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("millrace.db");
     let prefix = "restart";
@@ -262,7 +269,10 @@ fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
 /// stores what is published, and on SIGTERM exits 0 with the report written.
 #[test]
 fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
-    let broker = Mosquitto::start();
+    let Some(broker) = own_broker("run_with_mqtt_stores_what_is_published_and_stops_cleanly")
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let prefix = "run";
     let mut cmd = millrace(dir.path());
@@ -297,7 +307,9 @@ fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
 /// record arrives, once.
 #[test]
 fn a_full_queue_holds_messages_back_and_loses_none() {
-    let broker = Mosquitto::start();
+    let Some(broker) = own_broker("a_full_queue_holds_messages_back_and_loses_none") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("millrace.db");
     let mut cmd = subscriber(dir.path(), &broker.url(), "full", "millrace");
@@ -332,25 +344,29 @@ fn a_full_queue_holds_messages_back_and_loses_none() {
 #[test]
 fn mqtts_with_a_private_ca_and_a_password_in_the_url() {
     let tls_port = common::free_port();
-    let broker = Mosquitto::start_with(|dir| {
-        let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        std::fs::write(dir.join("cert.pem"), made.cert.pem()).unwrap();
-        std::fs::write(dir.join("key.pem"), made.signing_key.serialize_pem()).unwrap();
-        let passwd = dir.join("passwd");
-        let made = Command::new("mosquitto_passwd")
-            .arg("-c")
-            .arg("-b")
-            .arg(&passwd)
-            .args(["reader", "s3cr@t-pw"])
-            .status()
-            .unwrap();
-        assert!(made.success());
-        format!(
-            "listener {tls_port} 127.0.0.1\ncertfile {d}/cert.pem\nkeyfile {d}/key.pem\n\
+    let Some(broker) =
+        own_broker_with("mqtts_with_a_private_ca_and_a_password_in_the_url", |dir| {
+            let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+            std::fs::write(dir.join("cert.pem"), made.cert.pem()).unwrap();
+            std::fs::write(dir.join("key.pem"), made.signing_key.serialize_pem()).unwrap();
+            let passwd = dir.join("passwd");
+            let made = Command::new("mosquitto_passwd")
+                .arg("-c")
+                .arg("-b")
+                .arg(&passwd)
+                .args(["reader", "s3cr@t-pw"])
+                .status()
+                .unwrap();
+            assert!(made.success());
+            format!(
+                "listener {tls_port} 127.0.0.1\ncertfile {d}/cert.pem\nkeyfile {d}/key.pem\n\
              allow_anonymous false\npassword_file {d}/passwd\n",
-            d = dir.display()
-        )
-    });
+                d = dir.display()
+            )
+        })
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let ca = broker_file(&broker, "cert.pem", dir.path());
     let url = format!("mqtts://reader:s3cr%40t-pw@localhost:{tls_port}");
@@ -387,7 +403,10 @@ fn into_rabbitmq_a_bad_message_is_dead_lettered_with_its_reason() {
     {
         return;
     }
-    let broker = Mosquitto::start();
+    let Some(broker) = own_broker("into_rabbitmq_a_bad_message_is_dead_lettered_with_its_reason")
+    else {
+        return;
+    };
     let queues = common::services::Queues::new();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = subscriber(dir.path(), &broker.url(), "amqp", "millrace");

@@ -12,6 +12,28 @@ use std::time::{Duration, Instant};
 /// The machine's broker, which `.ci/run` starts.
 pub const MACHINE_BROKER: &str = "127.0.0.1:1883";
 
+/// A Mosquitto of `test`'s own, or `None` (the test skips, saying why) when Mosquitto is not
+/// installed outside CI; under CI=true its absence fails the run, as `.ci/run` installs it.
+pub fn own_broker(test: &str) -> Option<Mosquitto> {
+    own_broker_with(test, |_| String::new())
+}
+
+/// [`own_broker`] with configuration of the test's own (see [`Mosquitto::start_with`]).
+pub fn own_broker_with(
+    test: &str,
+    extra: impl FnOnce(&std::path::Path) -> String,
+) -> Option<Mosquitto> {
+    if !std::path::Path::new("/usr/sbin/mosquitto").exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but /usr/sbin/mosquitto is missing: .ci/run should have installed it"
+        );
+        println!("skipping {test}: Mosquitto is not installed (apt-get install mosquitto)");
+        return None;
+    }
+    Some(Mosquitto::start_with(extra))
+}
+
 /// A Mosquitto of the test's own; stopped (gracefully, so it saves its sessions) on drop.
 pub struct Mosquitto {
     pub port: u16,
