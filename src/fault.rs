@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const CONSUMER_COMMITTED: &str = "consume.committed";
 /// The queue holds a batch durably; the webhook has not answered yet.
 pub const WEBHOOK_QUEUED: &str = "serve.queued";
+/// The queue holds an MQTT message durably; the broker has not been acknowledged yet.
+pub const MQTT_QUEUED: &str = "mqtt.queued";
 /// The webhook acknowledged a batch; the streamer has not saved its offset yet.
 pub const STREAM_DELIVERED: &str = "stream.delivered";
 

@@ -4,7 +4,8 @@
 //! The pipeline, in the order data flows through it:
 //! [`stream`] (data files → HTTP) → [`webhook`] (validate, publish) → [`queue`] (durable,
 //! embedded or RabbitMQ) → [`consumer`] (store, then acknowledge) → [`store`] (SQLite or
-//! PostgreSQL). [`record`] and [`codec`] hold the validated record types and the JSON layouts
+//! PostgreSQL); [`mqtt`] is a second way in beside the webhook, feeding the same queue.
+//! [`record`] and [`codec`] hold the validated record types and the JSON layouts
 //! shared by both edges; [`run`] wires every stage together in one process.
 
 pub mod backoff;
@@ -16,6 +17,7 @@ pub mod dashboard;
 pub mod fault;
 pub mod generate;
 pub mod live;
+pub mod mqtt;
 pub mod queue;
 pub mod record;
 pub mod redact;

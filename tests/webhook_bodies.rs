@@ -291,6 +291,13 @@ impl Queue for FailingQueue {
     async fn pending(&self, _: StreamKind) -> Result<u64, QueueError> {
         Ok(0)
     }
+    async fn publish_dead_letter(
+        &self,
+        _: millrace::queue::Envelope,
+        _: String,
+    ) -> Result<(), QueueError> {
+        Err((self.0)())
+    }
     async fn dead_letters(&self, _: StreamKind) -> Result<u64, QueueError> {
         Ok(0)
     }

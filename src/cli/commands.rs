@@ -31,6 +31,12 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run(&settings, args, shutdown).await,
         Command::Stream(args) => stream_files(&settings, args, shutdown).await,
         Command::Serve(args) => serve_webhook(&settings, args, shutdown).await,
+        Command::Mqtt(args) => {
+            let config = settings.mqtt(args.url.as_ref(), &args.mqtt)?;
+            let queue = settings.broker(&args.queue)?.open().await?;
+            crate::mqtt::subscribe(config, queue, shutdown).await?;
+            Ok(())
+        }
         Command::Consume(args) => consume_queue(&settings, args, shutdown).await,
         Command::Report(args) => {
             let out = settings.report_dir(args.out.as_ref());
@@ -67,16 +73,22 @@ fn stream_config(
 
 async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let analysis = settings.analysis(&args.analysis)?;
-    let data = match settings.data(args.data.as_ref()) {
-        Some(dir) => dir,
-        None => demo_data()?,
-    };
-    let config = stream_config(settings, &args.stream, data, String::new())?;
+    let mqtt = settings.run_mqtt(args.mqtt.as_ref(), &args.mqtt_opts)?;
+    let given = settings.data(args.data.as_ref());
     let db = settings.db(&args.store);
     let summary_db = db.clone();
     let webhook = settings.webhook(&args.webhook)?;
     let broker = settings.broker(&args.queue)?;
-    if settings.follow(args.follow.follow) {
+    if mqtt.is_some() || settings.follow(args.follow.follow) {
+        // With MQTT the files are optional: no --data, no demo data, only MQTT.
+        let data = match given {
+            Some(dir) => Some(dir),
+            None if mqtt.is_some() => None,
+            None => Some(demo_data()?),
+        };
+        let config = data
+            .map(|dir| stream_config(settings, &args.stream, dir, String::new()))
+            .transpose()?;
         let listen = settings.dashboard_listen(args.dashboard_listen.as_ref());
         guard_exposure(&listen, false, Exposure::RUN_DASHBOARD).await?;
         let dashboard = tokio::net::TcpListener::bind(&listen).await.with_context(|| {
@@ -86,11 +98,17 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
         let live = crate::run::Live {
             dashboard,
             options: analysis,
+            mqtt,
         };
         crate::run::follow(db, queue, webhook, config, live, shutdown).await?;
         let out = settings.report_dir(args.report_dir.as_ref());
         return write_report(&summary_db, &out, analysis).await;
     }
+    let data = match given {
+        Some(dir) => dir,
+        None => demo_data()?,
+    };
+    let config = stream_config(settings, &args.stream, data, String::new())?;
     let queue = broker.open().await?;
     let summary = crate::run::run(db, queue, webhook, config, shutdown).await?;
     println!("{summary}");

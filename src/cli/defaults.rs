@@ -12,6 +12,10 @@ pub const WEBHOOK: &str = "http://127.0.0.1:5000";
 pub const LISTEN: &str = "127.0.0.1:5000";
 /// `dashboard --listen`: loopback only, and beside the webhook's port.
 pub const DASHBOARD_LISTEN: &str = "127.0.0.1:5080";
+/// `mqtt --url`: a broker on this machine.
+pub const MQTT_URL: &str = "mqtt://127.0.0.1:1883";
+/// `mqtt --client-id`: fixed, so the broker's session outlives a restart.
+pub const MQTT_CLIENT_ID: &str = "millrace";
 /// `--db`: a SQLite file in the working directory.
 pub const DB: &str = "millrace.db";
 /// `--broker`: the embedded queue, so one command runs everything.
@@ -48,6 +52,8 @@ pub fn shown() -> Vec<(&'static str, String)> {
         ("webhook", WEBHOOK.into()),
         ("listen", LISTEN.into()),
         ("dashboard_listen", DASHBOARD_LISTEN.into()),
+        ("mqtt_url", MQTT_URL.into()),
+        ("mqtt_client_id", MQTT_CLIENT_ID.into()),
         ("db", DB.into()),
         ("broker", BROKER.into()),
         ("metrics_queue", METRICS_QUEUE.into()),

@@ -99,6 +99,8 @@ pub enum Command {
     Stream(StreamArgs),
     /// Serve the webhook: POST /metrics_webhook and /workorder_webhook
     Serve(ServeArgs),
+    /// Subscribe to MQTT topics and queue their records, as the webhook does
+    Mqtt(MqttArgs),
     /// Store queued batches of one stream (or both) in the database
     Consume(ConsumeArgs),
     /// Write the report: per product, the parameters that best explain its output
@@ -255,6 +257,20 @@ pub struct RunArgs {
     /// With --follow: keep running, follow the data files and serve the live dashboard.
     #[command(flatten)]
     pub follow: FollowArg,
+    /// Subscribe to this MQTT broker too (mqtt://… or mqtts://…, with --topic): keeps
+    /// running as --follow does, beside the file streamer when --data is given, instead of it
+    /// when not
+    #[arg(
+        long = "mqtt",
+        id = "mqtt",
+        env = "MILLRACE_MQTT",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub mqtt: Option<String>,
+    /// With --mqtt: what to subscribe to, and how.
+    #[command(flatten)]
+    pub mqtt_opts: MqttOpts,
     /// With --follow: where the dashboard listens (loopback unless told otherwise)
     #[arg(
         long = "dashboard-listen",
@@ -327,6 +343,71 @@ pub struct ServeArgs {
     /// What the webhook accepts.
     #[command(flatten)]
     pub webhook: WebhookArgs,
+}
+
+/// Options of `millrace mqtt`: which broker and topics to read, and where to queue them.
+#[derive(Debug, Args)]
+pub struct MqttArgs {
+    /// The MQTT broker: mqtt://[user[:password]@]host[:port], or mqtts://… for TLS
+    #[arg(
+        long = "url",
+        id = "mqtt_url",
+        env = "MILLRACE_MQTT_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
+    /// What to subscribe to, and how.
+    #[command(flatten)]
+    pub mqtt: MqttOpts,
+    /// Which queue carries batches to the consumers.
+    #[command(flatten)]
+    pub queue: QueueArgs,
+}
+
+/// The subscription: topics, session and credentials (the broker's URL is apart, as `run`
+/// names it `--mqtt`).
+#[derive(Debug, Args)]
+pub struct MqttOpts {
+    /// STREAM=FILTER: messages on topics matching the MQTT filter feed the stream (metrics
+    /// or workorder), e.g. metrics=plant/+/metrics; repeat for more
+    #[arg(
+        long = "topic",
+        id = "mqtt_topics",
+        env = "MILLRACE_MQTT_TOPICS",
+        value_name = "STREAM=FILTER",
+        value_delimiter = ','
+    )]
+    pub topics: Vec<String>,
+    /// The client id the broker keeps the session under; keep it the same across restarts,
+    /// so messages not yet acknowledged are delivered again
+    #[arg(
+        long = "client-id",
+        id = "mqtt_client_id",
+        env = "MILLRACE_MQTT_CLIENT_ID",
+        value_name = "ID"
+    )]
+    pub client_id: Option<String>,
+    /// User name for the broker (instead of the one in the URL)
+    #[arg(
+        long = "mqtt-username",
+        id = "mqtt_username",
+        env = "MILLRACE_MQTT_USERNAME",
+        value_name = "USER"
+    )]
+    pub username: Option<String>,
+    /// Password for the broker (instead of the one in the URL)
+    #[arg(
+        long = "mqtt-password",
+        id = "mqtt_password",
+        env = "MILLRACE_MQTT_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+    /// CA certificate (PEM) to trust for an mqtts:// broker with a private certificate
+    #[arg(long, env = "MILLRACE_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// HTTPS for a server (`serve`, `dashboard`).

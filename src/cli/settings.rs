@@ -3,8 +3,10 @@
 
 use super::defaults;
 use super::{
-    AnalysisArgs, AuthArgs, QueueArgs, StoreArgs, StreamOpts, TlsArgs, TokenArgs, WebhookArgs,
+    AnalysisArgs, AuthArgs, MqttOpts, QueueArgs, StoreArgs, StreamOpts, TlsArgs, TokenArgs,
+    WebhookArgs,
 };
+use crate::mqtt::{MqttConfig, Subscription};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::store::StoreLocation;
 use crate::tls::TlsFiles;
@@ -50,6 +52,12 @@ pub struct FileSettings {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub ca_cert: Option<PathBuf>,
+    pub mqtt: Option<String>,
+    pub mqtt_url: Option<String>,
+    pub mqtt_topics: Option<Vec<String>>,
+    pub mqtt_client_id: Option<String>,
+    pub mqtt_username: Option<String>,
+    pub mqtt_password: Option<String>,
 }
 
 impl FileSettings {
@@ -311,6 +319,71 @@ impl FileSettings {
         }
     }
 
+    /// The MQTT subscription of `millrace mqtt` (broker `url`, from `--url`): a user name
+    /// or password given apart wins over the URL's. Messages name the broker without its
+    /// password.
+    pub fn mqtt(&self, url: Option<&String>, args: &MqttOpts) -> Result<MqttConfig, UsageError> {
+        let url = pick(
+            url.cloned(),
+            self.mqtt_url.clone(),
+            defaults::MQTT_URL.into(),
+        );
+        let client_id = pick(
+            args.client_id.clone(),
+            self.mqtt_client_id.clone(),
+            defaults::MQTT_CLIENT_ID.into(),
+        );
+        if client_id.is_empty() || client_id.len() > 65_535 {
+            return Err(UsageError::new("--client-id must hold 1 to 65535 bytes"));
+        }
+        let mut config =
+            MqttConfig::from_url(&url, client_id).map_err(|e| UsageError::new(e.to_string()))?;
+        let topics = if args.topics.is_empty() {
+            self.mqtt_topics.clone().unwrap_or_default()
+        } else {
+            args.topics.clone()
+        };
+        if topics.is_empty() {
+            return Err(UsageError::new(
+                "give at least one --topic, e.g. --topic metrics=plant/+/metrics --topic workorder=plant/+/workorder",
+            ));
+        }
+        config.topics = topics
+            .iter()
+            .map(|t| Subscription::parse(t))
+            .collect::<Result<_, _>>()
+            .map_err(|e| UsageError::new(e.to_string()))?;
+        if let Some(user) = args.username.clone().or(self.mqtt_username.clone()) {
+            config.username = Some(user);
+        }
+        if let Some(password) = args.password.clone().or(self.mqtt_password.clone()) {
+            config.password = Some(password);
+        }
+        config.ca_cert = self.ca_cert(args.ca_cert.as_ref());
+        if config.ca_cert.is_some() && !config.tls {
+            return Err(UsageError::new(
+                "--ca-cert is for an mqtts:// broker, but --url is mqtt://",
+            ));
+        }
+        let webhook = WebhookConfig::default();
+        config.max_batch_records = webhook.max_batch_records;
+        config.max_payload_bytes = webhook.max_body_bytes;
+        Ok(config)
+    }
+
+    /// The MQTT subscription of `run`: only when `--mqtt` (or `mqtt` in the file) names a
+    /// broker.
+    pub fn run_mqtt(
+        &self,
+        url: Option<&String>,
+        args: &MqttOpts,
+    ) -> Result<Option<MqttConfig>, UsageError> {
+        match url.cloned().or(self.mqtt.clone()) {
+            Some(url) => self.mqtt(Some(&url), args).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The CA certificate `stream` trusts for an https webhook.
     pub fn ca_cert(&self, flag: Option<&PathBuf>) -> Option<PathBuf> {
         flag.cloned().or(self.ca_cert.clone())
@@ -541,8 +614,17 @@ mod tests {
         let StoreLocation::Sqlite(db) = none.db(&run.store) else {
             panic!("the default store is SQLite")
         };
+        let Command::Mqtt(mqtt) = parsed(&["mqtt", "--topic", "metrics=a"]) else {
+            unreachable!()
+        };
+        let subscription = none.mqtt(mqtt.url.as_ref(), &mqtt.mqtt).unwrap();
         let path = |p: PathBuf| p.display().to_string();
         vec![
+            (
+                "mqtt_url",
+                format!("mqtt://{}:{}", subscription.host, subscription.port),
+            ),
+            ("mqtt_client_id", subscription.client_id),
             ("data", path(none.stream_data(None))),
             ("webhook", none.webhook_url(None)),
             ("listen", none.listen(None)),
@@ -635,6 +717,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn mqtt_comes_from_flags_then_the_file() {
+        use super::super::Command;
+        let file: FileSettings = toml::from_str(
+            "mqtt_url = \"mqtts://u:secret@broker:8884\"\nmqtt_topics = [\"metrics=a/+/m\"]\n\
+             mqtt_client_id = \"line-7\"\nca_cert = \"ca.pem\"",
+        )
+        .unwrap();
+        let Command::Mqtt(bare) = parsed(&["mqtt"]) else {
+            unreachable!()
+        };
+        let c = file.mqtt(bare.url.as_ref(), &bare.mqtt).unwrap();
+        assert_eq!((c.host.as_str(), c.port, c.tls), ("broker", 8884, true));
+        assert_eq!(c.client_id, "line-7");
+        assert_eq!(c.topics.len(), 1);
+        assert_eq!(c.ca_cert, Some(PathBuf::from("ca.pem")));
+        assert_eq!(c.password.as_deref(), Some("secret"));
+        let Command::Mqtt(flags) = parsed(&[
+            "mqtt",
+            "--topic",
+            "workorder=w/#",
+            "--topic",
+            "metrics=m/#",
+            "--mqtt-password",
+            "other",
+        ]) else {
+            unreachable!()
+        };
+        let c = file.mqtt(flags.url.as_ref(), &flags.mqtt).unwrap();
+        assert_eq!(c.topics.len(), 2, "flags replace the file's topics");
+        assert_eq!(c.password.as_deref(), Some("other"));
+        let none = FileSettings::default();
+        let err = none.mqtt(bare.url.as_ref(), &bare.mqtt).unwrap_err();
+        assert!(err.to_string().contains("--topic"), "{err}");
+        let Command::Mqtt(plain_ca) = parsed(&["mqtt", "--topic", "metrics=m", "--ca-cert", "x"])
+        else {
+            unreachable!()
+        };
+        assert!(none.mqtt(None, &plain_ca.mqtt).is_err(), "a CA for mqtt://");
+        let Command::Run(run) = parsed(&["run"]) else {
+            unreachable!()
+        };
+        assert!(none.run_mqtt(None, &run.mqtt_opts).unwrap().is_none());
     }
 
     #[test]

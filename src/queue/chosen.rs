@@ -94,6 +94,17 @@ impl Queue for ChosenQueue {
         }
     }
 
+    async fn publish_dead_letter(
+        &self,
+        envelope: Envelope,
+        reason: String,
+    ) -> Result<(), QueueError> {
+        match self {
+            ChosenQueue::Embedded(q) => q.publish_dead_letter(envelope, reason).await,
+            ChosenQueue::Amqp(q) => q.publish_dead_letter(envelope, reason).await,
+        }
+    }
+
     async fn dead_letters(&self, stream: StreamKind) -> Result<u64, QueueError> {
         match self {
             ChosenQueue::Embedded(q) => q.dead_letters(stream).await,

@@ -1,7 +1,7 @@
 //! The message format inside the queue: a batch of records with the identity the store
 //! needs to recognise it when it is delivered twice.
 
-use crate::record::StreamKind;
+use crate::record::{Records, StreamKind};
 
 /// One batch on its way through the queue: the records as a JSON array, plus what the store
 /// needs to recognise the batch if it comes again.
@@ -24,6 +24,19 @@ pub struct Envelope {
 }
 
 impl Envelope {
+    /// A new batch of decoded records, with a fresh id: what every producer (the webhook, the
+    /// MQTT subscriber) publishes.
+    pub fn batch(records: &Records, source: Option<String>, first_seq: u64) -> Self {
+        Envelope {
+            id: uuid::Uuid::new_v4().to_string(),
+            stream: records.kind(),
+            source,
+            first_seq,
+            count: records.len() as u64,
+            body: records.to_json(),
+        }
+    }
+
     /// The identity the store deduplicates on: the source, or the message itself.
     pub fn origin(&self) -> String {
         match &self.source {

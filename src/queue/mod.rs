@@ -105,6 +105,16 @@ pub trait Queue: Clone + Send + Sync + 'static {
     /// Whether publishing can work now (the broker is reachable), for `/readyz`.
     fn ready(&self) -> impl Future<Output = Result<(), QueueError>> + Send;
 
+    /// Sets a batch aside as a dead letter without ever queueing it, with the reason, where
+    /// an operator can inspect it: for a producer that cannot answer "rejected" (an MQTT
+    /// subscriber) and must still not lose what it was sent. Durable on return, as
+    /// [`Queue::publish`] is.
+    fn publish_dead_letter(
+        &self,
+        envelope: Envelope,
+        reason: String,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
     /// Messages of the stream set aside as dead letters.
     fn dead_letters(
         &self,

@@ -1,5 +1,6 @@
-//! `millrace run --follow`: the whole pipeline in one process, kept running — the files
-//! followed as they grow, and the live dashboard served beside it — until Ctrl-C.
+//! `millrace run --follow` (or `--mqtt`): the whole pipeline in one process, kept running —
+//! the files followed as they grow, MQTT topics subscribed to, and the live dashboard served
+//! beside them — until Ctrl-C.
 
 use super::Pipeline;
 use crate::queue::Queue;
@@ -21,24 +22,33 @@ pub struct Live {
     pub dashboard: TcpListener,
     /// How the live analysis tests the data.
     pub options: crate::report::Options,
+    /// MQTT topics to subscribe to beside (or instead of) the files.
+    pub mqtt: Option<crate::mqtt::MqttConfig>,
 }
 
-/// Runs the pipeline into `db`, follows `stream_config.data` and serves the dashboard, until
-/// `shutdown` or a fault that stops the streamer; then stores what the webhook accepted and
+/// Runs the pipeline into `db`, follows `stream_config.data` (when there are files to
+/// follow), subscribes to MQTT (when asked) and serves the dashboard, until `shutdown` or a
+/// fault that stops the streamer or the subscriber; then stores what the webhook accepted and
 /// stops every part.
 pub async fn follow<Q: Queue>(
     db: StoreLocation,
     queue: Q,
     webhook: WebhookConfig,
-    mut stream_config: StreamConfig,
+    stream_config: Option<StreamConfig>,
     live: Live,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    // Every part stops on Ctrl-C, and also when the streamer stops by itself.
+    // Every part stops on Ctrl-C, and also when the streamer or the subscriber stops by
+    // itself.
     let (trigger, stop) = shutdown::channel();
+    let (mqtt, shutdown) = match live.mqtt {
+        Some(config) => {
+            let (shown, task, following) = subscriber(config, queue.clone(), &stop, shutdown);
+            (Some((shown, task)), following)
+        }
+        None => (None, shutdown),
+    };
     let pipeline = Pipeline::start(&db, queue, webhook, "127.0.0.1:0").await?;
-    stream_config.webhook = format!("http://{}", pipeline.addr);
-    let data = stream_config.data.display().to_string();
     let feed = crate::live::spawn(db, live.options, stop.clone());
     let address = live.dashboard.local_addr()?;
     let dashboard = tokio::spawn(crate::dashboard::serve(
@@ -48,8 +58,25 @@ pub async fn follow<Q: Queue>(
         feed,
         stop.clone(),
     ));
-    println!("millrace is following {data}; dashboard on http://{address}/ (Ctrl-C to stop)");
-    let streamed = crate::stream::follow(stream_config, shutdown).await;
+    let mut following: Vec<String> = stream_config
+        .iter()
+        .map(|c| c.data.display().to_string())
+        .collect();
+    following.extend(mqtt.iter().map(|(shown, _)| shown.clone()));
+    println!(
+        "millrace is following {}; dashboard on http://{address}/ (Ctrl-C to stop)",
+        following.join(" and ")
+    );
+    let streamed = match stream_config {
+        Some(mut config) => {
+            config.webhook = format!("http://{}", pipeline.addr);
+            crate::stream::follow(config, shutdown).await
+        }
+        None => {
+            shutdown.wait().await;
+            Ok(crate::stream::StreamSummary::default())
+        }
+    };
     let sent = streamed
         .as_ref()
         .map(|s| s.sent.clone())
@@ -62,9 +89,47 @@ pub async fn follow<Q: Queue>(
         tracing::warn!("records the webhook accepted are still queued; the next run stores them");
     }
     trigger.fire();
+    if let Some((_, task)) = mqtt {
+        task.await??;
+    }
     pipeline.stop().await?;
     dashboard.await??;
-    let summary = streamed?;
+    print_sent(&streamed?);
+    Ok(())
+}
+
+/// Starts the MQTT subscriber; gives the broker as logs show it, the task, and a shutdown
+/// that fires on `shutdown` or when the subscriber stops by itself (the queue broke), so the
+/// streamer stops then too.
+fn subscriber<Q: Queue>(
+    config: crate::mqtt::MqttConfig,
+    queue: Q,
+    stop: &Shutdown,
+    shutdown: Shutdown,
+) -> (String, Subscriber, Shutdown) {
+    let shown = config.shown();
+    let (stopped, on_stop) = tokio::sync::oneshot::channel::<()>();
+    let subscribe = crate::mqtt::subscribe(config, queue, stop.clone());
+    let task = tokio::spawn(async move {
+        let result = subscribe.await;
+        drop(stopped);
+        result
+    });
+    let (end, following) = shutdown::channel();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = shutdown.wait() => {}
+            _ = on_stop => {}
+        }
+        end.fire();
+    });
+    (shown, task, following)
+}
+
+/// The running MQTT subscriber.
+type Subscriber = tokio::task::JoinHandle<Result<(), crate::mqtt::MqttError>>;
+
+fn print_sent(summary: &crate::stream::StreamSummary) {
     for kind in StreamKind::ALL {
         let n = summary
             .sent
@@ -73,5 +138,4 @@ pub async fn follow<Q: Queue>(
             .map_or(0, |s| s.1);
         println!("  {:<9} {n:>10} sent", kind.name());
     }
-    Ok(())
 }

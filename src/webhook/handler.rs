@@ -107,14 +107,7 @@ async fn ingest<Q: Queue>(
             id: None,
         }));
     }
-    let envelope = Envelope {
-        id: uuid::Uuid::new_v4().to_string(),
-        stream,
-        source,
-        first_seq,
-        count: records.len() as u64,
-        body: records.to_json(),
-    };
+    let envelope = Envelope::batch(&records, source, first_seq);
     let id = envelope.id.clone();
     let timeout = state.config.publish_timeout;
     match tokio::time::timeout(timeout, state.queue.publish(envelope)).await {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod live;
+pub mod mqtt;
 pub mod scenarios;
 pub mod services;
 

@@ -3,7 +3,7 @@
 
 use super::connection::{LinkError, connect};
 use super::consumer::AmqpConsumer;
-use super::message::properties;
+use super::message::{dead_letter_properties, properties};
 use super::{AmqpConfig, TopologyError};
 use crate::backoff::Backoff;
 use crate::chain::Chain;
@@ -104,6 +104,51 @@ impl AmqpQueue {
         QueueError::unavailable("RabbitMQ", e)
     }
 
+    /// Publishes `body` to `queue`, persistent and mandatory, and returns once the broker
+    /// confirmed it.
+    async fn confirmed(
+        &self,
+        queue: String,
+        body: &[u8],
+        props: lapin::BasicProperties,
+    ) -> Result<(), QueueError> {
+        let link = self.link()?;
+        let options = BasicPublishOptions {
+            mandatory: true,
+            ..BasicPublishOptions::default()
+        };
+        let confirm = link
+            .channel
+            .basic_publish("".into(), queue.as_str().into(), options, body, props)
+            .await
+            .map_err(|e| self.broken(e))?;
+        let timeout = self.inner.config.confirm_timeout;
+        let confirmation = tokio::time::timeout(timeout, confirm)
+            .await
+            .map_err(|_| QueueError::Timeout(timeout))?
+            .map_err(|e| self.broken(e))?;
+        match confirmation {
+            Confirmation::Ack(None) => Ok(()),
+            Confirmation::Ack(Some(returned)) => {
+                // The queue vanished: have the keeper declare it again.
+                self.inner.broken.notify_one();
+                Err(QueueError::unavailable_for(format!(
+                    "RabbitMQ could not route the batch to queue `{queue}` ({} {})",
+                    returned.reply_code, returned.reply_text
+                )))
+            }
+            Confirmation::Nack(_) => Err(QueueError::unavailable_for(format!(
+                "RabbitMQ refused the batch for queue `{queue}` (nack)"
+            ))),
+            Confirmation::NotRequested => {
+                self.inner.broken.notify_one();
+                Err(QueueError::unavailable_for(
+                    "the RabbitMQ channel is not in confirm mode",
+                ))
+            }
+        }
+    }
+
     /// Messages in a queue, ready for a consumer (RabbitMQ does not count those in flight).
     async fn count(&self, queue: String) -> Result<u64, QueueError> {
         let link = self.link()?;
@@ -172,48 +217,20 @@ impl Queue for AmqpQueue {
     /// Publishes persistent and mandatory, and returns once the broker confirmed: an
     /// unroutable message, a nack, a timeout or a lost connection is an error, never an Ok.
     async fn publish(&self, envelope: Envelope) -> Result<(), QueueError> {
-        let link = self.link()?;
         let queue = self.inner.config.queue(envelope.stream).to_string();
-        let options = BasicPublishOptions {
-            mandatory: true,
-            ..BasicPublishOptions::default()
-        };
-        let confirm = link
-            .channel
-            .basic_publish(
-                "".into(),
-                queue.as_str().into(),
-                options,
-                &envelope.body,
-                properties(&envelope),
-            )
+        self.confirmed(queue, &envelope.body, properties(&envelope))
             .await
-            .map_err(|e| self.broken(e))?;
-        let timeout = self.inner.config.confirm_timeout;
-        let confirmation = tokio::time::timeout(timeout, confirm)
-            .await
-            .map_err(|_| QueueError::Timeout(timeout))?
-            .map_err(|e| self.broken(e))?;
-        match confirmation {
-            Confirmation::Ack(None) => Ok(()),
-            Confirmation::Ack(Some(returned)) => {
-                // The queue vanished: have the keeper declare it again.
-                self.inner.broken.notify_one();
-                Err(QueueError::unavailable_for(format!(
-                    "RabbitMQ could not route the batch to queue `{queue}` ({} {})",
-                    returned.reply_code, returned.reply_text
-                )))
-            }
-            Confirmation::Nack(_) => Err(QueueError::unavailable_for(format!(
-                "RabbitMQ refused the batch for queue `{queue}` (nack)"
-            ))),
-            Confirmation::NotRequested => {
-                self.inner.broken.notify_one();
-                Err(QueueError::unavailable_for(
-                    "the RabbitMQ channel is not in confirm mode",
-                ))
-            }
-        }
+    }
+
+    /// Into `<queue>.dead`, confirmed like any publish, with the reason in a header.
+    async fn publish_dead_letter(
+        &self,
+        envelope: Envelope,
+        reason: String,
+    ) -> Result<(), QueueError> {
+        let queue = self.inner.config.dead_queue(envelope.stream);
+        let props = dead_letter_properties(&properties(&envelope), &reason);
+        self.confirmed(queue, &envelope.body, props).await
     }
 
     async fn consumer(&self, stream: StreamKind) -> Result<AmqpConsumer, QueueError> {

@@ -5,12 +5,12 @@
 use super::blocking::{blocking, locked, unavailable};
 use super::config::EmbeddedQueueConfig;
 use super::consumer::EmbeddedConsumer;
-use super::schema::{dead_queue, open_connection};
+use super::schema::{dead_queue, now_millis, open_connection};
 use super::shared::{Publish, Shared};
 use super::writer;
 use crate::queue::{Envelope, Queue, QueueError};
 use crate::record::StreamKind;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -124,6 +124,37 @@ impl Queue for EmbeddedQueue {
 
     async fn pending(&self, stream: StreamKind) -> Result<u64, QueueError> {
         self.count(stream.name().to_string()).await
+    }
+
+    /// Written on the reader's connection, beside the writer's group commits: dead letters
+    /// are rare, and SQLite serialises the two writers.
+    async fn publish_dead_letter(
+        &self,
+        envelope: Envelope,
+        reason: String,
+    ) -> Result<(), QueueError> {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let e = &envelope;
+            locked(&inner.reader)?
+                .execute(
+                    "INSERT INTO messages (queue, id, source, first_seq, count, body, enqueued_at, reason)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        dead_queue(e.stream),
+                        e.id,
+                        e.source,
+                        e.first_seq as i64,
+                        e.count as i64,
+                        e.body,
+                        now_millis(),
+                        reason
+                    ],
+                )
+                .map(|_| ())
+                .map_err(unavailable)
+        })
+        .await
     }
 
     async fn dead_letters(&self, stream: StreamKind) -> Result<u64, QueueError> {

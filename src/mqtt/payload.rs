@@ -1,0 +1,115 @@
+//! One MQTT message turned into what the queue takes: a batch of validated records, or a dead
+//! letter with the reason the webhook would have answered.
+//!
+//! Identity: MQTT redelivers a message it has no acknowledgement for (after a reconnect, or
+//! when millrace was killed before acknowledging), and the redelivery cannot be told apart
+//! from the first delivery. So a message's records are identified by what they are: the
+//! source is `mqtt:<topic>#<xxh3 of the payload>` and the records are numbered from 0
+//! within it, and the store keeps each (source, position) once — exactly as it does for the
+//! streamer's `Millrace-Source` batches. The price: two byte-identical payloads on one topic
+//! are one batch to millrace, and are stored once.
+
+use crate::codec::decode_body;
+use crate::queue::Envelope;
+use crate::record::StreamKind;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// What becomes of one message.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Valid records, to publish to the stream's queue.
+    Batch(Envelope),
+    /// No records at all (an empty array): nothing to store, acknowledge it.
+    Empty,
+    /// Not a batch millrace accepts: to be set aside as a dead letter with the reason.
+    Dead {
+        /// The payload as it came, for an operator to inspect.
+        envelope: Envelope,
+        /// Why it was refused, in the webhook's words.
+        reason: String,
+    },
+}
+
+/// The identity of a message's records: its topic and the hash of its payload.
+pub fn source(topic: &str, payload: &[u8]) -> String {
+    format!("mqtt:{topic}#{:016x}", xxh3_64(payload))
+}
+
+/// Decodes a payload of any layout the webhook accepts (array, object, NDJSON, a JSON string
+/// holding one of those), with the webhook's limits and messages.
+pub fn decode(stream: StreamKind, topic: &str, payload: &[u8], max_records: usize) -> Outcome {
+    let source = source(topic, payload);
+    match decode_body(stream, content_type(payload), payload, max_records) {
+        Ok(records) if records.is_empty() => Outcome::Empty,
+        Ok(records) => Outcome::Batch(Envelope::batch(&records, Some(source), 0)),
+        Err(e) => Outcome::Dead {
+            envelope: Envelope {
+                id: uuid::Uuid::new_v4().to_string(),
+                stream,
+                source: Some(source),
+                first_seq: 0,
+                count: 0,
+                body: payload.to_vec(),
+            },
+            reason: format!("MQTT topic {topic}: {e}"),
+        },
+    }
+}
+
+/// MQTT 3.1.1 carries no content type, so the one the webhook would be told is read off the
+/// payload: records one per line are NDJSON, anything else is left to the body's first byte.
+fn content_type(payload: &[u8]) -> Option<&'static str> {
+    let text = payload.trim_ascii();
+    let lines = text.first() == Some(&b'{') && text.contains(&b'\n');
+    lines.then_some("application/x-ndjson")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE: &str = r#"{"id": 1, "val": 0.5, "time": 1624377478}"#;
+
+    #[test]
+    fn every_webhook_layout_decodes() {
+        let array = format!("[{ONE},{ONE}]");
+        let lines = format!("{ONE}\n{ONE}\n");
+        let string = serde_json::to_string(&array).unwrap();
+        for (body, n) in [(array.as_str(), 2), (ONE, 1), (&lines, 2), (&string, 2)] {
+            match decode(StreamKind::Metrics, "t", body.as_bytes(), 100) {
+                Outcome::Batch(e) => assert_eq!(e.count, n, "{body}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_payload_on_the_same_topic_is_the_same_batch() {
+        let Outcome::Batch(a) = decode(StreamKind::Metrics, "a", ONE.as_bytes(), 10) else {
+            panic!()
+        };
+        let Outcome::Batch(b) = decode(StreamKind::Metrics, "a", ONE.as_bytes(), 10) else {
+            panic!()
+        };
+        let Outcome::Batch(c) = decode(StreamKind::Metrics, "b", ONE.as_bytes(), 10) else {
+            panic!()
+        };
+        assert_eq!((a.origin(), a.first_seq), (b.origin(), b.first_seq));
+        assert_ne!(a.origin(), c.origin());
+    }
+
+    #[test]
+    fn a_bad_payload_is_dead_with_the_webhooks_reason() {
+        let bad = br#"[{"id": 1, "val": "x", "time": 1}]"#;
+        let Outcome::Dead { envelope, reason } = decode(StreamKind::Metrics, "p/1", bad, 10) else {
+            panic!()
+        };
+        assert_eq!(envelope.body, bad);
+        let webhook = decode_body(StreamKind::Metrics, None, bad, 10).unwrap_err();
+        assert_eq!(reason, format!("MQTT topic p/1: {webhook}"));
+        assert!(matches!(
+            decode(StreamKind::Metrics, "t", b"[]", 10),
+            Outcome::Empty
+        ));
+    }
+}
