@@ -128,10 +128,19 @@ fn a_bad_message_is_dead_lettered_and_the_good_flow_on() {
     let topic = format!("{prefix}/line1/metrics");
     let good = |id: u32| format!(r#"[{{"id": {id}, "val": 0.5, "time": 1624377478}}]"#);
     let bad = r#"[{"id": 1, "val": "high", "time": 1624377478}]"#;
-    let msgs: Vec<(String, Vec<u8>)> = [good(1), bad.to_string(), "not json".into(), good(2)]
-        .into_iter()
-        .map(|p| (topic.clone(), p.into_bytes()))
-        .collect();
+    // Over the 8 MiB limit: set aside like any bad payload, not a dropped connection that
+    // the broker would answer with the same message for ever.
+    let oversized = format!("[{}]", " ".repeat(9 << 20));
+    let msgs: Vec<(String, Vec<u8>)> = [
+        good(1),
+        bad.to_string(),
+        "not json".into(),
+        oversized,
+        good(2),
+    ]
+    .into_iter()
+    .map(|p| (topic.clone(), p.into_bytes()))
+    .collect();
     publish(port_of(MACHINE_BROKER), &unique("pub"), &msgs);
     let db = dir.path().join("millrace.db");
     wait_for_counts(&db, (2, 0), Duration::from_secs(20));
@@ -144,7 +153,12 @@ fn a_bad_message_is_dead_lettered_and_the_good_flow_on() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(dead.len(), 2, "{dead:?}");
+    assert_eq!(
+        dead.len(),
+        3,
+        "{:?}",
+        dead.iter().map(|d| &d.0).collect::<Vec<_>>()
+    );
     assert_eq!(dead[0].1, bad.as_bytes());
     assert!(
         dead[0]
@@ -154,6 +168,14 @@ fn a_bad_message_is_dead_lettered_and_the_good_flow_on() {
         dead[0].0
     );
     assert!(dead[1].0.contains("not a record batch"), "{}", dead[1].0);
+    assert!(
+        dead[2]
+            .0
+            .contains("more than the 8388608 allowed (--max-body-bytes)"),
+        "{}",
+        dead[2].0
+    );
+    assert_eq!(dead[2].1.len(), 8 << 20, "the first 8 MiB are kept");
 }
 
 /// Generated metrics, `n` of them, unique.

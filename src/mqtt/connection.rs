@@ -11,6 +11,11 @@ use std::time::Duration;
 
 /// How often the client pings an idle broker, and so how soon a dead link is noticed.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// The largest packet MQTT can carry (a remaining length of 268,435,455 bytes, plus the
+/// fixed header). Incoming messages may be that large, so that one over millrace's own
+/// limit reaches it and is set aside as a dead letter; a smaller client limit would drop
+/// the connection instead, and the broker would deliver the message again for ever.
+const MQTT_LARGEST_PACKET: usize = 268_435_455 + 5;
 /// Bytes of MQTT framing allowed on top of the largest payload.
 const FRAMING: usize = 64 * 1024;
 
@@ -22,7 +27,7 @@ pub fn options(config: &MqttConfig) -> Result<MqttOptions, MqttError> {
         .set_manual_acks(true)
         .set_keep_alive(KEEP_ALIVE);
     let largest = config.max_payload_bytes.saturating_add(FRAMING);
-    options.set_max_packet_size(largest, largest);
+    options.set_max_packet_size(MQTT_LARGEST_PACKET, largest.min(MQTT_LARGEST_PACKET));
     if let Some(user) = &config.username {
         options.set_credentials(user, config.password.clone().unwrap_or_default());
     }

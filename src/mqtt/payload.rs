@@ -30,6 +30,15 @@ pub enum Outcome {
     },
 }
 
+/// The webhook's limits on one batch, applied to one message.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The most records (`--max-batch-records`).
+    pub records: usize,
+    /// The largest payload in bytes (`--max-body-bytes`).
+    pub bytes: usize,
+}
+
 /// The identity of a message's records: its topic and the hash of its payload.
 pub fn source(topic: &str, payload: &[u8]) -> String {
     format!("mqtt:{topic}#{:016x}", xxh3_64(payload))
@@ -37,22 +46,37 @@ pub fn source(topic: &str, payload: &[u8]) -> String {
 
 /// Decodes a payload of any layout the webhook accepts (array, object, NDJSON, a JSON string
 /// holding one of those), with the webhook's limits and messages.
-pub fn decode(stream: StreamKind, topic: &str, payload: &[u8], max_records: usize) -> Outcome {
+///
+/// A payload over the byte limit is a dead letter too (its first `limits.bytes` bytes kept):
+/// the client takes messages up to MQTT's own maximum precisely so that one oversized
+/// message is set aside, instead of dropping the connection and coming back for ever.
+pub fn decode(stream: StreamKind, topic: &str, payload: &[u8], limits: Limits) -> Outcome {
     let source = source(topic, payload);
-    match decode_body(stream, content_type(payload), payload, max_records) {
-        Ok(records) if records.is_empty() => Outcome::Empty,
-        Ok(records) => Outcome::Batch(Envelope::batch(&records, Some(source), 0)),
-        Err(e) => Outcome::Dead {
-            envelope: Envelope {
-                id: uuid::Uuid::new_v4().to_string(),
-                stream,
-                source: Some(source),
-                first_seq: 0,
-                count: 0,
-                body: payload.to_vec(),
-            },
-            reason: format!("MQTT topic {topic}: {e}"),
+    let dead = |body: &[u8], reason: String| Outcome::Dead {
+        envelope: Envelope {
+            id: uuid::Uuid::new_v4().to_string(),
+            stream,
+            source: Some(source.clone()),
+            first_seq: 0,
+            count: 0,
+            body: body.to_vec(),
         },
+        reason: format!("MQTT topic {topic}: {reason}"),
+    };
+    if payload.len() > limits.bytes {
+        return dead(
+            &payload[..limits.bytes],
+            format!(
+                "the payload is {} bytes, more than the {} allowed (--max-body-bytes); split it into smaller messages",
+                payload.len(),
+                limits.bytes
+            ),
+        );
+    }
+    match decode_body(stream, content_type(payload), payload, limits.records) {
+        Ok(records) if records.is_empty() => Outcome::Empty,
+        Ok(records) => Outcome::Batch(Envelope::batch(&records, Some(source.clone()), 0)),
+        Err(e) => dead(payload, e.to_string()),
     }
 }
 
@@ -68,6 +92,44 @@ fn content_type(payload: &[u8]) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    fn limits(records: usize) -> Limits {
+        Limits {
+            records,
+            bytes: 1 << 20,
+        }
+    }
+
+    #[test]
+    fn a_payload_over_the_byte_limit_is_a_dead_letter_that_says_so() {
+        let big = format!("[{}]", vec![ONE; 50].join(","));
+        let small = Limits {
+            records: 1000,
+            bytes: 100,
+        };
+        let Outcome::Dead { envelope, reason } = decode(
+            StreamKind::Metrics,
+            "plant/1/metrics",
+            big.as_bytes(),
+            small,
+        ) else {
+            panic!("an oversized payload must be set aside");
+        };
+        assert!(reason.contains("plant/1/metrics"), "{reason}");
+        assert!(reason.contains(&format!("{} bytes", big.len())), "{reason}");
+        assert!(reason.contains("--max-body-bytes"), "{reason}");
+        assert_eq!(envelope.body.len(), 100, "only the first bytes are kept");
+        // The same payload within the limit is a batch.
+        assert!(matches!(
+            decode(
+                StreamKind::Metrics,
+                "plant/1/metrics",
+                big.as_bytes(),
+                limits(1000)
+            ),
+            Outcome::Batch(_)
+        ));
+    }
+
     const ONE: &str = r#"{"id": 1, "val": 0.5, "time": 1624377478}"#;
 
     #[test]
@@ -76,7 +138,7 @@ mod tests {
         let lines = format!("{ONE}\n{ONE}\n");
         let string = serde_json::to_string(&array).unwrap();
         for (body, n) in [(array.as_str(), 2), (ONE, 1), (&lines, 2), (&string, 2)] {
-            match decode(StreamKind::Metrics, "t", body.as_bytes(), 100) {
+            match decode(StreamKind::Metrics, "t", body.as_bytes(), limits(100)) {
                 Outcome::Batch(e) => assert_eq!(e.count, n, "{body}"),
                 other => panic!("{body}: {other:?}"),
             }
@@ -85,13 +147,13 @@ mod tests {
 
     #[test]
     fn the_same_payload_on_the_same_topic_is_the_same_batch() {
-        let Outcome::Batch(a) = decode(StreamKind::Metrics, "a", ONE.as_bytes(), 10) else {
+        let Outcome::Batch(a) = decode(StreamKind::Metrics, "a", ONE.as_bytes(), limits(10)) else {
             panic!()
         };
-        let Outcome::Batch(b) = decode(StreamKind::Metrics, "a", ONE.as_bytes(), 10) else {
+        let Outcome::Batch(b) = decode(StreamKind::Metrics, "a", ONE.as_bytes(), limits(10)) else {
             panic!()
         };
-        let Outcome::Batch(c) = decode(StreamKind::Metrics, "b", ONE.as_bytes(), 10) else {
+        let Outcome::Batch(c) = decode(StreamKind::Metrics, "b", ONE.as_bytes(), limits(10)) else {
             panic!()
         };
         assert_eq!((a.origin(), a.first_seq), (b.origin(), b.first_seq));
@@ -101,14 +163,16 @@ mod tests {
     #[test]
     fn a_bad_payload_is_dead_with_the_webhooks_reason() {
         let bad = br#"[{"id": 1, "val": "x", "time": 1}]"#;
-        let Outcome::Dead { envelope, reason } = decode(StreamKind::Metrics, "p/1", bad, 10) else {
+        let Outcome::Dead { envelope, reason } =
+            decode(StreamKind::Metrics, "p/1", bad, limits(10))
+        else {
             panic!()
         };
         assert_eq!(envelope.body, bad);
         let webhook = decode_body(StreamKind::Metrics, None, bad, 10).unwrap_err();
         assert_eq!(reason, format!("MQTT topic p/1: {webhook}"));
         assert!(matches!(
-            decode(StreamKind::Metrics, "t", b"[]", 10),
+            decode(StreamKind::Metrics, "t", b"[]", limits(10)),
             Outcome::Empty
         ));
     }

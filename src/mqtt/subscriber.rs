@@ -224,16 +224,18 @@ async fn take<Q: Queue>(
         return Ok(true);
     };
     let body = publish.payload.clone();
-    let max = config.max_batch_records;
-    // Decoding a large payload is CPU work; keep it off the threads serving I/O.
-    let outcome = match tokio::task::spawn_blocking(move || {
-        payload::decode(stream, &topic, &body, max)
-    })
-    .await
-    {
-        Ok(outcome) => outcome,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    let limits = payload::Limits {
+        records: config.max_batch_records,
+        bytes: config.max_payload_bytes,
     };
+    // Decoding a large payload is CPU work; keep it off the threads serving I/O.
+    let outcome =
+        match tokio::task::spawn_blocking(move || payload::decode(stream, &topic, &body, limits))
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
     match outcome {
         Outcome::Empty => Ok(true),
         Outcome::Batch(envelope) => patiently(shutdown, || queue.publish(envelope.clone())).await,
