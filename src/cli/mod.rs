@@ -153,7 +153,7 @@ pub struct StoreArgs {
 }
 
 /// What the webhook accepts.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct WebhookArgs {
     /// Largest request body in bytes
     #[arg(long, env = "MILLRACE_MAX_BODY_BYTES", value_name = "BYTES")]

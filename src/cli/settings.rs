@@ -365,7 +365,8 @@ impl FileSettings {
                 "--ca-cert is for an mqtts:// broker, but --url is mqtt://",
             ));
         }
-        let webhook = WebhookConfig::default();
+        // The webhook's limits, as millrace.toml sets them (`mqtt` has no flags for them).
+        let webhook = self.webhook(&super::WebhookArgs::default())?;
         config.max_batch_records = webhook.max_batch_records;
         config.max_payload_bytes = webhook.max_body_bytes;
         Ok(config)

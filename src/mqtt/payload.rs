@@ -67,7 +67,7 @@ pub fn decode(stream: StreamKind, topic: &str, payload: &[u8], limits: Limits) -
         return dead(
             &payload[..limits.bytes],
             format!(
-                "the payload is {} bytes, more than the {} allowed (--max-body-bytes); split it into smaller messages",
+                "the payload is {} bytes, more than the {} allowed (the webhook's limit, `max_body_bytes` in millrace.toml); split it into smaller messages",
                 payload.len(),
                 limits.bytes
             ),
@@ -116,7 +116,7 @@ mod tests {
         };
         assert!(reason.contains("plant/1/metrics"), "{reason}");
         assert!(reason.contains(&format!("{} bytes", big.len())), "{reason}");
-        assert!(reason.contains("--max-body-bytes"), "{reason}");
+        assert!(reason.contains("max_body_bytes"), "{reason}");
         assert_eq!(envelope.body.len(), 100, "only the first bytes are kept");
         // The same payload within the limit is a batch.
         assert!(matches!(
