@@ -9,7 +9,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = millrace::cli::parse();
-    millrace::telemetry::init();
+    millrace::telemetry::init(cli.log_format);
     // Few blocking threads: each holds a malloc arena, and dozens of half-empty arenas make a
     // consumer's memory grow with its input. Blocking work here is SQLite and decoding,
     // which two cores cannot run more of at once anyway.
@@ -20,14 +20,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            millrace::telemetry::final_error(&format!("cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(execute(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", Chain(e.as_ref()));
+            millrace::telemetry::final_error(&Chain(e.as_ref()).to_string());
             ExitCode::from(exit_code(&e))
         }
     }

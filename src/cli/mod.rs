@@ -82,6 +82,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "MILLRACE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// How log lines on stderr are written: text, or one JSON object per line
+    #[arg(
+        long,
+        global = true,
+        env = "MILLRACE_LOG_FORMAT",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    pub log_format: crate::telemetry::LogFormat,
+
     /// What to do: run the whole pipeline, or one of its stages on its own.
     #[command(subcommand)]
     pub command: Command,

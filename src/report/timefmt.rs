@@ -18,6 +18,22 @@ pub fn date(seconds: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// `2021-06-22T15:57:58.123456Z`: an instant as RFC 3339 in UTC with microseconds, as log
+/// lines write it.
+pub fn rfc3339_micros(at: std::time::SystemTime) -> String {
+    let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let seconds = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+    let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
+    let rest = seconds.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_micros()
+    )
+}
+
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -44,5 +60,7 @@ mod tests {
         assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
         assert_eq!(date(1_624_377_478), "2021-06-22");
         assert_eq!(date(-1), "1969-12-31");
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_624_377_478_000_042);
+        assert_eq!(rfc3339_micros(at), "2021-06-22T15:57:58.000042Z");
     }
 }

@@ -21,9 +21,11 @@ pub struct FileProgress {
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
-    /// Bars when stderr is a terminal and `enabled`, log lines otherwise.
+    /// Bars when stderr is a terminal and `enabled`, log lines otherwise (always with JSON
+    /// logs, whose every line must parse).
     pub fn new(enabled: bool) -> Self {
-        let bars = (enabled && std::io::stderr().is_terminal())
+        let text_logs = crate::telemetry::format() == crate::telemetry::LogFormat::Text;
+        let bars = (enabled && text_logs && std::io::stderr().is_terminal())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Progress { bars }
     }

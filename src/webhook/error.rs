@@ -104,7 +104,9 @@ impl From<QueueError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let reason = super::refusals::Reason(self.body.error.clone());
         let mut response = (self.status, Json(self.body)).into_response();
+        response.extensions_mut().insert(reason);
         if self.challenge {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -52,6 +52,13 @@ pub async fn ingest_workorder<Q: Queue>(
     ingest(state, &halt, StreamKind::Workorder, headers, body).await
 }
 
+/// One batch, from body to queue, in a span naming its stream and, once it has one, its
+/// queue message id, so every line logged about it can be traced downstream.
+#[tracing::instrument(
+    name = "ingest",
+    skip_all,
+    fields(stream = %stream, batch = tracing::field::Empty)
+)]
 async fn ingest<Q: Queue>(
     State(state): State<AppState<Q>>,
     halt: &Halt,
@@ -109,6 +116,7 @@ async fn ingest<Q: Queue>(
     }
     let envelope = Envelope::batch(&records, source, first_seq);
     let id = envelope.id.clone();
+    tracing::Span::current().record("batch", id.as_str());
     let timeout = state.config.publish_timeout;
     match tokio::time::timeout(timeout, state.queue.publish(envelope)).await {
         Ok(Err(e @ crate::queue::QueueError::Broken { .. })) => {
@@ -122,6 +130,7 @@ async fn ingest<Q: Queue>(
         Err(_) => return Err(crate::queue::QueueError::Timeout(timeout).into()),
     }
     crate::fault::point(crate::fault::WEBHOOK_QUEUED);
+    tracing::debug!(records = records.len(), "queued");
     Ok(Json(Accepted {
         accepted: records.len(),
         id: Some(id),

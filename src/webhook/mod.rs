@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod halt;
 mod handler;
+mod refusals;
 
 pub use auth::{AuthError, Credentials, SIGNATURE_HEADER, sign};
 pub use error::ApiError;
@@ -148,6 +149,10 @@ fn router<Q: Queue>(state: AppState<Q>, halt: Halt) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(refusals::RefusalLog::default()),
+            refusals::log_refused,
+        ))
         .with_state(state)
 }
 
@@ -170,7 +175,10 @@ pub async fn serve_tls<Q: Queue>(
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(header_limit);
     server
-        .serve(router(state, halt.clone()).into_make_service())
+        .serve(
+            router(state, halt.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
         .await?;
     halted(&halt)
 }
@@ -218,7 +226,10 @@ pub async fn serve<Q: Queue>(
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(header_limit);
     server
-        .serve(router(state, halt.clone()).into_make_service())
+        .serve(
+            router(state, halt.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
         .await?;
     halted(&halt)
 }
