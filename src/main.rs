@@ -9,7 +9,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = millrace::cli::parse();
-    millrace::telemetry::init(cli.log_format);
+    millrace::telemetry::init(millrace::cli::log_format(&cli));
     // Few blocking threads: each holds a malloc arena, and dozens of half-empty arenas make a
     // consumer's memory grow with its input. Blocking work here is SQLite and decoding,
     // which two cores cannot run more of at once anyway.

@@ -1,16 +1,16 @@
 //! Logging: lines on stderr, filtered by `MILLRACE_LOG` (e.g. `debug`, `millrace=debug`),
 //! `info` by default, as readable text or as one JSON object per line for a log collector.
 //!
-//! The format is chosen by `--log-format` or `MILLRACE_LOG_FORMAT` only, not by
-//! `millrace.toml`: logging starts before the settings file is read, so that a problem with
-//! that file is reported in the chosen format too.
+//! The format is chosen by `--log-format`, `MILLRACE_LOG_FORMAT` or `log_format` in
+//! `millrace.toml` (see [`crate::cli::log_format`]).
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Readable lines, coloured only on a terminal.
     #[default]

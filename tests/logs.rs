@@ -159,3 +159,18 @@ fn the_final_error_is_a_json_line_too() {
         "{last}"
     );
 }
+
+#[test]
+fn the_settings_file_can_choose_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("millrace.toml"), "log_format = \"json\"\n").unwrap();
+    let log = dir.path().join("serve.log");
+    let (mut server, port) = serve(dir.path(), &log, &[]);
+    assert_eq!(request(port, "POST", "/metrics_webhook", "{not json"), 400);
+    let text = wait_for_line(&log, "refused a request");
+    server.kill();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(value["level"].is_string());
+    }
+}

@@ -25,6 +25,19 @@ pub fn parse() -> Cli {
     Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
 }
 
+/// The log format: `--log-format` or `MILLRACE_LOG_FORMAT`, else `log_format` in the
+/// settings file, else text. A settings file that cannot be read leaves text here; the
+/// command reports it once it starts.
+pub fn log_format(cli: &Cli) -> crate::telemetry::LogFormat {
+    cli.log_format
+        .or_else(|| {
+            FileSettings::load(cli.config.as_deref())
+                .ok()
+                .and_then(|s| s.log_format)
+        })
+        .unwrap_or_default()
+}
+
 /// The command line with each option's default written into its help from
 /// [`defaults::shown`], the values the settings resolve to: the help cannot drift from what
 /// millrace does. (A clap default would hide whether the flag was given, and a flag must win
@@ -82,16 +95,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "MILLRACE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// How log lines on stderr are written: text, or one JSON object per line
+    /// How log lines on stderr are written: text, or one JSON object per line [default: text]
     #[arg(
         long,
         global = true,
         env = "MILLRACE_LOG_FORMAT",
         value_name = "FORMAT",
-        value_enum,
-        default_value_t
+        value_enum
     )]
-    pub log_format: crate::telemetry::LogFormat,
+    pub log_format: Option<crate::telemetry::LogFormat>,
 
     /// What to do: run the whole pipeline, or one of its stages on its own.
     #[command(subcommand)]

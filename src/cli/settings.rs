@@ -58,6 +58,7 @@ pub struct FileSettings {
     pub mqtt_client_id: Option<String>,
     pub mqtt_username: Option<String>,
     pub mqtt_password: Option<String>,
+    pub log_format: Option<crate::telemetry::LogFormat>,
 }
 
 impl FileSettings {
