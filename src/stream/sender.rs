@@ -1,5 +1,6 @@
 //! Sends batches to the webhook, retrying what is worth retrying.
 
+use super::Progress;
 use crate::backoff::Backoff;
 use crate::chain::Chain;
 use crate::record::StreamKind;
@@ -23,7 +24,7 @@ pub enum SendError {
     },
     /// The webhook stayed unreachable or busy for longer than `--retry-for`.
     #[error(
-        "gave up on the {stream} batch after retrying for {waited:?} (is `millrace serve` running at {url}?)"
+        "gave up on the {stream} batch after retrying for {} (is `millrace serve` running at {url}?)", spoken(*waited)
     )]
     GaveUp {
         /// The stream the batch belongs to.
@@ -35,6 +36,16 @@ pub enum SendError {
         /// The last failure seen, the likeliest clue to the cause.
         #[source]
         last: Attempt,
+    },
+    /// Nothing is at the URL: `--webhook` has a path the server does not serve.
+    #[error(
+        "the webhook answered 404 Not Found for the {stream} batch at {url}: --webhook is the webhook's base URL (e.g. http://host:port), to which /metrics_webhook and /workorder_webhook are appended; check its path"
+    )]
+    NotFound {
+        /// The stream the batch belongs to.
+        stream: StreamKind,
+        /// Where the batch was sent.
+        url: String,
     },
     /// The webhook's certificate is not trusted; waiting will not change that, so no retry.
     #[error(
@@ -76,6 +87,8 @@ pub struct Sender {
     /// How long to keep retrying one batch before giving up.
     retry_for: Duration,
     credentials: Credentials,
+    /// The bars the retry messages are printed above, so they are not drawn over.
+    progress: Progress,
 }
 
 /// The HTTP client could not be built (its TLS settings, say).
@@ -103,7 +116,14 @@ impl Sender {
             base: base_url.trim_end_matches('/').to_string(),
             retry_for,
             credentials,
+            progress: Progress::new(false),
         })
+    }
+
+    /// This sender, printing its retry messages above `progress`'s bars.
+    pub fn showing(mut self, progress: &Progress) -> Self {
+        self.progress = progress.clone();
+        self
     }
 
     /// Delivers one batch; returns once the webhook acknowledged it with a 2xx.
@@ -121,7 +141,6 @@ impl Sender {
         let url = format!("{}{}", self.base, stream.webhook_path());
         let started = Instant::now();
         let mut backoff = Backoff::default();
-        let mut logged = false;
         let auth = self.credentials.headers_for(body);
         loop {
             let mut request = self
@@ -152,6 +171,9 @@ impl Sender {
                     let retryable = status.is_server_error()
                         || status == StatusCode::TOO_MANY_REQUESTS
                         || status == StatusCode::REQUEST_TIMEOUT;
+                    if status == StatusCode::NOT_FOUND {
+                        return Err(SendError::NotFound { stream, url });
+                    }
                     if !retryable {
                         return Err(SendError::Refused {
                             stream,
@@ -180,16 +202,47 @@ impl Sender {
                     last: problem,
                 });
             }
-            if !logged {
-                tracing::warn!(%stream, problem = %Chain(&problem), "webhook unavailable; retrying with backoff");
-                logged = true;
-            }
             // The server's Retry-After is honoured as given, within the retry budget.
             let next = backoff.next_delay();
-            let pause = wait.unwrap_or(next).min(self.retry_for - waited);
+            let left = self.retry_for - waited;
+            let pause = wait.unwrap_or(next).min(left);
+            // Every retry is told, with why and for how long yet: a bar standing still says
+            // neither.
+            self.progress.suspend(|| {
+                tracing::warn!(
+                    "cannot deliver the {stream} batch to {url}: {}; retrying in {}, for up to {} more (--retry-for)",
+                    Chain(&problem),
+                    spoken(pause),
+                    spoken(left)
+                )
+            });
             if !backoff.wait_for(pause, shutdown).await {
                 return Err(SendError::Stopped);
             }
         }
+    }
+}
+
+/// A duration as a person says it: "350 ms", "12 s", "4 min 50 s".
+fn spoken(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0 => format!("{} ms", d.as_millis()),
+        1..=59 => format!("{secs} s"),
+        _ if secs % 60 == 0 => format!("{} min", secs / 60),
+        _ => format!("{} min {} s", secs / 60, secs % 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_spoken_in_the_largest_units() {
+        let said: Vec<String> = [350, 12_400, 290_000, 300_000]
+            .map(|ms| spoken(Duration::from_millis(ms)))
+            .into();
+        assert_eq!(said, ["350 ms", "12 s", "4 min 50 s", "5 min"]);
     }
 }
