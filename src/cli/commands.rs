@@ -377,6 +377,9 @@ async fn write_report(
             top.join(", ")
         );
     }
+    if let Some(reason) = crate::report::nothing_to_report(&report) {
+        println!("  {reason}");
+    }
     println!("report written to {}", out.join("index.html").display());
     Ok(())
 }
