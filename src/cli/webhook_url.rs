@@ -56,7 +56,13 @@ mod tests {
 
     #[test]
     fn a_url_without_scheme_or_host_names_the_form() {
-        for url in ["127.0.0.1:5072", "localhost:5000", "ftp://h/x", "http:///x"] {
+        for url in [
+            "127.0.0.1:5072",
+            "localhost:5000",
+            "ftp://h/x",
+            "http://",
+            "unix:/run/sock",
+        ] {
             let err = check(url).unwrap_err().to_string();
             assert!(err.contains("http://host:port"), "{url}: {err}");
         }
