@@ -124,7 +124,14 @@ fn every_retry_says_why_and_for_how_long_yet() {
             "2",
         ],
     );
-    let stderr = assert_fails(&out, 1, &["gave up on the", "is `millrace serve` running"]);
+    let stderr = assert_fails(
+        &out,
+        1,
+        &[
+            "gave up on the",
+            "check that `millrace serve` is running there",
+        ],
+    );
     let retries: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains("cannot deliver the metrics batch to"))

@@ -24,7 +24,9 @@ pub enum SendError {
     },
     /// The webhook stayed unreachable or busy for longer than `--retry-for`.
     #[error(
-        "gave up on the {stream} batch after retrying for {} (is `millrace serve` running at {url}?)", spoken(*waited)
+        "gave up on the {stream} batch to {url} after retrying for {} (--retry-for){}",
+        spoken(*waited),
+        last.hint()
     )]
     GaveUp {
         /// The stream the batch belongs to.
@@ -77,6 +79,17 @@ pub enum Attempt {
     /// The webhook could not be reached, or did not answer in time.
     #[error("the webhook could not be reached or did not answer")]
     Unreachable(#[source] reqwest::Error),
+}
+
+impl Attempt {
+    /// What to check, after the last try: whether a webhook runs there at all, when
+    /// nothing answered; nothing more when one did, as its answer says what it lacks.
+    fn hint(&self) -> &'static str {
+        match self {
+            Attempt::Unreachable(_) => "; check that `millrace serve` is running there",
+            Attempt::Answered { .. } => "",
+        }
+    }
 }
 
 /// An HTTP client for one webhook, with one connection pool for every batch.
@@ -237,6 +250,24 @@ fn spoken(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn giving_up_asks_about_the_server_only_when_nothing_answered() {
+        let busy = SendError::GaveUp {
+            stream: StreamKind::Metrics,
+            waited: Duration::from_secs(300),
+            url: "http://h:1/metrics_webhook".into(),
+            last: Attempt::Answered {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: "the queue is unavailable".into(),
+            },
+        };
+        assert_eq!(
+            Chain(&busy).to_string(),
+            "gave up on the metrics batch to http://h:1/metrics_webhook after retrying for 5 min \
+             (--retry-for): the webhook answered 503 Service Unavailable: the queue is unavailable"
+        );
+    }
 
     #[test]
     fn durations_are_spoken_in_the_largest_units() {
