@@ -1,5 +1,6 @@
 //! Wires each command's settings to the library and runs it.
 
+use super::data_folder::{self, Needs};
 use super::settings::UsageError;
 use super::{
     Cli, Command, ConsumeArgs, DashboardArgs, FileSettings, GenerateArgs, RunArgs, ServeArgs,
@@ -19,15 +20,21 @@ use std::path::{Path, PathBuf};
 /// Where `run` puts its demo dataset when no `--data` is given.
 const DEMO_DIR: &str = ".millrace/demo";
 
+/// How long `run` waits for RabbitMQ to answer before it gives up.
+const BROKER_PROBE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Runs the parsed command line to completion.
 pub async fn execute(cli: Cli) -> anyhow::Result<()> {
+    // `generate` reads no settings, so a broken millrace.toml must not stop it; and it has
+    // nothing to finish gracefully, so Ctrl-C keeps its default effect there.
+    let command = match cli.command {
+        Command::Generate(args) => return generate_data(args),
+        command => command,
+    };
     let settings = FileSettings::load(cli.config.as_deref())?;
     let (trigger, shutdown) = shutdown::channel();
-    // `generate` has nothing to finish gracefully: leave Ctrl-C its default effect there.
-    if !matches!(cli.command, Command::Generate(_)) {
-        shutdown::on_signals(trigger);
-    }
-    match cli.command {
+    shutdown::on_signals(trigger);
+    match command {
         Command::Run(args) => run(&settings, args, shutdown).await,
         Command::Stream(args) => stream_files(&settings, args, shutdown).await,
         Command::Serve(args) => serve_webhook(&settings, args, shutdown).await,
@@ -39,7 +46,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Consume(args) => consume_queue(&settings, args, shutdown).await,
         Command::Report(args) => {
-            let out = settings.report_dir(args.out.as_ref());
+            let out = settings.report_dir(args.report_dir.as_ref());
             write_report(
                 &settings.db(&args.store),
                 &out,
@@ -79,7 +86,18 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     let summary_db = db.clone();
     let webhook = settings.webhook(&args.webhook)?;
     let broker = settings.broker(&args.queue)?;
-    if mqtt.is_some() || settings.follow(args.follow.follow) {
+    let following = mqtt.is_some() || settings.follow(args.follow.follow);
+    if let Some(dir) = &given {
+        let needs = if following {
+            Needs::Folder
+        } else {
+            Needs::Both
+        };
+        data_folder::check(dir, needs)?;
+    }
+    // A one-shot run has nobody waiting for a broker to come back: say so at once.
+    broker.check_reachable(BROKER_PROBE).await?;
+    if following {
         // With MQTT the files are optional: no --data, no demo data, only MQTT.
         let data = match given {
             Some(dir) => Some(dir),
@@ -150,11 +168,18 @@ async fn stream_files(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let data = settings.stream_data(args.data.as_ref());
-    let webhook = settings.webhook_url(args.webhook.as_ref());
+    let webhook = settings.webhook_url(args.webhook.as_ref())?;
+    let following = settings.follow(args.follow.follow);
+    let needs = if following {
+        Needs::Folder
+    } else {
+        Needs::Either
+    };
+    data_folder::check(&data, needs)?;
     let mut config = stream_config(settings, &args.stream, data, webhook)?;
     config.credentials = settings.credentials(&args.auth)?;
     config.ca_cert = settings.ca_cert(args.ca_cert.as_ref());
-    let summary = if settings.follow(args.follow.follow) {
+    let summary = if following {
         follow(config, shutdown).await?
     } else {
         stream(config, shutdown).await?
@@ -352,6 +377,9 @@ async fn write_report(
             top.join(", ")
         );
     }
+    if let Some(reason) = crate::report::nothing_to_report(&report) {
+        println!("  {reason}");
+    }
     println!("report written to {}", out.join("index.html").display());
     Ok(())
 }
@@ -378,6 +406,13 @@ async fn open_store_patiently(
 }
 
 fn generate_data(args: GenerateArgs) -> anyhow::Result<()> {
+    if !(1..=1000).contains(&args.products) {
+        return Err(UsageError::new(format!(
+            "--products must be between 1 and 1000, got {}",
+            args.products
+        ))
+        .into());
+    }
     if !(args.scale > 0.0 && args.scale <= 100_000.0) {
         return Err(UsageError::new(format!(
             "--scale must be a number above 0 (and at most 100000), got {}",
@@ -389,7 +424,7 @@ fn generate_data(args: GenerateArgs) -> anyhow::Result<()> {
         out: args.out.clone(),
         seed: args.seed,
         scale: args.scale,
-        products: args.products.max(1),
+        products: args.products,
         schedule: args.schedule.parse()?,
         plant: !args.no_plant,
     })

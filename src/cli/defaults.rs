@@ -28,7 +28,7 @@ pub const WORKORDER_QUEUE: &str = "workorder";
 pub const QUEUE: &str = ".millrace/queue.db";
 /// `--offsets`: where the streamer keeps acknowledged positions.
 pub const OFFSETS: &str = ".millrace/offsets.json";
-/// `--report-dir` (`report --out`).
+/// `--report-dir` (`report` also takes it as `--out`).
 pub const REPORT_DIR: &str = "report";
 /// `--batch-size`: records per request.
 pub const BATCH_SIZE: usize = 5000;
@@ -61,7 +61,6 @@ pub fn shown() -> Vec<(&'static str, String)> {
         ("queue", QUEUE.into()),
         ("offsets", OFFSETS.into()),
         ("report_dir", REPORT_DIR.into()),
-        ("out", REPORT_DIR.into()),
         ("batch_size", BATCH_SIZE.to_string()),
         ("follow", FOLLOW.to_string()),
         ("retry_for", RETRY_FOR.to_string()),

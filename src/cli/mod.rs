@@ -2,8 +2,10 @@
 //! variable, or in `millrace.toml`, in that order of precedence.
 
 mod commands;
+mod data_folder;
 pub mod defaults;
 mod settings;
+mod webhook_url;
 
 pub use commands::execute;
 pub(crate) use settings::FileSettings;
@@ -490,9 +492,15 @@ pub struct ConsumeArgs {
 /// Options of `millrace report`: which store to read and where to write the report.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Folder to write index.html, report.md, top3.csv and top3.json into
-    #[arg(long, env = "MILLRACE_REPORT_DIR", value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// Folder to write index.html, report.md, top3.csv and top3.json into (`--out` is
+    /// the same)
+    #[arg(
+        long,
+        visible_alias = "out",
+        env = "MILLRACE_REPORT_DIR",
+        value_name = "DIR"
+    )]
+    pub report_dir: Option<PathBuf>,
     /// How the report analyses the data.
     #[command(flatten)]
     pub analysis: AnalysisArgs,

@@ -256,7 +256,7 @@ impl FileSettings {
         Duration::from_secs(pick(opts.retry_for, self.retry_for, defaults::RETRY_FOR))
     }
 
-    /// Where the report is written (`run --report-dir`, `report --out`).
+    /// Where the report is written (`--report-dir` of `run` and `report`).
     pub fn report_dir(&self, flag: Option<&PathBuf>) -> PathBuf {
         pick(
             flag.cloned(),
@@ -275,13 +275,15 @@ impl FileSettings {
         self.data(flag).unwrap_or_else(|| defaults::DATA.into())
     }
 
-    /// The webhook `stream` sends to.
-    pub fn webhook_url(&self, flag: Option<&String>) -> String {
-        pick(
+    /// The webhook `stream` sends to: its base URL, checked by [`super::webhook_url::check`].
+    pub fn webhook_url(&self, flag: Option<&String>) -> Result<String, UsageError> {
+        let url = pick(
             flag.cloned(),
             self.webhook.clone(),
             defaults::WEBHOOK.into(),
-        )
+        );
+        super::webhook_url::check(&url)?;
+        Ok(url)
     }
 
     /// The address `serve` listens on.
@@ -628,7 +630,7 @@ mod tests {
             ),
             ("mqtt_client_id", subscription.client_id),
             ("data", path(none.stream_data(None))),
-            ("webhook", none.webhook_url(None)),
+            ("webhook", none.webhook_url(None).unwrap()),
             ("listen", none.listen(None)),
             ("dashboard_listen", none.dashboard_listen(None)),
             ("db", path(db)),
@@ -638,7 +640,6 @@ mod tests {
             ("queue", path(queue.path)),
             ("offsets", path(none.offsets(&run.stream))),
             ("report_dir", path(none.report_dir(None))),
-            ("out", path(none.report_dir(None))),
             (
                 "batch_size",
                 none.batch_size(&run.stream).unwrap().to_string(),

@@ -30,6 +30,16 @@ impl Broker {
         })
     }
 
+    /// Checks, within `within`, that the broker can be used now: RabbitMQ answers and takes
+    /// the queues' declaration. The embedded queue always can (its file is opened by
+    /// [`Broker::open`], which says what is wrong with it).
+    pub async fn check_reachable(&self, within: Duration) -> Result<(), super::amqp::ProbeError> {
+        match self {
+            Broker::Embedded(_) => Ok(()),
+            Broker::Amqp(c) => super::amqp::probe(c, within).await,
+        }
+    }
+
     /// Where this broker keeps dead letters, for messages that point an operator at them.
     pub fn dead_letter_place(&self) -> String {
         match self {

@@ -21,6 +21,7 @@ pub mod timefmt;
 mod verdict;
 
 pub use render::write_all;
+pub use verdict::nothing_to_report;
 
 use crate::store::{Store, StoreError};
 pub use analysis::Options;

@@ -92,6 +92,7 @@ pub async fn stream(
     let started = Instant::now();
     let (offsets, sender) = connect(&config)?;
     let progress = Progress::new(config.progress);
+    let sender = sender.showing(&progress);
     let files: Vec<_> = StreamKind::ALL
         .into_iter()
         .map(|kind| (kind, config.data.join(kind.file_name())))

@@ -4,7 +4,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-/// Progress display shared by the streams of one run.
+/// Progress display shared by the streams of one run (clones share the bars).
+#[derive(Clone)]
 pub struct Progress {
     bars: Option<MultiProgress>,
 }
@@ -28,6 +29,15 @@ impl Progress {
         let bars = (enabled && text_logs && std::io::stderr().is_terminal())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Progress { bars }
+    }
+
+    /// Runs `f` (which logs, say) with the bars taken off the terminal, then draws them
+    /// again: a line written meanwhile would otherwise be drawn over.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bars {
+            Some(bars) => bars.suspend(f),
+            None => f(),
+        }
     }
 
     /// Tracks one file of `total` bytes, of which `done` were sent before.

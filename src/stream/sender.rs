@@ -1,5 +1,6 @@
 //! Sends batches to the webhook, retrying what is worth retrying.
 
+use super::Progress;
 use crate::backoff::Backoff;
 use crate::chain::Chain;
 use crate::record::StreamKind;
@@ -23,7 +24,9 @@ pub enum SendError {
     },
     /// The webhook stayed unreachable or busy for longer than `--retry-for`.
     #[error(
-        "gave up on the {stream} batch after retrying for {waited:?} (is `millrace serve` running at {url}?)"
+        "gave up on the {stream} batch to {url} after retrying for {} (--retry-for){}",
+        spoken(*waited),
+        last.hint()
     )]
     GaveUp {
         /// The stream the batch belongs to.
@@ -35,6 +38,16 @@ pub enum SendError {
         /// The last failure seen, the likeliest clue to the cause.
         #[source]
         last: Attempt,
+    },
+    /// Nothing is at the URL: `--webhook` has a path the server does not serve.
+    #[error(
+        "the webhook answered 404 Not Found for the {stream} batch at {url}: --webhook is the webhook's base URL (e.g. http://host:port), to which /metrics_webhook and /workorder_webhook are appended; check its path"
+    )]
+    NotFound {
+        /// The stream the batch belongs to.
+        stream: StreamKind,
+        /// Where the batch was sent.
+        url: String,
     },
     /// The webhook's certificate is not trusted; waiting will not change that, so no retry.
     #[error(
@@ -68,6 +81,17 @@ pub enum Attempt {
     Unreachable(#[source] reqwest::Error),
 }
 
+impl Attempt {
+    /// What to check, after the last try: whether a webhook runs there at all, when
+    /// nothing answered; nothing more when one did, as its answer says what it lacks.
+    fn hint(&self) -> &'static str {
+        match self {
+            Attempt::Unreachable(_) => "; check that `millrace serve` is running there",
+            Attempt::Answered { .. } => "",
+        }
+    }
+}
+
 /// An HTTP client for one webhook, with one connection pool for every batch.
 #[derive(Clone)]
 pub struct Sender {
@@ -76,6 +100,8 @@ pub struct Sender {
     /// How long to keep retrying one batch before giving up.
     retry_for: Duration,
     credentials: Credentials,
+    /// The bars the retry messages are printed above, so they are not drawn over.
+    progress: Progress,
 }
 
 /// The HTTP client could not be built (its TLS settings, say).
@@ -103,7 +129,14 @@ impl Sender {
             base: base_url.trim_end_matches('/').to_string(),
             retry_for,
             credentials,
+            progress: Progress::new(false),
         })
+    }
+
+    /// This sender, printing its retry messages above `progress`'s bars.
+    pub fn showing(mut self, progress: &Progress) -> Self {
+        self.progress = progress.clone();
+        self
     }
 
     /// Delivers one batch; returns once the webhook acknowledged it with a 2xx.
@@ -121,7 +154,6 @@ impl Sender {
         let url = format!("{}{}", self.base, stream.webhook_path());
         let started = Instant::now();
         let mut backoff = Backoff::default();
-        let mut logged = false;
         let auth = self.credentials.headers_for(body);
         loop {
             let mut request = self
@@ -152,6 +184,9 @@ impl Sender {
                     let retryable = status.is_server_error()
                         || status == StatusCode::TOO_MANY_REQUESTS
                         || status == StatusCode::REQUEST_TIMEOUT;
+                    if status == StatusCode::NOT_FOUND {
+                        return Err(SendError::NotFound { stream, url });
+                    }
                     if !retryable {
                         return Err(SendError::Refused {
                             stream,
@@ -180,16 +215,65 @@ impl Sender {
                     last: problem,
                 });
             }
-            if !logged {
-                tracing::warn!(%stream, problem = %Chain(&problem), "webhook unavailable; retrying with backoff");
-                logged = true;
-            }
             // The server's Retry-After is honoured as given, within the retry budget.
             let next = backoff.next_delay();
-            let pause = wait.unwrap_or(next).min(self.retry_for - waited);
+            let left = self.retry_for - waited;
+            let pause = wait.unwrap_or(next).min(left);
+            // Every retry is told, with why and for how long yet: a bar standing still says
+            // neither.
+            self.progress.suspend(|| {
+                tracing::warn!(
+                    "cannot deliver the {stream} batch to {url}: {}; retrying in {}, for up to {} more (--retry-for)",
+                    Chain(&problem),
+                    spoken(pause),
+                    spoken(left)
+                )
+            });
             if !backoff.wait_for(pause, shutdown).await {
                 return Err(SendError::Stopped);
             }
         }
+    }
+}
+
+/// A duration as a person says it: "350 ms", "12 s", "4 min 50 s".
+fn spoken(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0 => format!("{} ms", d.as_millis()),
+        1..=59 => format!("{secs} s"),
+        _ if secs % 60 == 0 => format!("{} min", secs / 60),
+        _ => format!("{} min {} s", secs / 60, secs % 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn giving_up_asks_about_the_server_only_when_nothing_answered() {
+        let busy = SendError::GaveUp {
+            stream: StreamKind::Metrics,
+            waited: Duration::from_secs(300),
+            url: "http://h:1/metrics_webhook".into(),
+            last: Attempt::Answered {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: "the queue is unavailable".into(),
+            },
+        };
+        assert_eq!(
+            Chain(&busy).to_string(),
+            "gave up on the metrics batch to http://h:1/metrics_webhook after retrying for 5 min \
+             (--retry-for): the webhook answered 503 Service Unavailable: the queue is unavailable"
+        );
+    }
+
+    #[test]
+    fn durations_are_spoken_in_the_largest_units() {
+        let said: Vec<String> = [350, 12_400, 290_000, 300_000]
+            .map(|ms| spoken(Duration::from_millis(ms)))
+            .into();
+        assert_eq!(said, ["350 ms", "12 s", "4 min 50 s", "5 min"]);
     }
 }

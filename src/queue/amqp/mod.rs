@@ -11,6 +11,7 @@ mod message;
 mod publisher;
 mod topology;
 
+pub use connection::{ProbeError, probe};
 pub use consumer::AmqpConsumer;
 pub use message::SCHEMA_VERSION;
 pub use publisher::AmqpQueue;

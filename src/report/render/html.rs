@@ -109,6 +109,7 @@ pub fn render(report: &Report) -> std::io::Result<String> {
         .and_then(|t| {
             t.render(context! {
                 coverage => coverage(report),
+                note => super::super::verdict::nothing_to_report(report),
                 products => products,
                 parameters => parameters,
                 method => method(report.options.max_lag),

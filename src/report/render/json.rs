@@ -15,6 +15,9 @@ pub struct Top3<'a> {
     alpha: f64,
     max_lag: usize,
     products: Vec<Product<'a>>,
+    /// Why `products` is empty, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -63,5 +66,6 @@ pub fn document(report: &Report) -> Top3<'_> {
                 data_quality: &f.data_quality,
             })
             .collect(),
+        note: super::super::verdict::nothing_to_report(report),
     }
 }

@@ -3,7 +3,7 @@
 use super::super::Report;
 use super::super::analysis::{ALPHA, Finding};
 use super::super::timefmt::utc;
-use super::super::verdict::plain;
+use super::super::verdict::{nothing_to_report, plain};
 use super::{method, number};
 use std::fmt::Write;
 
@@ -20,6 +20,9 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
         "# Which machine parameters drive each product's output\n"
     )?;
     writeln!(md, "{}\n", coverage(report))?;
+    if let Some(reason) = nothing_to_report(report) {
+        writeln!(md, "**{reason}**\n")?;
+    }
     summary(report, md)?;
     for (p, f) in report.products.iter().zip(&report.findings) {
         product(p, f, md)?;
