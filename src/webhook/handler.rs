@@ -110,7 +110,10 @@ async fn ingest<Q: Queue>(
     let envelope = Envelope::batch(&records, source, first_seq);
     let id = envelope.id.clone();
     let timeout = state.config.publish_timeout;
-    match tokio::time::timeout(timeout, state.queue.publish(envelope)).await {
+    let publishing = std::time::Instant::now();
+    let published = tokio::time::timeout(timeout, state.queue.publish(envelope)).await;
+    crate::metrics::record::publish_time(publishing.elapsed());
+    match published {
         Ok(Err(e @ crate::queue::QueueError::Broken { .. })) => {
             // No retry heals it: stop the webhook so the process exits with the reason.
             let reason = Chain(&e).to_string();
@@ -122,6 +125,7 @@ async fn ingest<Q: Queue>(
         Err(_) => return Err(crate::queue::QueueError::Timeout(timeout).into()),
     }
     crate::fault::point(crate::fault::WEBHOOK_QUEUED);
+    crate::metrics::record::records_accepted(stream, records.len() as u64);
     Ok(Json(Accepted {
         accepted: records.len(),
         id: Some(id),

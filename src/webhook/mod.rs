@@ -140,6 +140,10 @@ fn router<Q: Queue>(state: AppState<Q>, halt: Halt) -> Router {
         .merge(ingest)
         .route("/healthz", get(handler::healthz))
         .route("/readyz", get(handler::readyz::<Q>))
+        .route(
+            crate::metrics::PATH,
+            crate::metrics::route(state.config.credentials.clone()),
+        )
         .layer(axum::Extension(halt))
         .fallback(handler::not_found)
         .method_not_allowed_fallback(handler::method_not_allowed)
@@ -148,6 +152,7 @@ fn router<Q: Queue>(state: AppState<Q>, halt: Halt) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::from_fn(crate::metrics::http::count))
         .with_state(state)
 }
 
