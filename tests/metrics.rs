@@ -339,3 +339,83 @@ fn the_dashboard_serves_metrics_guarded_by_its_tokens() {
     assert_eq!(status, 200);
     assert!(body.contains("millrace_records_stored_total"), "{body}");
 }
+
+/// `metrics_listen` in millrace.toml starts the listener; the consumer logs its totals when
+/// it stops.
+#[test]
+fn consume_takes_metrics_listen_from_the_settings_file_and_logs_its_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics_port = free_port();
+    std::fs::write(
+        dir.path().join("millrace.toml"),
+        format!("metrics_listen = \"127.0.0.1:{metrics_port}\"\n"),
+    )
+    .unwrap();
+    let stage = Stage::new(dir.path());
+    let _serve = stage.serve();
+    let log = dir.path().join("consume.log");
+    let mut consume = Proc::spawn(
+        stage
+            .consume_cmd()
+            .env("MILLRACE_LOG", "info")
+            .stderr(std::fs::File::create(&log).unwrap()),
+    );
+    run_ok(&mut stage.stream(sample_dir()));
+    scrape_until(metrics_port, "stored everything", |t| {
+        of(t, "millrace_records_stored_total", "metrics") == SAMPLE_METRICS as f64
+    });
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &consume.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    consume.wait_ok(Duration::from_secs(30));
+    let log = without_colours(&std::fs::read_to_string(&log).unwrap());
+    let stopped = log
+        .lines()
+        .find(|l| l.contains("consumer stopped") && l.contains("stream=metrics"))
+        .unwrap_or_else(|| panic!("no totals of the metrics consumer in\n{log}"));
+    assert!(
+        stopped.contains(&format!("stored={SAMPLE_METRICS}"))
+            && stopped.contains("duplicates=0")
+            && stopped.contains("dead_letters=0"),
+        "{stopped}"
+    );
+}
+
+#[test]
+fn a_metrics_address_that_cannot_be_bound_says_which_option_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let out = millrace(dir.path())
+        .args(["consume", "all", "--metrics-listen", &address])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot listen on {address} for metrics"))
+            && err.contains("--metrics-listen"),
+        "{err}"
+    );
+}
+
+/// `text` without the terminal colour codes a log may hold.
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // An escape sequence runs to its final letter (`m` for colours).
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
