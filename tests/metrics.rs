@@ -216,8 +216,19 @@ fn scanned_paths_collapse(port: u16) {
             .unwrap();
         let _ = s.read_to_end(&mut Vec::new());
     }
+    // The metrics are read, not written.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.0 405") && answer.contains("use GET to read the metrics"),
+        "{answer}"
+    );
     let served = scrape(port);
     assert_eq!(requests(&served, "other", "404"), Some(3.0), "{served}");
+    assert_eq!(requests(&served, "/metrics", "405"), Some(1.0), "{served}");
     assert!(!served.contains("wp-login"), "{served}");
 }
 

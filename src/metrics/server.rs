@@ -32,7 +32,19 @@ const REFRESH_EVERY: Duration = Duration::from_secs(5);
 /// installs the recorder, so that the server's metrics are recorded from now on.
 pub fn route<S: Clone + Send + Sync + 'static>(credentials: Credentials) -> MethodRouter<S> {
     super::install();
-    get(scrape).layer(middleware::from_fn_with_state(credentials, guard))
+    get(scrape)
+        .fallback(wrong_method)
+        .layer(middleware::from_fn_with_state(credentials, guard))
+}
+
+/// The answer to `/metrics` asked with another method than `GET` (or `HEAD`).
+async fn wrong_method() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, "GET, HEAD")],
+        "use GET to read the metrics\n",
+    )
+        .into_response()
 }
 
 /// The metrics, in Prometheus' text format.
