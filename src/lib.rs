@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod fault;
 pub mod generate;
 pub mod live;
+pub mod metrics;
 pub mod mqtt;
 pub mod queue;
 pub mod record;

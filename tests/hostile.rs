@@ -350,7 +350,7 @@ fn request_cases() -> Vec<Case> {
             ..post("wrong method (PUT)", array(&[GOOD]), 405, "use POST")
         },
         Case {
-            path: "/metrics",
+            path: "/metrics_hook",
             ..post("unknown path", array(&[GOOD]), 404, "no such endpoint")
         },
     ]

@@ -41,6 +41,8 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Mqtt(args) => {
             let config = settings.mqtt(args.url.as_ref(), &args.mqtt)?;
             let queue = settings.broker(&args.queue)?.open().await?;
+            let listen = settings.metrics_listen(args.metrics_listen.as_ref());
+            crate::metrics::server::expose(listen, &queue, &shutdown).await?;
             crate::mqtt::subscribe(config, queue, shutdown).await?;
             Ok(())
         }
@@ -292,6 +294,7 @@ async fn serve_on<Q: Queue>(
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| {
         format!("cannot listen on {listen} (is another server using it? choose another address with --listen)")
     })?;
+    crate::metrics::server::watch_backlog(queue.clone(), shutdown.clone());
     let state = AppState { queue, config };
     match tls {
         Some(files) => {
@@ -318,12 +321,16 @@ async fn consume_queue(
     };
     let db = settings.db(&args.store);
     let queue = settings.broker(&args.queue)?.open().await?;
+    let listen = settings.metrics_listen(args.metrics_listen.as_ref());
+    crate::metrics::server::expose(listen, &queue, &shutdown).await?;
     let mut running = Vec::new();
     for &kind in &kinds {
         let Some(store) = open_store_patiently(&db, &shutdown).await? else {
             return Ok(());
         };
-        running.push(crate::consumer::spawn(&queue, kind, store, shutdown.clone()).await?);
+        let consumer = crate::consumer::spawn(&queue, kind, store, shutdown.clone()).await?;
+        crate::consumer::progress::spawn(kind, consumer.stats.clone(), shutdown.clone());
+        running.push(consumer);
     }
     for consumer in running {
         consumer.task.await??;

@@ -388,6 +388,9 @@ pub struct MqttArgs {
     /// Which queue carries batches to the consumers.
     #[command(flatten)]
     pub queue: QueueArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off unless given), e.g. 127.0.0.1:9464
+    #[arg(long, env = "MILLRACE_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 /// The subscription: topics, session and credentials (the broker's URL is apart, as `run`
@@ -487,6 +490,9 @@ pub struct ConsumeArgs {
     /// Which queue carries batches from the webhook to the consumers.
     #[command(flatten)]
     pub queue: QueueArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics (off unless given), e.g. 127.0.0.1:9464
+    #[arg(long, env = "MILLRACE_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 /// Options of `millrace report`: which store to read and where to write the report.

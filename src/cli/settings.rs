@@ -59,6 +59,7 @@ pub struct FileSettings {
     pub mqtt_username: Option<String>,
     pub mqtt_password: Option<String>,
     pub log_format: Option<crate::telemetry::LogFormat>,
+    pub metrics_listen: Option<String>,
 }
 
 impl FileSettings {
@@ -298,6 +299,11 @@ impl FileSettings {
             self.dashboard_listen.clone(),
             defaults::DASHBOARD_LISTEN.into(),
         )
+    }
+
+    /// Where `consume` and `mqtt` serve their metrics; `None` (the default) serves none.
+    pub fn metrics_listen(&self, flag: Option<&String>) -> Option<String> {
+        flag.cloned().or_else(|| self.metrics_listen.clone())
     }
 
     /// The certificate and key a server uses for HTTPS: both or neither, from any layer.

@@ -5,6 +5,8 @@
 //! and deduplicated by the store) or committed and acknowledged. A message that can never be
 //! stored is set aside as a dead letter with its reason instead of blocking the stream.
 
+pub mod progress;
+
 use crate::backoff::Backoff;
 use crate::chain::Chain;
 use crate::codec::decode_queued;
@@ -15,6 +17,7 @@ use crate::store::{Incoming, Store, StoreError, WriteStats};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// How a consumer takes work.
 #[derive(Clone, Debug)]
@@ -145,6 +148,9 @@ pub async fn consume<C: QueueConsumer, S: Store>(
     let _ = tokio::task::spawn_blocking(move || drop(store)).await;
     tracing::info!(
         %stream,
+        stored = stats.inserted.load(Ordering::Relaxed),
+        duplicates = stats.duplicates.load(Ordering::Relaxed),
+        dead_letters = stats.dead_letters.load(Ordering::Relaxed),
         taken_ahead = stats.taken_ahead.load(Ordering::Relaxed),
         "consumer stopped"
     );
@@ -184,13 +190,32 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
                 Step::Again => continue,
                 Step::Stop => return Ok(()),
             };
-            let tags: Vec<u64> = batch.iter().map(|(d, _)| d.tag).collect();
-            let Some(written) = self.write(batch, &tags).await? else {
+            let span = tracing::info_span!(
+                "store",
+                stream = %self.stream,
+                batch = %batch.first().map_or("", |(d, _)| d.envelope.id.as_str()),
+                messages = batch.len(),
+            );
+            if !self.store_batch(batch).instrument(span).await? {
                 return Ok(());
-            };
-            crate::fault::point(crate::fault::CONSUMER_COMMITTED);
-            self.settle(tags, &written).await;
+            }
         }
+    }
+
+    /// Writes one batch, then acknowledges it; `false` if shutdown came while the store was
+    /// failing (nothing acknowledged).
+    async fn store_batch(&mut self, batch: Batch) -> Result<bool, ConsumerError> {
+        let tags: Vec<u64> = batch.iter().map(|(d, _)| d.tag).collect();
+        let newest = newest_time(&batch);
+        let Some(written) = self.write(batch, &tags).await? else {
+            return Ok(false);
+        };
+        crate::fault::point(crate::fault::CONSUMER_COMMITTED);
+        self.settle(tags, &written).await;
+        if let Some(time) = newest {
+            crate::metrics::record::newest_stored(self.stream, time);
+        }
+        Ok(true)
     }
 
     /// The batch taken ahead, if any; otherwise a fetch from the queue (none once shutdown
@@ -256,7 +281,15 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
                 .ok()
                 .flatten()
         };
-        let ((batch, first), ahead) = tokio::join!(write(self.store.clone(), batch), ahead);
+        let timed = async {
+            let started = Instant::now();
+            let (batch, result) = write(self.store.clone(), batch).await;
+            if result.is_ok() {
+                crate::metrics::record::store_commit_time(started.elapsed());
+            }
+            (batch, result)
+        };
+        let ((batch, first), ahead) = tokio::join!(timed, ahead);
         if ahead.is_some() {
             self.stats.taken_ahead.fetch_add(1, Ordering::Relaxed);
         }
@@ -291,6 +324,8 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
         stats
             .duplicates
             .fetch_add(written.duplicates, Ordering::Relaxed);
+        crate::metrics::record::records_stored(self.stream, written.inserted);
+        crate::metrics::record::records_duplicate(self.stream, written.duplicates);
         if let Err(e) = self.queue.ack(tags).await {
             // Stored but not acknowledged: the messages come back and the store skips them.
             let stream = self.stream;
@@ -305,6 +340,17 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
 
 /// Decoded messages in hand, ready to be written together.
 type Batch = Vec<(Delivery, Records)>;
+
+/// The time of the newest record in `batch`, for the ingest lag.
+fn newest_time(batch: &Batch) -> Option<i64> {
+    batch
+        .iter()
+        .filter_map(|(_, records)| match records {
+            Records::Metrics(metrics) => metrics.iter().map(|m| m.time).max(),
+            Records::Workorder(orders) => orders.iter().map(|o| o.time).max(),
+        })
+        .max()
+}
 
 /// Fetches up to a batch of messages (waiting at most `wait` for the first) and decodes
 /// them; `None` when nothing came, or nothing that can be stored.
@@ -350,6 +396,7 @@ async fn sort_out<C: QueueConsumer>(
                 match queue.dead_letter(&delivery, reason).await {
                     Ok(()) => {
                         stats.dead_letters.fetch_add(1, Ordering::Relaxed);
+                        crate::metrics::record::dead_letter(stream);
                         stats.settled.fetch_add(count, Ordering::Relaxed);
                     }
                     Err(e) => {

@@ -73,9 +73,12 @@ pub async fn serve(
     }
 }
 
-/// The routes: the page and its assets, the report, its event stream and a health check.
-/// Only `/healthz` answers without credentials: it tells nothing about the data.
+/// The routes: the page and its assets, the report, its event stream, a health check and
+/// the metrics. Only `/healthz` answers without credentials: it tells nothing about the data
+/// (`/metrics` checks tokens itself, as a Prometheus scraper sends them: bearer, not Basic).
 fn router(credentials: Credentials, feed: Feed, shutdown: Shutdown) -> Router {
+    let metrics = crate::metrics::route(credentials.clone());
+    crate::metrics::server::refresh(shutdown.clone());
     let guarded = Router::new()
         .route("/", get(assets::page))
         .route("/assets/{name}", get(assets::asset))
@@ -89,8 +92,10 @@ fn router(credentials: Credentials, feed: Feed, shutdown: Shutdown) -> Router {
     Router::new()
         .merge(guarded)
         .route("/healthz", get(healthz))
+        .route(crate::metrics::PATH, metrics)
         .fallback(not_found)
         .layer(middleware::map_response(secure_headers))
+        .layer(middleware::from_fn(crate::metrics::http::count))
 }
 
 /// Every answer, errors included, carries the policy and refuses content sniffing.

@@ -86,11 +86,17 @@ fn look(
     let started = std::time::Instant::now();
     let report = state.report();
     let (records, newest_time) = state.metrics();
+    if let Some(time) = newest_time {
+        crate::metrics::record::newest_stored(crate::record::StreamKind::Metrics, time);
+    }
     let metrics = StreamState {
         records,
         newest_time,
     };
     let (records, newest_time) = state.work_orders();
+    if let Some(time) = newest_time {
+        crate::metrics::record::newest_stored(crate::record::StreamKind::Workorder, time);
+    }
     let workorder = StreamState {
         records,
         newest_time,

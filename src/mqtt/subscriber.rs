@@ -238,13 +238,26 @@ async fn take<Q: Queue>(
         };
     match outcome {
         Outcome::Empty => Ok(true),
-        Outcome::Batch(envelope) => patiently(shutdown, || queue.publish(envelope.clone())).await,
+        Outcome::Batch(envelope) => {
+            let records = envelope.count;
+            let publishing = std::time::Instant::now();
+            let taken = patiently(shutdown, || queue.publish(envelope.clone())).await?;
+            if taken {
+                crate::metrics::record::publish_time(publishing.elapsed());
+                crate::metrics::record::records_accepted(stream, records);
+            }
+            Ok(taken)
+        }
         Outcome::Dead { envelope, reason } => {
             tracing::warn!(%reason, "refused an MQTT message; set aside as a dead letter");
-            patiently(shutdown, || {
+            let taken = patiently(shutdown, || {
                 queue.publish_dead_letter(envelope.clone(), reason.clone())
             })
-            .await
+            .await?;
+            if taken {
+                crate::metrics::record::dead_letter(stream);
+            }
+            Ok(taken)
         }
     }
 }

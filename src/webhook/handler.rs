@@ -118,7 +118,10 @@ async fn ingest<Q: Queue>(
     let id = envelope.id.clone();
     tracing::Span::current().record("batch", id.as_str());
     let timeout = state.config.publish_timeout;
-    match tokio::time::timeout(timeout, state.queue.publish(envelope)).await {
+    let publishing = std::time::Instant::now();
+    let published = tokio::time::timeout(timeout, state.queue.publish(envelope)).await;
+    crate::metrics::record::publish_time(publishing.elapsed());
+    match published {
         Ok(Err(e @ crate::queue::QueueError::Broken { .. })) => {
             // No retry heals it: stop the webhook so the process exits with the reason.
             let reason = Chain(&e).to_string();
@@ -131,6 +134,7 @@ async fn ingest<Q: Queue>(
     }
     crate::fault::point(crate::fault::WEBHOOK_QUEUED);
     tracing::debug!(records = records.len(), "queued");
+    crate::metrics::record::records_accepted(stream, records.len() as u64);
     Ok(Json(Accepted {
         accepted: records.len(),
         id: Some(id),

@@ -141,6 +141,10 @@ fn router<Q: Queue>(state: AppState<Q>, halt: Halt) -> Router {
         .merge(ingest)
         .route("/healthz", get(handler::healthz))
         .route("/readyz", get(handler::readyz::<Q>))
+        .route(
+            crate::metrics::PATH,
+            crate::metrics::route(state.config.credentials.clone()),
+        )
         .layer(axum::Extension(halt))
         .fallback(handler::not_found)
         .method_not_allowed_fallback(handler::method_not_allowed)
@@ -153,6 +157,7 @@ fn router<Q: Queue>(state: AppState<Q>, halt: Halt) -> Router {
             Arc::new(refusals::RefusalLog::default()),
             refusals::log_refused,
         ))
+        .layer(middleware::from_fn(crate::metrics::http::count))
         .with_state(state)
 }
 

@@ -1,0 +1,141 @@
+//! What a consumer has done lately, logged every few seconds while it works, so that an
+//! operator watching `consume` sees it progress (and how fast) without a metrics scraper;
+//! silent while there is nothing to do.
+
+use super::ConsumerStats;
+use crate::record::StreamKind;
+use crate::shutdown::Shutdown;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+// Tokio's clock, which a test can pause and advance.
+use tokio::time::Instant;
+
+/// How often progress is logged.
+pub const EVERY: Duration = Duration::from_secs(5);
+
+/// The counters at one moment, to subtract from the next.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Totals {
+    stored: u64,
+    duplicates: u64,
+    dead_letters: u64,
+}
+
+impl Totals {
+    fn of(stats: &ConsumerStats) -> Self {
+        Totals {
+            stored: stats.inserted.load(Ordering::Relaxed),
+            duplicates: stats.duplicates.load(Ordering::Relaxed),
+            dead_letters: stats.dead_letters.load(Ordering::Relaxed),
+        }
+    }
+
+    fn since(self, before: Totals) -> Totals {
+        Totals {
+            stored: self.stored - before.stored,
+            duplicates: self.duplicates - before.duplicates,
+            dead_letters: self.dead_letters - before.dead_letters,
+        }
+    }
+}
+
+/// Logs, every [`EVERY`] until `shutdown`, what the consumer of `stream` did in that time,
+/// when it did anything. (Its totals are logged when it stops; see [`super::consume`].)
+pub fn spawn(stream: StreamKind, stats: Arc<ConsumerStats>, shutdown: Shutdown) {
+    tokio::spawn(async move {
+        let mut before = Totals::of(&stats);
+        let mut since = Instant::now();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(EVERY) => {}
+                () = shutdown.wait() => return,
+            }
+            let now = Totals::of(&stats);
+            let done = now.since(before);
+            if done != Totals::default() {
+                let seconds = since.elapsed().as_secs_f64();
+                let rate = (done.stored + done.duplicates) as f64 / seconds;
+                tracing::info!(
+                    %stream,
+                    stored = done.stored,
+                    duplicates = done.duplicates,
+                    dead_letters = done.dead_letters,
+                    records_per_second = rate.round() as u64,
+                    "consumer progress"
+                );
+            }
+            (before, since) = (now, Instant::now());
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Log lines written through it are kept, to be read back.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn lines(&self) -> Vec<String> {
+            let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+            text.lines().map(str::to_string).collect()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn progress_is_logged_for_each_busy_period_and_nothing_while_idle() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let stats = Arc::new(ConsumerStats::default());
+        let (trigger, shutdown) = crate::shutdown::channel();
+        spawn(StreamKind::Metrics, stats.clone(), shutdown);
+        let period = EVERY + Duration::from_millis(1);
+
+        tokio::time::sleep(period).await;
+        assert!(captured.lines().is_empty(), "idle: {:?}", captured.lines());
+
+        stats.inserted.fetch_add(100, Ordering::Relaxed);
+        stats.duplicates.fetch_add(25, Ordering::Relaxed);
+        stats.dead_letters.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(period).await;
+        let lines = captured.lines();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains("consumer progress")
+                && lines[0].contains("stream=metrics")
+                && lines[0].contains("stored=100")
+                && lines[0].contains("duplicates=25")
+                && lines[0].contains("dead_letters=1")
+                && lines[0].ends_with("records_per_second=25"),
+            "{lines:?}"
+        );
+
+        tokio::time::sleep(period).await;
+        assert_eq!(
+            captured.lines().len(),
+            1,
+            "idle again: {:?}",
+            captured.lines()
+        );
+        trigger.fire();
+    }
+}
