@@ -49,6 +49,10 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Generate(args) => generate_data(args),
         Command::Dashboard(args) => serve_dashboard(&settings, args, shutdown).await,
+        Command::Status(args) => super::status::show(&settings, args).await,
+        Command::DeadLetters(args) => super::dead_letters::handle(&settings, args).await,
+        Command::Completions(args) => super::docs::completions(args.shell),
+        Command::Man => super::docs::man(),
     }
 }
 

@@ -17,7 +17,7 @@ pub mod render;
 pub mod shape;
 pub mod stats;
 pub mod summaries;
-mod timefmt;
+pub(crate) mod timefmt;
 mod verdict;
 
 pub use render::write_all;

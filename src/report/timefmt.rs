@@ -18,6 +18,18 @@ pub fn date(seconds: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// `2021-06-22T16:37:58Z`: ISO 8601 in UTC, for machines and operators alike.
+pub fn iso8601(seconds: i64) -> String {
+    let rest = seconds.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        date(seconds),
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -44,5 +56,7 @@ mod tests {
         assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
         assert_eq!(date(1_624_377_478), "2021-06-22");
         assert_eq!(date(-1), "1969-12-31");
+        assert_eq!(iso8601(1_624_377_478), "2021-06-22T15:57:58Z");
+        assert_eq!(iso8601(-1), "1969-12-31T23:59:59Z");
     }
 }
