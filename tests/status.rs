@@ -118,6 +118,22 @@ fn status_on_an_unreachable_broker_fails_quickly_without_the_password() {
 }
 
 #[test]
+fn status_on_an_unreachable_database_fails_quickly_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("postgres://millrace@127.0.0.1:{}/test", free_port());
+    let out = millrace(dir.path())
+        .args(["status", "--db", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot open the store {url}")),
+        "{err}"
+    );
+}
+
+#[test]
 fn status_reads_postgresql_on_postgresql() {
     let start = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
     if !service_up(

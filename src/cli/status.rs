@@ -52,19 +52,23 @@ async fn look_at_store(db: StoreLocation) -> anyhow::Result<Place<StreamStatus>>
     };
     let location = db.to_string();
     let streams = if exists {
-        let db = db.clone();
+        let (db, named) = (db.clone(), location.clone());
         tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<StreamStatus>> {
+            // An open error names the store already; a failed read does not.
             let mut store: Box<dyn Store + Send> = match &db {
                 StoreLocation::Sqlite(path) => Box::new(SqliteStore::open_read_only(path)?),
                 StoreLocation::Postgres(url) => Box::new(PostgresStore::connect(url)?),
             };
             StreamKind::ALL
                 .iter()
-                .map(|&kind| Ok(store.stream_status(kind)?))
+                .map(|&kind| {
+                    store
+                        .stream_status(kind)
+                        .with_context(|| format!("cannot read the store {named}"))
+                })
                 .collect()
         })
-        .await?
-        .with_context(|| format!("cannot read the store {location}"))?
+        .await??
     } else {
         vec![StreamStatus::default(); StreamKind::ALL.len()]
     };
