@@ -135,15 +135,31 @@ async fn story<Q: Queue>(dir: &Path, queue: &Q, extra: &[String], stored_before:
         "the requeued batch holds the newest metric"
     );
 
-    queue
-        .publish_dead_letter(batch("dl-two"), "not wanted (test)".into())
-        .await
-        .unwrap();
+    for id in ["dl-two", "dl-three"] {
+        queue
+            .publish_dead_letter(batch(id), "not wanted (test)".into())
+            .await
+            .unwrap();
+    }
     let refused = dead_letters(dir, &["drop"], extra);
     assert_eq!(refused.status.code(), Some(2), "drop without --id or --all");
     let unknown = dead_letters(dir, &["drop", "--id", "no-such-letter"], extra);
     assert_eq!(unknown.status.code(), Some(1));
     let dropped = ok(dead_letters(dir, &["drop", "--id", "dl-two"], extra));
+    assert!(
+        dropped.contains("metrics: 1 dead letters dropped"),
+        "{dropped}"
+    );
+    let left = ok(dead_letters(dir, &["list"], extra));
+    assert!(
+        left.contains("dl-three") && !left.contains("dl-two"),
+        "{left}"
+    );
+    let dropped = ok(dead_letters(
+        dir,
+        &["drop", "--all", "--stream", "metrics"],
+        extra,
+    ));
     assert!(
         dropped.contains("metrics: 1 dead letters dropped"),
         "{dropped}"

@@ -1,10 +1,14 @@
 //! The dead-letter queues on RabbitMQ, read and settled for an operator.
 //!
-//! RabbitMQ has no way to look at a queue without taking from it, so reading takes every
-//! dead letter with `basic.get` unacknowledged and then closes the channel, which hands them
-//! all back. Settling takes them the same way: a chosen one is re-published to its stream's
-//! queue (confirmed) before it is acknowledged, so a crash in between leaves it in both places
-//! — and the store skips records it holds already — never in neither.
+//! RabbitMQ has no way to look at a queue without taking from it, so every dead letter is
+//! taken with `basic.get`. One that stays a dead letter (when listing, or not chosen when
+//! settling) is published again to the end of its dead-letter queue, confirmed, before it is
+//! acknowledged, rather than handed back: RabbitMQ 4.0 to 4.2 count every hand-back as a
+//! delivery and drop a quorum queue's message after 20 (the default limit), so listing could
+//! otherwise lose dead letters. A chosen one is published, confirmed, to its stream's queue
+//! before it is acknowledged. Either way a crash in between leaves a copy, never a loss: a
+//! second copy of a dead letter is requeued or dropped with it (they share the id), and the
+//! store skips records it holds already.
 
 use super::AmqpConfig;
 use super::message::{envelope, properties};
@@ -86,12 +90,16 @@ pub(super) async fn list(
     config: &AmqpConfig,
     stream: StreamKind,
 ) -> Result<Vec<DeadLetter>, QueueError> {
-    let channel = connection.create_channel().await.map_err(unavailable)?;
-    let taken = take_all(&channel, &config.dead_queue(stream)).await?;
-    let letters = taken.iter().map(|d| read(stream, d)).collect();
-    // Closing the channel hands back everything it took.
+    let (channel, confirmed) = channels(connection).await?;
+    let dead = config.dead_queue(stream);
+    let taken = take_all(&channel, &dead).await?;
+    for delivery in &taken {
+        keep(&confirmed, &dead, delivery).await?;
+        ack(&channel, delivery).await?;
+    }
     let _ = channel.close(200, "listed".into()).await;
-    Ok(letters)
+    let _ = confirmed.close(200, "listed".into()).await;
+    Ok(taken.iter().map(|d| read(stream, d)).collect())
 }
 
 /// Requeues or drops the chosen dead letters of the stream; returns how many.
@@ -102,48 +110,80 @@ pub(super) async fn settle(
     which: &Which,
     settle: Settle,
 ) -> Result<u64, QueueError> {
+    let (channel, confirmed) = channels(connection).await?;
+    let dead = config.dead_queue(stream);
+    let taken = take_all(&channel, &dead).await?;
+    let mut settled = 0;
+    for delivery in &taken {
+        let letter = read(stream, delivery);
+        if !which.picks(&letter.envelope.id) {
+            keep(&confirmed, &dead, delivery).await?;
+        } else {
+            if settle == Settle::Requeue {
+                republish(&confirmed, config.queue(stream), &letter).await?;
+            }
+            settled += 1;
+        }
+        ack(&channel, delivery).await?;
+    }
+    let _ = channel.close(200, "settled".into()).await;
+    let _ = confirmed.close(200, "settled".into()).await;
+    Ok(settled)
+}
+
+/// A channel to take with, and a confirm-mode channel to publish on.
+async fn channels(connection: &Connection) -> Result<(Channel, Channel), QueueError> {
     let channel = connection.create_channel().await.map_err(unavailable)?;
     let confirmed = connection.create_channel().await.map_err(unavailable)?;
     confirmed
         .confirm_select(ConfirmSelectOptions::default())
         .await
         .map_err(unavailable)?;
-    let taken = take_all(&channel, &config.dead_queue(stream)).await?;
-    let mut settled = 0;
-    for delivery in &taken {
-        let letter = read(stream, delivery);
-        if !which.picks(&letter.envelope.id) {
-            continue;
-        }
-        if settle == Settle::Requeue {
-            republish(&confirmed, config.queue(stream), &letter).await?;
-        }
-        channel
-            .basic_ack(delivery.delivery_tag, BasicAckOptions::default())
-            .await
-            .map_err(unavailable)?;
-        settled += 1;
+    Ok((channel, confirmed))
+}
+
+async fn ack(channel: &Channel, delivery: &lapin::message::Delivery) -> Result<(), QueueError> {
+    channel
+        .basic_ack(delivery.delivery_tag, BasicAckOptions::default())
+        .await
+        .map_err(unavailable)
+}
+
+/// Publishes a dead letter again, as it was (reason and time included, the broker's delivery
+/// count left out), to the end of its dead-letter queue, and waits for the confirm.
+async fn keep(
+    channel: &Channel,
+    dead: &str,
+    delivery: &lapin::message::Delivery,
+) -> Result<(), QueueError> {
+    let mut props = delivery.properties.clone();
+    if let Some(headers) = props.headers().clone() {
+        let mut kept = headers.inner().clone();
+        kept.remove("x-delivery-count");
+        props = props.with_headers(kept.into());
     }
-    // Hands back the dead letters not chosen.
-    let _ = channel.close(200, "settled".into()).await;
-    let _ = confirmed.close(200, "settled".into()).await;
-    Ok(settled)
+    confirmed_publish(channel, dead, &delivery.data, props).await
 }
 
 /// Publishes a dead letter's batch to `queue` with its identity, and waits for the confirm.
 async fn republish(channel: &Channel, queue: &str, letter: &DeadLetter) -> Result<(), QueueError> {
+    let props = properties(&letter.envelope);
+    confirmed_publish(channel, queue, &letter.envelope.body, props).await
+}
+
+/// Publishes `body` to `queue`, persistent as `props` say, and waits for the broker's confirm.
+async fn confirmed_publish(
+    channel: &Channel,
+    queue: &str,
+    body: &[u8],
+    props: BasicProperties,
+) -> Result<(), QueueError> {
     let options = BasicPublishOptions {
         mandatory: true,
         ..BasicPublishOptions::default()
     };
     let confirmation = channel
-        .basic_publish(
-            "".into(),
-            queue.into(),
-            options,
-            &letter.envelope.body,
-            properties(&letter.envelope),
-        )
+        .basic_publish("".into(), queue.into(), options, body, props)
         .await
         .map_err(unavailable)?
         .await
@@ -151,8 +191,7 @@ async fn republish(channel: &Channel, queue: &str, letter: &DeadLetter) -> Resul
     match confirmation {
         Confirmation::Ack(None) => Ok(()),
         _ => Err(QueueError::unavailable_for(format!(
-            "RabbitMQ did not confirm the requeued batch {} into `{queue}`",
-            letter.envelope.id
+            "RabbitMQ did not confirm a dead letter moved into `{queue}`"
         ))),
     }
 }
