@@ -80,6 +80,18 @@ fn consume_until_drained(dir: &Path, extra: &[String], rows: u64) {
 /// requeued (twice, and with a stray copy already on the queue, as a crash between
 /// re-publishing and removing leaves it), stored exactly once, and a dropped one is gone.
 async fn story<Q: Queue>(dir: &Path, queue: &Q, extra: &[String], stored_before: (u64, u64)) {
+    listed_with_its_reason(dir, queue, extra, stored_before).await;
+    requeued_and_stored_once(dir, queue, extra, stored_before.0).await;
+    dropped_by_id_then_all(dir, queue, extra, stored_before.0 + 3).await;
+}
+
+/// A dead letter is counted by `status` and listed with its reason, and stays where it is.
+async fn listed_with_its_reason<Q: Queue>(
+    dir: &Path,
+    queue: &Q,
+    extra: &[String],
+    stored_before: (u64, u64),
+) {
     queue
         .publish_dead_letter(batch("dl-one"), "the store refused it (test)".into())
         .await
@@ -105,7 +117,10 @@ async fn story<Q: Queue>(dir: &Path, queue: &Q, extra: &[String], stored_before:
         1,
         "listing leaves the dead letter where it is"
     );
+}
 
+/// Requeued twice, with a stray copy on the queue as well, its records are stored once.
+async fn requeued_and_stored_once<Q: Queue>(dir: &Path, queue: &Q, extra: &[String], rows: u64) {
     // A crash between re-publishing and removing leaves a copy on the queue too.
     queue.publish(batch("dl-one")).await.unwrap();
     let requeued = ok(dead_letters(
@@ -123,18 +138,21 @@ async fn story<Q: Queue>(dir: &Path, queue: &Q, extra: &[String], stored_before:
     assert_eq!(doc["streams"]["metrics"]["dead_letters"], 0);
     assert_eq!(doc["streams"]["metrics"]["queued"], 2);
 
-    consume_until_drained(dir, extra, stored_before.0 + 3);
+    consume_until_drained(dir, extra, rows + 3);
     let doc = status(dir, extra);
     assert_eq!(
         doc["streams"]["metrics"]["rows"],
-        stored_before.0 + 3,
+        rows + 3,
         "requeued records stored exactly once"
     );
     assert_eq!(
         doc["streams"]["metrics"]["newest_unix"], 1_700_000_120,
         "the requeued batch holds the newest metric"
     );
+}
 
+/// `drop` wants --id or --all, drops only what it is told, and an unknown id is an error.
+async fn dropped_by_id_then_all<Q: Queue>(dir: &Path, queue: &Q, extra: &[String], rows: u64) {
     for id in ["dl-two", "dl-three"] {
         queue
             .publish_dead_letter(batch(id), "not wanted (test)".into())
@@ -167,7 +185,7 @@ async fn story<Q: Queue>(dir: &Path, queue: &Q, extra: &[String], stored_before:
     let doc = status(dir, extra);
     assert_eq!(doc["streams"]["metrics"]["dead_letters"], 0);
     assert_eq!(doc["streams"]["metrics"]["queued"], 0);
-    assert_eq!(doc["streams"]["metrics"]["rows"], stored_before.0 + 3);
+    assert_eq!(doc["streams"]["metrics"]["rows"], rows);
 }
 
 #[tokio::test(flavor = "multi_thread")]
