@@ -122,7 +122,7 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     if dead > 0 {
         let place = broker.dead_letter_place();
         anyhow::bail!(
-            "{dead} messages could not be stored and were set aside as dead letters, with their reasons, {place}"
+            "{dead} messages could not be stored and were set aside as dead letters, with their reasons, {place}: `millrace dead-letters list` shows them, `millrace dead-letters requeue` puts them back once the cause is fixed"
         );
     }
     Ok(())
