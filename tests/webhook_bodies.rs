@@ -304,6 +304,20 @@ impl Queue for FailingQueue {
     async fn ready(&self) -> Result<(), QueueError> {
         Err((self.0)())
     }
+    async fn list_dead_letters(
+        &self,
+        _: StreamKind,
+    ) -> Result<Vec<millrace::queue::DeadLetter>, QueueError> {
+        Err((self.0)())
+    }
+    async fn settle_dead_letters(
+        &self,
+        _: StreamKind,
+        _: millrace::queue::Which,
+        _: millrace::queue::Settle,
+    ) -> Result<u64, QueueError> {
+        Err((self.0)())
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -58,6 +58,10 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Generate(args) => generate_data(args),
         Command::Dashboard(args) => serve_dashboard(&settings, args, shutdown).await,
+        Command::Status(args) => super::status::show(&settings, args).await,
+        Command::DeadLetters(args) => super::dead_letters::handle(&settings, args).await,
+        Command::Completions(args) => super::docs::completions(args.shell),
+        Command::Man => super::docs::man(),
     }
 }
 
@@ -138,7 +142,7 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     if dead > 0 {
         let place = broker.dead_letter_place();
         anyhow::bail!(
-            "{dead} messages could not be stored and were set aside as dead letters, with their reasons, {place}"
+            "{dead} messages could not be stored and were set aside as dead letters, with their reasons, {place}: `millrace dead-letters list` shows them, `millrace dead-letters requeue` puts them back once the cause is fixed"
         );
     }
     Ok(())

@@ -3,8 +3,11 @@
 
 mod commands;
 mod data_folder;
+mod dead_letters;
 pub mod defaults;
+mod docs;
 mod settings;
+mod status;
 mod webhook_url;
 
 pub use commands::execute;
@@ -135,6 +138,14 @@ pub enum Command {
     /// Serve the live dashboard: the report, kept current as records are stored, in a
     /// browser
     Dashboard(DashboardArgs),
+    /// Show, per stream, what the store holds and what waits in the queue (read only)
+    Status(StatusArgs),
+    /// List dead letters, put them back on their queue once the cause is fixed, or drop them
+    DeadLetters(DeadLettersArgs),
+    /// Print a shell completion script to stdout
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout
+    Man,
 }
 
 /// Which queue to use, and where it lives.
@@ -536,4 +547,60 @@ pub struct GenerateArgs {
     /// Make output independent of every parameter (no planted relationships)
     #[arg(long)]
     pub no_plant: bool,
+}
+
+/// Options of `millrace status`: which store and queue to look at.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print one JSON document instead of the table
+    #[arg(long)]
+    pub json: bool,
+    /// Where records are stored.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Which queue to look at.
+    #[command(flatten)]
+    pub queue: QueueArgs,
+}
+
+/// What `millrace dead-letters` does with the dead letters it chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeadLetterAction {
+    /// Show each one: id, stream, reason, age, records and first bytes
+    List,
+    /// Put them back on their stream's queue (the store skips records it already holds)
+    Requeue,
+    /// Delete them for good (needs --id or --all)
+    Drop,
+}
+
+/// Options of `millrace dead-letters`: what to do, to which dead letters, on which queue.
+#[derive(Debug, Args)]
+pub struct DeadLettersArgs {
+    /// list, requeue or drop
+    #[arg(value_enum, value_name = "ACTION")]
+    pub action: DeadLetterAction,
+    /// Only this stream's dead letters: metrics or workorder [default: both]
+    #[arg(long = "stream", value_name = "STREAM", value_parser = ["metrics", "workorder"])]
+    pub stream: Option<String>,
+    /// Only the dead letter with this id, as `list` shows it (may repeat)
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<String>,
+    /// With drop: drop every dead letter chosen (of --stream, or of both streams)
+    #[arg(long)]
+    pub all: bool,
+    /// With list: print one JSON document instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Which queue holds the dead letters.
+    #[command(flatten)]
+    pub queue: QueueArgs,
+}
+
+/// Options of `millrace completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }

@@ -744,6 +744,12 @@ mod tests {
         ) -> Result<crate::store::Seq, StoreError> {
             self.inner.snapshot_metrics(visit)
         }
+        fn stream_status(
+            &mut self,
+            stream: StreamKind,
+        ) -> Result<crate::store::StreamStatus, StoreError> {
+            self.inner.stream_status(stream)
+        }
     }
 
     #[tokio::test]

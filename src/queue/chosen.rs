@@ -4,7 +4,8 @@
 
 use super::amqp::{AmqpConsumer, AmqpQueue, TopologyError};
 use super::{
-    Broker, Delivery, EmbeddedConsumer, EmbeddedQueue, Envelope, Queue, QueueConsumer, QueueError,
+    Broker, DeadLetter, Delivery, EmbeddedConsumer, EmbeddedQueue, Envelope, Queue, QueueConsumer,
+    QueueError, Settle, Which,
 };
 use crate::record::StreamKind;
 use std::time::Duration;
@@ -119,6 +120,25 @@ impl Queue for ChosenQueue {
         match self {
             ChosenQueue::Embedded(q) => q.dead_letters(stream).await,
             ChosenQueue::Amqp(q) => q.dead_letters(stream).await,
+        }
+    }
+
+    async fn list_dead_letters(&self, stream: StreamKind) -> Result<Vec<DeadLetter>, QueueError> {
+        match self {
+            ChosenQueue::Embedded(q) => q.list_dead_letters(stream).await,
+            ChosenQueue::Amqp(q) => q.list_dead_letters(stream).await,
+        }
+    }
+
+    async fn settle_dead_letters(
+        &self,
+        stream: StreamKind,
+        which: Which,
+        settle: Settle,
+    ) -> Result<u64, QueueError> {
+        match self {
+            ChosenQueue::Embedded(q) => q.settle_dead_letters(stream, which, settle).await,
+            ChosenQueue::Amqp(q) => q.settle_dead_letters(stream, which, settle).await,
         }
     }
 }

@@ -7,11 +7,13 @@
 
 pub mod amqp;
 mod chosen;
+mod dead_letter;
 mod embedded;
 mod envelope;
 
 pub use amqp::{AmqpConfig, AmqpQueue};
 pub use chosen::{ChosenConsumer, ChosenQueue, OpenError};
+pub use dead_letter::{DeadLetter, Settle, Which};
 pub use embedded::{EmbeddedConsumer, EmbeddedQueue, EmbeddedQueueConfig, dead_letter_reason};
 pub use envelope::{Delivery, Envelope};
 
@@ -119,6 +121,25 @@ pub trait Queue: Clone + Send + Sync + 'static {
     fn dead_letters(
         &self,
         stream: StreamKind,
+    ) -> impl Future<Output = Result<u64, QueueError>> + Send;
+
+    /// The stream's dead letters, oldest first, for an operator to read; leaves them where
+    /// they are.
+    fn list_dead_letters(
+        &self,
+        stream: StreamKind,
+    ) -> impl Future<Output = Result<Vec<DeadLetter>, QueueError>> + Send;
+
+    /// Puts the chosen dead letters of the stream back on its queue, or deletes them for good;
+    /// returns how many. A requeued message keeps its identity (id, source, position), so
+    /// the store recognises its records should they be stored already: a requeue interrupted
+    /// between re-publishing and removing the dead letter, then run again, stores nothing
+    /// twice.
+    fn settle_dead_letters(
+        &self,
+        stream: StreamKind,
+        which: Which,
+        settle: Settle,
     ) -> impl Future<Output = Result<u64, QueueError>> + Send;
 }
 

@@ -22,15 +22,23 @@ pub fn date(seconds: i64) -> String {
 /// lines write it.
 pub fn rfc3339_micros(at: std::time::SystemTime) -> String {
     let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let seconds = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
-    let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
+    let whole = iso8601(i64::try_from(since.as_secs()).unwrap_or(i64::MAX));
+    format!(
+        "{}.{:06}Z",
+        whole.trim_end_matches('Z'),
+        since.subsec_micros()
+    )
+}
+
+/// `2021-06-22T16:37:58Z`: ISO 8601 in UTC, for machines and operators alike.
+pub fn iso8601(seconds: i64) -> String {
     let rest = seconds.rem_euclid(86_400);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        "{}T{:02}:{:02}:{:02}Z",
+        date(seconds),
         rest / 3600,
         rest % 3600 / 60,
-        rest % 60,
-        since.subsec_micros()
+        rest % 60
     )
 }
 
@@ -62,5 +70,7 @@ mod tests {
         assert_eq!(date(-1), "1969-12-31");
         let at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_624_377_478_000_042);
         assert_eq!(rfc3339_micros(at), "2021-06-22T15:57:58.000042Z");
+        assert_eq!(iso8601(1_624_377_478), "2021-06-22T15:57:58Z");
+        assert_eq!(iso8601(-1), "1969-12-31T23:59:59Z");
     }
 }

@@ -129,6 +129,19 @@ pub trait Store: Send + 'static {
     /// [`Store::scan_metrics`] from one snapshot of the store, returning the highest [`Seq`]
     /// in it: whoever reads everything this way can go on with [`Store::metrics_after`].
     fn snapshot_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<Seq, StoreError>;
+
+    /// How many records of the stream the store holds and the newest record's time, for
+    /// `millrace status`.
+    fn stream_status(&mut self, stream: StreamKind) -> Result<StreamStatus, StoreError>;
+}
+
+/// What the store holds of one stream, as `millrace status` shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamStatus {
+    /// Records stored.
+    pub rows: u64,
+    /// The newest record's time (Unix seconds), `None` when there is none.
+    pub newest: Option<i64>,
 }
 
 /// A row's place in the order its stream's rows were stored, counting up from 1 in commit
@@ -163,6 +176,9 @@ impl Store for Box<dyn Store + Send> {
     }
     fn snapshot_metrics(&mut self, visit: &mut dyn FnMut(Metric)) -> Result<Seq, StoreError> {
         (**self).snapshot_metrics(visit)
+    }
+    fn stream_status(&mut self, stream: StreamKind) -> Result<StreamStatus, StoreError> {
+        (**self).stream_status(stream)
     }
 }
 

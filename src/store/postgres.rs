@@ -1,7 +1,7 @@
 //! The PostgreSQL store, for scaling out: consumers on several machines write to one database
 //! and still store each record once. Same tables and columns as the SQLite store.
 
-use super::{Incoming, Seq, Store, StoreError, WriteStats, cover};
+use super::{Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
@@ -279,6 +279,18 @@ impl Store for PostgresStore {
                 ))
             })
             .collect()
+    }
+
+    fn stream_status(&mut self, stream: StreamKind) -> Result<StreamStatus, StoreError> {
+        let sql = format!("SELECT COUNT(*), MAX(time) FROM {}", stream.name());
+        let row = self
+            .client()?
+            .query_one(sql.as_str(), &[])
+            .map_err(failed)?;
+        Ok(StreamStatus {
+            rows: column::<i64>(&row, 0, stream.name())? as u64,
+            newest: column::<Option<i64>>(&row, 1, stream.name())?,
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 //! original pipeline's tables, and nothing to install.
 
 use super::sqlite_schema as schema;
-use super::{Cause, Incoming, Seq, Store, StoreError, WriteStats, cover};
+use super::{Cause, Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use std::path::Path;
@@ -162,6 +162,42 @@ impl Store for SqliteStore {
             .map(|n| n as u64)
             .map_err(failed)
     }
+
+    fn stream_status(&mut self, stream: StreamKind) -> Result<StreamStatus, StoreError> {
+        stream_status(&self.conn, stream)
+    }
+}
+
+impl SqliteStore {
+    /// Opens an existing store file for reading only, changing nothing in it (no schema
+    /// set-up, no WAL switch): for `millrace status`, which must not create a store where
+    /// there is none or upgrade one another millrace is using. Fails if the file is missing.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let open_error = |source: Cause| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_error(e.into()))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| open_error(e.into()))?;
+        Ok(SqliteStore { conn })
+    }
+}
+
+/// Rows of the stream and the newest time among them.
+fn stream_status(conn: &Connection, stream: StreamKind) -> Result<StreamStatus, StoreError> {
+    let sql = format!("SELECT COUNT(*), MAX(time) FROM {}", stream.name());
+    conn.query_row(&sql, [], |r| {
+        Ok(StreamStatus {
+            rows: r.get::<_, i64>(0)? as u64,
+            newest: r.get(1)?,
+        })
+    })
+    .map_err(|e| busy_or(e, StoreError::Failed))
 }
 
 /// Every metric, ordered by parameter and then time; returns how many there were.

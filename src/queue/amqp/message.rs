@@ -114,6 +114,10 @@ pub fn dead_letter_properties(original: &BasicProperties, reason: &str) -> Basic
         "millrace-reason".into(),
         AMQPValue::LongString(reason.into()),
     );
+    headers.insert(
+        "millrace-dead-at".into(),
+        AMQPValue::LongLongInt(super::dead_letters::now_millis()),
+    );
     original.clone().with_delivery_mode(2).with_headers(headers)
 }
 

@@ -7,6 +7,7 @@
 
 mod connection;
 mod consumer;
+mod dead_letters;
 mod message;
 mod publisher;
 mod topology;

@@ -3,11 +3,12 @@
 
 use super::connection::{LinkError, connect};
 use super::consumer::AmqpConsumer;
+use super::dead_letters;
 use super::message::{dead_letter_properties, properties};
 use super::{AmqpConfig, TopologyError};
 use crate::backoff::Backoff;
 use crate::chain::Chain;
-use crate::queue::{Envelope, Queue, QueueError};
+use crate::queue::{DeadLetter, Envelope, Queue, QueueError, Settle, Which};
 use crate::record::StreamKind;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
@@ -248,5 +249,20 @@ impl Queue for AmqpQueue {
 
     async fn ready(&self) -> Result<(), QueueError> {
         self.link().map(|_| ())
+    }
+
+    async fn list_dead_letters(&self, stream: StreamKind) -> Result<Vec<DeadLetter>, QueueError> {
+        let link = self.link()?;
+        dead_letters::list(&link.connection, &self.inner.config, stream).await
+    }
+
+    async fn settle_dead_letters(
+        &self,
+        stream: StreamKind,
+        which: Which,
+        settle: Settle,
+    ) -> Result<u64, QueueError> {
+        let link = self.link()?;
+        dead_letters::settle(&link.connection, &self.inner.config, stream, &which, settle).await
     }
 }

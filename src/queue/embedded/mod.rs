@@ -10,6 +10,7 @@
 mod blocking;
 mod config;
 mod consumer;
+mod dead_letters;
 mod queue;
 mod schema;
 mod shared;

@@ -5,10 +5,11 @@
 use super::blocking::{blocking, locked, unavailable};
 use super::config::EmbeddedQueueConfig;
 use super::consumer::EmbeddedConsumer;
+use super::dead_letters;
 use super::schema::{dead_queue, now_millis, open_connection};
 use super::shared::{Publish, Shared};
 use super::writer;
-use crate::queue::{Envelope, Queue, QueueError};
+use crate::queue::{DeadLetter, Envelope, Queue, QueueError, Settle, Which};
 use crate::record::StreamKind;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -163,6 +164,31 @@ impl Queue for EmbeddedQueue {
 
     async fn ready(&self) -> Result<(), QueueError> {
         self.count(String::new()).await.map(|_| ())
+    }
+
+    async fn list_dead_letters(&self, stream: StreamKind) -> Result<Vec<DeadLetter>, QueueError> {
+        let inner = self.inner.clone();
+        blocking(move || dead_letters::list(&*locked(&inner.reader)?, stream)).await
+    }
+
+    /// On the reader's connection, as [`Queue::publish_dead_letter`] is; requeued messages
+    /// wake this process's consumers and count towards the backlog like any publish.
+    async fn settle_dead_letters(
+        &self,
+        stream: StreamKind,
+        which: Which,
+        settle: Settle,
+    ) -> Result<u64, QueueError> {
+        let inner = self.inner.clone();
+        let settled = blocking(move || {
+            dead_letters::settle(&mut *locked(&inner.reader)?, stream, &which, settle)
+        })
+        .await?;
+        if settle == Settle::Requeue && settled > 0 {
+            self.inner.backlog.fetch_add(settled, Ordering::Relaxed);
+            self.inner.published.notify_waiters();
+        }
+        Ok(settled)
     }
 }
 

@@ -1,0 +1,211 @@
+//! `millrace dead-letters list|requeue|drop`: what an operator does with the messages the
+//! consumers set aside. `requeue` is for after the cause is fixed; running it twice, or
+//! again after a crash, stores nothing twice, because a requeued batch keeps its identity
+//! and the store skips records it holds. `drop` deletes for good, so it wants `--id` or
+//! `--all`.
+
+use super::settings::{FileSettings, UsageError};
+use super::{DeadLetterAction, DeadLettersArgs};
+use crate::queue::{Broker, ChosenQueue, DeadLetter, Queue, Settle, Which};
+use crate::record::StreamKind;
+use crate::report::timefmt::iso8601;
+use anyhow::Context;
+use serde_json::json;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How much of a dead letter's body `list` shows.
+const FIRST_CHARS: usize = 80;
+
+/// `millrace dead-letters`.
+pub async fn handle(settings: &FileSettings, args: DeadLettersArgs) -> anyhow::Result<()> {
+    let broker = settings.broker(&args.queue)?;
+    let streams: Vec<StreamKind> = match &args.stream {
+        Some(one) => vec![one.parse().map_err(UsageError::new)?],
+        None => StreamKind::ALL.to_vec(),
+    };
+    let which = choose(&args)?;
+    if let Broker::Embedded(c) = &broker
+        && !c.path.exists()
+    {
+        println!(
+            "no queue at {} yet: nothing has been queued, so there are no dead letters",
+            c.path.display()
+        );
+        return Ok(());
+    }
+    let queue = broker.open().await?;
+    queue
+        .ready()
+        .await
+        .with_context(|| format!("cannot reach the queue {}", broker.dead_letter_place()))?;
+    match args.action {
+        DeadLetterAction::List => list(&queue, &streams, &which, args.json).await,
+        DeadLetterAction::Requeue => settle(&queue, &streams, which, Settle::Requeue).await,
+        DeadLetterAction::Drop => settle(&queue, &streams, which, Settle::Drop).await,
+    }
+}
+
+/// The dead letters the options choose, refusing combinations that make no sense.
+fn choose(args: &DeadLettersArgs) -> Result<Which, UsageError> {
+    if args.all && !args.ids.is_empty() {
+        return Err(UsageError::new(
+            "--all and --id exclude each other: give one or the other",
+        ));
+    }
+    if args.json && args.action != DeadLetterAction::List {
+        return Err(UsageError::new("--json goes with `dead-letters list` only"));
+    }
+    if args.action == DeadLetterAction::Drop && !args.all && args.ids.is_empty() {
+        return Err(UsageError::new(
+            "`dead-letters drop` deletes for good: name them with --id (as `millrace dead-letters list` shows them), or pass --all to drop every one (of --stream, when given)",
+        ));
+    }
+    Ok(if args.ids.is_empty() {
+        Which::All
+    } else {
+        Which::Ids(args.ids.clone())
+    })
+}
+
+async fn list(
+    queue: &ChosenQueue,
+    streams: &[StreamKind],
+    which: &Which,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let mut letters = Vec::new();
+    for &stream in streams {
+        letters.extend(
+            queue
+                .list_dead_letters(stream)
+                .await?
+                .into_iter()
+                .filter(|d| which.picks(&d.envelope.id)),
+        );
+    }
+    let now = SystemTime::now();
+    if as_json {
+        let all: Vec<_> = letters.iter().map(|d| to_json(d, now)).collect();
+        println!("{:#}", serde_json::Value::Array(all));
+        return Ok(());
+    }
+    for d in &letters {
+        let e = &d.envelope;
+        println!(
+            "{}  {}  {}  {} records  reason: {}",
+            e.id,
+            e.stream,
+            d.since
+                .map_or_else(|| "age unknown".to_string(), |t| ago(now, t)),
+            e.count,
+            d.reason.as_deref().unwrap_or("(none recorded)")
+        );
+        println!("    {}", first_chars(&e.body));
+    }
+    match letters.len() {
+        0 => println!("no dead letters"),
+        n => println!("{n} dead letters"),
+    }
+    Ok(())
+}
+
+async fn settle(
+    queue: &ChosenQueue,
+    streams: &[StreamKind],
+    which: Which,
+    settle: Settle,
+) -> anyhow::Result<()> {
+    let mut total = 0;
+    for &stream in streams {
+        let n = queue
+            .settle_dead_letters(stream, which.clone(), settle)
+            .await?;
+        if n > 0 {
+            match settle {
+                Settle::Requeue => println!("{stream}: {n} dead letters put back on the queue"),
+                Settle::Drop => println!("{stream}: {n} dead letters dropped"),
+            }
+        }
+        total += n;
+    }
+    if total == 0 {
+        if let Which::Ids(ids) = &which {
+            anyhow::bail!(
+                "no dead letter has the id {}: see `millrace dead-letters list`",
+                ids.join(" or ")
+            );
+        }
+        println!("no dead letters");
+    }
+    Ok(())
+}
+
+/// One dead letter in `list --json` (its fields are documented in the README).
+fn to_json(d: &DeadLetter, now: SystemTime) -> serde_json::Value {
+    let e = &d.envelope;
+    let since = d
+        .since
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|s| s.as_secs() as i64);
+    json!({
+        "id": e.id,
+        "stream": e.stream.name(),
+        "reason": d.reason,
+        "dead_since": since.map(iso8601),
+        "dead_since_unix": since,
+        "age_seconds": d.since.and_then(|t| now.duration_since(t).ok()).map(|a| a.as_secs()),
+        "records": e.count,
+        "source": e.source,
+        "first_seq": e.first_seq,
+        "first_bytes": first_chars(&e.body),
+    })
+}
+
+/// "3 h ago": how long ago `then` was, in the largest unit that fits.
+fn ago(now: SystemTime, then: SystemTime) -> String {
+    let secs = now.duration_since(then).unwrap_or(Duration::ZERO).as_secs();
+    match secs {
+        0..60 => format!("{secs} s ago"),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+/// The start of a body, as text a terminal shows safely (control characters escaped).
+fn first_chars(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4 * FIRST_CHARS)]);
+    let mut shown: String = text
+        .chars()
+        .take(FIRST_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().count() > FIRST_CHARS || body.len() > 4 * FIRST_CHARS {
+        shown.push('…');
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_in_the_largest_unit() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let before = |s| now - Duration::from_secs(s);
+        assert_eq!(ago(now, before(5)), "5 s ago");
+        assert_eq!(ago(now, before(150)), "2 min ago");
+        assert_eq!(ago(now, before(3 * 3600 + 5)), "3 h ago");
+        assert_eq!(ago(now, before(2 * 86_400)), "2 d ago");
+        assert_eq!(ago(now, now + Duration::from_secs(9)), "0 s ago");
+    }
+
+    #[test]
+    fn bodies_are_cut_and_escaped() {
+        assert_eq!(first_chars(b"[1,\n2]"), "[1,\\n2]");
+        let long = vec![b'x'; 500];
+        let shown = first_chars(&long);
+        assert!(shown.ends_with('…') && shown.chars().count() == FIRST_CHARS + 1);
+    }
+}

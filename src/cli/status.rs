@@ -1,0 +1,175 @@
+//! `millrace status`: per stream, what the store holds (rows, newest record) and what waits
+//! in the queue (backlog, dead letters), as a table or one JSON document. Read only: a store
+//! or queue file that does not exist yet is reported, never created.
+
+use super::StatusArgs;
+use super::settings::FileSettings;
+use crate::queue::{Broker, Queue};
+use crate::record::StreamKind;
+use crate::report::timefmt::iso8601;
+use crate::store::{PostgresStore, SqliteStore, Store, StoreLocation, StreamStatus};
+use anyhow::Context;
+use serde_json::{Value, json};
+
+/// What was found in one place (the store or the queue): where it is, whether it exists, and
+/// per stream the numbers (zero when it does not exist).
+struct Place<T> {
+    /// `sqlite`, `postgres`, `embedded` or `rabbitmq`.
+    kind: &'static str,
+    /// The file or URL, without a password.
+    location: String,
+    /// False when the file is not there yet: nothing was stored or queued.
+    exists: bool,
+    /// Per stream, in [`StreamKind::ALL`] order.
+    streams: Vec<T>,
+}
+
+/// What waits in the queue for one stream.
+#[derive(Clone, Copy, Default)]
+struct Waiting {
+    queued: u64,
+    dead_letters: u64,
+}
+
+/// `millrace status`.
+pub async fn show(settings: &FileSettings, args: StatusArgs) -> anyhow::Result<()> {
+    let db = settings.db(&args.store);
+    let broker = settings.broker(&args.queue)?;
+    let store = look_at_store(db).await?;
+    let queue = look_at_queue(&broker).await?;
+    if args.json {
+        println!("{:#}", document(&store, &queue));
+    } else {
+        print!("{}", table(&store, &queue));
+    }
+    Ok(())
+}
+
+async fn look_at_store(db: StoreLocation) -> anyhow::Result<Place<StreamStatus>> {
+    let (kind, exists) = match &db {
+        StoreLocation::Sqlite(path) => ("sqlite", path.exists()),
+        StoreLocation::Postgres(_) => ("postgres", true),
+    };
+    let location = db.to_string();
+    let streams = if exists {
+        let (db, named) = (db.clone(), location.clone());
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<StreamStatus>> {
+            // An open error names the store already; a failed read does not.
+            let mut store: Box<dyn Store + Send> = match &db {
+                StoreLocation::Sqlite(path) => Box::new(SqliteStore::open_read_only(path)?),
+                StoreLocation::Postgres(url) => Box::new(PostgresStore::connect(url)?),
+            };
+            StreamKind::ALL
+                .iter()
+                .map(|&kind| {
+                    store
+                        .stream_status(kind)
+                        .with_context(|| format!("cannot read the store {named}"))
+                })
+                .collect()
+        })
+        .await??
+    } else {
+        vec![StreamStatus::default(); StreamKind::ALL.len()]
+    };
+    Ok(Place {
+        kind,
+        location,
+        exists,
+        streams,
+    })
+}
+
+async fn look_at_queue(broker: &Broker) -> anyhow::Result<Place<Waiting>> {
+    let (kind, location, exists) = match broker {
+        Broker::Embedded(c) => ("embedded", c.path.display().to_string(), c.path.exists()),
+        Broker::Amqp(c) => ("rabbitmq", c.redacted_uri(), true),
+    };
+    let mut streams = vec![Waiting::default(); StreamKind::ALL.len()];
+    if exists {
+        let queue = broker.open().await?;
+        queue
+            .ready()
+            .await
+            .with_context(|| format!("cannot reach the queue at {location}"))?;
+        for (waiting, &stream) in streams.iter_mut().zip(StreamKind::ALL.iter()) {
+            waiting.queued = queue.pending(stream).await?;
+            waiting.dead_letters = queue.dead_letters(stream).await?;
+        }
+    }
+    Ok(Place {
+        kind,
+        location,
+        exists,
+        streams,
+    })
+}
+
+/// The JSON document of `status --json` (its fields are documented in the README).
+fn document(store: &Place<StreamStatus>, queue: &Place<Waiting>) -> Value {
+    let place = |kind: &str, location: &str, exists: bool| json!({ "kind": kind, "location": location, "exists": exists });
+    let mut streams = serde_json::Map::new();
+    for (i, stream) in StreamKind::ALL.iter().enumerate() {
+        let (stored, waiting) = (store.streams[i], queue.streams[i]);
+        streams.insert(
+            stream.name().to_string(),
+            json!({
+                "rows": stored.rows,
+                "newest_time": stored.newest.map(iso8601),
+                "newest_unix": stored.newest,
+                "queued": waiting.queued,
+                "dead_letters": waiting.dead_letters,
+            }),
+        );
+    }
+    json!({
+        "store": place(store.kind, &store.location, store.exists),
+        "queue": place(queue.kind, &queue.location, queue.exists),
+        "streams": streams,
+    })
+}
+
+/// The human table, with where it looked above it.
+fn table(store: &Place<StreamStatus>, queue: &Place<Waiting>) -> String {
+    let mut out = String::new();
+    let store_line = match (store.kind, store.exists) {
+        (_, false) => format!(
+            "no store at {} yet: nothing has been stored",
+            store.location
+        ),
+        ("sqlite", true) => format!("SQLite file {}", store.location),
+        _ => format!("PostgreSQL {}", store.location),
+    };
+    let queue_line = match (queue.kind, queue.exists) {
+        (_, false) => format!(
+            "no queue at {} yet: nothing has been queued",
+            queue.location
+        ),
+        ("embedded", true) => format!("embedded queue file {}", queue.location),
+        _ => format!("RabbitMQ {}", queue.location),
+    };
+    out.push_str(&format!("store: {store_line}\nqueue: {queue_line}\n\n"));
+    out.push_str(&format!(
+        "{:<10} {:>10}  {:<20}  {:>8}  {:>12}\n",
+        "stream", "stored", "newest record", "queued", "dead letters"
+    ));
+    let mut dead = 0;
+    for (i, stream) in StreamKind::ALL.iter().enumerate() {
+        let (stored, waiting) = (store.streams[i], queue.streams[i]);
+        dead += waiting.dead_letters;
+        out.push_str(&format!(
+            "{:<10} {:>10}  {:<20}  {:>8}  {:>12}\n",
+            stream.name(),
+            stored.rows,
+            stored.newest.map_or_else(|| "-".to_string(), iso8601),
+            waiting.queued,
+            waiting.dead_letters
+        ));
+    }
+    if dead > 0 {
+        out.push_str(&format!(
+            "\n{dead} dead letters: see them with `millrace dead-letters list`\n"
+        ));
+    }
+    out
+}
