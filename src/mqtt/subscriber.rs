@@ -212,6 +212,16 @@ fn start<Q: Queue>(
 }
 
 /// Puts one message into the queue (or its dead letters); `false` if shutdown came first.
+/// Its log lines carry a span with the topic, the stream and the batch's queue message id.
+#[tracing::instrument(
+    name = "mqtt",
+    skip_all,
+    fields(
+        topic = %publish.topic,
+        stream = tracing::field::Empty,
+        batch = tracing::field::Empty
+    )
+)]
 async fn take<Q: Queue>(
     config: &MqttConfig,
     queue: &Q,
@@ -223,6 +233,7 @@ async fn take<Q: Queue>(
         tracing::warn!(%topic, "a message on a topic no --topic names; acknowledged and ignored");
         return Ok(true);
     };
+    tracing::Span::current().record("stream", stream.name());
     let body = publish.payload.clone();
     let limits = payload::Limits {
         records: config.max_batch_records,
@@ -239,6 +250,7 @@ async fn take<Q: Queue>(
     match outcome {
         Outcome::Empty => Ok(true),
         Outcome::Batch(envelope) => {
+            tracing::Span::current().record("batch", envelope.id.as_str());
             let records = envelope.count;
             let publishing = std::time::Instant::now();
             let taken = patiently(shutdown, || queue.publish(envelope.clone())).await?;
@@ -249,6 +261,7 @@ async fn take<Q: Queue>(
             Ok(taken)
         }
         Outcome::Dead { envelope, reason } => {
+            tracing::Span::current().record("batch", envelope.id.as_str());
             tracing::warn!(%reason, "refused an MQTT message; set aside as a dead letter");
             let taken = patiently(shutdown, || {
                 queue.publish_dead_letter(envelope.clone(), reason.clone())
