@@ -241,7 +241,7 @@ mod tests {
         );
         let told = crate::chain::Chain(&err).to_string();
         assert!(
-            told.starts_with("the queue is unavailable: cannot use the queue file: ")
+            told.starts_with("the queue is unavailable: cannot open the queue file ")
                 && told.contains("file is not a database"),
             "{told}"
         );
