@@ -1,6 +1,6 @@
 //! A data file's identity survives a move or a copy of its folder, and two different files
-//! never share one: a folder moved (or copied whole and streamed with a fresh offsets file)
-//! stores nothing twice, and two files whose first records are byte-identical but whose
+//! never share one: a folder moved resumes where it stopped, one copied whole and streamed
+//! with a fresh offsets file is sent again and stores nothing twice, and two files whose first records are byte-identical but whose
 //! later records differ are both stored whole.
 
 mod common;
@@ -41,9 +41,10 @@ fn a_moved_or_copied_folder_stores_nothing_twice() {
         SAMPLE,
         "nothing stored twice after a move: {out}"
     );
-    assert!(
-        out.contains(&format!("{SAMPLE_METRICS} already held")),
-        "the store recognised the records sent again: {out}"
+    assert_eq!(
+        out.matches(" 0 sent").count(),
+        2,
+        "resumed, nothing resent: {out}"
     );
 
     copy_folder(
@@ -55,6 +56,10 @@ fn a_moved_or_copied_folder_stores_nothing_twice() {
         counts(&db),
         SAMPLE,
         "nothing stored twice from a copy: {out}"
+    );
+    assert!(
+        out.contains(&format!("{SAMPLE_METRICS} already held")),
+        "sent again, and the store recognised every record: {out}"
     );
     assert_store_matches(&db, &dir.path().join("elsewhere/copy"));
 }
