@@ -32,9 +32,10 @@ impl SqliteStore {
             OpenError::Path(problem) => open_error(problem.into()),
             OpenError::Folder(e) => open_error(e.into()),
         })?;
-        let version = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| busy_or(e, open_error))?;
+        let version = sqlite_file::patiently("reading the store's schema version", || {
+            conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        })
+        .map_err(|e| busy_or(e, open_error))?;
         if version > schema::VERSION {
             return Err(StoreError::Newer {
                 path: path.display().to_string(),
