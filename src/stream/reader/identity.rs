@@ -65,7 +65,10 @@ fn folder_id(dir: &Path) -> std::io::Result<String> {
     }
     let id = uuid::Uuid::new_v4().to_string();
     let tmp = dir.join(format!("{FOLDER_ID_FILE}.{id}.tmp"));
-    std::fs::write(&tmp, format!("{id}\n"))?;
+    // Synced before it is linked into place, so a crash cannot leave an empty identity.
+    let mut written = std::fs::File::create(&tmp)?;
+    std::io::Write::write_all(&mut written, format!("{id}\n").as_bytes())?;
+    written.sync_all()?;
     // A hard link fails if another streamer saved an identity first: then its one holds.
     let linked = std::fs::hard_link(&tmp, &file);
     let _ = std::fs::remove_file(&tmp);
