@@ -25,6 +25,7 @@ pub mod redact;
 pub mod report;
 pub mod run;
 pub mod shutdown;
+pub mod sqlite_file;
 pub mod store;
 pub mod stream;
 pub mod telemetry;

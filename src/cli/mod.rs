@@ -15,10 +15,14 @@ pub(crate) use settings::FileSettings;
 pub use settings::{SettingsFileError, UsageError};
 
 /// The exit code for an error that ended a command: 2 for a mistake in how millrace was
-/// called or configured, 1 for a failure while working. Decided here only.
+/// called or configured (a `--db` or `--queue` path the file system refuses included), 1 for
+/// a failure while working. Decided here only.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     let usage = error.downcast_ref::<UsageError>().is_some()
-        || error.downcast_ref::<SettingsFileError>().is_some();
+        || error.downcast_ref::<SettingsFileError>().is_some()
+        || error
+            .chain()
+            .any(|e| e.is::<crate::sqlite_file::PathProblem>());
     if usage { 2 } else { 1 }
 }
 

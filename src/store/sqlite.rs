@@ -4,9 +4,9 @@
 use super::sqlite_schema as schema;
 use super::{Cause, Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
+use crate::sqlite_file::{self, OpenError};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use std::path::Path;
-use std::time::Duration;
 
 /// The embedded store: one SQLite file with the original pipeline's tables.
 ///
@@ -25,17 +25,17 @@ impl SqliteStore {
             path: path.display().to_string(),
             source,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_error(e.into()))?;
-        }
-        let mut conn = Connection::open(path).map_err(|e| open_error(e.into()))?;
-        let setup = || -> rusqlite::Result<i64> {
-            conn.busy_timeout(Duration::from_secs(10))?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "FULL")?;
+        // Patient of other processes opening the same file at the same moment, and plain
+        // about a path the file system refuses (see `crate::sqlite_file`).
+        let mut conn = sqlite_file::open(path).map_err(|e| match e {
+            OpenError::Sqlite(e) => busy_or(e, open_error),
+            OpenError::Path(problem) => open_error(problem.into()),
+            OpenError::Folder(e) => open_error(e.into()),
+        })?;
+        let version = sqlite_file::patiently("reading the store's schema version", || {
             conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-        };
-        let version = setup().map_err(|e| busy_or(e, open_error))?;
+        })
+        .map_err(|e| busy_or(e, open_error))?;
         if version > schema::VERSION {
             return Err(StoreError::Newer {
                 path: path.display().to_string(),
@@ -44,7 +44,10 @@ impl SqliteStore {
             });
         }
         if version < schema::VERSION {
-            schema::ensure(&mut conn, version).map_err(|e| busy_or(e, open_error))?;
+            sqlite_file::patiently("creating the store's tables", || {
+                schema::ensure(&mut conn, version)
+            })
+            .map_err(|e| busy_or(e, open_error))?;
         }
         Ok(SqliteStore { conn })
     }

@@ -203,17 +203,39 @@ impl FileStream {
         offset_key(&self.path)
     }
 
+    /// Opens the file positioned after what was acknowledged: as saved under its path, or,
+    /// for a path never streamed from, as saved for the same file under another path (its
+    /// folder was moved or mounted elsewhere), with the usual checks that it still matches.
     fn open(&self) -> Result<Option<FileReader>, StreamError> {
-        let resume = if self.initial {
-            None
-        } else {
-            self.offsets
-                .lock()
-                .expect("offsets lock")
-                .get(&self.key())
-                .cloned()
+        if self.initial {
+            return Ok(FileReader::open(&self.path, self.kind, None)?);
+        }
+        let saved = self
+            .offsets
+            .lock()
+            .expect("offsets lock")
+            .get(&self.key())
+            .cloned();
+        if saved.is_some() {
+            return Ok(FileReader::open(&self.path, self.kind, saved.as_ref())?);
+        }
+        let Some(mut reader) = FileReader::open(&self.path, self.kind, None)? else {
+            return Ok(None);
         };
-        Ok(FileReader::open(&self.path, self.kind, resume.as_ref())?)
+        let moved = self
+            .offsets
+            .lock()
+            .expect("offsets lock")
+            .find(reader.source())
+            .cloned();
+        if let Some(offset) = moved {
+            tracing::info!(
+                file = %self.path.display(),
+                "streamed before from another path (its folder was moved): resuming there"
+            );
+            reader.resume(&offset)?;
+        }
+        Ok(Some(reader))
     }
 
     /// Reads ahead on a blocking thread while the previous batch is in flight.

@@ -88,6 +88,12 @@ impl Offsets {
         self.files.get(file)
     }
 
+    /// Where streaming of the file whose identity is `source` stopped, under whichever path
+    /// it was streamed from: how a moved folder carries on.
+    pub fn find(&self, source: &str) -> Option<&Offset> {
+        self.files.values().find(|o| o.source == source)
+    }
+
     /// Records a new offset and saves the whole file before returning.
     pub fn set(&mut self, file: &str, offset: Offset) -> Result<(), OffsetsError> {
         self.files.insert(file.to_string(), offset);

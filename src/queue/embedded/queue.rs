@@ -36,16 +36,9 @@ pub struct EmbeddedQueue {
 }
 
 impl EmbeddedQueue {
-    /// Opens (creating if needed) the queue file and starts its publishing thread.
+    /// Opens (creating if needed, with its folder) the queue file and starts its publishing
+    /// thread.
     pub fn open(config: EmbeddedQueueConfig) -> Result<Self, QueueError> {
-        if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                QueueError::unavailable(
-                    format!("cannot create the queue directory {}", dir.display()),
-                    e,
-                )
-            })?;
-        }
         let writer = open_connection(&config.path)?;
         let reader = open_connection(&config.path)?;
         // Small on purpose: a publish that times out leaves its batch here until the writer
@@ -274,7 +267,7 @@ mod tests {
         );
         let told = crate::chain::Chain(&err).to_string();
         assert!(
-            told.starts_with("the queue is unavailable: cannot use the queue file: ")
+            told.starts_with("the queue is unavailable: cannot open the queue file ")
                 && told.contains("file is not a database"),
             "{told}"
         );

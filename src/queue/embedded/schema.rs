@@ -5,39 +5,47 @@
 use super::blocking::unavailable;
 use crate::queue::QueueError;
 use crate::record::StreamKind;
-use rusqlite::Connection;
+use crate::sqlite_file::{self, OpenError};
+use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The queue's table and its index.
+const TABLE: &str = "CREATE TABLE IF NOT EXISTS messages (
+        tag INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue TEXT NOT NULL,
+        id TEXT NOT NULL,
+        source TEXT,
+        first_seq INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        reason TEXT,
+        enqueued_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS messages_by_queue ON messages(queue, tag);";
 
 /// Opens the queue file, creating the table if it is new. WAL with `synchronous=FULL`, so a
 /// committed transaction survives kill -9 and power loss and other processes can share the
 /// file; a busy file is waited for rather than failed on.
 pub(super) fn open_connection(path: &Path) -> Result<Connection, QueueError> {
-    let conn = Connection::open(path).map_err(|e| {
-        QueueError::unavailable(format!("cannot open the queue file {}", path.display()), e)
+    let mut conn = sqlite_file::open(path).map_err(|e| {
+        let what = format!("cannot open the queue file {}", path.display());
+        match e {
+            // Itself, not behind the transparent wrapper, so the chain shows it as the
+            // user's mistake.
+            OpenError::Path(problem) => QueueError::unavailable(what, problem),
+            other => QueueError::unavailable(what, other),
+        }
     })?;
-    conn.busy_timeout(Duration::from_secs(10))
-        .map_err(unavailable)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(unavailable)?;
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(unavailable)?;
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS messages (
-            tag INTEGER PRIMARY KEY AUTOINCREMENT,
-            queue TEXT NOT NULL,
-            id TEXT NOT NULL,
-            source TEXT,
-            first_seq INTEGER NOT NULL,
-            count INTEGER NOT NULL,
-            body BLOB NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            lease_until INTEGER NOT NULL DEFAULT 0,
-            reason TEXT,
-            enqueued_at INTEGER NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS messages_by_queue ON messages(queue, tag);",
-    )
+    // Another process may be creating the table this very moment: IMMEDIATE takes the write
+    // lock first, so the two wait for each other instead of one failing.
+    sqlite_file::patiently("creating the queue's table", || {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(TABLE)?;
+        tx.commit()
+    })
     .map_err(unavailable)?;
     Ok(conn)
 }

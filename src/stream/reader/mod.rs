@@ -1,14 +1,16 @@
 //! Reads a data file incrementally, in bounded memory, as batches ready to send.
 //!
 //! By concept: `resume` opens a file and decides where reading starts (refusing a file that
-//! is no longer the one streamed before), `buffer` reads it a chunk at a time in bounded
-//! memory, `batch` turns its records into batches, `tail` follows a file as it grows and
-//! rotates (`stream --follow`), and `error` locates what goes wrong. They all work on the one
+//! is no longer the one streamed before), `identity` names a file by its data folder's
+//! identity and its first record, `buffer` reads it a chunk at a time in bounded memory,
+//! `batch` turns its records into batches, `tail` follows a file as it grows and rotates
+//! (`stream --follow`), and `error` locates what goes wrong. They all work on the one
 //! [`FileReader`] defined here.
 
 mod batch;
 mod buffer;
 mod error;
+mod identity;
 mod resume;
 mod tail;
 

@@ -6,6 +6,7 @@
 use super::FileReader;
 use super::buffer::{CHUNK, MAX_RECORD, TAIL};
 use super::error::ReadError;
+use super::identity::{file_identity, same_content};
 use crate::codec::{Layout, Scanner, Step};
 use crate::record::{Records, StreamKind};
 use crate::stream::offsets::Offset;
@@ -82,11 +83,7 @@ impl FileReader {
         let Some(first) = reader.first_record()? else {
             return Ok(None);
         };
-        reader.source = format!(
-            "{}#{:016x}",
-            canonical.display(),
-            xxh3_64(&reader.buf[first])
-        );
+        reader.source = file_identity(path, &canonical, xxh3_64(&reader.buf[first]));
         reader.rewind()?;
         Ok(Some(reader))
     }
@@ -170,7 +167,7 @@ impl FileReader {
     /// differs (replaced), it ends before the offset (cut), or the bytes just before the
     /// offset changed (rewritten). Each needs a different fix, so each says which.
     fn check_resume(&mut self, offset: &Offset, len: u64) -> Result<(), ReadError> {
-        if offset.source != self.source {
+        if !same_content(&offset.source, &self.source) {
             return Err(ReadError::new(
                 &self.path,
                 None,
@@ -288,6 +285,23 @@ mod tests {
         assert!(err.is_none(), "{err:?}");
         assert_eq!(bodies(&more), [format!("[{C}]")]);
         assert_eq!(more[0].first_seq, 2);
+    }
+
+    #[test]
+    fn an_offset_saved_under_the_files_path_by_an_older_millrace_still_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        std::fs::write(&path, format!("[{A}, {B}, {C}]")).unwrap();
+        let mut offset = read_all(&path, None, 2).0[0].end.clone();
+        let (_, hash) = offset.source.rsplit_once('#').unwrap();
+        offset.source = format!("{}#{hash}", path.canonicalize().unwrap().display());
+        let (more, err) = read_all(&path, Some(&offset), 10);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(bodies(&more), [format!("[{C}]")]);
+        assert!(
+            !more[0].end.source.starts_with('/'),
+            "saved anew under the folder's identity"
+        );
     }
 
     #[test]

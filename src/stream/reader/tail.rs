@@ -19,6 +19,7 @@
 //!   other data (emptied and refilled, as `copytruncate` rotation does) and is a new source;
 //!   while it holds no record at all, it is waited for.
 
+use super::identity::same_content;
 use super::{FileBatch, FileReader, ReadError};
 use crate::record::StreamKind;
 use crate::stream::offsets::Offset;
@@ -187,7 +188,12 @@ impl Tail {
     fn settle(&mut self, e: ReadError) -> Result<(), ReadError> {
         match FileReader::open_following(&self.path, self.kind) {
             Ok(None) => Ok(()),
-            Ok(Some(now)) if self.last.as_ref().is_some_and(|l| l.source != now.source()) => {
+            Ok(Some(now))
+                if self
+                    .last
+                    .as_ref()
+                    .is_some_and(|l| !same_content(&l.source, now.source())) =>
+            {
                 let id = now.metadata().map(|m| FileId::of(&m));
                 match id {
                     Ok(id) => {
@@ -231,7 +237,7 @@ impl Tail {
         if self
             .last
             .as_ref()
-            .is_some_and(|l| l.source == reader.source())
+            .is_some_and(|l| same_content(&l.source, reader.source()))
         {
             self.reader = Some((reader, id));
             return self.carry_on();
