@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How long SQLite's own busy handler waits for a lock, per statement.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a step that SQLite does not wait for itself is retried before giving up: long
 /// enough for another process to create the tables or finish a long write.
 const PATIENCE: Duration = Duration::from_secs(60);
