@@ -91,7 +91,7 @@ fn timelines(report: &Report) -> Vec<Timeline> {
                         summary: f.summary,
                         lag: f.lag,
                         values: (from..product.intervals.len())
-                            .map(|i| values.get(i).copied().flatten())
+                            .map(|i| values.get(i))
                             .collect(),
                     })
                 })

@@ -8,6 +8,7 @@ use super::order::{Ascending, ascending_finite};
 use super::prewhiten::Filter;
 use super::quality::DataQuality;
 use super::redundancy;
+use super::series::Series;
 use super::shape::Summary;
 use super::stats::{
     autocorrelations_within, bh_q_values, effective_n_multi, p_value_effective, pearson,
@@ -300,8 +301,8 @@ struct LagTest {
 }
 
 /// The parameter's series for one product: NaN where there is no summary.
-pub fn dense(values: &[Option<f64>], len: usize) -> Vec<f64> {
-    let mut out: Vec<f64> = values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+pub fn dense(values: &Series, len: usize) -> Vec<f64> {
+    let mut out = values.as_nan_padded().to_vec();
     out.resize(len, f64::NAN);
     out
 }
@@ -444,16 +445,12 @@ fn finding(
 
 /// The raw (parameter summary, output rate) pairs behind a finding, for plots: the output
 /// interval's midpoint, the parameter's summary `lag` intervals before, and the output rate.
-pub fn pairs(
-    product: &ProductIntervals,
-    values: &[Option<f64>],
-    lag: usize,
-) -> Vec<(f64, f64, f64)> {
+pub fn pairs(product: &ProductIntervals, values: &Series, lag: usize) -> Vec<(f64, f64, f64)> {
     let intervals = &product.intervals;
     (lag..intervals.len())
         .filter(|&t| (t - lag..t).all(|i| intervals[i].end == intervals[i + 1].start))
         .filter_map(|t| {
-            let x = values.get(t - lag).copied().flatten()?;
+            let x = values.get(t - lag)?;
             let mid = (intervals[t].start + intervals[t].end) as f64 / 2.0;
             Some((mid, x, intervals[t].rate))
         })
@@ -698,7 +695,7 @@ mod tests {
             reading_gap: 100.0,
             first_time: 0,
             last_time: 0,
-            means: Some(vec![values]),
+            means: Some(vec![values.into_iter().collect()]),
             rates: None,
         }
     }

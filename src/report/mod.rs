@@ -14,6 +14,7 @@ mod prewhiten;
 pub mod quality;
 mod redundancy;
 pub mod render;
+pub mod series;
 pub mod shape;
 pub mod stats;
 pub mod summaries;

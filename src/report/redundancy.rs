@@ -9,6 +9,7 @@
 
 use super::analysis::{ACF_LAGS, ALPHA, Finding, MIN_INTERVALS, Prepared, dense};
 use super::prewhiten::Filter;
+use super::series::EMPTY;
 use super::stats::{autocorrelations, effective_n_multi, p_value_effective, pearson};
 use super::summaries::ParameterSummary;
 
@@ -50,7 +51,7 @@ fn series(parameters: &[ParameterSummary], f: &Finding, product: usize, len: usi
     let values = parameters
         .iter()
         .find(|p| p.id == f.parameter)
-        .map_or(&[][..], |p| p.values(f.which, product));
+        .map_or(&EMPTY, |p| p.values(f.which, product));
     dense(values, len)
 }
 

@@ -7,6 +7,7 @@
 
 use super::glitches;
 use super::intervals::{GAP_FACTOR, ProductIntervals};
+use super::series::{EMPTY, Series};
 use super::shape::{Kind, Steps, Summary, is_drop};
 
 /// One parameter's summaries: per summary, per product, one value per interval (`None`
@@ -35,21 +36,21 @@ pub struct ParameterSummary {
     pub last_time: i64,
     /// Indexed like the products given to [`Summariser::new`], then by interval. Present
     /// for the summaries of [`Kind::summaries`].
-    pub means: Option<Vec<Vec<Option<f64>>>>,
+    pub means: Option<Vec<Series>>,
     /// Rates are in the parameter's units per hour.
-    pub rates: Option<Vec<Vec<Option<f64>>>>,
+    pub rates: Option<Vec<Series>>,
 }
 
 impl ParameterSummary {
     /// The values of one summary for one product (empty when the summary was not made).
-    pub fn values(&self, summary: Summary, product: usize) -> &[Option<f64>] {
+    pub fn values(&self, summary: Summary, product: usize) -> &Series {
         let all = match summary {
             Summary::Mean => &self.means,
             Summary::Rate => &self.rates,
         };
         all.as_ref()
             .and_then(|per_product| per_product.get(product))
-            .map_or(&[], Vec::as_slice)
+            .unwrap_or(&EMPTY)
     }
 }
 
@@ -158,7 +159,7 @@ pub struct Profile {
 }
 
 /// One product's summaries of a parameter, present for the summaries its kind makes.
-pub type ProductSummaries = (Option<Vec<Option<f64>>>, Option<Vec<Option<f64>>>);
+pub type ProductSummaries = (Option<Series>, Option<Series>);
 
 /// A parameter's readings without its glitches, owned.
 pub struct Clean {
@@ -285,7 +286,7 @@ impl Readings<'_> {
     }
 
     /// The mean of the readings inside each interval, `[start, end)`.
-    fn means(&self, product: &ProductIntervals) -> Vec<Option<f64>> {
+    fn means(&self, product: &ProductIntervals) -> Series {
         let mut at = 0;
         product
             .intervals
@@ -310,7 +311,7 @@ impl Readings<'_> {
     /// The increase per hour over each interval, from the value interpolated at both ends;
     /// `None` where the readings around an end are too far apart, or a drop (a reset) lies
     /// between them.
-    fn rates(&self, product: &ProductIntervals) -> Vec<Option<f64>> {
+    fn rates(&self, product: &ProductIntervals) -> Series {
         let mut drops_before = Vec::with_capacity(self.values.len());
         let mut drops = 0u32;
         drops_before.push(0);
@@ -493,8 +494,11 @@ mod tests {
             .collect();
         let out = run(&products, &readings);
         let rates = out[0].values(Summary::Rate, 0);
-        assert!(rates[0].is_some() && rates[2].is_some(), "{rates:?}");
-        assert_eq!(rates[1], None);
+        assert!(
+            rates.get(0).is_some() && rates.get(2).is_some(),
+            "{rates:?}"
+        );
+        assert_eq!(rates.get(1), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! uncertainty said in plain words.
 
 use super::analysis::Finding;
+use super::series::EMPTY;
 use super::shape::Summary;
 use super::summaries::ParameterSummary;
 
@@ -32,10 +33,9 @@ pub fn sentence(
         .iter()
         .find(|p| p.id == f.parameter)
         .map(|p| p.values(f.which, index))
-        .unwrap_or(&[])
+        .unwrap_or(&EMPTY)
         .iter()
         .flatten()
-        .copied()
         .collect();
     let step = typical_step(&values);
     let per = if f.which == Summary::Rate {

@@ -222,7 +222,7 @@ fn plot(report: &Report, index: usize, p: &ProductIntervals, finding: &Finding) 
         .iter()
         .find(|s| s.id == finding.parameter)
         .map(|s| s.values(finding.which, index))
-        .unwrap_or(&[]);
+        .unwrap_or(&crate::report::series::EMPTY);
     let pairs = pairs(p, values, finding.lag);
     Plot {
         parameter: finding.parameter,
