@@ -3,9 +3,13 @@
 //! synchronous=FULL, same tables and indexes), one prepared statement, one transaction per
 //! batch — and nothing else: no HTTP, no queue, no validation, no deduplication.
 //!
-//!     cargo run --release --example bare_sqlite -- DATA_DIR DB_FILE [BATCH]
+//!     cargo run --release --example bare_sqlite -- DATA_DIR DB_FILE [BATCH[,BATCH…]]
 //!
-//! Prints `RESULT rows=… seconds=… rows_per_s=…` for the insert alone (parsing excluded).
+//! With several batch sizes (rows per transaction) it inserts everything once per size, each
+//! into a fresh file (`DB_FILE.<size>`, deleted after), so the baseline is the best size
+//! found rather than one picked in advance. Prints `RESULT batch=… rows=… seconds=…
+//! rows_per_s=…` per size for the insert alone (parsing excluded), then `BEST batch=…
+//! rows_per_s=…`.
 
 use millrace::record::{Metric, WorkOrder};
 use millrace::store::SqliteStore;
@@ -15,12 +19,35 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (data, db) = (&args[1], &args[2]);
-    let batch: usize = args.get(3).and_then(|b| b.parse().ok()).unwrap_or(5000);
+    let batches: Vec<usize> = args
+        .get(3)
+        .map(|b| {
+            b.split(',')
+                .map(|n| n.parse().expect("a batch size"))
+                .collect()
+        })
+        .unwrap_or_else(|| vec![5000]);
     let metrics: Vec<Metric> =
         serde_json::from_slice(&std::fs::read(format!("{data}/metrics.json")).unwrap()).unwrap();
     let orders: Vec<WorkOrder> =
         serde_json::from_slice(&std::fs::read(format!("{data}/workorder.json")).unwrap()).unwrap();
-    let mut store = SqliteStore::open(db.as_ref()).unwrap();
+    let mut best = (0, 0.0);
+    for batch in batches {
+        let file = format!("{db}.{batch}");
+        let rate = insert(&metrics, &orders, file.as_ref(), batch);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{file}{suffix}"));
+        }
+        if rate > best.1 {
+            best = (batch, rate);
+        }
+    }
+    println!("BEST batch={} rows_per_s={:.0}", best.0, best.1);
+}
+
+/// Inserts every row into a fresh store at `db`, `batch` rows per transaction; rows/s.
+fn insert(metrics: &[Metric], orders: &[WorkOrder], db: &std::path::Path, batch: usize) -> f64 {
+    let mut store = SqliteStore::open(db).unwrap();
     let conn = store.connection_mut();
     let started = Instant::now();
     for chunk in metrics.chunks(batch) {
@@ -53,8 +80,7 @@ fn main() {
     }
     let seconds = started.elapsed().as_secs_f64();
     let rows = metrics.len() + orders.len();
-    println!(
-        "RESULT rows={rows} seconds={seconds:.3} rows_per_s={:.0}",
-        rows as f64 / seconds
-    );
+    let rate = rows as f64 / seconds;
+    println!("RESULT batch={batch} rows={rows} seconds={seconds:.3} rows_per_s={rate:.0}");
+    rate
 }

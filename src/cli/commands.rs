@@ -328,8 +328,10 @@ async fn consume_queue(
     let listen = settings.metrics_listen(args.metrics_listen.as_ref());
     crate::metrics::server::expose(listen, &queue, &shutdown).await?;
     let mut running = Vec::new();
+    let mut stores = crate::consumer::StoreHandles::new(&db);
     for &kind in &kinds {
-        let Some(store) = open_store_patiently(&db, &shutdown).await? else {
+        let opened = stores.next(|| open_store_patiently(&db, &shutdown)).await?;
+        let Some(store) = opened else {
             return Ok(());
         };
         let consumer = crate::consumer::spawn(&queue, kind, store, shutdown.clone()).await?;

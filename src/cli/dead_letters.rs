@@ -6,6 +6,7 @@
 
 use super::settings::{FileSettings, UsageError};
 use super::{DeadLetterAction, DeadLettersArgs};
+use crate::codec::{decode_queued, is_packed};
 use crate::queue::{Broker, ChosenQueue, DeadLetter, Queue, Settle, Which};
 use crate::record::StreamKind;
 use crate::report::timefmt::iso8601;
@@ -100,7 +101,7 @@ async fn list(
             e.count,
             d.reason.as_deref().unwrap_or("(none recorded)")
         );
-        println!("    {}", first_chars(&e.body));
+        println!("    {}", first_chars(&readable(e.stream, &e.body)));
     }
     match letters.len() {
         0 => println!("no dead letters"),
@@ -157,7 +158,7 @@ fn to_json(d: &DeadLetter, now: SystemTime) -> serde_json::Value {
         "records": e.count,
         "source": e.source,
         "first_seq": e.first_seq,
-        "first_bytes": first_chars(&e.body),
+        "first_bytes": first_chars(&readable(e.stream, &e.body)),
     })
 }
 
@@ -169,6 +170,22 @@ fn ago(now: SystemTime, then: SystemTime) -> String {
         60..3600 => format!("{} min ago", secs / 60),
         3600..86_400 => format!("{} h ago", secs / 3600),
         _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+/// A body as text: a packed body (schema 2) is shown as the JSON of its first records, so
+/// `list` reads the same whichever schema the letter was written in.
+fn readable(stream: StreamKind, body: &[u8]) -> Vec<u8> {
+    if !is_packed(body) {
+        return body.to_vec();
+    }
+    match decode_queued(stream, body) {
+        Ok(records) => records.slice(0..records.len().min(4)).to_json(),
+        Err(e) => format!(
+            "(a packed body of {} bytes that does not read: {e})",
+            body.len()
+        )
+        .into_bytes(),
     }
 }
 
@@ -189,6 +206,36 @@ fn first_chars(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_bodies_read_as_json() {
+        use crate::codec::encode_packed;
+        use crate::record::{Metric, Records};
+        let records = Records::Metrics(
+            (0..10)
+                .map(|i| Metric {
+                    id: i,
+                    val: 1.5,
+                    time: 1_624_377_478,
+                })
+                .collect(),
+        );
+        let shown = readable(StreamKind::Metrics, &encode_packed(&records));
+        let shown = String::from_utf8(shown).unwrap();
+        assert!(
+            shown.starts_with(r#"[{"id":0,"val":1.5,"time":1624377478},{"id":1,"#),
+            "{shown}"
+        );
+        assert_eq!(
+            shown.matches("\"id\"").count(),
+            4,
+            "the first four records: {shown}"
+        );
+        let cut = &encode_packed(&records)[..30];
+        let shown = first_chars(&readable(StreamKind::Metrics, cut));
+        assert!(shown.contains("packed body of 30 bytes"), "{shown}");
+        assert_eq!(readable(StreamKind::Metrics, b"[1]"), b"[1]");
+    }
 
     #[test]
     fn ages_read_in_the_largest_unit() {

@@ -1,6 +1,7 @@
 //! Webhook and queue bodies: a whole batch decoded at once, all or nothing, with an error
 //! precise enough (record, field, HTTP status) for the sender to fix the data.
 
+use super::packed::{decode_packed, is_packed};
 use super::scan::{Layout, Scanner, Step};
 use crate::record::{Records, StreamKind, in_field, parse_record};
 
@@ -115,8 +116,12 @@ pub fn decode_body(
     }
 }
 
-/// Decodes a queued message body (the compact JSON array the webhook wrote).
+/// Decodes a queued message body: the packed form millrace's producers write (schema 2), or
+/// a compact JSON array (schema 1: what earlier releases wrote and other tools may publish).
 pub fn decode_queued(kind: StreamKind, body: &[u8]) -> Result<Records, DecodeError> {
+    if is_packed(body) {
+        return decode_packed(kind, body);
+    }
     decode_layout(kind, Layout::Array, body, usize::MAX, Shape::Many)
 }
 
@@ -303,5 +308,9 @@ mod tests {
             time: 7,
         }]);
         assert_eq!(decode_queued(M, &r.to_json()).unwrap(), r);
+        assert_eq!(
+            decode_queued(M, &super::super::encode_packed(&r)).unwrap(),
+            r
+        );
     }
 }

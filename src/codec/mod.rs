@@ -3,7 +3,9 @@
 //! the webhook and the file reader so both edges accept and refuse exactly the same things.
 
 mod body;
+mod packed;
 mod scan;
 
 pub use body::{DecodeError, DecodeErrorKind, decode_body, decode_queued};
+pub use packed::{encode_packed, is_packed};
 pub use scan::{Layout, ScanError, Scanner, Step};

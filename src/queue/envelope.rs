@@ -1,10 +1,12 @@
 //! The message format inside the queue: a batch of records with the identity the store
 //! needs to recognise it when it is delivered twice.
 
+use crate::codec::encode_packed;
 use crate::record::{Records, StreamKind};
 
-/// One batch on its way through the queue: the records as a JSON array, plus what the store
-/// needs to recognise the batch if it comes again.
+/// One batch on its way through the queue: the records (packed, or a JSON array from another
+/// producer or an earlier release), plus what the store needs to recognise the batch if it
+/// comes again.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Envelope {
     /// Unique per accepted request; identifies the batch in logs and dead letters.
@@ -19,13 +21,15 @@ pub struct Envelope {
     pub first_seq: u64,
     /// Number of records in `body`.
     pub count: u64,
-    /// The records, as a compact JSON array.
+    /// The records: packed (schema 2, see `codec::encode_packed`) when millrace published
+    /// them, or a compact JSON array (schema 1). `codec::decode_queued` reads both.
     pub body: Vec<u8>,
 }
 
 impl Envelope {
     /// A new batch of decoded records, with a fresh id: what every producer (the webhook, the
-    /// MQTT subscriber) publishes.
+    /// MQTT subscriber) publishes. The body is packed, so the consumer does not parse JSON a
+    /// second time.
     pub fn batch(records: &Records, source: Option<String>, first_seq: u64) -> Self {
         Envelope {
             id: uuid::Uuid::new_v4().to_string(),
@@ -33,7 +37,7 @@ impl Envelope {
             source,
             first_seq,
             count: records.len() as u64,
-            body: records.to_json(),
+            body: encode_packed(records),
         }
     }
 

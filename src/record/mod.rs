@@ -12,7 +12,7 @@ mod workorder;
 pub use kind::StreamKind;
 pub use metric::Metric;
 pub use records::Records;
-pub use validate::{RecordError, in_field, parse_record};
+pub use validate::{RecordError, check_metric, check_workorder, in_field, parse_record};
 pub use workorder::WorkOrder;
 
 /// The earliest and latest `time` accepted: Unix seconds from 1970 to the end of year 9999.

@@ -68,6 +68,13 @@ pub fn parse_record(records: &mut Records, json: &[u8]) -> Result<(), RecordErro
 
 fn parse_metric(json: &[u8]) -> Result<Metric, RecordError> {
     let m: Metric = decode(json)?;
+    check_metric(&m)?;
+    Ok(m)
+}
+
+/// The checks a metric's values must pass, whatever form it arrived in (JSON or a packed
+/// queue body).
+pub fn check_metric(m: &Metric) -> Result<(), RecordError> {
     if m.id < 0 {
         return Err(invalid(
             "id",
@@ -75,12 +82,17 @@ fn parse_metric(json: &[u8]) -> Result<Metric, RecordError> {
         ));
     }
     check_finite("val", m.val)?;
-    check_time(m.time)?;
-    Ok(m)
+    check_time(m.time)
 }
 
 fn parse_workorder(json: &[u8]) -> Result<WorkOrder, RecordError> {
     let w: WorkOrder = decode(json)?;
+    check_workorder(&w)?;
+    Ok(w)
+}
+
+/// The checks a work order's values must pass, whatever form it arrived in.
+pub fn check_workorder(w: &WorkOrder) -> Result<(), RecordError> {
     if w.product < 0 {
         return Err(invalid(
             "product",
@@ -91,8 +103,7 @@ fn parse_workorder(json: &[u8]) -> Result<WorkOrder, RecordError> {
         ));
     }
     check_finite("production", w.production)?;
-    check_time(w.time)?;
-    Ok(w)
+    check_time(w.time)
 }
 
 /// Decodes with the fast plain path; only a failed record pays for a second, slower pass that

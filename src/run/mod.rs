@@ -66,8 +66,10 @@ impl<Q: Queue> Pipeline<Q> {
     ) -> anyhow::Result<Pipeline<Q>> {
         let (trigger, stop) = shutdown::channel();
         let mut consumers = Vec::new();
+        let mut stores = crate::consumer::StoreHandles::new(db);
         for kind in StreamKind::ALL {
-            let store = db.open_async().await?;
+            let opened = stores.next(|| async { db.open_async().await.map(Some) });
+            let store = opened.await?.context("the store did not open")?;
             consumers.push(crate::consumer::spawn(&queue, kind, store, stop.clone()).await?);
         }
         let listener = tokio::net::TcpListener::bind(listen)

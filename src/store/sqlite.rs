@@ -16,6 +16,9 @@ use std::path::Path;
 /// makes a commit durable before the consumer acknowledges the queue.
 pub struct SqliteStore {
     conn: Connection,
+    /// Turns to write, shared with the other connections of this process to the same file
+    /// (`consume all` writes both streams through two of them).
+    gate: sqlite_file::WriteGate,
 }
 
 impl SqliteStore {
@@ -49,7 +52,10 @@ impl SqliteStore {
             })
             .map_err(|e| busy_or(e, open_error))?;
         }
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore {
+            conn,
+            gate: sqlite_file::WriteGate::of(path),
+        })
     }
 
     /// The open connection, for readers such as the report.
@@ -65,6 +71,7 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn write(&mut self, batches: &[Incoming<'_>]) -> Result<WriteStats, StoreError> {
+        let _turn = self.gate.turn();
         // IMMEDIATE takes the write lock up front: a deferred transaction that reads first
         // cannot wait for another writer and fails with "database is locked" instead.
         let tx = self
@@ -187,7 +194,10 @@ impl SqliteStore {
         .map_err(|e| open_error(e.into()))?;
         conn.busy_timeout(sqlite_file::BUSY_TIMEOUT)
             .map_err(|e| open_error(e.into()))?;
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore {
+            conn,
+            gate: sqlite_file::WriteGate::of(path),
+        })
     }
 }
 

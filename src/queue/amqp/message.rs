@@ -1,18 +1,29 @@
-//! The message format on RabbitMQ: the body is the batch as a JSON array; properties and
-//! headers say what it is, so other tools can read and publish millrace messages.
+//! The message format on RabbitMQ: the body is the batch, packed (schema 2) or as a JSON
+//! array (schema 1); properties and headers say which, so other tools can read and publish
+//! millrace messages.
 
-use crate::codec::decode_queued;
+use crate::codec::{decode_queued, is_packed};
 use crate::queue::Envelope;
 use crate::record::StreamKind;
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use xxhash_rust::xxh3::xxh3_64;
 
-/// Version of the message format, in the `millrace-schema` header.
-pub const SCHEMA_VERSION: i32 = 1;
+/// Version of the message format millrace publishes, in the `millrace-schema` header: 2, the
+/// packed body. Version 1, a JSON array body, is still read.
+pub const SCHEMA_VERSION: i32 = 2;
 
-/// Properties of a published batch: persistent, JSON, identified by the batch id.
+/// The content type of a packed body (schema 2).
+pub const PACKED_CONTENT_TYPE: &str = "application/vnd.millrace.batch";
+
+/// Properties of a published batch: persistent, identified by the batch id, with the schema
+/// and content type its body is in.
 pub fn properties(envelope: &Envelope) -> BasicProperties {
+    let (schema, content_type) = if is_packed(&envelope.body) {
+        (SCHEMA_VERSION, PACKED_CONTENT_TYPE)
+    } else {
+        (1, "application/json")
+    };
     let mut headers = FieldTable::default();
     headers.insert(
         "millrace-stream".into(),
@@ -22,7 +33,7 @@ pub fn properties(envelope: &Envelope) -> BasicProperties {
         "millrace-count".into(),
         AMQPValue::LongLongInt(envelope.count as i64),
     );
-    headers.insert("millrace-schema".into(), AMQPValue::LongInt(SCHEMA_VERSION));
+    headers.insert("millrace-schema".into(), AMQPValue::LongInt(schema));
     if let Some(source) = &envelope.source {
         headers.insert(
             "millrace-source".into(),
@@ -35,7 +46,7 @@ pub fn properties(envelope: &Envelope) -> BasicProperties {
     }
     BasicProperties::default()
         .with_delivery_mode(2)
-        .with_content_type("application/json".into())
+        .with_content_type(content_type.into())
         .with_message_id(ShortString::from(envelope.id.as_str()))
         .with_headers(headers)
 }
@@ -138,6 +149,41 @@ mod tests {
         let (got, attempts) = envelope(StreamKind::Metrics, &properties(&sent), &sent.body, false);
         assert_eq!(got, sent);
         assert_eq!(attempts, 1);
+    }
+
+    #[test]
+    fn the_properties_say_which_schema_the_body_is_in() {
+        use crate::record::{Metric, Records};
+        let records = Records::Metrics(vec![Metric {
+            id: 1,
+            val: 2.5,
+            time: 3,
+        }]);
+        let packed = Envelope::batch(&records, None, 0);
+        let json = Envelope {
+            body: records.to_json(),
+            ..packed.clone()
+        };
+        for (sent, schema, content_type) in [
+            (&packed, 2, PACKED_CONTENT_TYPE),
+            (&json, 1, "application/json"),
+        ] {
+            let props = properties(sent);
+            let headers = props.headers().as_ref().unwrap().inner();
+            assert_eq!(
+                headers.get("millrace-schema").and_then(integer),
+                Some(schema)
+            );
+            assert_eq!(
+                props.content_type().as_ref().unwrap().as_str(),
+                content_type
+            );
+            let (got, _) = envelope(StreamKind::Metrics, &props, &sent.body, false);
+            assert_eq!(
+                decode_queued(StreamKind::Metrics, &got.body).unwrap(),
+                records
+            );
+        }
     }
 
     #[test]

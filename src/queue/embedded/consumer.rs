@@ -48,7 +48,13 @@ impl QueueConsumer for EmbeddedConsumer {
             let conn = self.conn.clone();
             let stream = self.stream;
             let lease = self.queue.config.redeliver_after;
-            let found = blocking(move || claim(&*locked(&conn)?, stream, max, lease)).await?;
+            let queue = self.queue.clone();
+            let found = blocking(move || {
+                let conn = locked(&conn)?;
+                let _turn = queue.gate.turn();
+                claim(&conn, stream, max, lease)
+            })
+            .await?;
             if !found.is_empty() {
                 return Ok(found);
             }
@@ -63,8 +69,10 @@ impl QueueConsumer for EmbeddedConsumer {
 
     async fn ack(&mut self, tags: Vec<u64>) -> Result<(), QueueError> {
         let conn = self.conn.clone();
+        let queue = self.queue.clone();
         let deleted = blocking(move || {
             let mut conn = locked(&conn)?;
+            let _turn = queue.gate.turn();
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;

@@ -11,6 +11,7 @@ use super::shared::{Publish, Shared};
 use super::writer;
 use crate::queue::{DeadLetter, Envelope, Queue, QueueError, Settle, Which};
 use crate::record::StreamKind;
+use crate::sqlite_file::WriteGate;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +46,7 @@ impl EmbeddedQueue {
         // drops it, so this bounds the memory a stalled writer can tie up.
         let (publisher, requests) = mpsc::channel(PUBLISH_QUEUE);
         let waiting = count_waiting(&reader)?;
+        let gate = WriteGate::of(&config.path);
         let inner = Arc::new(Shared {
             config,
             publisher,
@@ -52,8 +54,9 @@ impl EmbeddedQueue {
             reader: Mutex::new(reader),
             backlog: AtomicU64::new(waiting),
             counted_at: Mutex::new(std::time::Instant::now()),
+            gate: gate.clone(),
         });
-        writer::start(writer, requests, Arc::downgrade(&inner))?;
+        writer::start(writer, requests, Arc::downgrade(&inner), gate)?;
         Ok(EmbeddedQueue { inner })
     }
 

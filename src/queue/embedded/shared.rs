@@ -4,6 +4,7 @@
 
 use super::config::EmbeddedQueueConfig;
 use crate::queue::{Envelope, QueueError};
+use crate::sqlite_file::WriteGate;
 use rusqlite::Connection;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
@@ -25,6 +26,10 @@ pub(super) struct Shared {
     pub(super) backlog: AtomicU64,
     /// When the backlog was last recounted.
     pub(super) counted_at: Mutex<std::time::Instant>,
+    /// Turns to write the file, taken by the writer thread and by every consumer's claim and
+    /// acknowledgement, so they queue on a mutex rather than on SQLite's sleeping busy
+    /// handler.
+    pub(super) gate: WriteGate,
 }
 
 /// A batch to store, and where to say once it is (or why not).

@@ -4,6 +4,7 @@
 use super::schema::now_millis;
 use super::shared::{Publish, Shared};
 use crate::queue::QueueError;
+use crate::sqlite_file::WriteGate;
 use rusqlite::{Connection, TransactionBehavior, params};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -18,17 +19,23 @@ pub(super) fn start(
     conn: Connection,
     requests: mpsc::Receiver<Publish>,
     queue: Weak<Shared>,
+    gate: WriteGate,
 ) -> Result<(), QueueError> {
     std::thread::Builder::new()
         .name("queue-writer".into())
-        .spawn(move || write_loop(conn, requests, queue))
+        .spawn(move || write_loop(conn, requests, queue, gate))
         .map(|_| ())
         .map_err(|e| QueueError::unavailable("cannot start the queue writer", e))
 }
 
 /// The publishing thread: takes every publish waiting, commits them in one transaction, then
 /// confirms each. Ends when the queue is dropped.
-fn write_loop(mut conn: Connection, mut requests: mpsc::Receiver<Publish>, queue: Weak<Shared>) {
+fn write_loop(
+    mut conn: Connection,
+    mut requests: mpsc::Receiver<Publish>,
+    queue: Weak<Shared>,
+    gate: WriteGate,
+) {
     let mut group = Vec::with_capacity(GROUP_MAX);
     while let Some(first) = requests.blocking_recv() {
         group.push(first);
@@ -45,7 +52,10 @@ fn write_loop(mut conn: Connection, mut requests: mpsc::Receiver<Publish>, queue
             continue;
         }
         // Every publisher of the group gets the one failure, shared, as its error's source.
-        let result = insert_group(&mut conn, &group).map_err(Arc::new);
+        let result = {
+            let _turn = gate.turn();
+            insert_group(&mut conn, &group).map_err(Arc::new)
+        };
         if result.is_ok()
             && let Some(queue) = queue.upgrade()
         {
