@@ -84,19 +84,11 @@ async fn a_queue_of_json_bodies_is_consumed_after_the_upgrade_beside_packed_ones
     post(stage.port, POSTED);
     serve.kill();
 
-    let conn = rusqlite::Connection::open(dir.path().join(".millrace/queue.db")).unwrap();
-    let bodies: Vec<Vec<u8>> = conn
-        .prepare("SELECT body FROM messages WHERE queue = 'metrics' ORDER BY tag")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let bodies = queued_bodies(dir.path());
     assert_eq!(bodies.len(), 2);
     assert_eq!(bodies[0], SCHEMA_1_BODY);
     assert!(is_packed(&bodies[1]), "the webhook queues packed bodies");
     assert_eq!(bodies[1].len(), 12 + 2 * 24);
-    drop(conn);
 
     let _consume = stage.consume();
     assert_stored_both(&dir.path().join("millrace.db"));
@@ -189,4 +181,61 @@ fn rabbitmq_messages_of_either_schema_are_consumed() {
 
     let _consume = stage.consume();
     assert_stored_both(&dir.path().join("millrace.db"));
+}
+
+/// The queue's bodies in `dir`, oldest first.
+fn queued_bodies(dir: &Path) -> Vec<Vec<u8>> {
+    let conn = rusqlite::Connection::open(dir.join(".millrace/queue.db")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT body FROM messages WHERE queue = 'metrics' ORDER BY tag")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn queue_format_json_writes_schema_1_for_other_readers() {
+    // By flag, and by the settings file.
+    for (args, toml) in [
+        (vec!["--queue-format", "json"], None),
+        (vec![], Some("queue_format = \"json\"\n")),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(toml) = toml {
+            std::fs::write(dir.path().join("millrace.toml"), toml).unwrap();
+        }
+        let mut stage = Stage::new(dir.path());
+        stage.queue_args = args.iter().map(|a| a.to_string()).collect();
+        let mut serve = stage.serve();
+        post(stage.port, POSTED);
+        serve.kill();
+        let bodies = queued_bodies(dir.path());
+        assert_eq!(bodies.len(), 1);
+        let records: serde_json::Value = serde_json::from_slice(&bodies[0]).unwrap();
+        assert_eq!(records[0]["val"], 797.38, "{records}");
+        assert_eq!(records.as_array().unwrap().len(), 2);
+        let _consume = stage.consume();
+        wait_for_counts(
+            &dir.path().join("millrace.db"),
+            (2, 0),
+            Duration::from_secs(60),
+        );
+        let mut want = posted_rows();
+        want.sort();
+        assert_eq!(stored_metrics(&dir.path().join("millrace.db")), want);
+    }
+}
+
+#[test]
+fn an_unknown_queue_format_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = millrace(dir.path())
+        .args(["serve", "--queue-format", "xml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert!(told.contains("packed") && told.contains("json"), "{told}");
 }

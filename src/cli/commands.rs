@@ -39,7 +39,8 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Stream(args) => stream_files(&settings, args, shutdown).await,
         Command::Serve(args) => serve_webhook(&settings, args, shutdown).await,
         Command::Mqtt(args) => {
-            let config = settings.mqtt(args.url.as_ref(), &args.mqtt)?;
+            let mut config = settings.mqtt(args.url.as_ref(), &args.mqtt)?;
+            config.body_format = settings.queue_format(&args.queue);
             let queue = settings.broker(&args.queue)?.open().await?;
             let listen = settings.metrics_listen(args.metrics_listen.as_ref());
             crate::metrics::server::expose(listen, &queue, &shutdown).await?;
@@ -86,11 +87,15 @@ fn stream_config(
 
 async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     let analysis = settings.analysis(&args.analysis)?;
-    let mqtt = settings.run_mqtt(args.mqtt.as_ref(), &args.mqtt_opts)?;
+    let mut mqtt = settings.run_mqtt(args.mqtt.as_ref(), &args.mqtt_opts)?;
     let given = settings.data(args.data.as_ref());
     let db = settings.db(&args.store);
     let summary_db = db.clone();
-    let webhook = settings.webhook(&args.webhook)?;
+    let mut webhook = settings.webhook(&args.webhook)?;
+    webhook.body_format = settings.queue_format(&args.queue);
+    if let Some(mqtt) = &mut mqtt {
+        mqtt.body_format = webhook.body_format;
+    }
     let broker = settings.broker(&args.queue)?;
     let following = mqtt.is_some() || settings.follow(args.follow.follow);
     if let Some(dir) = &given {
@@ -204,6 +209,7 @@ async fn serve_webhook(
     let listen = settings.listen(args.listen.as_ref());
     let mut config = settings.webhook(&args.webhook)?;
     config.credentials = settings.credentials(&args.auth)?;
+    config.body_format = settings.queue_format(&args.queue);
     let protected = !config.credentials.is_empty() || args.insecure;
     guard_exposure(&listen, protected, Exposure::WEBHOOK).await?;
     let tls = settings.tls(&args.tls)?;

@@ -40,6 +40,8 @@ pub const RETRY_FOR: u64 = 300;
 pub const REDELIVER_AFTER: u64 = 30;
 /// `--max-queue-backlog`, messages.
 pub const MAX_QUEUE_BACKLOG: u64 = 1_000_000;
+/// `--queue-format`: packed, which the consumer reads without parsing JSON again.
+pub const QUEUE_FORMAT: crate::queue::BodyFormat = crate::queue::BodyFormat::Packed;
 /// `--max-lag`, work-order intervals.
 pub const MAX_LAG: usize = crate::report::analysis::DEFAULT_MAX_LAG;
 
@@ -66,6 +68,7 @@ pub fn shown() -> Vec<(&'static str, String)> {
         ("retry_for", RETRY_FOR.to_string()),
         ("redeliver_after", REDELIVER_AFTER.to_string()),
         ("max_queue_backlog", MAX_QUEUE_BACKLOG.to_string()),
+        ("queue_format", format!("{QUEUE_FORMAT:?}").to_lowercase()),
         ("max_lag", MAX_LAG.to_string()),
         ("max_body_bytes", webhook.max_body_bytes.to_string()),
         ("max_batch_records", webhook.max_batch_records.to_string()),

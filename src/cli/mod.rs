@@ -173,6 +173,10 @@ pub struct QueueArgs {
     /// Messages the embedded queue may hold for consumers before the webhook answers 503
     #[arg(long, env = "MILLRACE_MAX_QUEUE_BACKLOG", value_name = "N")]
     pub max_queue_backlog: Option<u64>,
+    /// How `serve`, `run` and `mqtt` write batches on the queue: `packed` (message schema 2)
+    /// or `json` (schema 1, for other tools that read the queue); consumers read both
+    #[arg(long, env = "MILLRACE_QUEUE_FORMAT", value_name = "FORMAT")]
+    pub queue_format: Option<crate::queue::BodyFormat>,
 }
 
 /// How the report analyses the data.

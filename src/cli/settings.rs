@@ -40,6 +40,7 @@ pub struct FileSettings {
     pub retry_for: Option<u64>,
     pub redeliver_after: Option<u64>,
     pub max_queue_backlog: Option<u64>,
+    pub queue_format: Option<crate::queue::BodyFormat>,
     pub max_body_bytes: Option<usize>,
     pub max_batch_records: Option<usize>,
     pub max_concurrent_requests: Option<usize>,
@@ -75,6 +76,12 @@ impl FileSettings {
             source,
         })?;
         toml::from_str(&text).map_err(|source| SettingsFileError::Invalid { path, source })
+    }
+
+    /// How producers write batches on the queue: `--queue-format`, else `queue_format`,
+    /// else packed.
+    pub fn queue_format(&self, args: &QueueArgs) -> crate::queue::BodyFormat {
+        pick(args.queue_format, self.queue_format, defaults::QUEUE_FORMAT)
     }
 
     /// The queue to run on: the embedded one unless a RabbitMQ URL is given.
@@ -591,6 +598,7 @@ mod tests {
             queue: None,
             redeliver_after: Some(u64::MAX),
             max_queue_backlog: None,
+            queue_format: None,
         };
         assert!(FileSettings::default().queue(&queue).is_err());
     }
@@ -660,6 +668,10 @@ mod tests {
                 queue.redeliver_after.as_secs().to_string(),
             ),
             ("max_queue_backlog", queue.max_backlog.to_string()),
+            (
+                "queue_format",
+                format!("{:?}", none.queue_format(&serve.queue)).to_lowercase(),
+            ),
             (
                 "max_lag",
                 none.analysis(&run.analysis).unwrap().max_lag.to_string(),

@@ -79,6 +79,8 @@ pub struct MqttConfig {
     pub max_batch_records: usize,
     /// The largest message accepted, in bytes (as the webhook's `--max-body-bytes`).
     pub max_payload_bytes: usize,
+    /// How batches are written on the queue (`--queue-format`).
+    pub body_format: crate::queue::BodyFormat,
 }
 
 impl MqttConfig {
@@ -132,6 +134,7 @@ impl MqttConfig {
             ca_cert: None,
             max_batch_records: usize::MAX,
             max_payload_bytes: usize::MAX,
+            body_format: crate::queue::BodyFormat::default(),
         })
     }
 

@@ -10,7 +10,7 @@
 //! are one batch to millrace, and are stored once.
 
 use crate::codec::decode_body;
-use crate::queue::Envelope;
+use crate::queue::{BodyFormat, Envelope};
 use crate::record::StreamKind;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -50,7 +50,13 @@ pub fn source(topic: &str, payload: &[u8]) -> String {
 /// A payload over the byte limit is a dead letter too (its first `limits.bytes` bytes kept):
 /// the client takes messages up to MQTT's own maximum precisely so that one oversized
 /// message is set aside, instead of dropping the connection and coming back for ever.
-pub fn decode(stream: StreamKind, topic: &str, payload: &[u8], limits: Limits) -> Outcome {
+pub fn decode(
+    stream: StreamKind,
+    topic: &str,
+    payload: &[u8],
+    limits: Limits,
+    format: BodyFormat,
+) -> Outcome {
     let source = source(topic, payload);
     let dead = |body: &[u8], reason: String| Outcome::Dead {
         envelope: Envelope {
@@ -75,7 +81,7 @@ pub fn decode(stream: StreamKind, topic: &str, payload: &[u8], limits: Limits) -
     }
     match decode_body(stream, content_type(payload), payload, limits.records) {
         Ok(records) if records.is_empty() => Outcome::Empty,
-        Ok(records) => Outcome::Batch(Envelope::batch(&records, Some(source.clone()), 0)),
+        Ok(records) => Outcome::Batch(Envelope::batch(&records, Some(source.clone()), 0, format)),
         Err(e) => dead(payload, e.to_string()),
     }
 }
@@ -111,6 +117,7 @@ mod tests {
             "plant/1/metrics",
             big.as_bytes(),
             small,
+            BodyFormat::Packed,
         ) else {
             panic!("an oversized payload must be set aside");
         };
@@ -124,7 +131,8 @@ mod tests {
                 StreamKind::Metrics,
                 "plant/1/metrics",
                 big.as_bytes(),
-                limits(1000)
+                limits(1000),
+                BodyFormat::Packed
             ),
             Outcome::Batch(_)
         ));
@@ -138,7 +146,13 @@ mod tests {
         let lines = format!("{ONE}\n{ONE}\n");
         let string = serde_json::to_string(&array).unwrap();
         for (body, n) in [(array.as_str(), 2), (ONE, 1), (&lines, 2), (&string, 2)] {
-            match decode(StreamKind::Metrics, "t", body.as_bytes(), limits(100)) {
+            match decode(
+                StreamKind::Metrics,
+                "t",
+                body.as_bytes(),
+                limits(100),
+                BodyFormat::Packed,
+            ) {
                 Outcome::Batch(e) => assert_eq!(e.count, n, "{body}"),
                 other => panic!("{body}: {other:?}"),
             }
@@ -147,13 +161,31 @@ mod tests {
 
     #[test]
     fn the_same_payload_on_the_same_topic_is_the_same_batch() {
-        let Outcome::Batch(a) = decode(StreamKind::Metrics, "a", ONE.as_bytes(), limits(10)) else {
+        let Outcome::Batch(a) = decode(
+            StreamKind::Metrics,
+            "a",
+            ONE.as_bytes(),
+            limits(10),
+            BodyFormat::Packed,
+        ) else {
             panic!()
         };
-        let Outcome::Batch(b) = decode(StreamKind::Metrics, "a", ONE.as_bytes(), limits(10)) else {
+        let Outcome::Batch(b) = decode(
+            StreamKind::Metrics,
+            "a",
+            ONE.as_bytes(),
+            limits(10),
+            BodyFormat::Packed,
+        ) else {
             panic!()
         };
-        let Outcome::Batch(c) = decode(StreamKind::Metrics, "b", ONE.as_bytes(), limits(10)) else {
+        let Outcome::Batch(c) = decode(
+            StreamKind::Metrics,
+            "b",
+            ONE.as_bytes(),
+            limits(10),
+            BodyFormat::Packed,
+        ) else {
             panic!()
         };
         assert_eq!((a.origin(), a.first_seq), (b.origin(), b.first_seq));
@@ -163,16 +195,26 @@ mod tests {
     #[test]
     fn a_bad_payload_is_dead_with_the_webhooks_reason() {
         let bad = br#"[{"id": 1, "val": "x", "time": 1}]"#;
-        let Outcome::Dead { envelope, reason } =
-            decode(StreamKind::Metrics, "p/1", bad, limits(10))
-        else {
+        let Outcome::Dead { envelope, reason } = decode(
+            StreamKind::Metrics,
+            "p/1",
+            bad,
+            limits(10),
+            BodyFormat::Packed,
+        ) else {
             panic!()
         };
         assert_eq!(envelope.body, bad);
         let webhook = decode_body(StreamKind::Metrics, None, bad, 10).unwrap_err();
         assert_eq!(reason, format!("MQTT topic p/1: {webhook}"));
         assert!(matches!(
-            decode(StreamKind::Metrics, "t", b"[]", limits(10)),
+            decode(
+                StreamKind::Metrics,
+                "t",
+                b"[]",
+                limits(10),
+                BodyFormat::Packed
+            ),
             Outcome::Empty
         ));
     }

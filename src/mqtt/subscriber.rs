@@ -239,14 +239,16 @@ async fn take<Q: Queue>(
         records: config.max_batch_records,
         bytes: config.max_payload_bytes,
     };
+    let format = config.body_format;
     // Decoding a large payload is CPU work; keep it off the threads serving I/O.
-    let outcome =
-        match tokio::task::spawn_blocking(move || payload::decode(stream, &topic, &body, limits))
-            .await
-        {
-            Ok(outcome) => outcome,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        };
+    let outcome = match tokio::task::spawn_blocking(move || {
+        payload::decode(stream, &topic, &body, limits, format)
+    })
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     match outcome {
         Outcome::Empty => Ok(true),
         Outcome::Batch(envelope) => {

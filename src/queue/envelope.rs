@@ -4,6 +4,29 @@
 use crate::codec::encode_packed;
 use crate::record::{Records, StreamKind};
 
+/// How a producer writes a batch's records into a message body (`--queue-format`).
+/// Consumers read both, whichever they were told.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    /// Message schema 2: fixed-width numbers, which the consumer reads without parsing JSON.
+    #[default]
+    Packed,
+    /// Message schema 1, a compact JSON array: for other tools that read millrace's queues
+    /// and do not read packed bodies, or consumers of an earlier release still running.
+    Json,
+}
+
+impl BodyFormat {
+    /// The records as a body in this format.
+    pub fn encode(self, records: &Records) -> Vec<u8> {
+        match self {
+            BodyFormat::Packed => encode_packed(records),
+            BodyFormat::Json => records.to_json(),
+        }
+    }
+}
+
 /// One batch on its way through the queue: the records (packed, or a JSON array from another
 /// producer or an earlier release), plus what the store needs to recognise the batch if it
 /// comes again.
@@ -27,17 +50,21 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// A new batch of decoded records, with a fresh id: what every producer (the webhook, the
-    /// MQTT subscriber) publishes. The body is packed, so the consumer does not parse JSON a
-    /// second time.
-    pub fn batch(records: &Records, source: Option<String>, first_seq: u64) -> Self {
+    /// A new batch of decoded records, with a fresh id, its body in `format`: what every
+    /// producer (the webhook, the MQTT subscriber) publishes.
+    pub fn batch(
+        records: &Records,
+        source: Option<String>,
+        first_seq: u64,
+        format: BodyFormat,
+    ) -> Self {
         Envelope {
             id: uuid::Uuid::new_v4().to_string(),
             stream: records.kind(),
             source,
             first_seq,
             count: records.len() as u64,
-            body: encode_packed(records),
+            body: format.encode(records),
         }
     }
 

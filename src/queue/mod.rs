@@ -15,7 +15,7 @@ pub use amqp::{AmqpConfig, AmqpQueue};
 pub use chosen::{ChosenConsumer, ChosenQueue, OpenError};
 pub use dead_letter::{DeadLetter, Settle, Which};
 pub use embedded::{EmbeddedConsumer, EmbeddedQueue, EmbeddedQueueConfig, dead_letter_reason};
-pub use envelope::{Delivery, Envelope};
+pub use envelope::{BodyFormat, Delivery, Envelope};
 
 use crate::record::StreamKind;
 use std::borrow::Cow;

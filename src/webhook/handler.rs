@@ -114,7 +114,7 @@ async fn ingest<Q: Queue>(
             id: None,
         }));
     }
-    let envelope = Envelope::batch(&records, source, first_seq);
+    let envelope = Envelope::batch(&records, source, first_seq, state.config.body_format);
     let id = envelope.id.clone();
     tracing::Span::current().record("batch", id.as_str());
     let timeout = state.config.publish_timeout;

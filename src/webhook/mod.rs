@@ -14,7 +14,7 @@ pub use handler::{SEQ_HEADER, SOURCE_HEADER};
 
 use halt::Halt;
 
-use crate::queue::Queue;
+use crate::queue::{BodyFormat, Queue};
 use crate::record::StreamKind;
 use crate::shutdown::Shutdown;
 use axum::Router;
@@ -48,6 +48,8 @@ pub struct WebhookConfig {
     pub max_header_bytes: usize,
     /// Who may send; empty lets everyone.
     pub credentials: Credentials,
+    /// How accepted batches are written on the queue (`--queue-format`).
+    pub body_format: BodyFormat,
 }
 
 impl Default for WebhookConfig {
@@ -60,6 +62,7 @@ impl Default for WebhookConfig {
             request_timeout: Duration::from_secs(30),
             max_header_bytes: 64 * 1024,
             credentials: Credentials::default(),
+            body_format: BodyFormat::default(),
         }
     }
 }

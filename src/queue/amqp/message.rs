@@ -153,17 +153,15 @@ mod tests {
 
     #[test]
     fn the_properties_say_which_schema_the_body_is_in() {
+        use crate::queue::BodyFormat;
         use crate::record::{Metric, Records};
         let records = Records::Metrics(vec![Metric {
             id: 1,
             val: 2.5,
             time: 3,
         }]);
-        let packed = Envelope::batch(&records, None, 0);
-        let json = Envelope {
-            body: records.to_json(),
-            ..packed.clone()
-        };
+        let packed = Envelope::batch(&records, None, 0, BodyFormat::Packed);
+        let json = Envelope::batch(&records, None, 0, BodyFormat::Json);
         for (sent, schema, content_type) in [
             (&packed, 2, PACKED_CONTENT_TYPE),
             (&json, 1, "application/json"),
