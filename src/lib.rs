@@ -19,6 +19,7 @@ pub mod generate;
 pub mod live;
 pub mod metrics;
 pub mod mqtt;
+pub mod offload;
 pub mod queue;
 pub mod record;
 pub mod redact;

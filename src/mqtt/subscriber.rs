@@ -240,15 +240,11 @@ async fn take<Q: Queue>(
         bytes: config.max_payload_bytes,
     };
     let format = config.body_format;
-    // Decoding a large payload is CPU work; keep it off the threads serving I/O.
-    let outcome = match tokio::task::spawn_blocking(move || {
+    // Decoding a large payload is CPU work for a blocking thread (`crate::offload`).
+    let outcome = crate::offload::sized(body.len(), move || {
         payload::decode(stream, &topic, &body, limits, format)
     })
-    .await
-    {
-        Ok(outcome) => outcome,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    };
+    .await;
     match outcome {
         Outcome::Empty => Ok(true),
         Outcome::Batch(envelope) => {

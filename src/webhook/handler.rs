@@ -98,16 +98,12 @@ async fn ingest<Q: Queue>(
         ),
     };
     let max = state.config.max_batch_records;
-    // Decoding a multi-megabyte batch is CPU work; keep it off the threads serving I/O (and
-    // work on any runtime, unlike `block_in_place`).
-    let records = match tokio::task::spawn_blocking(move || {
+    // Decoding a multi-megabyte batch is CPU work for a blocking thread; a small one is
+    // cheaper here than the hand-off (`crate::offload`).
+    let records = crate::offload::sized(body.len(), move || {
         decode_body(stream, content_type.as_deref(), &body, max)
     })
-    .await
-    {
-        Ok(decoded) => decoded?,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    };
+    .await?;
     if records.is_empty() {
         return Ok(Json(Accepted {
             accepted: 0,
