@@ -7,7 +7,7 @@ use millrace::cli::{execute, exit_code};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    millrace::allocator::limit_arenas();
     let cli = millrace::cli::parse();
     millrace::telemetry::init(millrace::cli::log_format(&cli));
     // Few blocking threads: each holds a malloc arena, and dozens of half-empty arenas make a
@@ -32,22 +32,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
-/// glibc gives each thread that allocates its own malloc arena, and freed memory stays in the
-/// arena it came from, so a long-running consumer's memory would creep up with its input.
-/// Two arenas keep it flat (measured with bench/memory.sh) at no cost on two cores.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(
-    unsafe_code,
-    reason = "the crate's only unsafe: one libc call, made before any other thread exists"
-)]
-fn limit_malloc_arenas() {
-    // SAFETY: mallopt only changes allocator tuning; it is called first thing in main,
-    // before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}

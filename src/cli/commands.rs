@@ -142,6 +142,8 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     let summary = crate::run::run(db, queue, webhook, config, shutdown).await?;
     println!("{summary}");
     let out = settings.report_dir(args.report_dir.as_ref());
+    // What the ingest freed goes back before the report allocates (`crate::allocator`).
+    crate::allocator::give_back_freed();
     write_report(&summary_db, &out, analysis).await?;
     let dead = summary.dead_letters();
     if dead > 0 {
