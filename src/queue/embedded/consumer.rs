@@ -3,7 +3,7 @@
 //! messages are deleted, dead letters moved to their stream's dead-letter queue.
 
 use super::blocking::{blocking, locked, unavailable};
-use super::schema::{dead_queue, millis, now_millis};
+use super::schema::{UNLEASED, dead_queue, millis, now_millis};
 use super::shared::Shared;
 use crate::queue::{Delivery, Envelope, QueueConsumer, QueueError};
 use crate::record::StreamKind;
@@ -122,8 +122,8 @@ impl QueueConsumer for EmbeddedConsumer {
         blocking(move || {
             locked(&conn)?
                 .execute(
-                    "UPDATE messages SET queue = ?2, reason = ?3, lease_until = 0 WHERE tag = ?1",
-                    params![tag as i64, dead, reason],
+                    "UPDATE messages SET queue = ?2, reason = ?3, lease_until = ?4 WHERE tag = ?1",
+                    params![tag as i64, dead, reason, UNLEASED],
                 )
                 .map(|_| ())
                 .map_err(unavailable)
@@ -203,6 +203,44 @@ mod tests {
         c.ack(got.iter().map(|d| d.tag).collect()).await.unwrap();
         assert_eq!(q.pending(StreamKind::Metrics).await.unwrap(), 0);
         assert_eq!(q.pending(StreamKind::Workorder).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_claim_rewrites_the_lease_in_place_and_old_rows_are_claimed_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = open(dir.path(), Duration::from_secs(30));
+        let mut big = envelope("new", StreamKind::Metrics);
+        big.body = vec![b' '; 200_000];
+        q.publish(big).await.unwrap();
+        q.publish(envelope("old", StreamKind::Metrics))
+            .await
+            .unwrap();
+        let file = rusqlite::Connection::open(dir.path().join("queue.db")).unwrap();
+        // A row as an earlier release wrote it: not leased, as 0.
+        file.execute("UPDATE messages SET lease_until = 0 WHERE id = 'old'", [])
+            .unwrap();
+        let lease_of = |id: &str| -> i64 {
+            file.query_row(
+                "SELECT lease_until FROM messages WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(lease_of("new"), UNLEASED);
+        let pages = |file: &rusqlite::Connection| -> i64 {
+            file.query_row("PRAGMA page_count", [], |r| r.get(0))
+                .unwrap()
+        };
+        let before = pages(&file);
+        let mut c = q.consumer(StreamKind::Metrics).await.unwrap();
+        let got = c.fetch(10, Duration::ZERO).await.unwrap();
+        let ids: Vec<_> = got.iter().map(|d| d.envelope.id.as_str()).collect();
+        assert_eq!(ids, ["new", "old"]);
+        assert!(lease_of("new") > now_millis());
+        // Same width, so updated in place: the 200 kB body was not written again, which
+        // would have taken new overflow pages before the old ones were freed.
+        assert_eq!(pages(&file), before);
     }
 
     #[tokio::test]

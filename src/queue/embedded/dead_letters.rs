@@ -3,7 +3,7 @@
 //! its stream's queue in one statement, so a crash can neither lose it nor queue it twice.
 
 use super::blocking::unavailable;
-use super::schema::dead_queue;
+use super::schema::{UNLEASED, dead_queue};
 use crate::queue::{DeadLetter, Envelope, QueueError, Settle, Which};
 use crate::record::StreamKind;
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -57,9 +57,9 @@ pub(super) fn settle(
     for id in ids {
         settled += match settle {
             Settle::Requeue => tx.execute(
-                "UPDATE messages SET queue = ?3, reason = NULL, attempts = 0, lease_until = 0
+                "UPDATE messages SET queue = ?3, reason = NULL, attempts = 0, lease_until = ?4
                  WHERE queue = ?1 AND (?2 IS NULL OR id = ?2)",
-                params![dead, id, stream.name()],
+                params![dead, id, stream.name(), UNLEASED],
             ),
             Settle::Drop => tx.execute(
                 "DELETE FROM messages WHERE queue = ?1 AND (?2 IS NULL OR id = ?2)",

@@ -26,6 +26,17 @@ const TABLE: &str = "CREATE TABLE IF NOT EXISTS messages (
     );
     CREATE INDEX IF NOT EXISTS messages_by_queue ON messages(queue, tag);";
 
+/// `lease_until` of a message no consumer holds: a time long past (in 2004), written as a
+/// number of the same width as a real lease's (6 bytes), not as 0.
+///
+/// A claim sets the lease. When the row keeps its size, SQLite updates it in place and leaves
+/// the body's overflow pages as they are; when the lease's width changes, as it did from 0,
+/// SQLite writes the whole row again, body included. For a 1 M-record `run` that was 12,000
+/// page writes into the queue's WAL (28,000 → 16,000) and 4 % of its time to the last commit
+/// (medians 1.25 s → 1.20 s over five alternating runs). Rows written as 0 by an earlier
+/// release are claimed all the same, only without the saving.
+pub(super) const UNLEASED: i64 = 1 << 40;
+
 /// Opens the queue file, creating the table if it is new. WAL with `synchronous=FULL`, so a
 /// committed transaction survives kill -9 and power loss and other processes can share the
 /// file; a busy file is waited for rather than failed on.

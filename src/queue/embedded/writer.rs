@@ -1,7 +1,7 @@
 //! Group commit: one thread writes every publish, taking all that are waiting into one
 //! transaction, so durability costs one fsync per group rather than one per request.
 
-use super::schema::now_millis;
+use super::schema::{UNLEASED, now_millis};
 use super::shared::{Publish, Shared};
 use crate::queue::QueueError;
 use crate::sqlite_file::WriteGate;
@@ -78,8 +78,9 @@ fn insert_group(conn: &mut Connection, group: &[Publish]) -> rusqlite::Result<()
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO messages (queue, id, source, first_seq, count, body, enqueued_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO messages
+                 (queue, id, source, first_seq, count, body, enqueued_at, lease_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for p in group {
             let e = &p.envelope;
@@ -90,7 +91,8 @@ fn insert_group(conn: &mut Connection, group: &[Publish]) -> rusqlite::Result<()
                 e.first_seq as i64,
                 e.count as i64,
                 e.body,
-                now
+                now,
+                UNLEASED
             ])?;
         }
     }
