@@ -29,4 +29,16 @@ fn the_demo_runs_without_data() {
     assert!(demo.join("metrics.json").exists());
     assert_store_matches(&dir.path().join("millrace.db"), &demo);
     assert!(out.contains("records/s"), "{out}");
+    // The time to the last commit, which the benchmarks read, is said and is within the
+    // whole run's.
+    let seconds = |after: &str| -> f64 {
+        let rest =
+            &out[out.find(after).unwrap_or_else(|| panic!("{after}: {out}")) + after.len()..];
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    let (whole, stored) = (
+        seconds("finished in "),
+        seconds("last record committed at "),
+    );
+    assert!(0.0 < stored && stored <= whole, "{out}");
 }

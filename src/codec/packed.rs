@@ -92,39 +92,37 @@ pub fn decode_packed(kind: StreamKind, body: &[u8]) -> Result<Records, DecodeErr
             count.saturating_mul(RECORD)
         )));
     }
-    let words = data.chunks_exact(RECORD).map(|r| {
-        let word = |i: usize| <[u8; 8]>::try_from(&r[i * 8..i * 8 + 8]).expect("eight bytes");
-        (word(0), word(1), word(2))
-    });
-    let at = |record: usize| move |e: RecordError| invalid(record, e);
     Ok(match kind {
-        StreamKind::Metrics => {
-            let mut v = Vec::with_capacity(count);
-            for (i, (a, b, c)) in words.enumerate() {
-                let m = Metric {
-                    id: i64::from_le_bytes(a),
-                    val: f64::from_le_bytes(b),
-                    time: i64::from_le_bytes(c),
-                };
-                check_metric(&m).map_err(at(i))?;
-                v.push(m);
-            }
-            Records::Metrics(v)
-        }
+        StreamKind::Metrics => Records::Metrics(read(data, check_metric, |a, b, c| Metric {
+            id: i64::from_le_bytes(a),
+            val: f64::from_le_bytes(b),
+            time: i64::from_le_bytes(c),
+        })?),
         StreamKind::Workorder => {
-            let mut v = Vec::with_capacity(count);
-            for (i, (a, b, c)) in words.enumerate() {
-                let w = WorkOrder {
-                    time: i64::from_le_bytes(a),
-                    product: i64::from_le_bytes(b),
-                    production: f64::from_le_bytes(c),
-                };
-                check_workorder(&w).map_err(at(i))?;
-                v.push(w);
-            }
-            Records::Workorder(v)
+            Records::Workorder(read(data, check_workorder, |a, b, c| WorkOrder {
+                time: i64::from_le_bytes(a),
+                product: i64::from_le_bytes(b),
+                production: f64::from_le_bytes(c),
+            })?)
         }
     })
+}
+
+/// The records of `data` (a whole number of 24-byte records), each built from its three
+/// 8-byte words and passed through `check`, the edge's own.
+fn read<T>(
+    data: &[u8],
+    check: fn(&T) -> Result<(), RecordError>,
+    build: impl Fn([u8; 8], [u8; 8], [u8; 8]) -> T,
+) -> Result<Vec<T>, DecodeError> {
+    let mut out = Vec::with_capacity(data.len() / RECORD);
+    for (i, r) in data.chunks_exact(RECORD).enumerate() {
+        let word = |n: usize| <[u8; 8]>::try_from(&r[n * 8..n * 8 + 8]).expect("eight bytes");
+        let record = build(word(0), word(1), word(2));
+        check(&record).map_err(|e| invalid(i, e))?;
+        out.push(record);
+    }
+    Ok(out)
 }
 
 fn stream_byte(kind: StreamKind) -> u8 {

@@ -576,6 +576,37 @@ mod tests {
     use crate::shutdown;
     use crate::store::SqliteStore;
 
+    /// A store opened by a [`StoreHandles`], counting how often it was asked to open one.
+    async fn handed(
+        handles: &mut StoreHandles,
+        dir: &std::path::Path,
+        opened: &mut u32,
+    ) -> SharedStore {
+        let open = || {
+            *opened += 1;
+            let store: Box<dyn Store + Send> =
+                Box::new(SqliteStore::open(&dir.join("millrace.db")).unwrap());
+            std::future::ready(Ok::<_, StoreError>(Some(store)))
+        };
+        handles.next(open).await.unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn sqlite_consumers_share_one_connection_and_postgres_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opened = 0;
+        let mut sqlite = StoreHandles::new(&StoreLocation::parse("millrace.db"));
+        let a = handed(&mut sqlite, dir.path(), &mut opened).await;
+        let b = handed(&mut sqlite, dir.path(), &mut opened).await;
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(opened, 1);
+        let mut postgres = StoreHandles::new(&StoreLocation::parse("postgres://h/db"));
+        let c = handed(&mut postgres, dir.path(), &mut opened).await;
+        let d = handed(&mut postgres, dir.path(), &mut opened).await;
+        assert!(!Arc::ptr_eq(&c, &d));
+        assert_eq!(opened, 3);
+    }
+
     fn envelope(id: &str, source: &str, first_seq: u64, body: Vec<u8>, count: u64) -> Envelope {
         Envelope {
             id: id.into(),

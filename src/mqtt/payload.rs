@@ -112,13 +112,8 @@ mod tests {
             records: 1000,
             bytes: 100,
         };
-        let Outcome::Dead { envelope, reason } = decode(
-            StreamKind::Metrics,
-            "plant/1/metrics",
-            big.as_bytes(),
-            small,
-            BodyFormat::Packed,
-        ) else {
+        let Outcome::Dead { envelope, reason } = metrics("plant/1/metrics", big.as_bytes(), small)
+        else {
             panic!("an oversized payload must be set aside");
         };
         assert!(reason.contains("plant/1/metrics"), "{reason}");
@@ -127,18 +122,23 @@ mod tests {
         assert_eq!(envelope.body.len(), 100, "only the first bytes are kept");
         // The same payload within the limit is a batch.
         assert!(matches!(
-            decode(
-                StreamKind::Metrics,
-                "plant/1/metrics",
-                big.as_bytes(),
-                limits(1000),
-                BodyFormat::Packed
-            ),
+            metrics("plant/1/metrics", big.as_bytes(), limits(1000)),
             Outcome::Batch(_)
         ));
     }
 
     const ONE: &str = r#"{"id": 1, "val": 0.5, "time": 1624377478}"#;
+
+    /// A metrics payload on `topic`, decoded as the subscriber does.
+    fn metrics(topic: &str, payload: &[u8], limits: Limits) -> Outcome {
+        decode(
+            StreamKind::Metrics,
+            topic,
+            payload,
+            limits,
+            BodyFormat::Packed,
+        )
+    }
 
     #[test]
     fn every_webhook_layout_decodes() {
@@ -146,13 +146,7 @@ mod tests {
         let lines = format!("{ONE}\n{ONE}\n");
         let string = serde_json::to_string(&array).unwrap();
         for (body, n) in [(array.as_str(), 2), (ONE, 1), (&lines, 2), (&string, 2)] {
-            match decode(
-                StreamKind::Metrics,
-                "t",
-                body.as_bytes(),
-                limits(100),
-                BodyFormat::Packed,
-            ) {
+            match metrics("t", body.as_bytes(), limits(100)) {
                 Outcome::Batch(e) => assert_eq!(e.count, n, "{body}"),
                 other => panic!("{body}: {other:?}"),
             }
@@ -161,31 +155,13 @@ mod tests {
 
     #[test]
     fn the_same_payload_on_the_same_topic_is_the_same_batch() {
-        let Outcome::Batch(a) = decode(
-            StreamKind::Metrics,
-            "a",
-            ONE.as_bytes(),
-            limits(10),
-            BodyFormat::Packed,
-        ) else {
+        let Outcome::Batch(a) = metrics("a", ONE.as_bytes(), limits(10)) else {
             panic!()
         };
-        let Outcome::Batch(b) = decode(
-            StreamKind::Metrics,
-            "a",
-            ONE.as_bytes(),
-            limits(10),
-            BodyFormat::Packed,
-        ) else {
+        let Outcome::Batch(b) = metrics("a", ONE.as_bytes(), limits(10)) else {
             panic!()
         };
-        let Outcome::Batch(c) = decode(
-            StreamKind::Metrics,
-            "b",
-            ONE.as_bytes(),
-            limits(10),
-            BodyFormat::Packed,
-        ) else {
+        let Outcome::Batch(c) = metrics("b", ONE.as_bytes(), limits(10)) else {
             panic!()
         };
         assert_eq!((a.origin(), a.first_seq), (b.origin(), b.first_seq));
@@ -195,27 +171,12 @@ mod tests {
     #[test]
     fn a_bad_payload_is_dead_with_the_webhooks_reason() {
         let bad = br#"[{"id": 1, "val": "x", "time": 1}]"#;
-        let Outcome::Dead { envelope, reason } = decode(
-            StreamKind::Metrics,
-            "p/1",
-            bad,
-            limits(10),
-            BodyFormat::Packed,
-        ) else {
+        let Outcome::Dead { envelope, reason } = metrics("p/1", bad, limits(10)) else {
             panic!()
         };
         assert_eq!(envelope.body, bad);
         let webhook = decode_body(StreamKind::Metrics, None, bad, 10).unwrap_err();
         assert_eq!(reason, format!("MQTT topic p/1: {webhook}"));
-        assert!(matches!(
-            decode(
-                StreamKind::Metrics,
-                "t",
-                b"[]",
-                limits(10),
-                BodyFormat::Packed
-            ),
-            Outcome::Empty
-        ));
+        assert!(matches!(metrics("t", b"[]", limits(10)), Outcome::Empty));
     }
 }
