@@ -218,12 +218,15 @@ fn the_sample_gives_a_complete_self_contained_report() {
         );
     }
     // Counters are summarised by their rate, gauges by their mean, parameters that could be
-    // either (9: falls 6.5 % of its rises, but 94 drops) both ways, and the report shows which.
+    // either (5: falls 19 % of its rises, 70 drops mostly not to zero) both ways, and the
+    // report shows which, with the rule's inputs. 9 rises almost only (falls 6.5 % of its
+    // rises) but reads below zero, which no counter does: a gauge.
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
         md.contains("| 18 | counter | rate |")
             && md.contains("| 2 | gauge | mean |")
-            && md.contains("| 9 | counter or gauge | mean and rate |"),
+            && md.contains("| 5 | counter or gauge | mean and rate |")
+            && md.contains("| 9 | gauge | mean | 338 | 0 | -337.5 | 6.5% | 94 (83) | 0 |"),
         "{md}"
     );
 }

@@ -254,13 +254,16 @@ fn ranking(found: &ProductFindings) -> String {
     let mut out = format!("verdict: {}\n", found.verdict);
     for f in &found.ranking {
         out += &format!(
-            "  parameter {:>3} {:<4} lag {} rho {:+.3} p {:.1e} q {:.1e} reliable {:<5} \
+            "  parameter {:>3} {:<4} lag {} n {} rho {:+.3} {} p {:.1e} /{:.3} q {:.1e} reliable {:<5} \
              slope {:+.4} [{:+.4}, {:+.4}] echo of {:?}\n",
             f.parameter,
             f.summary,
             f.lag,
+            f.n,
             f.spearman,
+            f.test.name(),
             f.p_value,
+            f.weight,
             f.q_value,
             f.reliable,
             f.slope,
@@ -421,6 +424,68 @@ fn a_creeping_filter_pressure_is_found_by_its_level() {
     assert!(f.reliable, "{shown}");
     assert_eq!(f.summary, "mean", "{shown}");
     assert!(f.spearman < 0.0, "more clogging, less output\n{shown}");
+}
+
+/// A slow level that climbs for days and drops back at each change (a filter's
+/// differential pressure: 0.3 to 1.6 over 3.5 days, changed every 2.5 to 4 days), read every
+/// ten minutes with noise of 0.1 % of its range, over about 18 days of work orders every
+/// 5,000 s; output is 20 − 3·z + two other drivers + N(0, 1.5), z the level standardised.
+/// Prewhitening leaves little of a slow level but its drops, and ten cycles of drops are
+/// repeated evidence: the level is a reliable driver in at least 9 of 10 plants.
+#[test]
+fn a_slow_sawtooth_level_is_found_in_nine_plants_of_ten() {
+    const LEVEL: i64 = 91;
+    const OTHER: i64 = 92;
+    const THIRD: i64 = 93;
+    let mut missed = Vec::new();
+    for seed in 0..10 {
+        let mut plant = Plant::new(1_100 + seed);
+        let spans = plant.back_to_back(311, 5_000..5_001);
+        let end = spans.last().unwrap().1;
+        let mut changes = vec![START - plant.between(0..3 * DAY)];
+        while *changes.last().unwrap() < end {
+            let next = changes.last().unwrap() + plant.between(5 * DAY / 2..4 * DAY);
+            changes.push(next);
+        }
+        let level = |time: i64| {
+            let changed = changes[changes.partition_point(|&c| c <= time) - 1];
+            let days = (time - changed) as f64 / DAY as f64;
+            (0.3 + 1.3 * days / 3.5).min(1.6)
+        };
+        let at_mid: Vec<f64> = spans.iter().map(|&(s, e)| level((s + e) / 2)).collect();
+        let mean = at_mid.iter().sum::<f64>() / at_mid.len() as f64;
+        let sd =
+            (at_mid.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / at_mid.len() as f64).sqrt();
+        let z: Vec<f64> = at_mid.iter().map(|v| (v - mean) / sd).collect();
+        let (other, third) = (
+            plant.wander(spans.len(), 0.5),
+            plant.wander(spans.len(), 0.5),
+        );
+        let rates = plant.rates(
+            spans.len(),
+            20.0,
+            1.5,
+            &[
+                effect(-3.0, &z, 0),
+                effect(1.5, &other, 0),
+                effect(1.0, &third, 0),
+            ],
+        );
+        plant.produce(&spans, &rates);
+        plant.read_every(LEVEL, (START, end), 600, 0.0013, level);
+        let other: Vec<f64> = other.iter().map(|s| 40.0 + 4.0 * s).collect();
+        let third: Vec<f64> = third.iter().map(|s| 7.0 + s).collect();
+        plant.read_inside(OTHER, &spans, &other, 3, 0.5);
+        plant.read_inside(THIRD, &spans, &third, 3, 0.1);
+        plant.bystanders(94..100, &spans);
+        let report = plant.report();
+        let found = findings(&report);
+        let f = finding(found, LEVEL);
+        if !(f.reliable && f.spearman < 0.0 && f.summary == "mean") {
+            missed.push(format!("seed {seed}:\n{}", ranking(found)));
+        }
+    }
+    assert!(missed.len() <= 1, "{}", missed.join(""));
 }
 
 /// An energy meter read once an hour while work orders close every twenty minutes: a

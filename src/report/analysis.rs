@@ -16,6 +16,7 @@ use super::stats::{
 };
 use super::summaries::ParameterSummary;
 use super::verdict;
+use super::weights::{Test, tests as tests_run, weight};
 
 /// Fewest intervals with a summary for a pair to be tested at all.
 pub const MIN_INTERVALS: usize = 10;
@@ -60,12 +61,23 @@ pub struct Finding {
     pub pearson: f64,
     /// Spearman's ρ, the primary coefficient: the ranking goes by its size.
     pub spearman: f64,
-    /// Two-sided p-value of ρ.
+    /// Which test carried the evidence: `rank` (Spearman's ρ) or `size` (each interval
+    /// weighed by how much the parameter moved in it; see [`Test::Size`]).
+    pub test: Test,
+    /// Two-sided p-value of the test that carried the evidence (of ρ for `rank`).
     pub p_value: f64,
+    /// That test's share of the parameter's false-discovery budget (see `weights`).
+    pub weight: f64,
+    /// The parameter's p-value over all its tests, `min pᵢ / wᵢ` (at most 1): what the
+    /// q-value and the ranking of unreliable findings go by.
+    pub p_weighted: f64,
+    /// Pearson's r of the prewhitened parameter's values with the output's ranks at the
+    /// finding's lag: the size-weighted coefficient (shown only at lag 0).
+    pub size_r: Option<f64>,
     /// Two-sided p-value of r.
     pub pearson_p: f64,
-    /// Benjamini–Hochberg q-value of `p_value`, across every test in the report (every
-    /// summary and lag of every parameter and product).
+    /// Benjamini–Hochberg q-value of `p_weighted`, across every (product, parameter) pair
+    /// in the report.
     pub q_value: f64,
     /// `q_value` below [`ALPHA`].
     pub reliable: bool,
@@ -75,10 +87,15 @@ pub struct Finding {
     pub slope_ci: [f64; 2],
     /// The stronger parameter this one only echoes, if any.
     pub redundant_with: Option<i64>,
-    /// Tests run for this pair (summaries × lags), all counted in the q-values.
+    /// Tests run for this pair (summaries × lags, and the size test), all counted in
+    /// `p_weighted`.
     pub tests: usize,
     /// ρ at each lag `0..=max_lag` for the summary kept (`null` where untestable).
     pub rho_by_lag: Vec<Option<f64>>,
+    /// Pairs tested at each lag `0..=max_lag` for the summary kept (`null` where
+    /// untestable): at lag 0, every interval where both the summary and the output are
+    /// known.
+    pub n_by_lag: Vec<Option<usize>>,
     /// The same summary as `summary`, as a value the code can match on.
     #[serde(skip)]
     pub which: Summary,
@@ -96,7 +113,11 @@ impl Finding {
             n_effective: 31.0,
             pearson: 0.5,
             spearman: 0.5,
+            test: Test::Rank,
             p_value: 0.01,
+            weight: 0.8,
+            p_weighted: 0.0125,
+            size_r: Some(0.45),
             pearson_p: 0.01,
             q_value: 0.02,
             reliable: true,
@@ -105,6 +126,7 @@ impl Finding {
             redundant_with: None,
             tests: 4,
             rho_by_lag: vec![Some(0.5), None, Some(0.1), Some(0.0)],
+            n_by_lag: vec![Some(40), None, Some(38), Some(37)],
             which: Summary::Mean,
         }
     }
@@ -124,8 +146,8 @@ pub struct NotAssessable {
 pub struct ProductFindings {
     /// The product's number, as in the work orders' `product`.
     pub product: i64,
-    /// Reliable distinct drivers first, then reliable echoes, then the rest; each group by
-    /// |ρ|, strongest first.
+    /// Reliable distinct drivers first, then reliable echoes, each by |ρ|, strongest first;
+    /// then the rest by `p_weighted`, best evidenced first.
     pub ranking: Vec<Finding>,
     /// Parameters that could not be tested for this product, and why.
     pub not_assessable: Vec<NotAssessable>,
@@ -163,6 +185,10 @@ pub struct Prepared<'a> {
     pub reach: Vec<u32>,
     /// Where each stretch starts and ends.
     pub stretches: Vec<std::ops::Range<usize>>,
+    /// Per interval, how it follows the one before, as the prewhitening filter steps
+    /// through time (see [`Filter::whiten`]): 0 for the first, 1 right after the one
+    /// before, and across a gap one more than the intervals' worth of time missing.
+    pub steps: Vec<u32>,
     /// Whether output is the same in every interval (nothing can be tested).
     pub constant_rate: bool,
 }
@@ -183,12 +209,38 @@ pub fn prepare(products: &[ProductIntervals]) -> Vec<Prepared<'_>> {
             }
             let rate: Vec<f64> = product.intervals.iter().map(|i| i.rate).collect();
             Prepared {
+                steps: steps(product),
                 product,
                 reach: reach_back(&segment),
                 stretches: stretches(&segment),
                 segment,
                 constant_rate: rate.iter().all(|v| *v == rate[0]),
                 rate,
+            }
+        })
+        .collect()
+}
+
+/// How each interval follows the one before, in steps of the product's usual interval.
+fn steps(product: &ProductIntervals) -> Vec<u32> {
+    let typical = product.typical_seconds;
+    product
+        .intervals
+        .iter()
+        .enumerate()
+        .map(|(i, interval)| {
+            let Some(before) = i.checked_sub(1).map(|b| &product.intervals[b]) else {
+                return 0;
+            };
+            if before.end == interval.start {
+                return 1;
+            }
+            let missing = (interval.start - before.end) as f64 / typical;
+            if missing.is_finite() && missing >= 0.0 {
+                // Beyond `MAX_BRIDGE` the filter starts afresh: saturating is enough.
+                (missing.round() as u32).saturating_add(1)
+            } else {
+                0
             }
         })
         .collect()
@@ -209,16 +261,12 @@ pub fn analyse(
     conclude(&prepared, parameters, outcomes)
 }
 
-/// One parameter tested against one product: the finding at its best test, and the
-/// p-value of every test run.
+/// One parameter tested against one product: the finding at its best-evidenced test,
+/// which carries the parameter's weighted p-value.
 #[derive(Clone, Debug)]
 pub struct Tested {
-    /// The best of the parameter's tests (lowest p-value) against this product.
+    /// The parameter's finding against this product.
     pub finding: Finding,
-    /// Every test run for the pair, so the q-values can count them all.
-    pub p_values: Vec<f64>,
-    /// Which of `p_values` is the finding's.
-    pub best: usize,
 }
 
 /// The tests of one parameter against each product's output, indexed like the products.
@@ -247,45 +295,54 @@ pub fn test_product(
     parameter: &ParameterSummary,
     options: Options,
 ) -> Result<Tested, String> {
-    let mut best: Option<Tested> = None;
-    let mut p_values = Vec::new();
+    let mut best: Option<(Candidate, Finding)> = None;
+    let mut tests = 0;
     let mut reasons = Vec::new();
     for &summary in parameter.kind.summaries() {
         match test_summary(prepared, parameter, summary, p, options) {
-            Ok((finding, tests)) => {
-                let better = best.as_ref().is_none_or(|b| {
-                    finding.p_value < b.finding.p_value
-                        || (finding.p_value == b.finding.p_value
-                            && finding.spearman.abs() > b.finding.spearman.abs())
-                });
-                let at = p_values.len() + finding_index(&tests, &finding);
-                p_values.extend(tests.iter().map(|t| t.p_value));
-                if better {
-                    best = Some(Tested {
-                        finding,
-                        p_values: Vec::new(),
-                        best: at,
-                    });
+            Ok((summary_best, finding, run)) => {
+                tests += run;
+                if best.as_ref().is_none_or(|(b, _)| summary_best.beats(b)) {
+                    best = Some((summary_best, finding));
                 }
             }
             Err(reason) => reasons.push(reason),
         }
     }
     match best {
-        Some(mut tested) => {
-            tested.finding.tests = p_values.len();
-            tested.p_values = p_values;
-            Ok(tested)
+        Some((_, mut finding)) => {
+            finding.tests = tests;
+            Ok(Tested { finding })
         }
         None => Err(reasons.join("; ")),
     }
 }
 
-fn finding_index(tests: &[LagTest], finding: &Finding) -> usize {
-    tests
-        .iter()
-        .position(|t| t.lag == finding.lag)
-        .expect("the finding is one of its tests")
+/// One test of a summary, with its weight.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    summary: Summary,
+    lag: usize,
+    test: Test,
+    p_value: f64,
+    weight: f64,
+}
+
+impl Candidate {
+    /// The p-value the parameter's combination takes from this test.
+    fn weighted(&self) -> f64 {
+        (self.p_value / self.weight).min(1.0)
+    }
+
+    /// Better evidenced; at equal evidence lag 0, then the mean, then the rank test win.
+    fn beats(&self, other: &Candidate) -> bool {
+        self.weighted()
+            .total_cmp(&other.weighted())
+            .then(self.lag.cmp(&other.lag))
+            .then(self.summary.cmp(&other.summary))
+            .then(self.test.cmp(&other.test))
+            .is_lt()
+    }
 }
 
 /// One lag's test.
@@ -298,6 +355,8 @@ struct LagTest {
     spearman: f64,
     p_value: f64,
     pearson_p: f64,
+    /// The size-weighted coefficient and its p-value, at lag 0.
+    size: Option<(f64, f64)>,
 }
 
 /// The parameter's series for one product: NaN where there is no summary.
@@ -307,45 +366,67 @@ pub fn dense(values: &Series, len: usize) -> Vec<f64> {
     out
 }
 
-/// Tests one summary at every lag; the finding is the lag with the smallest p-value.
+/// Tests one summary at every lag: its best-evidenced test, the finding built on it (with
+/// `p_weighted` over the summary's own tests; the parameter keeps the best summary's), and
+/// how many tests were run.
 fn test_summary(
     prepared: &Prepared<'_>,
     parameter: &ParameterSummary,
     summary: Summary,
     product_index: usize,
     options: Options,
-) -> Result<(Finding, Vec<LagTest>), String> {
+) -> Result<(Candidate, Finding, usize), String> {
     let len = prepared.product.intervals.len();
     let x = dense(parameter.values(summary, product_index), len);
     if let Some(reason) = untestable(prepared, &x, summary) {
         return Err(reason);
     }
     let filter = Filter::fit(&x, &prepared.segment);
-    let xw = filter.apply(&x, &prepared.segment);
-    let yw = filter.apply(&prepared.rate, &prepared.segment);
+    let (xw, mut others) = filter.whiten(&x, &[&prepared.rate], &prepared.steps);
+    let yw = others.remove(0);
     let tests = tests_at_every_lag(prepared, &xw, &yw, filter.coefficients.len(), options);
-    let best = tests
+    let candidates: Vec<Candidate> = tests
         .iter()
-        .min_by(|a, b| {
-            a.p_value
-                .total_cmp(&b.p_value)
-                .then(b.spearman.abs().total_cmp(&a.spearman.abs()))
+        .flat_map(|t| {
+            tests_run(options.max_lag)
+                .filter(move |&(lag, _)| lag == t.lag)
+                .filter_map(move |(lag, test)| {
+                    let p_value = match test {
+                        Test::Rank => t.p_value,
+                        Test::Size => t.size?.1,
+                    };
+                    Some(Candidate {
+                        summary,
+                        lag,
+                        test,
+                        p_value,
+                        weight: weight(parameter.kind, lag, test, options.max_lag),
+                    })
+                })
         })
+        .collect();
+    let best = candidates
+        .iter()
         .copied()
+        .reduce(|a, b| if b.beats(&a) { b } else { a })
         .ok_or_else(|| {
             format!(
-                "fewer than {MIN_INTERVALS} intervals keep its {} after prewhitening (too many gaps)",
+                "fewer than {MIN_INTERVALS} intervals pair its {} with output",
                 summary.name()
             )
         })?;
+    let at = *tests
+        .iter()
+        .find(|t| t.lag == best.lag)
+        .expect("the best candidate is one of the tests");
     let (xs, ys) = lagged(prepared, &xw, &yw, best.lag);
     let seed = (parameter.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ (prepared.product.product as u64).rotate_left(17)
         ^ ((best.lag as u64) << 48)
         ^ summary as u64;
     let slope = slope_interval(&xs, &ys, seed).unwrap_or((f64::NAN, [f64::NAN; 2]));
-    let finding = finding(parameter.id, summary, &best, &tests, slope, options);
-    Ok((finding, tests))
+    let finding = finding(parameter.id, &best, &at, &tests, slope, options);
+    Ok((best, finding, candidates.len()))
 }
 
 /// Why a summary cannot be tested against the product's output, if it cannot: too few
@@ -384,7 +465,7 @@ fn tests_at_every_lag(
     // Bartlett's variance needs the autocorrelations of the two filtered series, which do
     // not depend on the lag: worked out once, for every lag.
     let lags = ACF_LAGS
-        .min(x_sorted.order.len().min(y_sorted.order.len()) / 5)
+        .min(x_sorted.order.len().min(y_sorted.order.len()) / 10)
         .max(1);
     let acf = |v: &[f64]| autocorrelations_within(v, &prepared.stretches, lags);
     let (x_full, y_full) = (Ranked::of(len, &x_sorted), Ranked::of(len, &y_sorted));
@@ -406,12 +487,31 @@ fn tests_at_every_lag(
         .collect()
 }
 
-/// The finding of a parameter's summary at its best test, with the slope and its interval
-/// (per second, from the bootstrap) turned into units per hour.
+/// Pearson's r of the parameter's values with the output's normal scores (each rank
+/// replaced by the standard normal quantile at `rank / (n + 1)`): the size-weighted test.
+/// Under no relationship the prewhitened parameter's values are independent and alike, so
+/// this correlation with any fixed scores has the null variance of independent pairs; and
+/// the scores are those of a normal sample whatever the output's own tails, so a few large
+/// steps in the parameter meeting a few odd intervals of output cannot make the statistic's
+/// tails heavier than Student's t allows (a linear rank statistic with van der Waerden's
+/// scores; Hájek & Šidák).
+fn size_weighted(xs: &[f64], y_ranks: &[f64]) -> Option<f64> {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let normal = Normal::standard();
+    let n = y_ranks.len() as f64;
+    let scores: Vec<f64> = y_ranks
+        .iter()
+        .map(|r| normal.inverse_cdf(r / (n + 1.0)))
+        .collect();
+    pearson(xs, &scores)
+}
+
+/// The finding of a parameter's summary at its best test (`at`, the lag's test), with the
+/// slope and its interval (per second, from the bootstrap) turned into units per hour.
 fn finding(
     parameter: i64,
-    summary: Summary,
-    best: &LagTest,
+    best: &Candidate,
+    at: &LagTest,
     tests: &[LagTest],
     (slope, ci): (f64, [f64; 2]),
     options: Options,
@@ -419,27 +519,34 @@ fn finding(
     // Output rates are per second; the report speaks of units per hour.
     let per_hour = 3600.0;
     let mut rho_by_lag = vec![None; options.max_lag + 1];
+    let mut n_by_lag = vec![None; options.max_lag + 1];
     for t in tests {
         rho_by_lag[t.lag] = Some(t.spearman);
+        n_by_lag[t.lag] = Some(t.n);
     }
     Finding {
         parameter,
-        summary: summary.name(),
-        lag: best.lag,
-        n: best.n,
-        n_effective: (best.n_effective * 10.0).round() / 10.0,
-        pearson: best.pearson,
-        spearman: best.spearman,
+        summary: best.summary.name(),
+        lag: at.lag,
+        n: at.n,
+        n_effective: (at.n_effective * 10.0).round() / 10.0,
+        pearson: at.pearson,
+        spearman: at.spearman,
+        test: best.test,
         p_value: best.p_value,
-        pearson_p: best.pearson_p,
+        weight: best.weight,
+        p_weighted: best.weighted(),
+        size_r: at.size.map(|s| s.0),
+        pearson_p: at.pearson_p,
         q_value: 1.0,
         reliable: false,
         slope: slope * per_hour,
         slope_ci: ci.map(|c| c * per_hour),
         redundant_with: None,
-        tests: tests.len(),
+        tests: 0,
         rho_by_lag,
-        which: summary,
+        n_by_lag,
+        which: best.summary,
     }
 }
 
@@ -572,6 +679,10 @@ fn test_lag(
     // freedom, as in a regression.
     let n_eff =
         (effective_n_multi(n, &shared.x_ranks, &shared.y_ranks) - shared.spent as f64).max(3.0);
+    let size = (lag == 0)
+        .then(|| size_weighted(&xs, &ry))
+        .flatten()
+        .map(|s| (s, p_value_effective(s, n_eff).unwrap_or(1.0)));
     Some(LagTest {
         lag,
         n,
@@ -580,6 +691,7 @@ fn test_lag(
         spearman: rho,
         p_value: p_value_effective(rho, n_eff).unwrap_or(1.0),
         pearson_p: p_value_effective(r, n_eff).unwrap_or(1.0),
+        size,
     })
 }
 
@@ -613,12 +725,12 @@ pub fn conclude(
         tested.push(found);
         not_assessable.push(missing);
     }
-    let p_values: Vec<f64> = tested
+    let p_weighted: Vec<f64> = tested
         .iter()
         .flatten()
-        .flat_map(|t| t.p_values.iter().copied())
+        .map(|t| t.finding.p_weighted)
         .collect();
-    let q_values = bh_q_values(&p_values);
+    let q_values = bh_q_values(&p_weighted);
     let mut offset = 0;
     let mut results = Vec::new();
     for (index, (found, missing)) in tested.into_iter().zip(not_assessable).enumerate() {
@@ -626,9 +738,9 @@ pub fn conclude(
             .into_iter()
             .map(|t| {
                 let mut f = t.finding;
-                f.q_value = q_values[offset + t.best];
+                f.q_value = q_values[offset];
                 f.reliable = f.q_value < ALPHA;
-                offset += t.p_values.len();
+                offset += 1;
                 f
             })
             .collect();
@@ -649,14 +761,22 @@ pub fn conclude(
     results
 }
 
-/// Reliable distinct drivers, then reliable echoes, then the rest; strongest first.
-fn sort(ranking: &mut [Finding]) {
+/// Reliable distinct drivers, then reliable echoes, each strongest (|ρ|) first; then the
+/// rest, best evidenced (`p_weighted`) first, so a test on few pairs never outranks a
+/// better-evidenced one merely because its |ρ| is larger.
+pub fn sort(ranking: &mut [Finding]) {
     ranking.sort_by(|a, b| {
+        let by_evidence = a.p_weighted.total_cmp(&b.p_weighted);
+        let by_strength = b.spearman.abs().total_cmp(&a.spearman.abs());
         b.reliable
             .cmp(&a.reliable)
             .then(a.redundant_with.is_some().cmp(&b.redundant_with.is_some()))
-            .then(b.spearman.abs().total_cmp(&a.spearman.abs()))
-            .then(a.p_value.total_cmp(&b.p_value))
+            .then(if a.reliable && b.reliable {
+                by_strength.then(by_evidence)
+            } else {
+                by_evidence.then(by_strength)
+            })
+            .then(a.parameter.cmp(&b.parameter))
     });
 }
 
@@ -692,6 +812,8 @@ mod tests {
             fall_share: 1.0,
             drops: 0,
             resets: 0,
+            wraps: 0,
+            lowest: 0.0,
             reading_gap: 100.0,
             first_time: 0,
             last_time: 0,
@@ -722,7 +844,7 @@ mod tests {
         assert_eq!(f.top()[0].lag, 0);
         assert!((f.top()[0].spearman - 1.0).abs() < 1e-12);
         assert!(f.any_reliable());
-        assert_eq!(f.top()[0].tests, 4, "one test per lag 0..=3");
+        assert_eq!(f.top()[0].tests, 5, "one per lag 0..=3, and the size test");
         assert_eq!(f.not_assessable.len(), 2);
         assert!(
             f.not_assessable[0].reason.contains("only 4 of 40"),
@@ -745,6 +867,49 @@ mod tests {
         let values: Vec<f64> = keep.iter().map(|&i| all[i as usize]).collect();
         let ranks = full.within(&keep, &mut Vec::new());
         assert_eq!(ranks, crate::report::stats::ranks(&values));
+    }
+
+    #[test]
+    fn reliable_drivers_lead_by_strength_and_the_rest_follow_by_evidence() {
+        let f = |parameter, rho: f64, p_weighted, reliable, echo: Option<i64>| Finding {
+            parameter,
+            spearman: rho,
+            p_weighted,
+            reliable,
+            redundant_with: echo,
+            ..Finding::example()
+        };
+        let mut ranking = vec![
+            // A lag-3 test on few pairs: a large |ρ|, weak evidence.
+            f(1, 0.74, 0.35, false, None),
+            f(2, -0.32, 0.014, false, None),
+            f(3, 0.20, 1e-6, true, None),
+            f(4, 0.60, 1e-9, true, Some(5)),
+            f(5, 0.55, 1e-8, true, None),
+            f(6, 0.10, 0.2, false, None),
+        ];
+        sort(&mut ranking);
+        let order: Vec<i64> = ranking.iter().map(|f| f.parameter).collect();
+        assert_eq!(order, [5, 3, 4, 2, 6, 1]);
+    }
+
+    #[test]
+    fn at_equal_evidence_lag_zero_the_mean_and_the_rank_test_win() {
+        let c = |summary, lag, test, p_value| Candidate {
+            summary,
+            lag,
+            test,
+            p_value,
+            weight: 0.5,
+        };
+        let plain = c(Summary::Mean, 0, Test::Rank, 0.01);
+        assert!(plain.beats(&c(Summary::Mean, 2, Test::Rank, 0.01)));
+        assert!(plain.beats(&c(Summary::Rate, 0, Test::Rank, 0.01)));
+        assert!(plain.beats(&c(Summary::Mean, 0, Test::Size, 0.01)));
+        assert!(
+            c(Summary::Rate, 3, Test::Rank, 0.001).beats(&plain),
+            "evidence first"
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod stats;
 pub mod summaries;
 pub mod timefmt;
 mod verdict;
+pub mod weights;
 
 pub use render::write_all;
 pub use verdict::nothing_to_report;

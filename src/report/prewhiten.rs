@@ -9,43 +9,72 @@
 //! slow trend does not have. A straight-line effect survives unchanged: if output is
 //! `a + b·x` (plus noise), the filtered output is `b·x'` (plus filtered noise), so the slope
 //! of the filtered series is still in the parameter's units (Box & Jenkins' prewhitening).
+//!
+//! Missing values and gaps cost only themselves. A plain filter needs the `p` values before
+//! each one, so one interval without a reading would also lose the `p` after it, and every
+//! stretch would lose its first `p`. Instead the filter runs as a Kalman filter of the
+//! autoregressive model: each known value is compared with its best prediction from
+//! whatever came before (the process's mean at the start of a stretch, a prediction carried
+//! over the missing steps after a gap), and the difference is divided by that prediction's
+//! standard deviation. Under the model these standardised innovations are independent and
+//! alike, exactly what the plain filter gives where nothing is missing (which is the fast
+//! path below), and the output goes through the very same linear steps.
 
 use super::stats::autocorrelations;
 
 /// The longest autoregressive filter tried; the order is chosen by Akaike's criterion.
 pub const MAX_ORDER: usize = 6;
 
-/// An autoregressive filter `e[t] = v[t] − m − Σ φⱼ·(v[t−j] − m)`.
+/// The longest run of missing steps a prediction is carried over; after a longer silence
+/// the process has forgotten where it was (its coefficients' reach decays geometrically),
+/// and the filter starts afresh from the process's mean.
+pub const MAX_BRIDGE: u32 = 64;
+
+/// An autoregressive model `v[t] − m = Σ φⱼ·(v[t−j] − m) + e[t]`, fitted to a parameter's
+/// series, and the filter that turns the series into its innovations `e`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Filter {
     /// The weights φⱼ of the earlier values. Empty when earlier values do not help predict the
     /// next (or the series is too short to tell): then only the mean `m` is taken off.
     pub coefficients: Vec<f64>,
+    /// The autocorrelations at lags `0..=p` the coefficients were solved from: the
+    /// stationary covariance a stretch starts from.
+    autocorrelations: Vec<f64>,
+    /// The innovations' variance as a share of the series' own (1 with no coefficient).
+    innovation_variance: f64,
 }
 
 impl Filter {
+    /// The filter that only takes the mean off.
+    pub fn none() -> Filter {
+        Filter {
+            coefficients: Vec::new(),
+            autocorrelations: vec![1.0],
+            innovation_variance: 1.0,
+        }
+    }
+
     /// Fits the filter to a series (NaN where missing, `segment` as in
     /// [`autocorrelations`]) by Yule–Walker, with the order that minimises Akaike's
     /// criterion up to [`MAX_ORDER`] (and a tenth of the values).
     pub fn fit(v: &[f64], segment: &[u32]) -> Filter {
         let n = v.iter().filter(|x| x.is_finite()).count();
-        // A filter of order p needs p earlier values in the same stretch: on short runs
-        // (a job shop's work orders) a long one would leave nothing to test.
+        // The autocorrelations at lag p come from values with p earlier ones in the same
+        // stretch: on short runs (a job shop's work orders) a long filter would rest on few.
         let kept = usable_by_order(v, segment, MAX_ORDER);
         let mut max_order = MAX_ORDER.min(n / 10);
         while max_order > 0 && 2 * kept[max_order] < n {
             max_order -= 1;
         }
         if max_order == 0 {
-            return Filter {
-                coefficients: Vec::new(),
-            };
+            return Filter::none();
         }
         let r = autocorrelations(v, segment, max_order);
         // Levinson–Durbin: the coefficients of every order up to `max_order`.
         let mut phi: Vec<f64> = Vec::new();
         let mut variance = 1.0;
-        let mut best = (0.0, Vec::new());
+        let mut best = Filter::none();
+        let mut best_aic = 0.0;
         for order in 1..=max_order {
             let k = (r[order]
                 - phi
@@ -62,36 +91,218 @@ impl Filter {
             }
             variance *= 1.0 - k * k;
             let aic = n as f64 * variance.ln() + 2.0 * order as f64;
-            if aic < best.0 {
-                best = (aic, phi.clone());
+            if aic < best_aic {
+                best_aic = aic;
+                best = Filter {
+                    coefficients: phi.clone(),
+                    autocorrelations: r[..=order].to_vec(),
+                    innovation_variance: variance,
+                };
             }
         }
-        Filter {
-            coefficients: best.1,
+        best
+    }
+
+    /// The standardised innovations of `x` (NaN where `x` is missing), and each of `others`
+    /// passed through the same linear steps. `steps[t]` says how interval `t` follows the
+    /// one before: 0 starts afresh, 1 follows it directly, `k` follows it after `k − 1`
+    /// missing steps (a gap). Each series' own mean is taken off first. Where `x` is
+    /// missing, the others still get a value (their difference from the same prediction)
+    /// but the filter learns nothing from them; where one of the others is missing while
+    /// `x` is known, it is carried on at its prediction.
+    pub fn whiten(&self, x: &[f64], others: &[&[f64]], steps: &[u32]) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let mean = |v: &[f64]| {
+            let (sum, n) = v
+                .iter()
+                .filter(|x| x.is_finite())
+                .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+            sum / n.max(1) as f64
+        };
+        let series: Vec<&[f64]> = std::iter::once(x).chain(others.iter().copied()).collect();
+        let means: Vec<f64> = series.iter().map(|s| mean(s)).collect();
+        let mut out: Vec<Vec<f64>> = vec![vec![f64::NAN; x.len()]; series.len()];
+        let mut kalman = Kalman::new(self, series.len());
+        for t in 0..x.len() {
+            kalman.advance(steps[t]);
+            let sd = kalman.spread();
+            let known = x[t].is_finite();
+            for (s, v) in series.iter().enumerate() {
+                let innovation = v[t] - means[s] - kalman.predicted(s);
+                out[s][t] = innovation / sd;
+                if known {
+                    // A missing other is taken to be where it was predicted to be.
+                    let innovation = if innovation.is_finite() {
+                        innovation
+                    } else {
+                        0.0
+                    };
+                    kalman.learn(s, innovation);
+                }
+            }
+            if known {
+                kalman.settle();
+            } else {
+                kalman.miss();
+            }
+        }
+        let x_out = out.remove(0);
+        (x_out, out)
+    }
+}
+
+/// The Kalman filter of an autoregressive model observed without noise, run over several
+/// series at once: the gains depend only on which of the driving series' values are known,
+/// so they are worked out once and applied to every series alike.
+struct Kalman<'f> {
+    filter: &'f Filter,
+    /// Per series, the state: the last `p` values (centred), newest first, as estimated.
+    states: Vec<Vec<f64>>,
+    /// The state's error covariance, `p × p`, row-major.
+    covariance: Vec<f64>,
+    /// The gain of the current step, once known.
+    gain: Vec<f64>,
+    /// Known values in a row since the last missing one or fresh start: once there are `p`,
+    /// the state is known exactly and each step is the plain filter.
+    run: usize,
+}
+
+impl<'f> Kalman<'f> {
+    fn new(filter: &'f Filter, series: usize) -> Self {
+        let p = filter.coefficients.len();
+        Kalman {
+            filter,
+            states: vec![vec![0.0; p]; series],
+            covariance: vec![0.0; p * p],
+            gain: vec![0.0; p],
+            run: 0,
         }
     }
 
-    /// The filtered series: NaN where a value, or one of the values the filter reaches back
-    /// to, is missing or lies across a gap.
-    pub fn apply(&self, v: &[f64], segment: &[u32]) -> Vec<f64> {
-        let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-        let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
-        let p = self.coefficients.len();
-        let mut out = vec![f64::NAN; v.len()];
-        for t in p..v.len() {
-            // A missing value, here or reached back to, is NaN and makes `e` NaN: no branch
-            // on it, which would be mispredicted wherever values come and go at random.
-            let mut e = v[t] - mean;
-            for (j, phi) in self.coefficients.iter().enumerate() {
-                e -= phi * (v[t - 1 - j] - mean);
+    fn order(&self) -> usize {
+        self.filter.coefficients.len()
+    }
+
+    /// Moves to the next interval: afresh (`0`), or `steps` steps on.
+    fn advance(&mut self, steps: u32) {
+        let p = self.order();
+        if steps == 0 || steps > MAX_BRIDGE {
+            for state in &mut self.states {
+                state.iter_mut().for_each(|v| *v = 0.0);
             }
-            out[t] = if segment[t - p] == segment[t] {
-                e
-            } else {
-                f64::NAN
-            };
+            let r = &self.filter.autocorrelations;
+            for i in 0..p {
+                for j in 0..p {
+                    self.covariance[i * p + j] = r[i.abs_diff(j)];
+                }
+            }
+            // The value itself is not known yet: the prediction is the mean.
+            self.prepare_gain();
+            self.run = 0;
+            // A fresh start predicts the mean with the stationary spread; `predict` below
+            // would add an innovation to it.
+            return;
         }
-        out
+        for step in 0..steps {
+            if step > 0 {
+                self.run = 0;
+            }
+            self.predict();
+        }
+        self.prepare_gain();
+    }
+
+    /// One step of the model: the state shifts, and the newest value is predicted.
+    fn predict(&mut self) {
+        let p = self.order();
+        if p == 0 {
+            return;
+        }
+        let phi = &self.filter.coefficients;
+        for state in &mut self.states {
+            let next: f64 = phi.iter().zip(state.iter()).map(|(f, v)| f * v).sum();
+            state.rotate_right(1);
+            state[0] = next;
+        }
+        if self.run >= p {
+            // Known exactly: only the new innovation is uncertain.
+            self.covariance.iter_mut().for_each(|c| *c = 0.0);
+            self.covariance[0] = self.filter.innovation_variance;
+            return;
+        }
+        // covariance ← T·C·Tᵀ + Q for the companion matrix T.
+        let c = &self.covariance;
+        let mut tc = vec![0.0; p * p];
+        for k in 0..p {
+            tc[k] = (0..p).map(|j| phi[j] * c[j * p + k]).sum();
+            for i in 1..p {
+                tc[i * p + k] = c[(i - 1) * p + k];
+            }
+        }
+        let mut next = vec![0.0; p * p];
+        for i in 0..p {
+            next[i * p] = (0..p).map(|k| tc[i * p + k] * phi[k]).sum();
+            for l in 1..p {
+                next[i * p + l] = tc[i * p + l - 1];
+            }
+        }
+        next[0] += self.filter.innovation_variance;
+        self.covariance = next;
+    }
+
+    fn prepare_gain(&mut self) {
+        let p = self.order();
+        if p == 0 {
+            return;
+        }
+        let f = self.covariance[0];
+        for i in 0..p {
+            self.gain[i] = self.covariance[i * p] / f;
+        }
+    }
+
+    /// The standard deviation of the prediction of the newest value.
+    fn spread(&self) -> f64 {
+        if self.order() == 0 {
+            1.0
+        } else {
+            self.covariance[0].sqrt()
+        }
+    }
+
+    /// The prediction of series `s`'s newest value (centred).
+    fn predicted(&self, s: usize) -> f64 {
+        self.states[s].first().copied().unwrap_or(0.0)
+    }
+
+    /// Series `s`'s newest value is known: its state takes the innovation in.
+    fn learn(&mut self, s: usize, innovation: f64) {
+        for (v, g) in self.states[s].iter_mut().zip(&self.gain) {
+            *v += g * innovation;
+        }
+    }
+
+    /// The driving series' newest value was known: the covariance shrinks accordingly.
+    fn settle(&mut self) {
+        let p = self.order();
+        self.run += 1;
+        if p == 0 {
+            return;
+        }
+        if self.run >= p {
+            self.covariance.iter_mut().for_each(|c| *c = 0.0);
+            return;
+        }
+        let row: Vec<f64> = self.covariance[..p].to_vec();
+        for i in 0..p {
+            for j in 0..p {
+                self.covariance[i * p + j] -= self.gain[i] * row[j];
+            }
+        }
+    }
+
+    /// The driving series' newest value was missing: nothing learnt.
+    fn miss(&mut self) {
+        self.run = 0;
     }
 }
 
@@ -144,19 +355,31 @@ mod tests {
             .collect()
     }
 
+    /// Steps of a series with no gap: the first starts afresh, every other follows.
+    fn unbroken(n: usize) -> Vec<u32> {
+        (0..n).map(|t| u32::from(t > 0)).collect()
+    }
+
+    fn variance(v: impl Iterator<Item = f64>) -> f64 {
+        let v: Vec<f64> = v.collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64
+    }
+
     #[test]
     fn the_filter_of_a_wandering_series_leaves_noise() {
         let v = ar1(0.95, 2000, 7);
         let segment = vec![0; v.len()];
         let filter = Filter::fit(&v, &segment);
         assert!((filter.coefficients[0] - 0.95).abs() < 0.05, "{filter:?}");
-        let white = filter.apply(&v, &segment);
+        let (white, _) = filter.whiten(&v, &[], &unbroken(v.len()));
+        assert!(white.iter().all(|w| w.is_finite()), "every value is kept");
         let acf = autocorrelations(&white, &segment, 5);
         assert!(acf[1..].iter().all(|r| r.abs() < 0.08), "{acf:?}");
     }
 
     #[test]
-    fn white_noise_needs_no_filter_and_gaps_are_not_bridged() {
+    fn white_noise_needs_no_filter() {
         let v = ar1(0.0, 2000, 8);
         let segment = vec![0; v.len()];
         let fitted = Filter::fit(&v, &segment);
@@ -164,13 +387,89 @@ mod tests {
             fitted.coefficients.iter().all(|c| c.abs() < 0.1),
             "{fitted:?}"
         );
+    }
+
+    #[test]
+    fn missing_values_cost_only_themselves_and_innovations_stay_alike() {
+        // A third of the values missing at random, and the series cut into stretches.
+        let mut v = ar1(0.8, 6000, 10);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for x in &mut v {
+            if rand::Rng::random::<f64>(&mut rng) < 0.33 {
+                *x = f64::NAN;
+            }
+        }
+        let segment: Vec<u32> = (0..v.len() as u32).map(|t| t / 50).collect();
+        let steps: Vec<u32> = (0..v.len()).map(|t| u32::from(t % 50 != 0)).collect();
+        let filter = Filter::fit(&v, &segment);
+        let (white, _) = filter.whiten(&v, &[], &steps);
+        for (x, w) in v.iter().zip(&white) {
+            assert_eq!(x.is_finite(), w.is_finite(), "a value for every known one");
+        }
+        // Standardised innovations: as spread out right after a missing value or a fresh
+        // start as anywhere else, and not alike from one to the next.
+        let after_hole = |t: usize| t % 50 == 0 || !v[t - 1].is_finite();
+        let known = |t: &usize| v[*t].is_finite();
+        let settled = variance(
+            (1..v.len())
+                .filter(known)
+                .filter(|&t| !after_hole(t))
+                .map(|t| white[t]),
+        );
+        let fresh = variance(
+            (0..v.len())
+                .filter(known)
+                .filter(|&t| after_hole(t))
+                .map(|t| white[t]),
+        );
+        assert!(
+            (0.8..1.25).contains(&(fresh / settled)),
+            "{fresh} vs {settled}"
+        );
+        let acf = autocorrelations(&white, &segment, 3);
+        assert!(acf[1..].iter().all(|r| r.abs() < 0.06), "{acf:?}");
+    }
+
+    #[test]
+    fn the_output_goes_through_the_same_linear_steps() {
+        let mut x = ar1(0.7, 300, 12);
+        for t in (5..300).step_by(7) {
+            x[t] = f64::NAN;
+        }
+        let (a, b) = (ar1(0.9, 300, 13), ar1(0.2, 300, 14));
+        let sum: Vec<f64> = a.iter().zip(&b).map(|(a, b)| a + 2.0 * b).collect();
+        let mut steps = unbroken(300);
+        steps[100] = 4;
+        steps[200] = 0;
+        let filter = Filter::fit(&x, &vec![0; 300]);
+        let (xw, others) = filter.whiten(&x, &[&x, &a, &b, &sum], &steps);
+        for t in 0..300 {
+            assert!(xw[t].is_nan() || xw[t] == others[0][t], "at {t}");
+            let combined = others[1][t] + 2.0 * others[2][t];
+            assert!((others[3][t] - combined).abs() < 1e-9, "at {t}");
+            assert!(
+                others[3][t].is_finite(),
+                "a value where x is missing too, at {t}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_prediction_is_carried_over_a_gap() {
         let filter = Filter {
             coefficients: vec![0.5],
+            autocorrelations: vec![1.0, 0.5],
+            innovation_variance: 0.75,
         };
-        let segment: Vec<u32> = (0..10).map(|t| u32::from(t >= 5)).collect();
-        let out = filter.apply(&[1.0; 10], &segment);
-        assert!(out[0].is_nan() && out[5].is_nan());
-        assert!(out[1].is_finite() && out[6].is_finite());
+        // 0, then 8 (centred: the mean of 0 and 8 is 4), three steps on: predicted at
+        // −4·0.5³ = −0.5 with variance 0.75·(1 + 0.25 + 0.0625).
+        let (w, _) = filter.whiten(&[0.0, 8.0], &[], &[0, 3]);
+        assert!((w[0] - -4.0).abs() < 1e-12, "{w:?}");
+        let expected = (4.0 + 0.5) / (0.75f64 * 1.3125).sqrt();
+        assert!((w[1] - expected).abs() < 1e-9, "{w:?} vs {expected}");
+        // Beyond the longest bridge it starts afresh.
+        let (w, _) = filter.whiten(&[0.0, 8.0], &[], &[0, MAX_BRIDGE + 1]);
+        assert!((w[1] - 4.0).abs() < 1e-12, "{w:?}");
     }
 
     #[test]

@@ -71,12 +71,12 @@ fn echo_of(
     let x = series(parameters, candidate, product, len);
     // Everything through the candidate's filter, which makes the candidate white.
     let filter = Filter::fit(&x, segment);
-    let xw = filter.apply(&x, segment);
-    let yw = filter.apply(&prepared.rate, segment);
-    let others: Vec<Vec<f64>> = stronger
-        .iter()
-        .map(|s| filter.apply(&series(parameters, s, product, len), segment))
+    let raw: Vec<Vec<f64>> = std::iter::once(prepared.rate.clone())
+        .chain(stronger.iter().map(|s| series(parameters, s, product, len)))
         .collect();
+    let inputs: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
+    let (xw, mut others) = filter.whiten(&x, &inputs, &prepared.steps);
+    let yw = others.remove(0);
     let at = |t: usize, lag: usize, v: &[f64]| -> Option<f64> {
         (t >= lag && segment[t - lag] == segment[t])
             .then(|| v[t - lag])

@@ -28,6 +28,10 @@ pub struct ParameterSummary {
     pub drops: usize,
     /// Drops that landed near zero, as a counter's reset does.
     pub resets: usize,
+    /// Falls that were a 16- or 32-bit counter wrapping round.
+    pub wraps: usize,
+    /// The lowest reading (glitches left out): a counter never goes below zero.
+    pub lowest: f64,
     /// The usual time between readings, in seconds (median).
     pub reading_gap: f64,
     /// Time of the first reading, in Unix seconds.
@@ -153,6 +157,8 @@ pub struct Profile {
     fall_share: f64,
     drops: usize,
     resets: usize,
+    wraps: usize,
+    lowest: f64,
     reading_gap: f64,
     first_time: i64,
     last_time: i64,
@@ -192,6 +198,8 @@ impl Profile {
             fall_share: steps.fall_share(),
             drops: steps.drops,
             resets: steps.resets,
+            wraps: steps.wraps,
+            lowest: steps.lowest,
             reading_gap: median_gap(&t),
             first_time: times.first().copied().unwrap_or(0),
             last_time: times.last().copied().unwrap_or(0),
@@ -236,6 +244,8 @@ impl Profile {
             fall_share: self.fall_share,
             drops: self.drops,
             resets: self.resets,
+            wraps: self.wraps,
+            lowest: self.lowest,
             reading_gap: self.reading_gap,
             first_time: self.first_time,
             last_time: self.last_time,
@@ -417,12 +427,13 @@ mod tests {
     #[test]
     fn counters_are_summarised_by_their_rate_per_hour_across_interval_boundaries() {
         let products = [product(&[0, 100, 200])];
-        // Rising 2 per second until 100, then 5 per second, read off the grid.
+        // Rising 2 per second until 100, then 5 per second, read off the grid (from 500,
+        // as a counter never reads below zero).
         let value = |t: i64| {
             if t <= 100 {
-                2.0 * t as f64
+                500.0 + 2.0 * t as f64
             } else {
-                200.0 + 5.0 * (t - 100) as f64
+                700.0 + 5.0 * (t - 100) as f64
             }
         };
         let readings: Vec<_> = [-30, 40, 70, 130, 160, 230]

@@ -137,6 +137,8 @@ pub fn dataset(seed: u64, shape: Shape) -> (Vec<ProductIntervals>, Vec<Parameter
                 fall_share: 1.0,
                 drops: 0,
                 resets: 0,
+                wraps: 0,
+                lowest: 0.0,
                 reading_gap: 600.0,
                 first_time: 0,
                 last_time: 0,

@@ -90,6 +90,8 @@ struct Parameter {
     falls: String,
     drops: usize,
     resets: usize,
+    wraps: usize,
+    lowest: String,
 }
 
 /// The whole report as one self-contained HTML page, plots included, for reading in a browser.
@@ -245,6 +247,8 @@ fn parameter(p: &ParameterSummary) -> Parameter {
         falls: share(p.fall_share),
         drops: p.drops,
         resets: p.resets,
+        wraps: p.wraps,
+        lowest: super::lowest(p.lowest),
     }
 }
 

@@ -141,22 +141,27 @@ fn parameters(report: &Report, md: &mut String) -> std::fmt::Result {
     writeln!(md, "\n## Parameters seen\n")?;
     writeln!(
         md,
-        "| parameter | behaves as | summarised by | readings | glitches | falls as share of rises | drops (to zero) |"
+        "| parameter | behaves as | summarised by | readings | glitches | lowest | falls as share of rises | drops (to zero) | wraps |"
     )?;
-    writeln!(md, "| --- | --- | --- | --- | --- | --- | --- |")?;
+    writeln!(
+        md,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    )?;
     for p in &report.parameters {
         let summaries: Vec<&str> = p.kind.summaries().iter().map(|s| s.name()).collect();
         writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} ({}) |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} |",
             p.id,
             p.kind.name(),
             summaries.join(" and "),
             p.readings,
             p.glitches,
+            super::lowest(p.lowest),
             super::share(p.fall_share),
             p.drops,
-            p.resets
+            p.resets,
+            p.wraps
         )?;
     }
     Ok(())
