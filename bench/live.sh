@@ -29,7 +29,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 "$BIN" generate --out data --scale "$SCALE" --seed 1 >/dev/null
 echo "== filling the store (bare insert)"
-"$BARE" data store.db 5000
+"$BARE" data store.db 5000 --keep
 rm -rf data
 cp store.db sparse.db
 sqlite3 sparse.db "DELETE FROM workorder WHERE seq % 50 != 0; VACUUM;" 2>/dev/null \

@@ -6,10 +6,10 @@
 # Bartlett's effective n from the true phi where phi = 0.6). Prints detections, their ratio
 # to the reference, and the false discovery proportion, per cell, by phi, by n and in all.
 #
-#   bench/power.sh             # 16 seeds per cell (576 datasets)
+#   bench/power.sh             # 40 seeds per cell (1,440 datasets)
 #   SEEDS=4 bench/power.sh     # a quicker look
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SEEDS=${SEEDS:-16}
-SEED=${SEED:-1000000}
+SEEDS=${SEEDS:-40}
+SEED=${SEED:-3000000}
 cargo run --release --quiet --example power -- "$SEEDS" "$SEED"

@@ -3,8 +3,10 @@
 //! synchronous=FULL, same tables and indexes), one prepared statement, one transaction per
 //! batch — and nothing else: no HTTP, no queue, no validation, no deduplication.
 //!
-//!     cargo run --release --example bare_sqlite -- DATA_DIR DB_FILE [BATCH[,BATCH…]]
+//!     cargo run --release --example bare_sqlite -- DATA_DIR DB_FILE [BATCH[,BATCH…]] [--keep]
 //!
+//! `--keep` leaves the last size's store at `DB_FILE`, for the benchmarks that read one
+//! (`bench/report.sh`, `bench/live.sh`).
 //! With several batch sizes (rows per transaction) it inserts everything once per size, each
 //! into a fresh file (`DB_FILE.<size>`, deleted after), so the baseline is the best size
 //! found rather than one picked in advance. Prints `RESULT batch=… rows=… seconds=…
@@ -21,6 +23,7 @@ fn main() {
     let (data, db) = (&args[1], &args[2]);
     let batches: Vec<usize> = args
         .get(3)
+        .filter(|b| *b != "--keep")
         .map(|b| {
             b.split(',')
                 .map(|n| n.parse().expect("a batch size"))
@@ -31,12 +34,18 @@ fn main() {
         serde_json::from_slice(&std::fs::read(format!("{data}/metrics.json")).unwrap()).unwrap();
     let orders: Vec<WorkOrder> =
         serde_json::from_slice(&std::fs::read(format!("{data}/workorder.json")).unwrap()).unwrap();
+    let keep = args.iter().any(|a| a == "--keep");
     let mut best = (0, 0.0);
-    for batch in batches {
+    let last = batches.len() - 1;
+    for (i, batch) in batches.into_iter().enumerate() {
         let file = format!("{db}.{batch}");
         let rate = insert(&metrics, &orders, file.as_ref(), batch);
         for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{file}{suffix}"));
+            if keep && i == last {
+                let _ = std::fs::rename(format!("{file}{suffix}"), format!("{db}{suffix}"));
+            } else {
+                let _ = std::fs::remove_file(format!("{file}{suffix}"));
+            }
         }
         if rate > best.1 {
             best = (batch, rate);

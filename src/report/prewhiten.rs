@@ -92,7 +92,11 @@ impl Filter {
                 phi[j] = previous[j] - k * previous[order - 2 - j];
             }
             variance *= 1.0 - k * k;
-            let aic = n as f64 * variance.ln() + 2.0 * order as f64;
+            // Akaike's criterion with the small-sample correction (AICc, Hurvich & Tsai
+            // 1989): on a short white series plain AIC fits noise often enough to cost tests
+            // a degree of freedom for nothing.
+            let (nf, k) = (n as f64, order as f64);
+            let aic = nf * variance.ln() + 2.0 * k + 2.0 * k * (k + 1.0) / (nf - k - 1.0).max(1.0);
             if aic < best_aic {
                 best_aic = aic;
                 best = Filter {
