@@ -11,3 +11,5 @@ cd "$(dirname "$0")/.."
 DATASETS=${DATASETS:-6400}
 SEED=${SEED:-5000000}
 cargo run --release --quiet --example calibration -- "$DATASETS" "$SEED"
+# The same question on the demo generator's own data with nothing planted.
+cargo run --release --quiet --example null_generated -- "${GENERATED:-1000}" 1 2 | tail -1

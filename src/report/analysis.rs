@@ -5,7 +5,7 @@
 use super::bootstrap::slope_interval;
 use super::intervals::ProductIntervals;
 use super::order::{Ascending, ascending_finite};
-use super::prewhiten::Filter;
+use super::prewhiten::{Filter, Whitened};
 use super::quality::DataQuality;
 use super::redundancy;
 use super::series::Series;
@@ -382,9 +382,10 @@ fn test_summary(
         return Err(reason);
     }
     let filter = Filter::fit(&x, &prepared.segment);
-    let (xw, mut others) = filter.whiten(&x, &[&prepared.rate], &prepared.steps);
-    let yw = others.remove(0);
-    let tests = tests_at_every_lag(prepared, &xw, &yw, filter.coefficients.len(), options);
+    let x_whitened = filter.whiten(&x, &prepared.steps);
+    let y_whitened = filter.whiten(&prepared.rate, &prepared.steps);
+    let (xw, yw) = (&x_whitened.values, &y_whitened.values);
+    let tests = tests_at_every_lag(prepared, xw, yw, filter.coefficients.len(), options);
     let candidates: Vec<Candidate> = tests
         .iter()
         .flat_map(|t| {
@@ -419,7 +420,7 @@ fn test_summary(
         .iter()
         .find(|t| t.lag == best.lag)
         .expect("the best candidate is one of the tests");
-    let (xs, ys) = lagged(prepared, &xw, &yw, best.lag);
+    let (xs, ys) = slope_pairs(prepared, &x_whitened, &y_whitened, best.lag);
     let seed = (parameter.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ (prepared.product.product as u64).rotate_left(17)
         ^ ((best.lag as u64) << 48)
@@ -644,6 +645,29 @@ fn paired_at(prepared: &Prepared<'_>, xw: &[f64], yw: &[f64], lag: usize) -> Vec
     }
     out.truncate(end);
     out
+}
+
+/// The pairs a slope is read from: those whose prewhitened values are both the plain
+/// filter's (see [`Whitened::settled`]), when there are enough of them; all pairs otherwise.
+fn slope_pairs(
+    prepared: &Prepared<'_>,
+    x: &Whitened,
+    y: &Whitened,
+    lag: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let only_settled = |w: &Whitened| -> Vec<f64> {
+        w.values
+            .iter()
+            .zip(&w.settled)
+            .map(|(v, s)| if *s { *v } else { f64::NAN })
+            .collect()
+    };
+    let settled = lagged(prepared, &only_settled(x), &only_settled(y), lag);
+    if settled.0.len() >= MIN_INTERVALS {
+        settled
+    } else {
+        lagged(prepared, &x.values, &y.values, lag)
+    }
 }
 
 /// The (parameter, output) pairs at `lag`, in time order.

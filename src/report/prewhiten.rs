@@ -109,63 +109,65 @@ impl Filter {
         best
     }
 
-    /// The standardised innovations of `x` (NaN where `x` is missing), and each of `others`
-    /// passed through the same linear steps. `steps[t]` says how interval `t` follows the
-    /// one before: 0 starts afresh, 1 follows it directly, `k` follows it after `k − 1`
-    /// missing steps (a gap). Each series' own mean is taken off first. Where `x` is
-    /// missing, the others still get a value (their difference from the same prediction)
-    /// but the filter learns nothing from them; where one of the others is missing while
-    /// `x` is known, it is carried on at its prediction.
-    pub fn whiten(&self, x: &[f64], others: &[&[f64]], steps: &[u32]) -> (Vec<f64>, Vec<Vec<f64>>) {
-        let mean = |v: &[f64]| {
-            let (sum, n) = v
-                .iter()
-                .filter(|x| x.is_finite())
-                .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-            sum / n.max(1) as f64
+    /// The standardised innovations of `v` (NaN where `v` is missing): each known value's
+    /// difference from its prediction by this filter from the series' own earlier values,
+    /// divided by that prediction's standard deviation. `steps[t]` says how interval `t`
+    /// follows the one before: 0 starts afresh, 1 follows it directly, `k` follows it after
+    /// `k − 1` missing steps (a gap). The series' own mean is taken off first.
+    ///
+    /// The parameter and the output each go through the filter with their own history:
+    /// the same coefficients, so a straight-line effect keeps its slope, but each series
+    /// predicted from its own known values. (Predicting the output only from where the
+    /// parameter happens to be known would leave part of the output's slowly wandering
+    /// level in every interval after a missing reading, where the parameter's innovation
+    /// carries part of its own level too: two slow levels, meeting again and again, make
+    /// unrelated series look related.)
+    pub fn whiten(&self, v: &[f64], steps: &[u32]) -> Whitened {
+        let (sum, n) = v
+            .iter()
+            .filter(|x| x.is_finite())
+            .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+        let mean = sum / n.max(1) as f64;
+        let mut out = Whitened {
+            values: vec![f64::NAN; v.len()],
+            settled: vec![false; v.len()],
         };
-        let series: Vec<&[f64]> = std::iter::once(x).chain(others.iter().copied()).collect();
-        let means: Vec<f64> = series.iter().map(|s| mean(s)).collect();
-        let mut out: Vec<Vec<f64>> = vec![vec![f64::NAN; x.len()]; series.len()];
-        let mut kalman = Kalman::new(self, series.len());
-        for t in 0..x.len() {
-            kalman.advance(steps[t]);
-            let sd = kalman.spread();
-            let known = x[t].is_finite();
-            for (s, v) in series.iter().enumerate() {
-                let innovation = v[t] - means[s] - kalman.predicted(s);
-                out[s][t] = innovation / sd;
-                if known {
-                    // A missing other is taken to be where it was predicted to be.
-                    let innovation = if innovation.is_finite() {
-                        innovation
-                    } else {
-                        0.0
-                    };
-                    kalman.learn(s, innovation);
-                }
-            }
-            if known {
-                kalman.settle();
+        let mut kalman = Kalman::new(self);
+        for t in 0..v.len() {
+            let settled = kalman.advance(steps[t]);
+            if v[t].is_finite() {
+                let innovation = v[t] - mean - kalman.predicted();
+                out.values[t] = innovation / kalman.spread();
+                out.settled[t] = settled;
+                kalman.learn(innovation);
             } else {
                 kalman.miss();
             }
         }
-        let x_out = out.remove(0);
-        (x_out, out)
+        out
     }
 }
 
-/// The Kalman filter of an autoregressive model observed without noise, run over several
-/// series at once: the gains depend only on which of the driving series' values are known,
-/// so they are worked out once and applied to every series alike.
+/// A series through a [`Filter`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Whitened {
+    /// The standardised innovations, NaN where the series is missing.
+    pub values: Vec<f64>,
+    /// Where the prediction rested on the `p` values right before, all known: the plain
+    /// filter's innovation. Elsewhere (after a missing value, at a stretch's start) the
+    /// innovation is standardised but reaches further back, so a slope is read only from
+    /// settled pairs.
+    pub settled: Vec<bool>,
+}
+
+/// The Kalman filter of an autoregressive model observed without noise.
 struct Kalman<'f> {
     filter: &'f Filter,
-    /// Per series, the state: the last `p` values (centred), newest first, as estimated.
-    states: Vec<Vec<f64>>,
+    /// The last `p` values (centred), newest first, as estimated.
+    state: Vec<f64>,
     /// The state's error covariance, `p × p`, row-major.
     covariance: Vec<f64>,
-    /// The gain of the current step, once known.
+    /// The gain of the current step.
     gain: Vec<f64>,
     /// Known values in a row since the last missing one or fresh start: once there are `p`,
     /// the state is known exactly and each step is the plain filter.
@@ -173,11 +175,11 @@ struct Kalman<'f> {
 }
 
 impl<'f> Kalman<'f> {
-    fn new(filter: &'f Filter, series: usize) -> Self {
+    fn new(filter: &'f Filter) -> Self {
         let p = filter.coefficients.len();
         Kalman {
             filter,
-            states: vec![vec![0.0; p]; series],
+            state: vec![0.0; p],
             covariance: vec![0.0; p * p],
             gain: vec![0.0; p],
             run: 0,
@@ -188,13 +190,12 @@ impl<'f> Kalman<'f> {
         self.filter.coefficients.len()
     }
 
-    /// Moves to the next interval: afresh (`0`), or `steps` steps on.
-    fn advance(&mut self, steps: u32) {
+    /// Moves to the next interval: afresh (`0`), or `steps` steps on. Returns whether the
+    /// prediction is the plain filter's (the `p` values before all known, no gap).
+    fn advance(&mut self, steps: u32) -> bool {
         let p = self.order();
         if steps == 0 || steps > MAX_BRIDGE {
-            for state in &mut self.states {
-                state.iter_mut().for_each(|v| *v = 0.0);
-            }
+            self.state.iter_mut().for_each(|v| *v = 0.0);
             let r = &self.filter.autocorrelations;
             for i in 0..p {
                 for j in 0..p {
@@ -204,10 +205,10 @@ impl<'f> Kalman<'f> {
             // The value itself is not known yet: the prediction is the mean.
             self.prepare_gain();
             self.run = 0;
-            // A fresh start predicts the mean with the stationary spread; `predict` below
-            // would add an innovation to it.
-            return;
+            // A fresh start predicts the mean with the stationary spread.
+            return p == 0;
         }
+        let settled = steps == 1 && self.run >= p;
         for step in 0..steps {
             if step > 0 {
                 self.run = 0;
@@ -215,6 +216,7 @@ impl<'f> Kalman<'f> {
             self.predict();
         }
         self.prepare_gain();
+        settled
     }
 
     /// One step of the model: the state shifts, and the newest value is predicted.
@@ -224,11 +226,9 @@ impl<'f> Kalman<'f> {
             return;
         }
         let phi = &self.filter.coefficients;
-        for state in &mut self.states {
-            let next: f64 = phi.iter().zip(state.iter()).map(|(f, v)| f * v).sum();
-            state.rotate_right(1);
-            state[0] = next;
-        }
+        let next: f64 = phi.iter().zip(&self.state).map(|(f, v)| f * v).sum();
+        self.state.rotate_right(1);
+        self.state[0] = next;
         if self.run >= p {
             // Known exactly: only the new innovation is uncertain.
             self.covariance.iter_mut().for_each(|c| *c = 0.0);
@@ -275,20 +275,17 @@ impl<'f> Kalman<'f> {
         }
     }
 
-    /// The prediction of series `s`'s newest value (centred).
-    fn predicted(&self, s: usize) -> f64 {
-        self.states[s].first().copied().unwrap_or(0.0)
+    /// The prediction of the newest value (centred).
+    fn predicted(&self) -> f64 {
+        self.state.first().copied().unwrap_or(0.0)
     }
 
-    /// Series `s`'s newest value is known: its state takes the innovation in.
-    fn learn(&mut self, s: usize, innovation: f64) {
-        for (v, g) in self.states[s].iter_mut().zip(&self.gain) {
+    /// The newest value is known: the state takes the innovation in, and the covariance
+    /// shrinks accordingly.
+    fn learn(&mut self, innovation: f64) {
+        for (v, g) in self.state.iter_mut().zip(&self.gain) {
             *v += g * innovation;
         }
-    }
-
-    /// The driving series' newest value was known: the covariance shrinks accordingly.
-    fn settle(&mut self) {
         let p = self.order();
         self.run += 1;
         if p == 0 {
@@ -306,7 +303,7 @@ impl<'f> Kalman<'f> {
         }
     }
 
-    /// The driving series' newest value was missing: nothing learnt.
+    /// The newest value was missing: nothing learnt.
     fn miss(&mut self) {
         self.run = 0;
     }
@@ -365,7 +362,7 @@ mod tests {
         let segment = vec![0; v.len()];
         let filter = Filter::fit(&v, &segment);
         assert!((filter.coefficients[0] - 0.95).abs() < 0.05, "{filter:?}");
-        let (white, _) = filter.whiten(&v, &[], &unbroken(v.len()));
+        let white = filter.whiten(&v, &unbroken(v.len())).values;
         assert!(white.iter().all(|w| w.is_finite()), "every value is kept");
         let acf = autocorrelations(&white, &segment, 5);
         assert!(acf[1..].iter().all(|r| r.abs() < 0.08), "{acf:?}");
@@ -395,8 +392,9 @@ mod tests {
         let segment: Vec<u32> = (0..v.len() as u32).map(|t| t / 50).collect();
         let steps: Vec<u32> = (0..v.len()).map(|t| u32::from(t % 50 != 0)).collect();
         let filter = Filter::fit(&v, &segment);
-        let (white, _) = filter.whiten(&v, &[], &steps);
-        for (x, w) in v.iter().zip(&white) {
+        let whitened = filter.whiten(&v, &steps);
+        let white = &whitened.values;
+        for (x, w) in v.iter().zip(white) {
             assert_eq!(x.is_finite(), w.is_finite(), "a value for every known one");
         }
         // Standardised innovations: as spread out right after a missing value or a fresh
@@ -424,27 +422,36 @@ mod tests {
     }
 
     #[test]
-    fn the_output_goes_through_the_same_linear_steps() {
-        let mut x = ar1(0.7, 300, 12);
-        for t in (5..300).step_by(7) {
-            x[t] = f64::NAN;
-        }
-        let (a, b) = (ar1(0.9, 300, 13), ar1(0.2, 300, 14));
-        let sum: Vec<f64> = a.iter().zip(&b).map(|(a, b)| a + 2.0 * b).collect();
+    fn the_same_filter_keeps_a_straight_line_and_each_series_its_own_history() {
+        let x = ar1(0.7, 300, 12);
+        let y: Vec<f64> = x.iter().map(|v| 3.0 + 2.0 * v).collect();
         let mut steps = unbroken(300);
         steps[100] = 4;
         steps[200] = 0;
         let filter = Filter::fit(&x, &vec![0; 300]);
-        let (xw, others) = filter.whiten(&x, &[&x, &a, &b, &sum], &steps);
+        let (xw, yw) = (filter.whiten(&x, &steps), filter.whiten(&y, &steps));
         for t in 0..300 {
-            assert!(xw[t].is_nan() || xw[t] == others[0][t], "at {t}");
-            let combined = others[1][t] + 2.0 * others[2][t];
-            assert!((others[3][t] - combined).abs() < 1e-9, "at {t}");
-            assert!(
-                others[3][t].is_finite(),
-                "a value where x is missing too, at {t}"
-            );
+            assert!((yw.values[t] - 2.0 * xw.values[t]).abs() < 1e-9, "at {t}");
         }
+        assert!(!xw.settled[0] && !xw.settled[100] && !xw.settled[200]);
+        let p = filter.coefficients.len();
+        assert!(p >= 1 && xw.settled[p] && xw.settled[100 + p] && !xw.settled[100 + p - 1]);
+        // A value missing in the parameter is no reason to predict the output from further
+        // back: the output keeps its own plain innovations.
+        let mut holed = x.clone();
+        for t in (5..300).step_by(7) {
+            holed[t] = f64::NAN;
+        }
+        let holed_w = filter.whiten(&holed, &steps);
+        assert!(holed_w.values[5].is_nan() && !holed_w.settled[6]);
+        assert!(
+            holed_w.values[6].is_finite(),
+            "the value after a hole is kept"
+        );
+        assert!(
+            yw.settled[6] || p > 6,
+            "the output's own history has no hole"
+        );
     }
 
     #[test]
@@ -456,12 +463,12 @@ mod tests {
         };
         // 0, then 8 (centred: the mean of 0 and 8 is 4), three steps on: predicted at
         // −4·0.5³ = −0.5 with variance 0.75·(1 + 0.25 + 0.0625).
-        let (w, _) = filter.whiten(&[0.0, 8.0], &[], &[0, 3]);
+        let w = filter.whiten(&[0.0, 8.0], &[0, 3]).values;
         assert!((w[0] - -4.0).abs() < 1e-12, "{w:?}");
         let expected = (4.0 + 0.5) / (0.75f64 * 1.3125).sqrt();
         assert!((w[1] - expected).abs() < 1e-9, "{w:?} vs {expected}");
         // Beyond the longest bridge it starts afresh.
-        let (w, _) = filter.whiten(&[0.0, 8.0], &[], &[0, MAX_BRIDGE + 1]);
+        let w = filter.whiten(&[0.0, 8.0], &[0, MAX_BRIDGE + 1]).values;
         assert!((w[1] - 4.0).abs() < 1e-12, "{w:?}");
     }
 

@@ -71,12 +71,13 @@ fn echo_of(
     let x = series(parameters, candidate, product, len);
     // Everything through the candidate's filter, which makes the candidate white.
     let filter = Filter::fit(&x, segment);
-    let raw: Vec<Vec<f64>> = std::iter::once(prepared.rate.clone())
-        .chain(stronger.iter().map(|s| series(parameters, s, product, len)))
+    let whiten = |v: &[f64]| filter.whiten(v, &prepared.steps).values;
+    let xw = whiten(&x);
+    let yw = whiten(&prepared.rate);
+    let others: Vec<Vec<f64>> = stronger
+        .iter()
+        .map(|s| whiten(&series(parameters, s, product, len)))
         .collect();
-    let inputs: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
-    let (xw, mut others) = filter.whiten(&x, &inputs, &prepared.steps);
-    let yw = others.remove(0);
     let at = |t: usize, lag: usize, v: &[f64]| -> Option<f64> {
         (t >= lag && segment[t - lag] == segment[t])
             .then(|| v[t - lag])
