@@ -296,9 +296,9 @@ impl<'f> Kalman<'f> {
             return;
         }
         let row: Vec<f64> = self.covariance[..p].to_vec();
-        for i in 0..p {
-            for j in 0..p {
-                self.covariance[i * p + j] -= self.gain[i] * row[j];
+        for (i, gain) in self.gain.iter().enumerate() {
+            for (j, r) in row.iter().enumerate() {
+                self.covariance[i * p + j] -= gain * r;
             }
         }
     }
@@ -417,7 +417,7 @@ mod tests {
             (0.8..1.25).contains(&(fresh / settled)),
             "{fresh} vs {settled}"
         );
-        let acf = autocorrelations(&white, &segment, 3);
+        let acf = autocorrelations(white, &segment, 3);
         assert!(acf[1..].iter().all(|r| r.abs() < 0.06), "{acf:?}");
     }
 
