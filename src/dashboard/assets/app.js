@@ -132,13 +132,36 @@
     return true;
   }
 
-  // Round ticks over [lo, hi]: multiples of 1, 2 or 5 times a power of ten, about `count`.
+  // Round ticks over [lo, hi]: multiples of the largest 1, 2 or 5 times a power of ten that
+  // gives at least `count` of them.
   function ticks(lo, hi, count) {
     const raw = (hi - lo) / count;
     const power = 10 ** Math.floor(Math.log10(raw));
-    const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) || raw;
+    const step = [5, 2, 1].map((m) => m * power).find((s) => s <= raw) || power;
     const out = [];
     for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(v);
+    return out;
+  }
+
+  // Centred moving average over `window` values of each gap-free stretch (`breaks[i]`: a
+  // new stretch begins at i), of the values there are: a few missing ones leave no hole.
+  function smooth(values, breaks, window) {
+    if (window <= 1) return values;
+    const half = Math.floor(window / 2);
+    const out = values.map(() => null);
+    let from = 0;
+    for (let i = 1; i <= values.length; i += 1) {
+      if (i < values.length && !breaks[i]) continue;
+      for (let k = from; k < i; k += 1) {
+        let sum = 0;
+        let count = 0;
+        for (let j = Math.max(from, k - half); j <= Math.min(i - 1, k + half); j += 1) {
+          if (values[j] !== null && Number.isFinite(values[j])) { sum += values[j]; count += 1; }
+        }
+        if (count > 0) out[k] = sum / count;
+      }
+      from = i;
+    }
     return out;
   }
 
@@ -159,9 +182,15 @@
     return { x, y, box: [L, width - R, T, height - B] };
   }
 
+  // Intervals per moving-average window of the timeline: about 80 windows across.
+  function smoothing(n) {
+    return Math.max(1, Math.round(n / 80));
+  }
+
   // The output rate over recent intervals, and the driver picked with the buttons above it
   // rescaled to the rate's axis and shifted by its lag, so that a driver that leads the
-  // output lines up with it. Both lines break wherever the intervals have a gap.
+  // output lines up with it. Many intervals are smoothed by a moving average (the rate's own
+  // values drawn faintly behind), and every line breaks wherever the intervals have a gap.
   function timeline(t, picked, width) {
     const height = Math.round(Math.min(240, Math.max(180, width * 0.42)));
     const n = t.rate_per_hour.length;
@@ -176,32 +205,39 @@
       return [svg];
     }
     const mid = (i) => (t.start[i] + t.end[i]) / 2;
+    const breaks = t.start.map((s, i) => i > 0 && t.end[i - 1] !== s);
+    const window = smoothing(n);
     const [lo, hi] = rateRange;
     const f = frame(svg, width, height, [mid(0), Math.max(mid(n - 1), mid(0) + 1)], [lo, hi], [46, 10, 10, 26]);
     svg.append(
       el('svg:text', { x: f.box[0], y: height - 6 }, when(t.start[0]).slice(0, 16)),
       el('svg:text', { x: f.box[1], y: height - 6, 'text-anchor': 'end' }, when(t.end[n - 1]).slice(0, 16)));
+    // The points of a series over the intervals, a break before each new stretch.
+    const line = (values, y) => {
+      const points = [];
+      values.forEach((v, i) => {
+        if (breaks[i]) points.push(null);
+        points.push(v === null || !Number.isFinite(v) ? null : [f.x(mid(i)), y(v)]);
+      });
+      return path(points);
+    };
+    if (window > 1) svg.append(el('svg:path', { class: 'rate-raw', d: line(t.rate_per_hour, f.y) }));
     const driver = t.drivers.find((d) => d.parameter === picked);
     if (driver) {
       const range = extent(driver.values) || [0, 1];
-      const points = [];
-      for (let i = 0; i + driver.lag < n; i += 1) {
-        const v = driver.values[i];
-        const at = i + driver.lag;
-        if (at > 0 && !joined(t, at - 1, at)) points.push(null);
-        points.push(v === null || !Number.isFinite(v) || !joined(t, i, at)
-          ? null
-          : [f.x(mid(at)), f.y(lo + ((v - range[0]) / (range[1] - range[0])) * (hi - lo))]);
-      }
+      // Shifted by the lag: interval i shows the driver's value lag intervals before, where
+      // no gap lies between the two.
+      const shifted = t.rate_per_hour.map((_, i) => {
+        const v = i >= driver.lag ? driver.values[i - driver.lag] : null;
+        return v !== null && v !== undefined && joined(t, i - driver.lag, i) ? v : null;
+      });
+      const scaled = (v) => f.y(lo + ((v - range[0]) / (range[1] - range[0])) * (hi - lo));
       const k = t.drivers.indexOf(driver);
-      svg.append(el('svg:path', { class: 'driver c' + k, d: path(points), 'data-parameter': driver.parameter }));
+      svg.append(el('svg:path', {
+        class: 'driver c' + k, d: line(smooth(shifted, breaks, window), scaled), 'data-parameter': driver.parameter,
+      }));
     }
-    const rate = [];
-    t.rate_per_hour.forEach((v, i) => {
-      if (i > 0 && !joined(t, i - 1, i)) rate.push(null);
-      rate.push(Number.isFinite(v) ? [f.x(mid(i)), f.y(v)] : null);
-    });
-    svg.append(el('svg:path', { class: 'rate', d: path(rate) }));
+    svg.append(el('svg:path', { class: 'rate', d: line(smooth(t.rate_per_hour, breaks, window), f.y) }));
     return [svg];
   }
 
@@ -232,7 +268,9 @@
   }
 
   function legend(t, picked) {
-    const items = [el('li', { class: 'rate-key' }, 'output per hour (axis)')];
+    const window = smoothing(t.rate_per_hour.length);
+    const smoothed = window > 1 ? ', moving average of ' + window + ' intervals' : '';
+    const items = [el('li', { class: 'rate-key' }, 'output per hour (axis)' + smoothed)];
     t.drivers.forEach((d, k) => {
       if (d.parameter !== picked) return;
       const shift = d.lag > 0 ? ', shifted ' + d.lag + ' later' : '';
@@ -282,7 +320,9 @@
     }
     const f = frame(svg, width, height, xRange, yRange, [46, 10, 8, 24]);
     for (const v of ticks(xRange[0], xRange[1], 3)) {
-      svg.append(el('svg:text', { x: f.x(v), y: height - 6, 'text-anchor': 'middle' }, tickText(v)));
+      // A tick label at either end is kept inside the plot.
+      const anchor = f.x(v) > width - 24 ? 'end' : 'middle';
+      svg.append(el('svg:text', { x: f.x(v), y: height - 6, 'text-anchor': anchor }, tickText(v)));
     }
     for (const [x, y] of points) {
       svg.append(el('svg:circle', { class: 'dot', cx: f.x(x).toFixed(1), cy: f.y(y).toFixed(1), r: 2.5 }));

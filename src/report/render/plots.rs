@@ -123,7 +123,6 @@ pub fn series(pairs: &[(f64, f64, f64)], gaps: &[f64], finding: &Finding) -> Str
         return String::new();
     };
     let end = pairs.iter().map(|p| p.0).fold(start, f64::max);
-    let day = |t: f64| t / 86_400.0;
     let times: Vec<f64> = pairs.iter().map(|p| p.0).collect();
     let xs = standardise(&pairs.iter().map(|p| p.1).collect::<Vec<_>>());
     let ys = standardise(&pairs.iter().map(|p| p.2).collect::<Vec<_>>());
@@ -136,26 +135,7 @@ pub fn series(pairs: &[(f64, f64, f64)], gaps: &[f64], finding: &Finding) -> Str
     } else {
         String::new()
     };
-    // Each stretch without a gap on its own: smoothed within itself, drawn as its own line.
-    let lines = |z: &[f64]| -> Vec<Vec<(f64, f64)>> {
-        runs(&times, gaps)
-            .into_iter()
-            .map(|run| {
-                let smooth = moving_average(&z[run.clone()], window);
-                let mut line: Vec<(f64, f64)> = run
-                    .clone()
-                    .zip(&smooth)
-                    .step_by(step)
-                    .map(|(i, z)| (day(times[i]), *z))
-                    .collect();
-                // The stretch's end stays where it is, whatever the thinning kept.
-                if (run.len() - 1) % step != 0 {
-                    line.push((day(times[run.end - 1]), smooth[run.len() - 1]));
-                }
-                line
-            })
-            .collect()
-    };
+    let lines = |z: &[f64]| pieces(&times, z, gaps, window, step);
     let (output, parameter) = (lines(&ys), lines(&xs));
     let mut svg = String::new();
     let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
@@ -213,6 +193,35 @@ pub fn series(pairs: &[(f64, f64, f64)], gaps: &[f64], finding: &Finding) -> Str
         Ok(())
     })();
     finish(svg, drawn.is_ok())
+}
+
+/// The line of `z` over `times` (in days), one piece per stretch without a gap: each
+/// smoothed within itself by a moving average of `window`, and every `step`-th point kept.
+fn pieces(
+    times: &[f64],
+    z: &[f64],
+    gaps: &[f64],
+    window: usize,
+    step: usize,
+) -> Vec<Vec<(f64, f64)>> {
+    let day = |i: usize| times[i] / 86_400.0;
+    runs(times, gaps)
+        .into_iter()
+        .map(|run| {
+            let smooth = moving_average(&z[run.clone()], window);
+            let mut line: Vec<(f64, f64)> = run
+                .clone()
+                .zip(&smooth)
+                .step_by(step)
+                .map(|(i, z)| (day(i), *z))
+                .collect();
+            // The stretch's end stays where it is, whatever the thinning kept.
+            if (run.len() - 1) % step != 0 {
+                line.push((day(run.end - 1), smooth[run.len() - 1]));
+            }
+            line
+        })
+        .collect()
 }
 
 /// Where the product's data have gaps: the start of each interval that does not begin where
