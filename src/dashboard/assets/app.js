@@ -125,6 +125,12 @@
     return [lo, hi];
   }
 
+  // A range widened by a twentieth on each side, so that no point sits on an axis.
+  function padded([lo, hi]) {
+    const pad = (hi - lo) / 20;
+    return [lo - pad, hi + pad];
+  }
+
   // Whether intervals `from` to `to` of the timeline follow one another without a gap (each
   // starts where the one before it ended).
   function joined(t, from, to) {
@@ -197,7 +203,7 @@
     const svg = el('svg:svg', {
       class: 'timeline', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
       'data-testid': 'timeline',
-      'aria-label': 'output per hour over the last ' + n + ' intervals',
+      'aria-label': 'output (units/hour) over the last ' + n + ' intervals',
     });
     const rateRange = extent(t.rate_per_hour);
     if (n < 2 || rateRange === null) {
@@ -208,7 +214,7 @@
     const breaks = t.start.map((s, i) => i > 0 && t.end[i - 1] !== s);
     const window = smoothing(n);
     const [lo, hi] = rateRange;
-    const f = frame(svg, width, height, [mid(0), Math.max(mid(n - 1), mid(0) + 1)], [lo, hi], [46, 10, 10, 26]);
+    const f = frame(svg, width, height, [mid(0), Math.max(mid(n - 1), mid(0) + 1)], padded(rateRange), [46, 10, 10, 26]);
     svg.append(
       el('svg:text', { x: f.box[0], y: height - 6 }, when(t.start[0]).slice(0, 16)),
       el('svg:text', { x: f.box[1], y: height - 6, 'text-anchor': 'end' }, when(t.end[n - 1]).slice(0, 16)));
@@ -270,7 +276,7 @@
   function legend(t, picked) {
     const window = smoothing(t.rate_per_hour.length);
     const smoothed = window > 1 ? ', moving average of ' + window + ' intervals' : '';
-    const items = [el('li', { class: 'rate-key' }, 'output per hour (axis)' + smoothed)];
+    const items = [el('li', { class: 'rate-key' }, 'output, units/hour (axis)' + smoothed)];
     t.drivers.forEach((d, k) => {
       if (d.parameter !== picked) return;
       const shift = d.lag > 0 ? ', shifted ' + d.lag + ' later' : '';
@@ -307,17 +313,18 @@
     }
     const svg = el('svg:svg', {
       class: 'scatter', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
-      'aria-label': 'output per hour against ' + driverName(driver),
+      'aria-label': 'output (units/hour) against ' + driverName(driver),
     });
     const caption = el('p', { class: 'small' }, 'dots: output (units/hour) against its ' + driver.summary
       + (driver.lag > 0 ? ' ' + driver.lag + ' interval' + (driver.lag === 1 ? '' : 's') + ' before' : '')
       + ', last ' + t.rate_per_hour.length + ' intervals; line: the fitted slope');
-    const xRange = extent(points.map((p) => p[0]));
-    const yRange = extent(points.map((p) => p[1]));
-    if (points.length < 2 || xRange === null || yRange === null) {
+    const xSpan = extent(points.map((p) => p[0]));
+    const ySpan = extent(points.map((p) => p[1]));
+    if (points.length < 2 || xSpan === null || ySpan === null) {
       svg.append(el('svg:text', { x: 10, y: height / 2 }, 'too few intervals to draw yet'));
       return [svg];
     }
+    const [xRange, yRange] = [padded(xSpan), padded(ySpan)];
     const f = frame(svg, width, height, xRange, yRange, [46, 10, 8, 24]);
     for (const v of ticks(xRange[0], xRange[1], 3)) {
       // A tick label at either end is kept inside the plot.
