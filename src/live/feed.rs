@@ -1,12 +1,14 @@
 //! The channel the live analysis is published on, and the thread that keeps it current.
 
 use super::LiveState;
+use super::arrivals::Arrivals;
 use super::json::{self, StreamState, Streams};
+use crate::record::StreamKind;
 use crate::report::Options;
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError, StoreLocation};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// One published analysis.
@@ -43,11 +45,18 @@ fn analyst(
     publish: &watch::Sender<Option<Arc<Update>>>,
 ) {
     let mut state = LiveState::new(location.to_string(), options);
+    let mut arrivals = Arrivals::default();
     let mut version = 0;
     let mut store = None;
     let mut retry = crate::backoff::Backoff::default();
     while !shutdown.is_triggered() {
-        match look(location, &mut store, &mut state, version == 0) {
+        match look(
+            location,
+            &mut store,
+            &mut state,
+            &mut arrivals,
+            version == 0,
+        ) {
             Ok(Some(json)) => {
                 version += 1;
                 publish.send_replace(Some(Arc::new(Update {
@@ -68,18 +77,30 @@ fn analyst(
     }
 }
 
-/// A new analysis when the store holds rows not analysed yet (or `first`), else `None`.
+/// A new analysis when the store holds rows not analysed yet (or `first`), else `None`;
+/// either way, how many rows the store holds goes into `arrivals`.
 fn look(
     location: &StoreLocation,
     store: &mut Option<Box<dyn Store + Send>>,
     state: &mut LiveState,
+    arrivals: &mut Arrivals,
     first: bool,
 ) -> Result<Option<String>, StoreError> {
     let store = match store {
         Some(store) => store,
         None => store.insert(location.open()?),
     };
+    if arrivals.is_empty() {
+        // What the store held before the analyst first read it is no arrival: counted
+        // first, so that the first analysis already has a rate (since this moment).
+        let held = [
+            store.count(StreamKind::Metrics)?,
+            store.count(StreamKind::Workorder)?,
+        ];
+        arrivals.record(Instant::now(), held);
+    }
     let changes = state.update(store)?;
+    arrivals.record(Instant::now(), [state.metrics().0, state.work_orders().0]);
     if !changes.any() && !first {
         return Ok(None);
     }
@@ -89,9 +110,11 @@ fn look(
     if let Some(time) = newest_time {
         crate::metrics::record::newest_stored(crate::record::StreamKind::Metrics, time);
     }
+    let [metrics_per_second, work_orders_per_second] = arrivals.per_second();
     let metrics = StreamState {
         records,
         newest_time,
+        per_second: metrics_per_second,
     };
     let (records, newest_time) = state.work_orders();
     if let Some(time) = newest_time {
@@ -100,6 +123,7 @@ fn look(
     let workorder = StreamState {
         records,
         newest_time,
+        per_second: work_orders_per_second,
     };
     tracing::debug!(?changes, took = ?started.elapsed(), "live analysis updated");
     Ok(Some(json::render(
@@ -145,6 +169,10 @@ mod tests {
         let first = latest_version(&feed, 0);
         let doc: serde_json::Value = serde_json::from_str(&first.json).unwrap();
         assert_eq!(doc["streams"]["workorder"]["records"], 0);
+        assert_eq!(
+            doc["streams"]["workorder"]["per_second"], 0.0,
+            "a rate from the first analysis on"
+        );
         let orders = Records::Workorder(
             (0..3)
                 .map(|i| WorkOrder {
@@ -165,6 +193,8 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(&second.json).unwrap();
         assert_eq!(doc["streams"]["workorder"]["records"], 3);
         assert_eq!(doc["streams"]["workorder"]["newest_time"], 1_600_000_120);
+        let rate = doc["streams"]["workorder"]["per_second"].as_f64().unwrap();
+        assert!(rate > 0.0 && rate <= 3.0, "3 records arrived: {rate}/s");
         assert_eq!(doc["products"][0]["product"], 4);
         assert_eq!(doc["timelines"][0]["start"].as_array().unwrap().len(), 2);
         // Nothing new, nothing published.

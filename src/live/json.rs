@@ -11,16 +11,19 @@ use serde::Serialize;
 pub const TIMELINE_INTERVALS: usize = 500;
 
 /// What one stream holds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct StreamState {
     /// Records stored.
     pub records: u64,
     /// Time of the newest record stored, in Unix seconds (`null` while there is none).
     pub newest_time: Option<i64>,
+    /// Records that arrived per second over the last minute (or since the analyst started,
+    /// if that is more recent).
+    pub per_second: f64,
 }
 
 /// Both streams' [`StreamState`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Streams {
     /// The `metrics` stream.
     pub metrics: StreamState,

@@ -5,6 +5,7 @@
 //! `/api/events`) reads the latest one and is woken when it changes, without ever waiting
 //! on the store itself.
 
+mod arrivals;
 mod feed;
 pub mod json;
 mod state;

@@ -16,9 +16,11 @@ mod redundancy;
 pub mod render;
 pub mod series;
 pub mod shape;
+pub mod sigfig;
 pub mod stats;
 pub mod summaries;
 pub mod timefmt;
+pub mod typical;
 mod verdict;
 pub mod weights;
 
@@ -70,6 +72,32 @@ impl Report {
             hi = hi.max(t);
         }
         (lo <= hi).then_some((lo, hi))
+    }
+}
+
+#[cfg(test)]
+impl Report {
+    /// A report on one product (7, without intervals) with this ranking, its verdict made
+    /// from `parameters`: for the tests of the formats.
+    pub fn example(ranking: Vec<analysis::Finding>, parameters: Vec<ParameterSummary>) -> Report {
+        Report {
+            source: "test".into(),
+            metrics: 0,
+            work_orders: 0,
+            products: vec![ProductIntervals {
+                product: 7,
+                ..Default::default()
+            }],
+            findings: vec![ProductFindings {
+                product: 7,
+                verdict: verdict::sentence(7, &ranking, &parameters, 0),
+                ranking,
+                not_assessable: Vec::new(),
+                data_quality: quality::DataQuality::default(),
+            }],
+            parameters,
+            options: Options::default(),
+        }
     }
 }
 

@@ -45,6 +45,35 @@ pub struct ParameterSummary {
     pub rates: Option<Vec<Series>>,
 }
 
+#[cfg(test)]
+impl ParameterSummary {
+    /// A parameter with these summaries for one product (the first): a gauge with `means`,
+    /// a counter with `rates`, for the tests of what is built from summaries.
+    pub fn example(id: i64, summary: Summary, values: impl Iterator<Item = f64>) -> Self {
+        let series = Some(vec![values.map(Some).collect()]);
+        let (kind, means, rates) = match summary {
+            Summary::Mean => (Kind::Gauge, series, None),
+            Summary::Rate => (Kind::Counter, None, series),
+        };
+        ParameterSummary {
+            id,
+            kind,
+            readings: 0,
+            glitches: 0,
+            fall_share: 0.0,
+            drops: 0,
+            resets: 0,
+            wraps: 0,
+            lowest: 0.0,
+            reading_gap: 60.0,
+            first_time: 0,
+            last_time: 0,
+            means,
+            rates,
+        }
+    }
+}
+
 impl ParameterSummary {
     /// The values of one summary for one product (empty when the summary was not made).
     pub fn values(&self, summary: Summary, product: usize) -> &Series {

@@ -3,9 +3,10 @@
 //! uncertainty said in plain words.
 
 use super::analysis::Finding;
-use super::series::EMPTY;
 use super::shape::Summary;
+use super::sigfig::{interval, sig3};
 use super::summaries::ParameterSummary;
+use super::typical::{Effect, amount};
 
 /// The verdict for one product, from its ranking (strongest first).
 pub fn sentence(
@@ -29,40 +30,27 @@ pub fn sentence(
             plain(f.q_value)
         );
     }
-    let values: Vec<f64> = parameters
-        .iter()
-        .find(|p| p.id == f.parameter)
-        .map(|p| p.values(f.which, index))
-        .unwrap_or(&EMPTY)
-        .iter()
-        .flatten()
-        .collect();
-    let step = typical_step(&values);
-    let per = if f.which == Summary::Rate {
-        " per hour"
-    } else {
-        ""
-    };
-    let effect = f.slope * step;
+    let Effect {
+        change,
+        effect,
+        interval: [low, high],
+    } = Effect::of(f, parameters, index);
     let faster = effect >= 0.0;
     // The interval of the change, in the direction the sentence speaks of.
-    let (mut lo, mut hi) = (f.slope_ci[0] * step, f.slope_ci[1] * step);
-    if !faster {
-        (lo, hi) = (-hi, -lo);
-    }
+    let (lo, hi) = if faster { (low, high) } else { (-high, -low) };
     let later = match f.lag {
         0 => String::new(),
         1 => " one interval later".into(),
         k => format!(" {k} intervals later"),
     };
     let mut out = format!(
-        "When {what} is {}{per} higher, product {product} is made about {} units/hour {}{later}",
-        plain(step),
-        plain(effect.abs()),
+        "When {what} is {} higher, product {product} is made about {} units/hour {}{later}",
+        amount(f.which, change),
+        sig3(effect.abs()),
         if faster { "faster" } else { "slower" },
     );
     if lo.is_finite() && hi.is_finite() {
-        out += &format!(" (95 % CI {} to {}).", plain(lo), plain(hi));
+        out += &format!(" (95 % CI {}).", interval([lo, hi]));
         if lo <= 0.0 {
             out += " The size of this effect is uncertain: its interval reaches down to no effect at all.";
         }
@@ -72,27 +60,7 @@ pub fn sentence(
     out
 }
 
-/// A round change of about one standard deviation of the summary: 1, 2 or 5 times a power
-/// of ten, so the sentence speaks of a change that happens and is easy to read.
-pub fn typical_step(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    if n < 2.0 {
-        return 1.0;
-    }
-    let mean = values.iter().sum::<f64>() / n;
-    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    if !(sd > 0.0 && sd.is_finite()) {
-        return 1.0;
-    }
-    let power = 10f64.powf(sd.log10().floor());
-    [5.0, 2.0, 1.0]
-        .into_iter()
-        .map(|m| m * power)
-        .find(|step| *step <= sd)
-        .unwrap_or(power)
-}
-
-/// A number as a sentence gives it: two significant digits, no exponent unless tiny.
+/// A q-value as a sentence gives it: two significant digits, no exponent unless tiny.
 pub fn plain(x: f64) -> String {
     if !x.is_finite() {
         return "—".into();
@@ -140,15 +108,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn steps_are_round_and_near_one_standard_deviation() {
-        let values: Vec<f64> = (0..100).map(|i| (i % 10) as f64 * 4.0).collect();
-        assert_eq!(typical_step(&values), 10.0);
-        assert_eq!(typical_step(&[0.001, 0.004, 0.002]), 0.001);
-        assert_eq!(typical_step(&[3.0, 3.0]), 1.0);
+    fn the_effect_is_said_for_a_typical_change_to_three_figures() {
+        let finding = Finding {
+            parameter: 4,
+            summary: "rate",
+            which: Summary::Rate,
+            lag: 1,
+            slope: -0.004_123,
+            slope_ci: [-0.006, -0.002],
+            ..Finding::example()
+        };
+        // Rates 0 to 20 per hour: quartiles 5 and 15, a typical change of 10/hour.
+        let parameters = [ParameterSummary::example(
+            4,
+            Summary::Rate,
+            (0..=20).map(f64::from),
+        )];
+        assert_eq!(
+            sentence(7, &[finding], &parameters, 0),
+            "When parameter 4's rate is 10/hour higher, product 7 is made about 0.0412 \
+             units/hour slower one interval later (95 % CI 0.0200 to 0.0600)."
+        );
     }
 
     #[test]
-    fn numbers_read_plainly() {
+    fn q_values_read_plainly() {
         assert_eq!(plain(4.234), "4.23");
         assert_eq!(plain(-42.0), "-42.0");
         assert_eq!(plain(1234.5), "1234");

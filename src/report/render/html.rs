@@ -2,16 +2,16 @@
 //! nothing fetched), so it works from a file:// URL or as an e-mail attachment.
 //!
 //! Each product leads with what an engineer acts on — the verdict sentence and how much
-//! output changes per unit of each top driver — and keeps the statistician's columns
-//! folded away below.
+//! output changes for a typical change of each top driver — and keeps the statistician's
+//! columns folded away below.
 
 use super::super::Report;
 use super::super::analysis::{ALPHA, Finding, ProductFindings, pairs};
 use super::super::intervals::ProductIntervals;
 use super::super::quality::DataQuality;
-use super::super::shape::Summary;
+use super::super::sigfig::{interval, signed};
 use super::super::summaries::ParameterSummary;
-use super::super::verdict::plain;
+use super::super::typical::{Effect, amount};
 use super::markdown::{coverage, verdict};
 use super::{method, number, plots, share};
 use minijinja::{Environment, context};
@@ -28,11 +28,12 @@ struct Row {
     lag: usize,
     /// "2 intervals later", empty at lag 0.
     later: String,
-    /// Slope with its sign, in output units/hour per unit of the summary.
-    slope: String,
+    /// Output, in units/hour, for a typical change of the summary: three figures, signed.
+    effect: String,
+    /// The effect's 95 % interval.
     ci: String,
-    /// What one unit of the summary is: "unit" of a mean, "unit/hour" of a rate.
-    per: &'static str,
+    /// The typical change: "5", or "5/hour" for a rate.
+    change: String,
     /// The 95 % interval reaches zero: the direction itself is in doubt.
     uncertain: bool,
     echoes: Option<i64>,
@@ -43,7 +44,13 @@ struct Row {
     n_effective: String,
     spearman: String,
     pearson: String,
+    /// The test that carried the evidence: `rank` or `size`.
+    test: &'static str,
     p_value: String,
+    /// That test's share of the parameter's budget.
+    weight: String,
+    /// The parameter's combined p-value, which the q-value is computed from.
+    p_weighted: String,
     q_value: String,
     tests: usize,
     /// Bar width for |ρ|, in percent.
@@ -145,39 +152,32 @@ fn product<'a>(
         reliable: f.any_reliable(),
         verdict: verdict(f.any_reliable()),
         sentence: &f.verdict,
-        top: top.iter().map(|t| row(rank_of(t), t, f)).collect(),
+        top: top
+            .iter()
+            .map(|t| row(rank_of(t), t, f, Effect::of(t, &report.parameters, index)))
+            .collect(),
         ranking: f
             .ranking
             .iter()
             .enumerate()
-            .map(|(i, t)| row(i + 1, t, f))
+            .map(|(i, t)| row(i + 1, t, f, Effect::of(t, &report.parameters, index)))
             .collect(),
         plots: top.iter().map(|t| plot(report, index, p, t)).collect(),
         quality: &f.data_quality,
     }
 }
 
-fn row(rank: usize, f: &Finding, all: &ProductFindings) -> Row {
-    let signed = |x: f64| {
-        if x > 0.0 {
-            format!("+{}", decimal(x))
-        } else {
-            decimal(x)
-        }
-    };
+fn row(rank: usize, f: &Finding, all: &ProductFindings, effect: Effect) -> Row {
     Row {
         rank,
         parameter: f.parameter,
         summary: f.summary,
         lag: f.lag,
         later: later(f.lag),
-        slope: signed(f.slope),
-        ci: format!("{} to {}", decimal(f.slope_ci[0]), decimal(f.slope_ci[1])),
-        per: match f.which {
-            Summary::Mean => "unit",
-            Summary::Rate => "unit/hour",
-        },
-        uncertain: !(f.slope_ci[0] > 0.0 || f.slope_ci[1] < 0.0),
+        effect: signed(effect.effect),
+        ci: interval(effect.interval),
+        change: amount(f.which, effect.change),
+        uncertain: !(effect.interval[0] > 0.0 || effect.interval[1] < 0.0),
         echoes: f.redundant_with,
         echoed_by: all
             .ranking
@@ -190,23 +190,15 @@ fn row(rank: usize, f: &Finding, all: &ProductFindings) -> Row {
         n_effective: format!("{:.0}", f.n_effective),
         spearman: number(f.spearman),
         pearson: number(f.pearson),
+        test: f.test.name(),
         p_value: number(f.p_value),
+        weight: format!("{:.3}", f.weight),
+        p_weighted: number(f.p_weighted),
         q_value: number(f.q_value),
         tests: f.tests,
         strength: (f.spearman.abs() * 100.0).min(100.0),
         positive: f.spearman >= 0.0,
     }
-}
-
-/// A slope as an engineer reads it: two significant digits, in decimals rather than an
-/// exponent down to a millionth ("0.0037", not "3.7e-3").
-fn decimal(x: f64) -> String {
-    let a = x.abs();
-    if !(1e-6..0.01).contains(&a) {
-        return plain(x);
-    }
-    let places = (1 - a.log10().floor() as i32) as usize;
-    format!("{x:.places$}")
 }
 
 /// When output follows the parameter, in words; nothing for the same interval.
@@ -231,7 +223,7 @@ fn plot(report: &Report, index: usize, p: &ProductIntervals, finding: &Finding) 
         summary: finding.summary,
         later: later(finding.lag),
         scatter: plots::scatter(&pairs, finding),
-        series: plots::series(&pairs, finding),
+        series: plots::series(&pairs, &plots::gaps(p), finding),
         lags: plots::lags(finding),
     }
 }
@@ -255,6 +247,7 @@ fn parameter(p: &ParameterSummary) -> Parameter {
 #[cfg(test)]
 mod tests {
     use super::super::super::analysis::Options;
+    use super::super::super::shape::Summary;
     use super::*;
 
     fn finding(parameter: i64, reliable: bool, redundant_with: Option<i64>) -> Finding {
@@ -305,11 +298,32 @@ mod tests {
     }
 
     #[test]
-    fn small_slopes_read_as_decimals() {
-        assert_eq!(decimal(0.0037), "0.0037");
-        assert_eq!(decimal(-0.00038), "-0.00038");
-        assert_eq!(decimal(4.234), "4.23");
-        assert_eq!(decimal(2e-9), "2.0e-9");
-        assert_eq!(decimal(f64::NAN), "—");
+    fn effects_are_stated_for_a_typical_change_to_three_figures() {
+        let finding = Finding {
+            parameter: 3,
+            slope: 0.004_123,
+            slope_ci: [0.002, 0.006],
+            ..Finding::example()
+        };
+        // Means 0 to 20: quartiles 5 and 15, a typical change of 10.
+        let parameter =
+            ParameterSummary::example(3, Summary::Mean, (0..=100).map(|i| f64::from(i) * 0.2));
+        let html = render(&Report::example(vec![finding], vec![parameter])).unwrap();
+        assert!(
+            html.contains(
+                "output <strong>+0.0412</strong> units/hour when its mean is 10 higher\n        \
+                 <span class=\"muted\">(95 % CI 0.0200 to 0.0600)"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<td class=\"num\" data-label=\"per\">10</td>"));
+        // The verdict is text put into the page, so its quote and slash come escaped.
+        assert!(html.contains(
+            "When parameter 3&#x27;s mean is 10 higher, product 7 is made about 0.0412 \
+             units&#x2f;hour faster (95 % CI 0.0200 to 0.0600)."
+        ));
+        for other in ["output/h", "units/h ", "units/h)", "per unit of"] {
+            assert!(!html.contains(other), "{other}");
+        }
     }
 }

@@ -2,8 +2,11 @@
 
 use super::super::Report;
 use super::super::analysis::{ALPHA, Finding};
+use super::super::sigfig::{interval, signed};
+use super::super::summaries::ParameterSummary;
 use super::super::timefmt::utc;
-use super::super::verdict::{nothing_to_report, plain};
+use super::super::typical::{Effect, amount};
+use super::super::verdict::nothing_to_report;
 use super::{method, number};
 use std::fmt::Write;
 
@@ -24,8 +27,8 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
         writeln!(md, "**{reason}**\n")?;
     }
     summary(report, md)?;
-    for (p, f) in report.products.iter().zip(&report.findings) {
-        product(p, f, md)?;
+    for (index, (p, f)) in report.products.iter().zip(&report.findings).enumerate() {
+        product(p, f, (&report.parameters, index), md)?;
     }
     parameters(report, md)?;
     writeln!(md, "\n## Method\n")?;
@@ -70,10 +73,15 @@ fn summary(report: &Report, md: &mut String) -> std::fmt::Result {
     Ok(())
 }
 
+/// The report's parameters and the product's index among its products: what a finding's
+/// typical change is worked out from.
+type Context<'a> = (&'a [ParameterSummary], usize);
+
 /// One product's section: verdict, intervals, top three, every test and data quality.
 fn product(
     p: &crate::report::intervals::ProductIntervals,
     f: &crate::report::analysis::ProductFindings,
+    context: Context<'_>,
     md: &mut String,
 ) -> std::fmt::Result {
     writeln!(md, "\n## Product {}\n", p.product)?;
@@ -96,9 +104,10 @@ fn product(
             "**No parameter shows a reliable relationship with this product's output** (no q-value below {ALPHA}). The best three are listed anyway, marked as not reliable.\n"
         )?;
     }
-    table(md, &f.top())?;
+    effects(md, &f.top(), context)?;
+    table(md, &f.top(), context)?;
     writeln!(md, "\n### Every parameter tested\n")?;
-    table(md, &f.ranking.iter().collect::<Vec<_>>())?;
+    table(md, &f.ranking.iter().collect::<Vec<_>>(), context)?;
     data_quality(f, md)
 }
 
@@ -200,8 +209,34 @@ pub fn verdict(reliable: bool) -> &'static str {
     }
 }
 
+/// The top three's effects in words, as the HTML's cards give them: "output +0.412
+/// units/hour when its mean is 5 higher".
+fn effects(md: &mut String, findings: &[&Finding], context: Context<'_>) -> std::fmt::Result {
+    for (i, f) in findings.iter().enumerate() {
+        let e = Effect::of(f, context.0, context.1);
+        let later = match f.lag {
+            0 => String::new(),
+            1 => ", 1 interval later".into(),
+            k => format!(", {k} intervals later"),
+        };
+        writeln!(
+            md,
+            "{}. parameter {} ({}{later}): output **{} units/hour** when its {} is {} higher (95 % CI {}){}",
+            i + 1,
+            f.parameter,
+            f.summary,
+            signed(e.effect),
+            f.summary,
+            amount(f.which, e.change),
+            interval(e.interval),
+            if f.reliable { "" } else { " — not reliable" },
+        )?;
+    }
+    writeln!(md)
+}
+
 /// The columns of both tables, header and rows alike.
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 18] = [
     "rank",
     "parameter",
     "summary",
@@ -210,18 +245,23 @@ const COLUMNS: [&str; 14] = [
     "n effective",
     "Spearman ρ",
     "Pearson r",
-    "p (ρ)",
+    "test",
+    "p",
+    "weight",
+    "p / weight",
     "q",
-    "slope (units/h per unit)",
+    "typical change",
+    "effect (units/hour)",
     "95 % CI",
     "echoes",
     "reliable",
 ];
 
-fn table(md: &mut String, findings: &[&Finding]) -> std::fmt::Result {
+fn table(md: &mut String, findings: &[&Finding], context: Context<'_>) -> std::fmt::Result {
     writeln!(md, "| {} |", COLUMNS.join(" | "))?;
     writeln!(md, "|{}", " --- |".repeat(COLUMNS.len()))?;
     for (i, f) in findings.iter().enumerate() {
+        let effect = Effect::of(f, context.0, context.1);
         let cells = [
             (i + 1).to_string(),
             f.parameter.to_string(),
@@ -231,10 +271,14 @@ fn table(md: &mut String, findings: &[&Finding]) -> std::fmt::Result {
             format!("{:.0}", f.n_effective),
             number(f.spearman),
             number(f.pearson),
+            f.test.name().to_string(),
             number(f.p_value),
+            format!("{:.3}", f.weight),
+            number(f.p_weighted),
             number(f.q_value),
-            plain(f.slope),
-            format!("{} to {}", plain(f.slope_ci[0]), plain(f.slope_ci[1])),
+            amount(f.which, effect.change),
+            signed(effect.effect),
+            interval(effect.interval),
             f.redundant_with
                 .map(|r| format!("parameter {r}"))
                 .unwrap_or_else(|| "—".into()),
@@ -248,6 +292,7 @@ fn table(md: &mut String, findings: &[&Finding]) -> std::fmt::Result {
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::shape::Summary;
     use super::*;
 
     #[test]
@@ -257,8 +302,38 @@ mod tests {
             ..Finding::example()
         };
         let mut md = String::new();
-        table(&mut md, &[&f, &f]).unwrap();
+        table(&mut md, &[&f, &f], (&[], 0)).unwrap();
         let cells: Vec<usize> = md.lines().map(|l| l.matches('|').count()).collect();
-        assert_eq!(cells, vec![15; 4], "{md}");
+        assert_eq!(cells, vec![COLUMNS.len() + 1; 4], "{md}");
+    }
+
+    #[test]
+    fn effects_are_stated_for_a_typical_change_to_three_figures() {
+        let finding = Finding {
+            parameter: 3,
+            summary: "rate",
+            which: Summary::Rate,
+            slope: -0.004_123,
+            slope_ci: [-0.006, -0.002],
+            ..Finding::example()
+        };
+        // Rates 0 to 20 per hour: quartiles 5 and 15, a typical change of 10/hour.
+        let parameter =
+            ParameterSummary::example(3, Summary::Rate, (0..=100).map(|i| f64::from(i) * 0.2));
+        let md = render(&Report::example(vec![finding], vec![parameter]));
+        assert!(
+            md.contains(
+                "1. parameter 3 (rate): output **-0.0412 units/hour** when its rate is 10/hour \
+                 higher (95 % CI -0.0600 to -0.0200)\n"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 10/hour | -0.0412 | -0.0600 to -0.0200 |"),
+            "{md}"
+        );
+        assert!(md.contains("| effect (units/hour) |"));
+        assert!(md.contains("When parameter 3's rate is 10/hour higher, product 7 is made about 0.0412 units/hour slower (95 % CI 0.0200 to 0.0600)."));
+        assert!(!md.contains("units/h ") && !md.contains("output/h"), "{md}");
     }
 }
