@@ -59,14 +59,22 @@ impl Filter {
     /// criterion up to [`MAX_ORDER`] (and a tenth of the values).
     pub fn fit(v: &[f64], segment: &[u32]) -> Filter {
         let n = v.iter().filter(|x| x.is_finite()).count();
-        // The autocorrelation at lag k comes from the known values k apart in the same
-        // stretch: on short runs (a job shop's work orders), or where most intervals have no
-        // reading, a long filter would rest on a handful of pairs. (The filter itself loses
-        // no value however long it is: see `whiten`.)
-        let pairs = pairs_by_lag(v, segment, MAX_ORDER);
+        // Yule–Walker solves for p coefficients from the autocorrelations at lags 1 to p,
+        // each estimated from its own pairs of known values. Where most values have p known
+        // values right before them, those estimates agree with one another; where missing
+        // values scatter the pairs (a parameter read in two intervals of three), they need
+        // not, and a long filter fitted to them can swing wildly. So an order p needs half
+        // the values to have p known values before them in their stretch, as on short runs
+        // (a job shop's work orders) too. Order 1 rests on one autocorrelation, which is
+        // always consistent: it needs only pairs enough. (The filter itself loses no value
+        // however long it is: see `whiten`.)
+        let kept = usable_by_order(v, segment, MAX_ORDER);
         let mut max_order = MAX_ORDER.min(n / 10);
-        while max_order > 0 && pairs[1..=max_order].iter().any(|&k| k < MIN_PAIRS) {
+        while max_order > 1 && 2 * kept[max_order] < n {
             max_order -= 1;
+        }
+        if max_order == 1 && pairs_by_lag(v, segment, 1)[1] < MIN_PAIRS {
+            max_order = 0;
         }
         if max_order == 0 {
             return Filter::none();
@@ -309,6 +317,37 @@ impl<'f> Kalman<'f> {
     }
 }
 
+/// For each order up to `max_order`, how many values have that many earlier values, all
+/// known, in the same stretch — how many a filter of that order keeps. One pass.
+fn usable_by_order(v: &[f64], segment: &[u32], max_order: usize) -> Vec<usize> {
+    // runs[k]: values with exactly k known predecessors in a row (k capped at max_order + 1).
+    let mut runs = vec![0usize; max_order + 2];
+    let mut run = 0usize;
+    for t in 0..v.len() {
+        let continues = t > 0 && segment[t - 1] == segment[t];
+        run = if !v[t].is_finite() {
+            0
+        } else if continues {
+            run + 1
+        } else {
+            1
+        };
+        if run > 0 {
+            runs[(run - 1).min(max_order + 1)] += 1;
+        }
+    }
+    // A filter of order p keeps the values with at least p predecessors.
+    let mut kept = vec![0usize; max_order + 1];
+    let mut total = 0;
+    for p in (0..runs.len()).rev() {
+        total += runs[p];
+        if p <= max_order {
+            kept[p] = total;
+        }
+    }
+    kept
+}
+
 /// Fewest pairs of known values `k` apart (within a stretch) for an autocorrelation at lag
 /// `k` to be used in fitting a filter: as few as a test may rest on.
 pub const MIN_PAIRS: usize = 10;
@@ -481,6 +520,22 @@ mod tests {
         let filter = Filter::fit(&v, &segment);
         assert!(filter.coefficients.len() <= 2, "{filter:?}");
         assert!((filter.coefficients[0] - 0.8).abs() < 0.1, "{filter:?}");
+        assert_eq!(usable_by_order(&v, &segment, 3), vec![3000, 2000, 1000, 0]);
+        // Read in two intervals of three at random: a long filter would rest on
+        // autocorrelations from different pairs, which need not agree.
+        let mut holed = ar1(0.6, 600, 16);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        for x in &mut holed {
+            if rand::Rng::random::<f64>(&mut rng) < 0.3 {
+                *x = f64::NAN;
+            }
+        }
+        let holed_filter = Filter::fit(&holed, &[0; 600]);
+        assert_eq!(holed_filter.coefficients.len(), 1, "{holed_filter:?}");
+        assert!(
+            (holed_filter.coefficients[0] - 0.6).abs() < 0.15,
+            "{holed_filter:?}"
+        );
         // Read in fewer than half the intervals, and hardly ever in two in a row: the lag-1
         // pairs are few, but enough to see the series wander.
         let mut v = ar1(0.8, 400, 15);

@@ -49,8 +49,6 @@ struct Row {
     p_value: String,
     /// That test's share of the parameter's budget.
     weight: String,
-    /// The parameter's combined p-value, which the q-value is computed from.
-    p_weighted: String,
     q_value: String,
     tests: usize,
     /// Bar width for |ρ|, in percent.
@@ -193,7 +191,6 @@ fn row(rank: usize, f: &Finding, all: &ProductFindings, effect: Effect) -> Row {
         test: f.test.name(),
         p_value: number(f.p_value),
         weight: format!("{:.3}", f.weight),
-        p_weighted: number(f.p_weighted),
         q_value: number(f.q_value),
         tests: f.tests,
         strength: (f.spearman.abs() * 100.0).min(100.0),
