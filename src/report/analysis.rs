@@ -99,6 +99,11 @@ pub struct Finding {
     /// The same summary as `summary`, as a value the code can match on.
     #[serde(skip)]
     pub which: Summary,
+    /// The typical change of the summary over the product's intervals (see
+    /// `report::typical`), worked out once here rather than by every format that states
+    /// the effect; NaN when not known. (`top3.json` writes it beside the effect.)
+    #[serde(skip)]
+    pub typical_change: f64,
 }
 
 #[cfg(test)]
@@ -128,6 +133,7 @@ impl Finding {
             rho_by_lag: vec![Some(0.5), None, Some(0.1), Some(0.0)],
             n_by_lag: vec![Some(40), None, Some(38), Some(37)],
             which: Summary::Mean,
+            typical_change: f64::NAN,
         }
     }
 }
@@ -426,7 +432,9 @@ fn test_summary(
         ^ ((best.lag as u64) << 48)
         ^ summary as u64;
     let slope = slope_interval(&xs, &ys, seed).unwrap_or((f64::NAN, [f64::NAN; 2]));
-    let finding = finding(parameter.id, &best, &at, &tests, slope, options);
+    let mut finding = finding(parameter.id, &best, &at, &tests, slope, options);
+    let known: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+    finding.typical_change = super::typical::change(&known);
     Ok((best, finding, candidates.len()))
 }
 
@@ -548,6 +556,7 @@ fn finding(
         rho_by_lag,
         n_by_lag,
         which: best.summary,
+        typical_change: f64::NAN,
     }
 }
 

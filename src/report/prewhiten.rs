@@ -140,8 +140,30 @@ impl Filter {
             values: vec![f64::NAN; v.len()],
             settled: vec![false; v.len()],
         };
+        let p = self.coefficients.len();
+        let sd = self.innovation_variance.sqrt();
         let mut kalman = Kalman::new(self);
+        // Where the `p` values before are known and follow without a gap, the Kalman filter
+        // is the plain filter: computed straight from the series (most intervals, so the
+        // report's speed rests on this loop), with the Kalman state brought up to date only
+        // when the next step needs it.
+        let mut plain_since: Option<usize> = None;
         for t in 0..v.len() {
+            if steps[t] == 1 && kalman.run >= p && v[t].is_finite() {
+                let mut prediction = 0.0;
+                for (j, phi) in self.coefficients.iter().enumerate() {
+                    prediction += phi * (v[t - 1 - j] - mean);
+                }
+                out.values[t] = (v[t] - mean - prediction) / sd;
+                out.settled[t] = true;
+                kalman.run += 1;
+                plain_since.get_or_insert(t);
+                continue;
+            }
+            if plain_since.take().is_some() {
+                // The state is exact: the last `p` values themselves.
+                kalman.load(&v[t - p..t], mean);
+            }
             let settled = kalman.advance(steps[t]);
             if v[t].is_finite() {
                 let innovation = v[t] - mean - kalman.predicted();
@@ -177,6 +199,8 @@ struct Kalman<'f> {
     covariance: Vec<f64>,
     /// The gain of the current step.
     gain: Vec<f64>,
+    /// Room for the covariance's update, `p × p`.
+    scratch: Vec<f64>,
     /// Known values in a row since the last missing one or fresh start: once there are `p`,
     /// the state is known exactly and each step is the plain filter.
     run: usize,
@@ -190,6 +214,7 @@ impl<'f> Kalman<'f> {
             state: vec![0.0; p],
             covariance: vec![0.0; p * p],
             gain: vec![0.0; p],
+            scratch: vec![0.0; p * p],
             run: 0,
         }
     }
@@ -238,29 +263,28 @@ impl<'f> Kalman<'f> {
         self.state.rotate_right(1);
         self.state[0] = next;
         if self.run >= p {
-            // Known exactly: only the new innovation is uncertain.
-            self.covariance.iter_mut().for_each(|c| *c = 0.0);
+            // Known exactly: only the new innovation is uncertain. (The covariance was
+            // cleared when the state became exact.)
             self.covariance[0] = self.filter.innovation_variance;
             return;
         }
-        // covariance ← T·C·Tᵀ + Q for the companion matrix T.
+        // covariance ← T·C·Tᵀ + Q for the companion matrix T, through `scratch` (T·C):
+        // no allocation, as this runs after every missing value.
         let c = &self.covariance;
-        let mut tc = vec![0.0; p * p];
+        let tc = &mut self.scratch;
         for k in 0..p {
             tc[k] = (0..p).map(|j| phi[j] * c[j * p + k]).sum();
             for i in 1..p {
                 tc[i * p + k] = c[(i - 1) * p + k];
             }
         }
-        let mut next = vec![0.0; p * p];
         for i in 0..p {
-            next[i * p] = (0..p).map(|k| tc[i * p + k] * phi[k]).sum();
+            self.covariance[i * p] = (0..p).map(|k| tc[i * p + k] * phi[k]).sum();
             for l in 1..p {
-                next[i * p + l] = tc[i * p + l - 1];
+                self.covariance[i * p + l] = tc[i * p + l - 1];
             }
         }
-        next[0] += self.filter.innovation_variance;
-        self.covariance = next;
+        self.covariance[0] += self.filter.innovation_variance;
     }
 
     fn prepare_gain(&mut self) {
@@ -299,16 +323,30 @@ impl<'f> Kalman<'f> {
         if p == 0 {
             return;
         }
-        if self.run >= p {
+        if self.run > p {
+            // Exact before this step too: only the innovation's variance was set.
+            self.covariance[0] = 0.0;
+            return;
+        }
+        if self.run == p {
             self.covariance.iter_mut().for_each(|c| *c = 0.0);
             return;
         }
-        let row: Vec<f64> = self.covariance[..p].to_vec();
+        self.scratch[..p].copy_from_slice(&self.covariance[..p]);
         for (i, gain) in self.gain.iter().enumerate() {
-            for (j, r) in row.iter().enumerate() {
+            for (j, r) in self.scratch[..p].iter().enumerate() {
                 self.covariance[i * p + j] -= gain * r;
             }
         }
+    }
+
+    /// The state after a run of known values, the last `p` of them oldest first: known
+    /// exactly.
+    fn load(&mut self, last: &[f64], mean: f64) {
+        for (slot, value) in self.state.iter_mut().zip(last.iter().rev()) {
+            *slot = value - mean;
+        }
+        self.covariance.iter_mut().for_each(|c| *c = 0.0);
     }
 
     /// The newest value was missing: nothing learnt.
@@ -491,6 +529,44 @@ mod tests {
             yw.settled[6] || p > 6,
             "the output's own history has no hole"
         );
+    }
+
+    #[test]
+    fn the_plain_shortcut_gives_the_kalman_filters_own_values() {
+        let mut v = ar1(0.9, 2000, 18);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
+        for x in &mut v {
+            if rand::Rng::random::<f64>(&mut rng) < 0.1 {
+                *x = f64::NAN;
+            }
+        }
+        let steps: Vec<u32> = (0..2000)
+            .map(|t| [0, 1, 1, 1, 1, 1, 3][t % 700 / 100])
+            .collect();
+        let filter = Filter::fit(&v, &vec![0; 2000]);
+        assert!(filter.coefficients.len() >= 1, "{filter:?}");
+        let fast = filter.whiten(&v, &steps);
+        // The Kalman filter at every step, no shortcut.
+        let mean = v.iter().filter(|x| x.is_finite()).sum::<f64>()
+            / v.iter().filter(|x| x.is_finite()).count() as f64;
+        let mut kalman = Kalman::new(&filter);
+        for t in 0..v.len() {
+            let settled = kalman.advance(steps[t]);
+            if v[t].is_finite() {
+                let innovation = v[t] - mean - kalman.predicted();
+                let slow = innovation / kalman.spread();
+                assert!(
+                    (fast.values[t] - slow).abs() < 1e-9,
+                    "at {t}: {} vs {slow}",
+                    fast.values[t]
+                );
+                assert_eq!(fast.settled[t], settled, "at {t}");
+                kalman.learn(innovation);
+            } else {
+                assert!(fast.values[t].is_nan());
+                kalman.miss();
+            }
+        }
     }
 
     #[test]

@@ -29,6 +29,9 @@ impl Effect {
     /// The effect of `finding`, a finding for the product at `product` (its index in the
     /// report), for the typical change of the summary it rests on.
     pub fn of(finding: &Finding, parameters: &[ParameterSummary], product: usize) -> Effect {
+        if finding.typical_change.is_finite() {
+            return Effect::for_change(finding, finding.typical_change);
+        }
         let values: Vec<f64> = parameters
             .iter()
             .find(|p| p.id == finding.parameter)
@@ -37,7 +40,11 @@ impl Effect {
             .iter()
             .flatten()
             .collect();
-        let change = change(&values);
+        Effect::for_change(finding, change(&values))
+    }
+
+    /// The effect of `finding` for a change of `change` in its summary.
+    fn for_change(finding: &Finding, change: f64) -> Effect {
         Effect {
             change,
             effect: finding.slope * change,
@@ -52,7 +59,7 @@ impl Effect {
 /// the same, or there are fewer than two, one unit — the slope as it stands.
 pub fn change(values: &[f64]) -> f64 {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     let spread = [
         quantile(&sorted, 0.75) - quantile(&sorted, 0.25),
         sorted
