@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::mqtt::{MACHINE_BROKER, Mosquitto, messages, own_broker, own_broker_with, publish};
+use common::mqtt::{
+    MACHINE_BROKER, Mosquitto, messages, own_broker, own_broker_with, publish, start_subscribed,
+    subscriber,
+};
 use common::services::service_up;
 use common::{Proc, SAMPLE, assert_store_matches, millrace, sample_dir, wait_for_counts};
 use std::path::Path;
@@ -19,18 +22,6 @@ fn unique(what: &str) -> String {
         std::process::id(),
         uuid::Uuid::new_v4().simple()
     )
-}
-
-/// `millrace mqtt` in `dir`, subscribed to `prefix/+/metrics` and `prefix/+/workorder`.
-fn subscriber(dir: &Path, url: &str, prefix: &str, client_id: &str) -> Command {
-    let mut cmd = millrace(dir);
-    cmd.arg("mqtt")
-        .args(["--url", url, "--client-id", client_id])
-        .arg("--topic")
-        .arg(format!("metrics={prefix}/+/metrics"))
-        .arg("--topic")
-        .arg(format!("workorder={prefix}/+/workorder"));
-    cmd
 }
 
 fn consumer(dir: &Path) -> Proc {
@@ -53,28 +44,6 @@ fn sample_messages(prefix: &str) -> Vec<(String, Vec<u8>)> {
     let again = all.clone();
     all.extend(again);
     all
-}
-
-/// Starts `cmd` with its log in `dir/mqtt.log` and waits until it has subscribed (a message
-/// published before would find no subscription and be dropped by the broker).
-fn start_subscribed(cmd: &mut Command, dir: &Path) -> Proc {
-    let log = dir.join("mqtt.log");
-    let file = std::fs::File::create(&log).unwrap();
-    cmd.env("MILLRACE_LOG", "info").stderr(file);
-    let p = Proc::spawn(cmd);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("subscribed")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "millrace mqtt did not subscribe: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    p
 }
 
 fn port_of(addr: &str) -> u16 {
@@ -177,7 +146,7 @@ fn a_bad_message_is_dead_lettered_and_the_good_flow_on() {
     };
     let reason = reason_of(bad.as_bytes());
     assert!(
-        reason.starts_with(&format!("MQTT topic {topic}: record 0: field `val`")),
+        reason.starts_with(&format!("MQTT topic {topic}: record 1: field `val`")),
         "{reason}"
     );
     let reason = reason_of(b"not json");
@@ -492,7 +461,7 @@ fn into_rabbitmq_a_bad_message_is_dead_lettered_with_its_reason() {
     });
     assert_eq!(body, bad);
     assert!(
-        reason.contains("MQTT topic amqp/line1/metrics: record 0: field `val`"),
+        reason.contains("MQTT topic amqp/line1/metrics: record 1: field `val`"),
         "{reason}"
     );
 }

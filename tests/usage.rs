@@ -144,6 +144,59 @@ fn every_retry_says_why_and_for_how_long_yet() {
     }
 }
 
+/// Issue 22: the file reader and the webhook both count records from 1, and a record that
+/// is not even JSON gets the same advice as one with a bad field.
+#[test]
+fn file_and_webhook_errors_count_records_from_1_and_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = Stage::new(dir.path());
+    let _serve = stage.serve();
+    let good = r#"{"id": 1, "val": 0.5, "time": 1624377478}"#;
+    let cases = [
+        (
+            "field",
+            r#", {"id": 2, "val": "x", "time": 5}"#,
+            "field `val`",
+        ),
+        (
+            "syntax",
+            r#" {"id": 2, "val": 3, "time": 5}"#,
+            "expected `,` or `]`",
+        ),
+    ];
+    for (name, second, why) in cases {
+        let data = dir.path().join(name);
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join("metrics.json"), format!("[{good}{second}]")).unwrap();
+        let offsets = dir.path().join(format!("{name}.offsets.json"));
+        let out = stage
+            .stream(&data)
+            .arg("--offsets")
+            .arg(&offsets)
+            .output()
+            .unwrap();
+        let stderr = assert_fails(
+            &out,
+            1,
+            &[
+                "metrics.json: record 2 (byte ",
+                why,
+                "; records before it were sent, fix it and stream again",
+            ],
+        );
+        assert!(!stderr.contains("record 1 "), "{stderr}");
+    }
+    let (status, answer) = post_json(
+        stage.port,
+        "/metrics_webhook",
+        &format!(r#"[{good}, {{"id": 2, "val": "x", "time": 5}}]"#),
+    );
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["record"], 2, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(error.starts_with("record 2: field `val`"), "{answer}");
+}
+
 #[test]
 fn run_with_an_unreachable_broker_fails_at_once_naming_it_without_its_password() {
     let dir = tempfile::tempdir().unwrap();

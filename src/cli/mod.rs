@@ -6,6 +6,7 @@ mod data_folder;
 mod dead_letters;
 pub mod defaults;
 mod docs;
+mod requeue;
 mod settings;
 mod status;
 mod webhook_url;

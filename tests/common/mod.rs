@@ -150,6 +150,27 @@ pub fn get_json(port: u16, path: &str) -> Option<serde_json::Value> {
     serde_json::from_str(body).ok()
 }
 
+/// `POST path` of a JSON `body` on a loopback port: the status and the answer as JSON
+/// (`Null` when it is not JSON).
+pub fn post_json(port: u16, path: &str, body: &str) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    let (head, text) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, serde_json::from_str(text).unwrap_or_default())
+}
+
 /// A webhook served in-process, on a loopback port of its own, for tests that look at its
 /// answers and its queue without a separate process. Stops when dropped.
 pub struct Webhook<Q> {
