@@ -151,6 +151,27 @@ fn a_bad_message_is_dead_lettered_and_the_good_flow_on() {
     );
     let reason = reason_of(b"not json");
     assert!(reason.contains("not a record batch"), "{reason}");
+    // Subscribed once to both topics, and said so naming them.
+    let log = std::fs::read_to_string(dir.path().join("mqtt.log")).unwrap();
+    let subscribed: Vec<&str> = log.lines().filter(|l| l.contains("subscribed")).collect();
+    assert_eq!(subscribed.len(), 1, "{log}");
+    assert!(
+        subscribed[0].contains(&format!(
+            "metrics={prefix}/+/metrics, workorder={prefix}/+/workorder"
+        )),
+        "{log}"
+    );
+    // `list` shows the payload that was cut short as text, and says so.
+    let listed = common::run_ok(millrace(dir.path()).args(["dead-letters", "list"]));
+    assert!(
+        listed.contains(&format!("    text, cut short at {} bytes: [", 8 << 20)),
+        "{listed}"
+    );
+    assert!(listed.contains("    text: not json"), "{listed}");
+    assert!(
+        listed.contains(r#"    [{"id": 1, "val": "high""#),
+        "{listed}"
+    );
     let too_large = dead
         .iter()
         .find(|d| d.1.len() == 8 << 20)
