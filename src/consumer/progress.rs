@@ -12,8 +12,6 @@ use crate::shutdown::Shutdown;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-// Tokio's clock, which a test can pause and advance.
-use tokio::time::Instant;
 
 /// How often progress is logged.
 pub const EVERY: Duration = Duration::from_secs(5);
