@@ -106,42 +106,68 @@ fn a_webhook_path_the_server_does_not_serve_says_webhook_is_the_base() {
     );
 }
 
+/// Issue 22: a wrong webhook port is explained at once, in one line with what to check,
+/// then at most one short line per 10 s with the time left: not two lines of 330
+/// characters per retry with the hint only at the end.
 #[test]
-fn every_retry_says_why_and_for_how_long_yet() {
+fn an_unreachable_webhook_is_explained_at_once_then_rarely() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{}", free_port());
     let sample = sample_dir().display().to_string();
-    let out = millrace_in(
-        dir.path(),
-        &[
+    let started = std::time::Instant::now();
+    let mut child = millrace(dir.path())
+        .args([
             "stream",
             "--no-progress",
             "--data",
             &sample,
             "--webhook",
             &url,
-            "--retry-for",
-            "2",
-        ],
-    );
-    let stderr = assert_fails(
-        &out,
-        1,
-        &[
-            "gave up on the",
-            "check that `millrace serve` is running there",
-        ],
-    );
-    let retries: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("cannot deliver the metrics batch to"))
+        ])
+        .args(["--retry-for", "12"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    // Each line with when it came.
+    let lines: Vec<(Duration, String)> = std::io::BufRead::lines(stderr)
+        .map(|l| (started.elapsed(), l.unwrap()))
         .collect();
-    assert!(retries.len() >= 2, "one line per retry: {stderr}");
-    for line in retries {
-        assert!(line.contains(&format!("{url}/metrics_webhook")), "{line}");
-        assert!(line.contains("Connection refused"), "{line}");
-        assert!(line.contains("more (--retry-for)"), "{line}");
+    let status = child.wait().unwrap();
+    let all: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(status.code(), Some(1), "{all:#?}");
+    let told: Vec<&(Duration, String)> = lines.iter().filter(|(_, l)| l.contains("WARN")).collect();
+    let (at, first) = told.first().unwrap_or_else(|| panic!("{all:#?}"));
+    assert!(
+        *at < Duration::from_secs(3),
+        "told at once, not after {at:?}"
+    );
+    for words in [
+        format!("cannot reach the webhook at {url} (Connection refused"),
+        "check that `millrace serve` is running there".into(),
+        "retrying for up to 12 s (--retry-for)".into(),
+    ] {
+        assert!(first.contains(&words), "{words} in {first}");
     }
+    assert!(first.len() < 260, "one line: {first}");
+    assert_eq!(
+        told.len(),
+        2,
+        "the first and one reminder in 12 s: {all:#?}"
+    );
+    let (again_at, again) = told[1];
+    assert!(*again_at - *at >= Duration::from_secs(9), "{all:#?}");
+    assert!(
+        again.contains(&format!("still cannot reach the webhook at {url}; "))
+            && again.ends_with(" left (--retry-for)")
+            && again.len() < 140,
+        "{again}"
+    );
+    let last = all.last().unwrap();
+    assert!(
+        last.contains("gave up on the") && last.contains("check that `millrace serve` is running"),
+        "{last}"
+    );
 }
 
 /// Issue 22: the file reader and the webhook both count records from 1, and a record that
