@@ -62,7 +62,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => super::status::show(&settings, args).await,
         Command::DeadLetters(args) => super::dead_letters::handle(&settings, args).await,
         Command::Completions(args) => super::docs::completions(args.shell),
-        Command::Man => super::docs::man(),
+        Command::Man(args) => super::docs::man(args.out.as_deref()),
     }
 }
 
