@@ -188,7 +188,7 @@ fn consumer_progress_gives_the_time_the_work_took_and_no_rate_for_a_burst() {
     cmd.env("MILLRACE_LOG", "info")
         .stderr(std::fs::File::create(&log).unwrap());
     let _consume = Proc::spawn(&mut cmd);
-    common::run_ok(&mut stage.stream(common::sample_dir()));
+    common::run_ok(&mut stage.stream(common::data_dir()));
     let text = wait_for_line(&log, "consumer progress stream=metrics");
     let line = text
         .lines()

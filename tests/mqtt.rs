@@ -10,7 +10,7 @@ use common::mqtt::{
     subscriber,
 };
 use common::services::service_up;
-use common::{Proc, SAMPLE, assert_store_matches, millrace, sample_dir, wait_for_counts};
+use common::{DATA, Proc, assert_store_matches, data_dir, millrace, wait_for_counts};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -30,7 +30,7 @@ fn consumer(dir: &Path) -> Proc {
 
 /// The sample as messages of every layout, each published twice.
 fn sample_messages(prefix: &str) -> Vec<(String, Vec<u8>)> {
-    let data = sample_dir();
+    let data = data_dir();
     let mut all = messages(
         &data.join("metrics.json"),
         &format!("{prefix}/line1/metrics"),
@@ -75,10 +75,10 @@ fn every_layout_is_stored_bit_identical_and_once() {
     let _consume = consumer(dir.path());
     let db = dir.path().join("millrace.db");
     publish(broker.port, "publisher", &sample_messages(prefix));
-    wait_for_counts(&db, SAMPLE, Duration::from_secs(60));
+    wait_for_counts(&db, DATA, Duration::from_secs(60));
     // Anything still to come (a duplicate stored twice) would show by now.
     std::thread::sleep(Duration::from_millis(500));
-    assert_store_matches(&db, &sample_dir());
+    assert_store_matches(&db, &data_dir());
 }
 
 #[test]
@@ -316,7 +316,7 @@ fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
     let mut run = start_subscribed(&mut cmd, dir.path());
     publish(broker.port, "publisher", &sample_messages(prefix));
     let db = dir.path().join("millrace.db");
-    wait_for_counts(&db, SAMPLE, Duration::from_secs(60));
+    wait_for_counts(&db, DATA, Duration::from_secs(60));
     assert!(
         !dir.path().join(".millrace/demo").exists(),
         "no demo data without --data"
@@ -326,7 +326,7 @@ fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
         .arg(run.0.id().to_string())
         .status();
     run.wait_ok(Duration::from_secs(30));
-    assert_store_matches(&db, &sample_dir());
+    assert_store_matches(&db, &data_dir());
     assert!(dir.path().join("report/index.html").exists());
 }
 

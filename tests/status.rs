@@ -22,7 +22,7 @@ fn newest(rows: impl Iterator<Item = i64>) -> i64 {
 
 fn newest_metric() -> i64 {
     newest(
-        source_metrics(&sample_dir().join("metrics.json"))
+        source_metrics(&data_dir().join("metrics.json"))
             .into_iter()
             .map(|r| r.2),
     )
@@ -30,7 +30,7 @@ fn newest_metric() -> i64 {
 
 fn newest_workorder() -> i64 {
     newest(
-        source_workorders(&sample_dir().join("workorder.json"))
+        source_workorders(&data_dir().join("workorder.json"))
             .into_iter()
             .map(|r| r.0),
     )
@@ -42,7 +42,7 @@ fn run_sample(dir: &Path, extra: &[&str]) {
             .args(["run", "--no-progress", "--report-dir", "out"])
             .args(extra)
             .arg("--data")
-            .arg(sample_dir()),
+            .arg(data_dir()),
     );
 }
 
@@ -74,8 +74,8 @@ fn status_counts_the_stored_sample_exactly() {
     let doc = status_json(dir.path(), &[]);
     let metrics = &doc["streams"]["metrics"];
     let orders = &doc["streams"]["workorder"];
-    assert_eq!(metrics["rows"], SAMPLE_METRICS);
-    assert_eq!(orders["rows"], SAMPLE_WORK_ORDERS);
+    assert_eq!(metrics["rows"], DATA_METRICS);
+    assert_eq!(orders["rows"], DATA_WORK_ORDERS);
     assert_eq!(metrics["newest_unix"], newest_metric());
     assert_eq!(orders["newest_unix"], newest_workorder());
     let shown = metrics["newest_time"].as_str().unwrap();
@@ -96,7 +96,7 @@ fn status_counts_the_stored_sample_exactly() {
         .find(|l| l.starts_with("metrics"))
         .expect("a metrics row");
     let cells: Vec<_> = row.split_whitespace().collect();
-    assert_eq!(cells[1], SAMPLE_METRICS.to_string(), "{table}");
+    assert_eq!(cells[1], DATA_METRICS.to_string(), "{table}");
 }
 
 #[test]
@@ -156,8 +156,8 @@ fn status_reads_postgresql_on_postgresql() {
     let doc = status_json(dir.path(), &["--db", &url]);
     let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
     assert_eq!(doc["store"]["kind"], "postgres");
-    assert_eq!(doc["streams"]["metrics"]["rows"], SAMPLE_METRICS);
-    assert_eq!(doc["streams"]["workorder"]["rows"], SAMPLE_WORK_ORDERS);
+    assert_eq!(doc["streams"]["metrics"]["rows"], DATA_METRICS);
+    assert_eq!(doc["streams"]["workorder"]["rows"], DATA_WORK_ORDERS);
     assert_eq!(doc["streams"]["metrics"]["newest_unix"], newest_metric());
     assert_eq!(
         doc["streams"]["workorder"]["newest_unix"],

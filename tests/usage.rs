@@ -28,14 +28,14 @@ fn assert_fails(out: &Output, code: i32, says: &[&str]) -> String {
 fn metrics_only(dir: &Path) -> String {
     let data = dir.join("metrics-only");
     std::fs::create_dir(&data).unwrap();
-    std::fs::copy(sample_dir().join("metrics.json"), data.join("metrics.json")).unwrap();
+    std::fs::copy(data_dir().join("metrics.json"), data.join("metrics.json")).unwrap();
     data.display().to_string()
 }
 
 #[test]
 fn a_webhook_without_a_scheme_is_refused_naming_the_form() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = sample_dir().display().to_string();
+    let sample = data_dir().display().to_string();
     let out = millrace_in(
         dir.path(),
         &["stream", "--data", &sample, "--webhook", "127.0.0.1:5072"],
@@ -57,7 +57,7 @@ fn a_webhook_without_a_scheme_is_refused_naming_the_form() {
 #[test]
 fn a_webhook_naming_an_endpoint_is_refused_with_the_base_suggested() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = sample_dir().display().to_string();
+    let sample = data_dir().display().to_string();
     for endpoint in ["metrics_webhook", "workorder_webhook/"] {
         let url = format!("http://127.0.0.1:5000/{endpoint}");
         let out = millrace_in(
@@ -83,7 +83,7 @@ fn a_webhook_path_the_server_does_not_serve_says_webhook_is_the_base() {
     let _serve = Proc::spawn(millrace(dir.path()).args(["serve", "--listen", &listen]));
     wait_healthy(port);
     let url = format!("http://{listen}/ingest");
-    let sample = sample_dir().display().to_string();
+    let sample = data_dir().display().to_string();
     let out = millrace_in(
         dir.path(),
         &[
@@ -113,7 +113,7 @@ fn a_webhook_path_the_server_does_not_serve_says_webhook_is_the_base() {
 fn an_unreachable_webhook_is_explained_at_once_then_rarely() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{}", free_port());
-    let sample = sample_dir().display().to_string();
+    let sample = data_dir().display().to_string();
     let started = std::time::Instant::now();
     let mut child = millrace(dir.path())
         .args([
@@ -227,7 +227,7 @@ fn file_and_webhook_errors_count_records_from_1_and_say_what_to_do() {
 fn run_with_an_unreachable_broker_fails_at_once_naming_it_without_its_password() {
     let dir = tempfile::tempdir().unwrap();
     let broker = format!("amqp://guest:hunter2@127.0.0.1:{}/%2f", free_port());
-    let sample = sample_dir().display().to_string();
+    let sample = data_dir().display().to_string();
     let out = millrace_in(
         dir.path(),
         &[
@@ -300,14 +300,14 @@ fn stream_refuses_a_folder_with_neither_file_and_warns_of_one_missing() {
     assert!(stderr.contains("workorder.json"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(&format!("metrics: {SAMPLE_METRICS} records sent")),
+        stdout.contains(&format!("metrics: {DATA_METRICS} records sent")),
         "{stdout}"
     );
 
     let mut consume = Proc::spawn(millrace(dir.path()).args(["consume", "all"]));
     let db = dir.path().join("millrace.db");
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while counts(&db) != (SAMPLE_METRICS, 0) {
+    while counts(&db) != (DATA_METRICS, 0) {
         assert!(std::time::Instant::now() < deadline, "metrics never stored");
         std::thread::sleep(Duration::from_millis(50));
     }

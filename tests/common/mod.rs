@@ -1,11 +1,15 @@
 //! Helpers shared by the end-to-end tests: the real binary, real files, real HTTP.
 #![allow(dead_code)]
 
+pub mod data;
 pub mod live;
 pub mod mqtt;
 pub mod scenarios;
 pub mod services;
 
+// Every test binary compiles these helpers, and uses only some of them.
+#[allow(unused_imports)]
+pub use data::{DATA, DATA_METRICS, DATA_WORK_ORDERS, data_dir};
 use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
 use millrace::shutdown;
 use millrace::webhook::{AppState, WebhookConfig, serve};
@@ -19,18 +23,6 @@ use std::time::{Duration, Instant};
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_millrace")
 }
-
-/// The original sample files, beside the repository.
-pub fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sample-data")
-}
-
-/// Records in the sample of `sample_dir()`: metrics, work orders, and both as `counts` gives
-/// them. Named once so that a new sample is one edit here, and so that the numbers in expected
-/// output ("6896 sent") read as what they are.
-pub const SAMPLE_METRICS: u64 = 6896;
-pub const SAMPLE_WORK_ORDERS: u64 = 576;
-pub const SAMPLE: (u64, u64) = (SAMPLE_METRICS, SAMPLE_WORK_ORDERS);
 
 /// A millrace command run in `dir`, with no settings leaking in from the environment.
 pub fn millrace(dir: &Path) -> Command {
