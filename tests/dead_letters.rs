@@ -102,6 +102,11 @@ async fn listed_with_its_reason<Q: Queue>(
     assert_eq!(doc["streams"]["metrics"]["rows"], stored_before.0);
     assert_eq!(doc["streams"]["workorder"]["rows"], stored_before.1);
 
+    let shown = run_ok(millrace(dir).arg("status").args(extra));
+    assert!(
+        shown.contains("\n1 dead letter: see it with `millrace dead-letters list`"),
+        "{shown}"
+    );
     let listed = ok(dead_letters(dir, &["list"], extra));
     assert!(listed.contains("dl-one"), "{listed}");
     assert_eq!(listed.lines().last(), Some("1 dead letter"), "{listed}");
