@@ -56,7 +56,7 @@ pub async fn handle(settings: &FileSettings, args: DeadLettersArgs) -> anyhow::R
             };
             requeue(&queue, &streams, &which, &decoding).await
         }
-        DeadLetterAction::Drop => drop(&queue, &streams, which).await,
+        DeadLetterAction::Drop => drop_chosen(&queue, &streams, which).await,
     }
 }
 
@@ -133,7 +133,11 @@ async fn list(
     Ok(())
 }
 
-async fn drop(queue: &ChosenQueue, streams: &[StreamKind], which: Which) -> anyhow::Result<()> {
+async fn drop_chosen(
+    queue: &ChosenQueue,
+    streams: &[StreamKind],
+    which: Which,
+) -> anyhow::Result<()> {
     let mut total = 0;
     for &stream in streams {
         let n = queue
