@@ -40,6 +40,8 @@ struct Sorted {
     done: Vec<String>,
     /// Decoded into batches and published.
     decoded: u64,
+    /// Decoded into no records at all: nothing to store.
+    empty: u64,
     refused: Vec<Refused>,
 }
 
@@ -79,7 +81,13 @@ pub async fn requeue(
                 counted_dead_letters(back)
             );
         }
-        total += back + sorted.refused.len() as u64;
+        if sorted.empty > 0 {
+            println!(
+                "{stream}: {} dropped: decoded again, they hold no records",
+                counted_dead_letters(sorted.empty)
+            );
+        }
+        total += back + sorted.empty + sorted.refused.len() as u64;
         refused.extend(sorted.refused);
     }
     if total == 0 {
@@ -117,7 +125,10 @@ async fn sort(
                 sorted.decoded += 1;
                 sorted.done.push(id);
             }
-            Some(Outcome::Empty) => sorted.done.push(id),
+            Some(Outcome::Empty) => {
+                sorted.empty += 1;
+                sorted.done.push(id);
+            }
             Some(Outcome::Dead { reason, .. }) => sorted.refused.push(Refused {
                 id,
                 // The reason it was set aside with: the same, unless the limits changed.
