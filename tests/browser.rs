@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Proc, append_to_array, free_port, millrace, sample_dir, wait_healthy};
+use common::{Proc, append_to_array, data_dir, free_port, millrace, wait_healthy};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -59,15 +59,15 @@ fn the_dashboard_updates_in_a_browser_without_a_reload() {
         .env("MILLRACE_LOG", "warn")
         .env(
             "EXPECT_RECORDS",
-            format!("{},{}", common::SAMPLE_METRICS, common::SAMPLE_WORK_ORDERS),
+            format!("{},{}", common::DATA_METRICS, common::DATA_WORK_ORDERS),
         )
         // The continuation is the sample again, shifted in time.
         .env(
             "EXPECT_RECORDS_AFTER",
             format!(
                 "{},{}",
-                2 * common::SAMPLE_METRICS,
-                2 * common::SAMPLE_WORK_ORDERS
+                2 * common::DATA_METRICS,
+                2 * common::DATA_WORK_ORDERS
             ),
         )
         .env("CHROMIUM", CHROMIUM)
@@ -266,12 +266,12 @@ fn write_sample_and_continuation(data: &Path, more: &Path) {
     for folder in [data, more] {
         std::fs::create_dir_all(folder).unwrap();
     }
-    let span = time_span(&sample_dir().join("workorder.json"));
+    let span = time_span(&data_dir().join("workorder.json"));
     for name in ["metrics.json", "workorder.json"] {
-        let original = std::fs::read_to_string(sample_dir().join(name)).unwrap();
+        let original = std::fs::read_to_string(data_dir().join(name)).unwrap();
         std::fs::write(data.join(name), &original).unwrap();
         std::fs::write(more.join(name), &original).unwrap();
-        let shifted: Vec<serde_json::Value> = records(&sample_dir().join(name))
+        let shifted: Vec<serde_json::Value> = records(&data_dir().join(name))
             .into_iter()
             .map(|mut r| {
                 let time = r["time"].as_i64().unwrap();

@@ -22,11 +22,11 @@ fn webhook_crash_after_queueing_before_answering() {
     let mut crashing = Proc::spawn(stage.serve_cmd().env("MILLRACE_CRASH_AT", "serve.queued:5"));
     wait_healthy(stage.port);
     let _consumer = stage.consume();
-    let mut stream = Proc::spawn(&mut stage.stream(sample_dir()));
+    let mut stream = Proc::spawn(&mut stage.stream(data_dir()));
     crashing.wait_crash(Duration::from_secs(30));
     let _serve = stage.serve();
     stream.wait_ok(Duration::from_secs(60));
-    settle_and_check(dir.path(), &sample_dir(), SAMPLE);
+    settle_and_check(dir.path(), &data_dir(), DATA);
 }
 
 #[test]
@@ -37,12 +37,12 @@ fn streamer_crash_after_delivery_before_saving_the_offset() {
     let _consumer = stage.consume();
     let mut crashing = Proc::spawn(
         stage
-            .stream(sample_dir())
+            .stream(data_dir())
             .env("MILLRACE_CRASH_AT", "stream.delivered:4"),
     );
     crashing.wait_crash(Duration::from_secs(30));
-    run_ok(&mut stage.stream(sample_dir()));
-    settle_and_check(dir.path(), &sample_dir(), SAMPLE);
+    run_ok(&mut stage.stream(data_dir()));
+    settle_and_check(dir.path(), &data_dir(), DATA);
 }
 
 #[test]

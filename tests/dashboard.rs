@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{SAMPLE_WORK_ORDERS, millrace, run_ok, sample_dir};
+use common::{DATA_WORK_ORDERS, data_dir, millrace, run_ok};
 use millrace::live::Feed;
 use millrace::record::{Records, WorkOrder};
 use millrace::shutdown::{self, Trigger};
@@ -67,7 +67,7 @@ fn sample_store(dir: &Path) -> PathBuf {
         millrace(dir)
             .arg("run")
             .arg("--data")
-            .arg(sample_dir())
+            .arg(data_dir())
             .args(["--db", "store.db", "--report-dir", "report"]),
     );
     dir.join("store.db")
@@ -112,7 +112,7 @@ async fn the_report_is_top3_json_of_the_same_store() {
     let extras = live.as_object_mut().unwrap();
     let streams = extras.remove("streams").expect("streams");
     assert_eq!(
-        streams["workorder"]["records"], SAMPLE_WORK_ORDERS,
+        streams["workorder"]["records"], DATA_WORK_ORDERS,
         "{streams}"
     );
     assert!(extras.remove("updated_at").unwrap().is_i64());
@@ -198,7 +198,7 @@ async fn events_bring_the_report_on_connect_and_again_after_new_rows() {
     let second = next_report(&mut events, &mut buffer).await;
     assert_eq!(
         second["streams"]["workorder"]["records"],
-        SAMPLE_WORK_ORDERS + 4
+        DATA_WORK_ORDERS + 4
     );
     let (before, after) = (intervals(&first), intervals(&second));
     assert!(

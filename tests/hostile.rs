@@ -233,7 +233,7 @@ fn shape_cases() -> Vec<Case> {
             "one bad record among good ones",
             array(&[GOOD, GOOD, &record("1", "\"x\"", "1")]),
             422,
-            "record 2: field `val`",
+            "record 3: field `val`",
         ),
     ]
 }
@@ -255,7 +255,7 @@ fn encoding_and_size_cases() -> Vec<Case> {
             400,
             "expected value",
         ),
-        post("double-encoded garbage", "\"[garbage\"", 400, "record 0"),
+        post("double-encoded garbage", "\"[garbage\"", 400, "record 1"),
         post(
             "double-encoded non-array",
             "\"42\"",

@@ -30,15 +30,15 @@ fn copy_folder(from: &Path, to: &Path) {
 fn a_moved_or_copied_folder_stores_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("millrace.db");
-    copy_data(&sample_dir(), &dir.path().join("plant"));
+    copy_data(&data_dir(), &dir.path().join("plant"));
     run(dir.path(), "plant", "offsets.json");
-    assert_eq!(counts(&db), SAMPLE);
+    assert_eq!(counts(&db), DATA);
 
     std::fs::rename(dir.path().join("plant"), dir.path().join("moved")).unwrap();
     let out = run(dir.path(), "moved", "offsets.json");
     assert_eq!(
         counts(&db),
-        SAMPLE,
+        DATA,
         "nothing stored twice after a move: {out}"
     );
     assert_eq!(
@@ -52,13 +52,9 @@ fn a_moved_or_copied_folder_stores_nothing_twice() {
         &dir.path().join("elsewhere/copy"),
     );
     let out = run(dir.path(), "elsewhere/copy", "fresh-offsets.json");
-    assert_eq!(
-        counts(&db),
-        SAMPLE,
-        "nothing stored twice from a copy: {out}"
-    );
+    assert_eq!(counts(&db), DATA, "nothing stored twice from a copy: {out}");
     assert!(
-        out.contains(&format!("{SAMPLE_METRICS} already held")),
+        out.contains(&format!("{DATA_METRICS} already held")),
         "sent again, and the store recognised every record: {out}"
     );
     assert_store_matches(&db, &dir.path().join("elsewhere/copy"));

@@ -10,15 +10,15 @@ fn a_second_stream_sends_nothing_and_appended_records_arrive_once() {
     let dir = tempfile::tempdir().unwrap();
     // A folder name beyond ASCII: the source identity travels in an HTTP header.
     let data = dir.path().join("données");
-    copy_data(&sample_dir(), &data);
+    copy_data(&data_dir(), &data);
     let db = dir.path().join("millrace.db");
     let run = || run_ok(millrace(dir.path()).args(["run", "--no-progress", "--data", "données"]));
 
     run();
-    assert_eq!(counts(&db), SAMPLE);
+    assert_eq!(counts(&db), DATA);
     let out = run();
     assert_eq!(out.matches(" 0 sent").count(), 2, "nothing resent: {out}");
-    assert_eq!(counts(&db), SAMPLE);
+    assert_eq!(counts(&db), DATA);
 
     let metrics = source_metrics(&data.join("metrics.json"));
     let newest = metrics.iter().map(|m| m.2).max().unwrap();
@@ -44,7 +44,7 @@ fn a_second_stream_sends_nothing_and_appended_records_arrive_once() {
         &[json!({"time": 1624378600, "product": 0, "production": 1.25})],
     );
     // The sample plus the two metrics and the work order just appended.
-    let grown = (SAMPLE_METRICS + 2, SAMPLE_WORK_ORDERS + 1);
+    let grown = (DATA_METRICS + 2, DATA_WORK_ORDERS + 1);
     run();
     assert_eq!(counts(&db), grown);
     assert_store_matches(&db, &data);
@@ -57,7 +57,7 @@ fn a_second_stream_sends_nothing_and_appended_records_arrive_once() {
 fn an_initial_resend_stores_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("millrace.db");
-    let data = sample_dir();
+    let data = data_dir();
     run_ok(
         millrace(dir.path())
             .args(["run", "--no-progress", "--data"])
@@ -68,9 +68,9 @@ fn an_initial_resend_stores_nothing_twice() {
             .args(["run", "--no-progress", "--initial", "--data"])
             .arg(&data),
     );
-    assert!(out.contains(&format!("{SAMPLE_METRICS} sent")), "{out}");
+    assert!(out.contains(&format!("{DATA_METRICS} sent")), "{out}");
     assert!(
-        out.contains(&format!("{SAMPLE_METRICS} already held")),
+        out.contains(&format!("{DATA_METRICS} already held")),
         "{out}"
     );
     assert_store_matches(&db, &data);
@@ -80,7 +80,7 @@ fn an_initial_resend_stores_nothing_twice() {
 fn a_replaced_file_is_refused_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    copy_data(&sample_dir(), &data);
+    copy_data(&data_dir(), &data);
     run_ok(millrace(dir.path()).args(["run", "--no-progress", "--data", "data"]));
     std::fs::write(
         data.join("metrics.json"),
@@ -97,7 +97,7 @@ fn a_replaced_file_is_refused_with_a_clear_error() {
     assert!(err.contains("--initial"), "{err}");
     assert_eq!(
         counts(&dir.path().join("millrace.db")),
-        SAMPLE,
+        DATA,
         "nothing changed"
     );
 }

@@ -7,8 +7,8 @@ mod common;
 use common::mqtt::{MACHINE_BROKER, messages, publish};
 use common::services::service_up;
 use common::{
-    Proc, SAMPLE, SAMPLE_METRICS, SAMPLE_WORK_ORDERS, Stage, free_port, millrace, run_ok,
-    sample_dir, wait_for_counts,
+    DATA, DATA_METRICS, DATA_WORK_ORDERS, Proc, Stage, data_dir, free_port, millrace, run_ok,
+    wait_for_counts,
 };
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -94,33 +94,33 @@ fn serve_and_consume_count_every_record_exactly() {
     );
     all_listed_at_zero(&scrape(stage.port), &scrape(metrics_port));
 
-    run_ok(&mut stage.stream(sample_dir()));
+    run_ok(&mut stage.stream(data_dir()));
     wait_for_counts(
         &dir.path().join("millrace.db"),
-        SAMPLE,
+        DATA,
         Duration::from_secs(60),
     );
     first_pass_counted(stage.port, metrics_port);
 
     // Everything again: the consumer finds every record held already.
-    run_ok(stage.stream(sample_dir()).arg("--initial"));
+    run_ok(stage.stream(data_dir()).arg("--initial"));
     let consumed = scrape_until(metrics_port, "skipped the resent records", |t| {
-        of(t, "millrace_records_duplicate_total", "metrics") == SAMPLE_METRICS as f64
-            && of(t, "millrace_records_duplicate_total", "workorder") == SAMPLE_WORK_ORDERS as f64
+        of(t, "millrace_records_duplicate_total", "metrics") == DATA_METRICS as f64
+            && of(t, "millrace_records_duplicate_total", "workorder") == DATA_WORK_ORDERS as f64
     });
     assert_eq!(
         of(&consumed, "millrace_records_stored_total", "metrics"),
-        SAMPLE_METRICS as f64,
+        DATA_METRICS as f64,
         "nothing stored twice"
     );
     let served = scrape(stage.port);
     assert_eq!(
         of(&served, "millrace_records_accepted_total", "metrics"),
-        2.0 * SAMPLE_METRICS as f64
+        2.0 * DATA_METRICS as f64
     );
     assert_eq!(
         requests(&served, "/metrics_webhook", "200"),
-        Some(2.0 * batches(SAMPLE_METRICS))
+        Some(2.0 * batches(DATA_METRICS))
     );
     timings_and_lag(&served, &consumed);
 
@@ -166,8 +166,8 @@ fn all_listed_at_zero(served: &str, consumed: &str) {
 /// batch.
 fn first_pass_counted(webhook_port: u16, metrics_port: u16) {
     let consumed = scrape_until(metrics_port, "stored everything", |t| {
-        of(t, "millrace_records_stored_total", "metrics") == SAMPLE_METRICS as f64
-            && of(t, "millrace_records_stored_total", "workorder") == SAMPLE_WORK_ORDERS as f64
+        of(t, "millrace_records_stored_total", "metrics") == DATA_METRICS as f64
+            && of(t, "millrace_records_stored_total", "workorder") == DATA_WORK_ORDERS as f64
     });
     assert_eq!(
         of(&consumed, "millrace_records_duplicate_total", "metrics"),
@@ -177,19 +177,19 @@ fn first_pass_counted(webhook_port: u16, metrics_port: u16) {
     let served = scrape(webhook_port);
     assert_eq!(
         of(&served, "millrace_records_accepted_total", "metrics"),
-        SAMPLE_METRICS as f64
+        DATA_METRICS as f64
     );
     assert_eq!(
         of(&served, "millrace_records_accepted_total", "workorder"),
-        SAMPLE_WORK_ORDERS as f64
+        DATA_WORK_ORDERS as f64
     );
     assert_eq!(
         requests(&served, "/metrics_webhook", "200"),
-        Some(batches(SAMPLE_METRICS))
+        Some(batches(DATA_METRICS))
     );
     assert_eq!(
         requests(&served, "/workorder_webhook", "200"),
-        Some(batches(SAMPLE_WORK_ORDERS))
+        Some(batches(DATA_WORK_ORDERS))
     );
 }
 
@@ -201,7 +201,7 @@ fn timings_and_lag(served: &str, consumed: &str) {
     let publishes = value(served, "millrace_publish_seconds_count", &[]).unwrap();
     assert_eq!(
         publishes,
-        2.0 * (batches(SAMPLE_METRICS) + batches(SAMPLE_WORK_ORDERS)),
+        2.0 * (batches(DATA_METRICS) + batches(DATA_WORK_ORDERS)),
         "one publish per batch"
     );
     // The sample is years old: the lag is the time since its newest record.
@@ -268,18 +268,18 @@ fn mqtt_counts_what_it_accepts() {
         0.0
     );
     let msgs = messages(
-        &sample_dir().join("workorder.json"),
+        &data_dir().join("workorder.json"),
         &format!("{prefix}/line1/workorder"),
         100,
     );
     let port = MACHINE_BROKER.rsplit_once(':').unwrap().1.parse().unwrap();
     publish(port, &format!("publisher-{unique}"), &msgs);
     let text = scrape_until(metrics_port, "accepted every record", |t| {
-        of(t, "millrace_records_accepted_total", "workorder") >= SAMPLE_WORK_ORDERS as f64
+        of(t, "millrace_records_accepted_total", "workorder") >= DATA_WORK_ORDERS as f64
     });
     assert_eq!(
         of(&text, "millrace_records_accepted_total", "workorder"),
-        SAMPLE_WORK_ORDERS as f64
+        DATA_WORK_ORDERS as f64
     );
     assert_eq!(of(&text, "millrace_records_accepted_total", "metrics"), 0.0);
     assert!(value(&text, "millrace_publish_seconds_count", &[]).unwrap() > 0.0);
@@ -371,9 +371,9 @@ fn consume_takes_metrics_listen_from_the_settings_file_and_logs_its_totals() {
             .env("MILLRACE_LOG", "info")
             .stderr(std::fs::File::create(&log).unwrap()),
     );
-    run_ok(&mut stage.stream(sample_dir()));
+    run_ok(&mut stage.stream(data_dir()));
     scrape_until(metrics_port, "stored everything", |t| {
-        of(t, "millrace_records_stored_total", "metrics") == SAMPLE_METRICS as f64
+        of(t, "millrace_records_stored_total", "metrics") == DATA_METRICS as f64
     });
     let status = std::process::Command::new("kill")
         .args(["-TERM", &consume.0.id().to_string()])
@@ -387,7 +387,7 @@ fn consume_takes_metrics_listen_from_the_settings_file_and_logs_its_totals() {
         .find(|l| l.contains("consumer stopped") && l.contains("stream=metrics"))
         .unwrap_or_else(|| panic!("no totals of the metrics consumer in\n{log}"));
     assert!(
-        stopped.contains(&format!("stored={SAMPLE_METRICS}"))
+        stopped.contains(&format!("stored={DATA_METRICS}"))
             && stopped.contains("duplicates=0")
             && stopped.contains("dead_letters=0"),
         "{stopped}"

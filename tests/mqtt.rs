@@ -5,9 +5,12 @@
 
 mod common;
 
-use common::mqtt::{MACHINE_BROKER, Mosquitto, messages, own_broker, own_broker_with, publish};
+use common::mqtt::{
+    MACHINE_BROKER, Mosquitto, messages, own_broker, own_broker_with, publish, start_subscribed,
+    subscriber,
+};
 use common::services::service_up;
-use common::{Proc, SAMPLE, assert_store_matches, millrace, sample_dir, wait_for_counts};
+use common::{DATA, Proc, assert_store_matches, data_dir, millrace, wait_for_counts};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -21,25 +24,13 @@ fn unique(what: &str) -> String {
     )
 }
 
-/// `millrace mqtt` in `dir`, subscribed to `prefix/+/metrics` and `prefix/+/workorder`.
-fn subscriber(dir: &Path, url: &str, prefix: &str, client_id: &str) -> Command {
-    let mut cmd = millrace(dir);
-    cmd.arg("mqtt")
-        .args(["--url", url, "--client-id", client_id])
-        .arg("--topic")
-        .arg(format!("metrics={prefix}/+/metrics"))
-        .arg("--topic")
-        .arg(format!("workorder={prefix}/+/workorder"));
-    cmd
-}
-
 fn consumer(dir: &Path) -> Proc {
     Proc::spawn(millrace(dir).args(["consume", "all", "--redeliver-after", "1"]))
 }
 
 /// The sample as messages of every layout, each published twice.
 fn sample_messages(prefix: &str) -> Vec<(String, Vec<u8>)> {
-    let data = sample_dir();
+    let data = data_dir();
     let mut all = messages(
         &data.join("metrics.json"),
         &format!("{prefix}/line1/metrics"),
@@ -53,28 +44,6 @@ fn sample_messages(prefix: &str) -> Vec<(String, Vec<u8>)> {
     let again = all.clone();
     all.extend(again);
     all
-}
-
-/// Starts `cmd` with its log in `dir/mqtt.log` and waits until it has subscribed (a message
-/// published before would find no subscription and be dropped by the broker).
-fn start_subscribed(cmd: &mut Command, dir: &Path) -> Proc {
-    let log = dir.join("mqtt.log");
-    let file = std::fs::File::create(&log).unwrap();
-    cmd.env("MILLRACE_LOG", "info").stderr(file);
-    let p = Proc::spawn(cmd);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("subscribed")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "millrace mqtt did not subscribe: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    p
 }
 
 fn port_of(addr: &str) -> u16 {
@@ -106,10 +75,10 @@ fn every_layout_is_stored_bit_identical_and_once() {
     let _consume = consumer(dir.path());
     let db = dir.path().join("millrace.db");
     publish(broker.port, "publisher", &sample_messages(prefix));
-    wait_for_counts(&db, SAMPLE, Duration::from_secs(60));
+    wait_for_counts(&db, DATA, Duration::from_secs(60));
     // Anything still to come (a duplicate stored twice) would show by now.
     std::thread::sleep(Duration::from_millis(500));
-    assert_store_matches(&db, &sample_dir());
+    assert_store_matches(&db, &data_dir());
 }
 
 #[test]
@@ -177,11 +146,12 @@ fn a_bad_message_is_dead_lettered_and_the_good_flow_on() {
     };
     let reason = reason_of(bad.as_bytes());
     assert!(
-        reason.starts_with(&format!("MQTT topic {topic}: record 0: field `val`")),
+        reason.starts_with(&format!("MQTT topic {topic}: record 1: field `val`")),
         "{reason}"
     );
     let reason = reason_of(b"not json");
     assert!(reason.contains("not a record batch"), "{reason}");
+    subscribed_once_and_listed_as_they_are(dir.path(), &prefix);
     let too_large = dead
         .iter()
         .find(|d| d.1.len() == 8 << 20)
@@ -192,6 +162,31 @@ fn a_bad_message_is_dead_lettered_and_the_good_flow_on() {
             .contains("more than the 8388608 allowed (the webhook's limit, `max_body_bytes`"),
         "{}",
         too_large.0
+    );
+}
+
+/// What `a_bad_message_is_dead_lettered_and_the_good_flow_on` left in `dir` says (issue 22):
+/// "subscribed" once, naming both topics; and `dead-letters list` shows each payload as it
+/// is, JSON as JSON and the rest as text, the oversized one said to be cut short.
+fn subscribed_once_and_listed_as_they_are(dir: &Path, prefix: &str) {
+    let log = std::fs::read_to_string(dir.join("mqtt.log")).unwrap();
+    let subscribed: Vec<&str> = log.lines().filter(|l| l.contains("subscribed")).collect();
+    assert_eq!(subscribed.len(), 1, "{log}");
+    assert!(
+        subscribed[0].contains(&format!(
+            "metrics={prefix}/+/metrics, workorder={prefix}/+/workorder"
+        )),
+        "{log}"
+    );
+    let listed = common::run_ok(millrace(dir).args(["dead-letters", "list"]));
+    assert!(
+        listed.contains(&format!("    text, cut short at {} bytes: [", 8 << 20)),
+        "{listed}"
+    );
+    assert!(listed.contains("    text: not json"), "{listed}");
+    assert!(
+        listed.contains(r#"    [{"id": 1, "val": "high""#),
+        "{listed}"
     );
 }
 
@@ -326,7 +321,7 @@ fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
     let mut run = start_subscribed(&mut cmd, dir.path());
     publish(broker.port, "publisher", &sample_messages(prefix));
     let db = dir.path().join("millrace.db");
-    wait_for_counts(&db, SAMPLE, Duration::from_secs(60));
+    wait_for_counts(&db, DATA, Duration::from_secs(60));
     assert!(
         !dir.path().join(".millrace/demo").exists(),
         "no demo data without --data"
@@ -336,7 +331,7 @@ fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
         .arg(run.0.id().to_string())
         .status();
     run.wait_ok(Duration::from_secs(30));
-    assert_store_matches(&db, &sample_dir());
+    assert_store_matches(&db, &data_dir());
     assert!(dir.path().join("report/index.html").exists());
 }
 
@@ -492,7 +487,7 @@ fn into_rabbitmq_a_bad_message_is_dead_lettered_with_its_reason() {
     });
     assert_eq!(body, bad);
     assert!(
-        reason.contains("MQTT topic amqp/line1/metrics: record 0: field `val`"),
+        reason.contains("MQTT topic amqp/line1/metrics: record 1: field `val`"),
         "{reason}"
     );
 }

@@ -118,11 +118,11 @@ fn the_sample_is_stored_exactly_and_resending_stores_nothing_twice() {
                 ])
                 .args(extra)
                 .arg("--data")
-                .arg(sample_dir()),
+                .arg(data_dir()),
         )
     };
     run(&[]);
-    let data = sample_dir();
+    let data = data_dir();
     assert!(
         schema.metrics() == source_metrics(&data.join("metrics.json")),
         "metrics bit-identical"
@@ -133,10 +133,10 @@ fn the_sample_is_stored_exactly_and_resending_stores_nothing_twice() {
     );
     let out = run(&["--initial"]);
     assert!(
-        out.contains(&format!("{SAMPLE_METRICS} already held")),
+        out.contains(&format!("{DATA_METRICS} already held")),
         "{out}"
     );
-    assert_eq!(schema.metrics().len() as u64, SAMPLE_METRICS);
+    assert_eq!(schema.metrics().len() as u64, DATA_METRICS);
 
     // The report reads PostgreSQL as it reads SQLite: same top three.
     let from_pg = std::fs::read_to_string(dir.path().join("out/top3.json")).unwrap();
@@ -153,7 +153,7 @@ fn the_sample_is_stored_exactly_and_resending_stores_nothing_twice() {
                 "o.json",
                 "--data",
             ])
-            .arg(sample_dir()),
+            .arg(data_dir()),
     );
     let from_sqlite = std::fs::read_to_string(dir.path().join("sqlite-out/top3.json")).unwrap();
     let top = |text: &str| -> serde_json::Value {
@@ -222,7 +222,7 @@ fn competing_consumers_crashing_after_commit_store_each_record_once() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    competing_consumers_crash_after_commit(&schema, dir.path(), Backend::Embedded, &sample_dir());
+    competing_consumers_crash_after_commit(&schema, dir.path(), Backend::Embedded, &data_dir());
 }
 
 fn pg_ctl(action: &str) {
@@ -268,7 +268,7 @@ fn a_database_outage_is_waited_out() {
         std::thread::sleep(Duration::from_millis(100));
     }
     pg_ctl("stop");
-    let streamed = stage.stream(sample_dir()).output().unwrap();
+    let streamed = stage.stream(data_dir()).output().unwrap();
     // The outage itself: the consumer meets a stopped server for a while.
     std::thread::sleep(Duration::from_secs(3));
     pg_ctl("start");
@@ -277,7 +277,7 @@ fn a_database_outage_is_waited_out() {
         "the webhook took the data while the database was down"
     );
     // The sample plus the first record.
-    let want = SAMPLE_METRICS as usize + 1;
+    let want = DATA_METRICS as usize + 1;
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
         let stored = schema.stored_metrics().unwrap_or(0);
@@ -291,7 +291,7 @@ fn a_database_outage_is_waited_out() {
         std::thread::sleep(Duration::from_millis(300));
     }
     assert_eq!(schema.metrics().len(), want, "each record once");
-    assert_eq!(schema.workorders().len() as u64, SAMPLE_WORK_ORDERS);
+    assert_eq!(schema.workorders().len() as u64, DATA_WORK_ORDERS);
 }
 
 #[test]

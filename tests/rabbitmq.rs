@@ -106,8 +106,8 @@ fn the_sample_flows_through_three_separate_processes() {
             .args(["consume", "workorder"])
             .args(env.queues.args()),
     );
-    run_ok(&mut stage.stream(sample_dir()));
-    env.settle(&sample_dir(), SAMPLE);
+    run_ok(&mut stage.stream(data_dir()));
+    env.settle(&data_dir(), DATA);
 }
 
 #[test]
@@ -207,8 +207,8 @@ fn a_poison_message_becomes_a_dead_letter_with_its_reason() {
         .unwrap();
     });
     let _consumer = stage.consume();
-    run_ok(&mut stage.stream(sample_dir()));
-    env.settle(&sample_dir(), SAMPLE);
+    run_ok(&mut stage.stream(data_dir()));
+    env.settle(&data_dir(), DATA);
     let dead = format!("{}.dead", env.queues.metrics());
     let (body, reason) = amqp(|conn| async move {
         let ch = conn.create_channel().await.unwrap();

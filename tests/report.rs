@@ -1,5 +1,6 @@
 //! The report finds what was planted in generated data, ignores what only trends with time,
-//! says so when nothing is there, and is complete on the original sample.
+//! says so when nothing is there, is complete and self-contained, and on the original sample
+//! tells each kind of parameter by how it moves.
 
 mod common;
 
@@ -164,15 +165,20 @@ fn says_plainly_when_nothing_drives_output() {
     assert!(md.contains("No parameter shows a reliable relationship"));
 }
 
-#[test]
-fn the_sample_gives_a_complete_self_contained_report() {
-    let dir = tempfile::tempdir().unwrap();
+/// Runs the pipeline over `data` in `dir`, with the report into `dir/out`.
+fn run_into_out(dir: &Path, data: &Path) -> std::path::PathBuf {
     run_ok(
-        millrace(dir.path())
+        millrace(dir)
             .args(["run", "--no-progress", "--report-dir", "out", "--data"])
-            .arg(sample_dir()),
+            .arg(data),
     );
-    let out = dir.path().join("out");
+    dir.join("out")
+}
+
+#[test]
+fn the_report_is_complete_and_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_into_out(dir.path(), &data_dir());
     let top3: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("top3.json")).unwrap()).unwrap();
     let products = top3["products"].as_array().unwrap();
@@ -217,6 +223,17 @@ fn the_sample_gives_a_complete_self_contained_report() {
             "self-contained, but found {outside}"
         );
     }
+}
+
+#[test]
+fn the_sample_parameters_are_summarised_by_their_kind() {
+    let Some(sample) =
+        common::data::original_sample("the_sample_parameters_are_summarised_by_their_kind")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_into_out(dir.path(), &sample);
     // Counters are summarised by their rate, gauges by their mean, parameters that could be
     // either (5: falls 19 % of its rises, 70 drops mostly not to zero) both ways, and the
     // report shows which, with the rule's inputs. 9 rises almost only (falls 6.5 % of its

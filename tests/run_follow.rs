@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Proc, SAMPLE, append_to_array, copy_data, free_port, get_json, millrace, sample_dir};
+use common::{DATA, Proc, append_to_array, copy_data, data_dir, free_port, get_json, millrace};
 use std::time::{Duration, Instant};
 
 /// Polls the dashboard's `/api/report` until `done` holds for it; returns it, and when.
@@ -39,7 +39,7 @@ fn intervals(report: &serde_json::Value) -> u64 {
 fn appended_work_orders_reach_the_dashboard_within_two_seconds_and_ctrl_c_writes_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    copy_data(&sample_dir(), &data);
+    copy_data(&data_dir(), &data);
     let port = free_port();
     let mut following = Proc::spawn(millrace(dir.path()).args([
         "run",
@@ -54,7 +54,7 @@ fn appended_work_orders_reach_the_dashboard_within_two_seconds_and_ctrl_c_writes
         &format!("127.0.0.1:{port}"),
     ]));
     let (first, _) = wait_for(port, Duration::from_secs(60), "the sample stored", |r| {
-        records(r) == SAMPLE
+        records(r) == DATA
     });
 
     // Work orders that close new intervals: each product's counter read again 5 minutes on.
@@ -76,7 +76,7 @@ fn appended_work_orders_reach_the_dashboard_within_two_seconds_and_ctrl_c_writes
     let written = Instant::now();
     append_to_array(&data.join("workorder.json"), &last);
     let (after, seen) = wait_for(port, Duration::from_secs(10), "the new work orders", |r| {
-        records(r).1 == SAMPLE.1 + last.len() as u64
+        records(r).1 == DATA.1 + last.len() as u64
     });
     let latency = seen - written;
     assert!(

@@ -1,16 +1,22 @@
-//! The original sample files ingest fully and exactly through `millrace run`.
+//! The original sample files, and the data millrace generates, ingest fully and exactly
+//! through `millrace run`.
 
 mod common;
 
+use common::data::{SAMPLE, SAMPLE_METRICS, original_sample};
 use common::*;
 
+/// The original files, laid out as a plant wrote them (a work order over several lines).
 #[test]
 fn the_sample_data_is_stored_exactly() {
+    let Some(sample) = original_sample("the_sample_data_is_stored_exactly") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = run_ok(
         millrace(dir.path())
             .args(["run", "--no-progress", "--data"])
-            .arg(sample_dir()),
+            .arg(&sample),
     );
     assert!(
         out.contains(&SAMPLE_METRICS.to_string()),
@@ -18,7 +24,21 @@ fn the_sample_data_is_stored_exactly() {
     );
     let db = dir.path().join("millrace.db");
     assert_eq!(counts(&db), SAMPLE);
-    assert_store_matches(&db, &sample_dir());
+    assert_store_matches(&db, &sample);
+}
+
+#[test]
+fn the_generated_data_is_stored_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        millrace(dir.path())
+            .args(["run", "--no-progress", "--data"])
+            .arg(data_dir()),
+    );
+    assert!(out.contains(&format!("{DATA_METRICS} sent")), "{out}");
+    let db = dir.path().join("millrace.db");
+    assert_eq!(counts(&db), DATA);
+    assert_store_matches(&db, &data_dir());
 }
 
 #[test]

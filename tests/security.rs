@@ -29,7 +29,7 @@ fn the_streamer_authenticates_with_a_token_or_a_signature() {
     let _consumer = Proc::spawn(millrace(dir.path()).args(["consume", "all"]));
 
     // Without credentials: refused, with the server's reason, and nothing stored.
-    let refused = stage.stream(sample_dir()).output().unwrap();
+    let refused = stage.stream(data_dir()).output().unwrap();
     assert_eq!(refused.status.code(), Some(1));
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -39,7 +39,7 @@ fn the_streamer_authenticates_with_a_token_or_a_signature() {
 
     // A wrong token: refused, and the message does not repeat it.
     let wrong = stage
-        .stream(sample_dir())
+        .stream(data_dir())
         .args(["--auth-token", "not-the-token"])
         .output()
         .unwrap();
@@ -50,19 +50,15 @@ fn the_streamer_authenticates_with_a_token_or_a_signature() {
     );
 
     // The right token, then the signature (the offsets file is per run folder, so resend).
+    run_ok(stage.stream(data_dir()).env("MILLRACE_AUTH_TOKENS", TOKEN));
     run_ok(
         stage
-            .stream(sample_dir())
-            .env("MILLRACE_AUTH_TOKENS", TOKEN),
-    );
-    run_ok(
-        stage
-            .stream(sample_dir())
+            .stream(data_dir())
             .args(["--initial", "--hmac-key", "signing-k3y"]),
     );
     wait_for_counts(
         &dir.path().join("millrace.db"),
-        SAMPLE,
+        DATA,
         Duration::from_secs(60),
     );
 

@@ -11,10 +11,10 @@ fn the_database_can_be_chosen_by_environment_and_by_file() {
     run_ok(
         millrace(dir.path())
             .args(["run", "--no-progress", "--data"])
-            .arg(sample_dir())
+            .arg(data_dir())
             .env("MILLRACE_DB", "from-env.db"),
     );
-    assert_eq!(counts(&dir.path().join("from-env.db")), SAMPLE);
+    assert_eq!(counts(&dir.path().join("from-env.db")), DATA);
 
     std::fs::write(
         dir.path().join("millrace.toml"),
@@ -24,9 +24,9 @@ fn the_database_can_be_chosen_by_environment_and_by_file() {
     run_ok(
         millrace(dir.path())
             .args(["run", "--no-progress", "--data"])
-            .arg(sample_dir()),
+            .arg(data_dir()),
     );
-    assert_eq!(counts(&dir.path().join("from-file.db")), SAMPLE);
+    assert_eq!(counts(&dir.path().join("from-file.db")), DATA);
 
     run_ok(
         millrace(dir.path())
@@ -38,10 +38,10 @@ fn the_database_can_be_chosen_by_environment_and_by_file() {
                 "from-flag.db",
                 "--data",
             ])
-            .arg(sample_dir())
+            .arg(data_dir())
             .env("MILLRACE_DB", "ignored.db"),
     );
-    assert_eq!(counts(&dir.path().join("from-flag.db")), SAMPLE);
+    assert_eq!(counts(&dir.path().join("from-flag.db")), DATA);
     assert!(
         !dir.path().join("ignored.db").exists(),
         "the flag wins over the environment"
@@ -81,7 +81,7 @@ fn a_refused_batch_stops_the_streamer_with_the_servers_message() {
         ])
         .arg(format!("http://127.0.0.1:{port}"))
         .arg("--data")
-        .arg(sample_dir())
+        .arg(data_dir())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

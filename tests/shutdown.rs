@@ -114,7 +114,7 @@ fn a_locked_store_is_waited_out() {
     let blocker = rusqlite::Connection::open(&db).unwrap();
     blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let _consume = stage.consume();
-    run_ok(&mut stage.stream(sample_dir()));
+    run_ok(&mut stage.stream(data_dir()));
     // Waits on no condition: the point is a lock held past SQLite's busy timeout.
     std::thread::sleep(Duration::from_secs(12));
     assert_eq!(
@@ -123,7 +123,7 @@ fn a_locked_store_is_waited_out() {
         "nothing written while locked"
     );
     blocker.execute_batch("COMMIT").unwrap();
-    settle_and_check(dir.path(), &sample_dir(), SAMPLE);
+    settle_and_check(dir.path(), &data_dir(), DATA);
 }
 
 fn counts_while_locked(conn: &rusqlite::Connection) -> (u64, u64) {
@@ -148,7 +148,7 @@ fn a_store_locked_while_consuming_is_waited_out() {
     wait_for_counts(&db, (1, 0), Duration::from_secs(30));
     let blocker = rusqlite::Connection::open(&db).unwrap();
     blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    run_ok(&mut stage.stream(sample_dir()));
+    run_ok(&mut stage.stream(data_dir()));
     // Waits on no condition: the point is a lock held past SQLite's busy timeout.
     std::thread::sleep(Duration::from_secs(12));
     assert_eq!(
@@ -158,7 +158,7 @@ fn a_store_locked_while_consuming_is_waited_out() {
     );
     blocker.execute_batch("COMMIT").unwrap();
     // The sample plus the first record.
-    let want = (SAMPLE_METRICS + 1, SAMPLE_WORK_ORDERS);
+    let want = (DATA_METRICS + 1, DATA_WORK_ORDERS);
     wait_for_counts(&db, want, Duration::from_secs(60));
     while queued(dir.path()) > 0 {
         std::thread::sleep(Duration::from_millis(50));

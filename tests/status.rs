@@ -22,7 +22,7 @@ fn newest(rows: impl Iterator<Item = i64>) -> i64 {
 
 fn newest_metric() -> i64 {
     newest(
-        source_metrics(&sample_dir().join("metrics.json"))
+        source_metrics(&data_dir().join("metrics.json"))
             .into_iter()
             .map(|r| r.2),
     )
@@ -30,7 +30,7 @@ fn newest_metric() -> i64 {
 
 fn newest_workorder() -> i64 {
     newest(
-        source_workorders(&sample_dir().join("workorder.json"))
+        source_workorders(&data_dir().join("workorder.json"))
             .into_iter()
             .map(|r| r.0),
     )
@@ -42,7 +42,7 @@ fn run_sample(dir: &Path, extra: &[&str]) {
             .args(["run", "--no-progress", "--report-dir", "out"])
             .args(extra)
             .arg("--data")
-            .arg(sample_dir()),
+            .arg(data_dir()),
     );
 }
 
@@ -74,8 +74,8 @@ fn status_counts_the_stored_sample_exactly() {
     let doc = status_json(dir.path(), &[]);
     let metrics = &doc["streams"]["metrics"];
     let orders = &doc["streams"]["workorder"];
-    assert_eq!(metrics["rows"], SAMPLE_METRICS);
-    assert_eq!(orders["rows"], SAMPLE_WORK_ORDERS);
+    assert_eq!(metrics["rows"], DATA_METRICS);
+    assert_eq!(orders["rows"], DATA_WORK_ORDERS);
     assert_eq!(metrics["newest_unix"], newest_metric());
     assert_eq!(orders["newest_unix"], newest_workorder());
     let shown = metrics["newest_time"].as_str().unwrap();
@@ -96,7 +96,7 @@ fn status_counts_the_stored_sample_exactly() {
         .find(|l| l.starts_with("metrics"))
         .expect("a metrics row");
     let cells: Vec<_> = row.split_whitespace().collect();
-    assert_eq!(cells[1], SAMPLE_METRICS.to_string(), "{table}");
+    assert_eq!(cells[1], DATA_METRICS.to_string(), "{table}");
 }
 
 #[test]
@@ -156,8 +156,8 @@ fn status_reads_postgresql_on_postgresql() {
     let doc = status_json(dir.path(), &["--db", &url]);
     let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
     assert_eq!(doc["store"]["kind"], "postgres");
-    assert_eq!(doc["streams"]["metrics"]["rows"], SAMPLE_METRICS);
-    assert_eq!(doc["streams"]["workorder"]["rows"], SAMPLE_WORK_ORDERS);
+    assert_eq!(doc["streams"]["metrics"]["rows"], DATA_METRICS);
+    assert_eq!(doc["streams"]["workorder"]["rows"], DATA_WORK_ORDERS);
     assert_eq!(doc["streams"]["metrics"]["newest_unix"], newest_metric());
     assert_eq!(
         doc["streams"]["workorder"]["newest_unix"],
@@ -186,5 +186,98 @@ fn completions_and_the_man_page_name_every_command() {
     assert!(
         man.contains("dead\\-letters"),
         "the man page names dead-letters"
+    );
+}
+
+/// The commands `millrace --help` lists, `help` left out.
+fn commands(dir: &Path) -> Vec<String> {
+    let help = run_ok(millrace(dir).arg("--help"));
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+/// The long options `millrace COMMAND --help` lists, as roff writes them (`\-\-db`).
+fn options_in_roff(dir: &Path, command: &str) -> Vec<String> {
+    let help = run_ok(millrace(dir).args([command, "--help"]));
+    let options: Vec<String> = help
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('-'))
+        .filter_map(|l| {
+            l.split([',', ' ', '=', '[', '<'])
+                .find(|w| w.starts_with("--"))
+        })
+        .map(|o| o.replace('-', "\\-"))
+        .collect();
+    assert!(options.len() >= 2, "{command}: {help}");
+    options
+}
+
+/// Issue 22: `millrace man --out DIR` writes a page for every command that the main page
+/// lists, each with that command's options, and the main page lists no page that is not
+/// written; `millrace man` alone prints one page that holds every command and its options.
+#[test]
+fn the_man_pages_hold_every_command_and_its_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let said = run_ok(millrace(dir.path()).args(["man", "--out", "pages"]));
+    let pages = dir.path().join("pages");
+    assert!(said.contains("pages"), "{said}");
+    let main = std::fs::read_to_string(pages.join("millrace.1")).unwrap();
+    let listed: std::collections::BTreeSet<String> = main
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| w.starts_with("millrace\\-") && w.ends_with("(1)"))
+        .map(|w| format!("{}.1", w.trim_end_matches("(1)").replace("\\-", "-")))
+        .collect();
+    let written: std::collections::BTreeSet<String> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "millrace.1")
+        .collect();
+    assert_eq!(
+        listed, written,
+        "the main page lists exactly the pages written"
+    );
+    let one = run_ok(millrace(dir.path()).arg("man"));
+    for command in commands(dir.path()) {
+        let page = std::fs::read_to_string(pages.join(format!("millrace-{command}.1")))
+            .unwrap_or_else(|e| panic!("no page for {command}: {e}"));
+        assert!(
+            page.starts_with(".ie") || page.starts_with(".TH"),
+            "{command}"
+        );
+        for option in options_in_roff(dir.path(), &command) {
+            assert!(page.contains(&option), "{command}'s page lacks {option}");
+        }
+        let section = one
+            .split(&format!(".SH \"MILLRACE {}\"", command.to_uppercase()))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no section for {command} in `millrace man`"));
+        let section = section.split("\n.SH ").next().unwrap();
+        for option in options_in_roff(dir.path(), &command) {
+            assert!(
+                section.contains(&option),
+                "`millrace man` lacks {command} {option}"
+            );
+        }
+    }
+    // The one page names no page it does not say how to get.
+    assert!(!one.contains("millrace\\-help(1)"), "{one}");
+    assert!(one.contains("man \\-\\-out"), "{one}");
+    // A folder that cannot be made is the caller's to fix.
+    let out = millrace(dir.path())
+        .args(["man", "--out", "pages/millrace.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("give --out a folder you can write to"),
+        "{stderr}"
     );
 }

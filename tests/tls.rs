@@ -46,7 +46,7 @@ fn the_streamer_sends_over_https() {
                 &webhook,
                 "--data",
             ])
-            .arg(sample_dir())
+            .arg(data_dir())
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -71,11 +71,11 @@ fn the_streamer_sends_over_https() {
                 &webhook,
                 "--data",
             ])
-            .arg(sample_dir()),
+            .arg(data_dir()),
     );
     wait_for_counts(
         &dir.path().join("millrace.db"),
-        SAMPLE,
+        DATA,
         Duration::from_secs(60),
     );
 }

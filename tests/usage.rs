@@ -28,14 +28,14 @@ fn assert_fails(out: &Output, code: i32, says: &[&str]) -> String {
 fn metrics_only(dir: &Path) -> String {
     let data = dir.join("metrics-only");
     std::fs::create_dir(&data).unwrap();
-    std::fs::copy(sample_dir().join("metrics.json"), data.join("metrics.json")).unwrap();
+    std::fs::copy(data_dir().join("metrics.json"), data.join("metrics.json")).unwrap();
     data.display().to_string()
 }
 
 #[test]
 fn a_webhook_without_a_scheme_is_refused_naming_the_form() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = sample_dir().display().to_string();
+    let sample = data_dir().display().to_string();
     let out = millrace_in(
         dir.path(),
         &["stream", "--data", &sample, "--webhook", "127.0.0.1:5072"],
@@ -57,7 +57,7 @@ fn a_webhook_without_a_scheme_is_refused_naming_the_form() {
 #[test]
 fn a_webhook_naming_an_endpoint_is_refused_with_the_base_suggested() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = sample_dir().display().to_string();
+    let sample = data_dir().display().to_string();
     for endpoint in ["metrics_webhook", "workorder_webhook/"] {
         let url = format!("http://127.0.0.1:5000/{endpoint}");
         let out = millrace_in(
@@ -83,7 +83,7 @@ fn a_webhook_path_the_server_does_not_serve_says_webhook_is_the_base() {
     let _serve = Proc::spawn(millrace(dir.path()).args(["serve", "--listen", &listen]));
     wait_healthy(port);
     let url = format!("http://{listen}/ingest");
-    let sample = sample_dir().display().to_string();
+    let sample = data_dir().display().to_string();
     let out = millrace_in(
         dir.path(),
         &[
@@ -106,49 +106,128 @@ fn a_webhook_path_the_server_does_not_serve_says_webhook_is_the_base() {
     );
 }
 
+/// Issue 22: a wrong webhook port is explained at once, in one line with what to check,
+/// then at most one short line per 10 s with the time left: not two lines of 330
+/// characters per retry with the hint only at the end.
 #[test]
-fn every_retry_says_why_and_for_how_long_yet() {
+fn an_unreachable_webhook_is_explained_at_once_then_rarely() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{}", free_port());
-    let sample = sample_dir().display().to_string();
-    let out = millrace_in(
-        dir.path(),
-        &[
+    let sample = data_dir().display().to_string();
+    let started = std::time::Instant::now();
+    let mut child = millrace(dir.path())
+        .args([
             "stream",
             "--no-progress",
             "--data",
             &sample,
             "--webhook",
             &url,
-            "--retry-for",
-            "2",
-        ],
-    );
-    let stderr = assert_fails(
-        &out,
-        1,
-        &[
-            "gave up on the",
-            "check that `millrace serve` is running there",
-        ],
-    );
-    let retries: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("cannot deliver the metrics batch to"))
+        ])
+        .args(["--retry-for", "12"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    // Each line with when it came.
+    let lines: Vec<(Duration, String)> = std::io::BufRead::lines(stderr)
+        .map(|l| (started.elapsed(), l.unwrap()))
         .collect();
-    assert!(retries.len() >= 2, "one line per retry: {stderr}");
-    for line in retries {
-        assert!(line.contains(&format!("{url}/metrics_webhook")), "{line}");
-        assert!(line.contains("Connection refused"), "{line}");
-        assert!(line.contains("more (--retry-for)"), "{line}");
+    let status = child.wait().unwrap();
+    let all: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(status.code(), Some(1), "{all:#?}");
+    let told: Vec<&(Duration, String)> = lines.iter().filter(|(_, l)| l.contains("WARN")).collect();
+    let (at, first) = told.first().unwrap_or_else(|| panic!("{all:#?}"));
+    assert!(
+        *at < Duration::from_secs(3),
+        "told at once, not after {at:?}"
+    );
+    for words in [
+        format!("cannot reach the webhook at {url} (Connection refused"),
+        "check that `millrace serve` is running there".into(),
+        "retrying for up to 12 s (--retry-for)".into(),
+    ] {
+        assert!(first.contains(&words), "{words} in {first}");
     }
+    assert!(first.len() < 260, "one line: {first}");
+    assert_eq!(
+        told.len(),
+        2,
+        "the first and one reminder in 12 s: {all:#?}"
+    );
+    let (again_at, again) = told[1];
+    assert!(*again_at - *at >= Duration::from_secs(9), "{all:#?}");
+    assert!(
+        again.contains(&format!("still cannot reach the webhook at {url}; "))
+            && again.ends_with(" left (--retry-for)")
+            && again.len() < 140,
+        "{again}"
+    );
+    let last = all.last().unwrap();
+    assert!(
+        last.contains("gave up on the") && last.contains("check that `millrace serve` is running"),
+        "{last}"
+    );
+}
+
+/// Issue 22: the file reader and the webhook both count records from 1, and a record that
+/// is not even JSON gets the same advice as one with a bad field.
+#[test]
+fn file_and_webhook_errors_count_records_from_1_and_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = Stage::new(dir.path());
+    let _serve = stage.serve();
+    let good = r#"{"id": 1, "val": 0.5, "time": 1624377478}"#;
+    let cases = [
+        (
+            "field",
+            r#", {"id": 2, "val": "x", "time": 5}"#,
+            "field `val`",
+        ),
+        (
+            "syntax",
+            r#" {"id": 2, "val": 3, "time": 5}"#,
+            "expected `,` or `]`",
+        ),
+    ];
+    for (name, second, why) in cases {
+        let data = dir.path().join(name);
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join("metrics.json"), format!("[{good}{second}]")).unwrap();
+        let offsets = dir.path().join(format!("{name}.offsets.json"));
+        let out = stage
+            .stream(&data)
+            .arg("--offsets")
+            .arg(&offsets)
+            .output()
+            .unwrap();
+        let stderr = assert_fails(
+            &out,
+            1,
+            &[
+                "metrics.json: record 2 (byte ",
+                why,
+                "; records before it were sent, fix it and stream again",
+            ],
+        );
+        assert!(!stderr.contains("record 1 "), "{stderr}");
+    }
+    let (status, answer) = post_json(
+        stage.port,
+        "/metrics_webhook",
+        &format!(r#"[{good}, {{"id": 2, "val": "x", "time": 5}}]"#),
+    );
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["record"], 2, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(error.starts_with("record 2: field `val`"), "{answer}");
 }
 
 #[test]
 fn run_with_an_unreachable_broker_fails_at_once_naming_it_without_its_password() {
     let dir = tempfile::tempdir().unwrap();
     let broker = format!("amqp://guest:hunter2@127.0.0.1:{}/%2f", free_port());
-    let sample = sample_dir().display().to_string();
+    let sample = data_dir().display().to_string();
     let out = millrace_in(
         dir.path(),
         &[
@@ -221,14 +300,14 @@ fn stream_refuses_a_folder_with_neither_file_and_warns_of_one_missing() {
     assert!(stderr.contains("workorder.json"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(&format!("metrics: {SAMPLE_METRICS} records sent")),
+        stdout.contains(&format!("metrics: {DATA_METRICS} records sent")),
         "{stdout}"
     );
 
     let mut consume = Proc::spawn(millrace(dir.path()).args(["consume", "all"]));
     let db = dir.path().join("millrace.db");
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while counts(&db) != (SAMPLE_METRICS, 0) {
+    while counts(&db) != (DATA_METRICS, 0) {
         assert!(std::time::Instant::now() < deadline, "metrics never stored");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -174,23 +174,23 @@ async fn bad_bodies_are_refused_and_nothing_is_queued() {
             None,
             r#"[{"id": 1, "val": 2.5, "time": 5}, {"id": 2, "val": "x", "time": 5}]"#.into(),
             422,
-            Some((1, "val")),
+            Some((2, "val")),
         ),
         (
             "/metrics_webhook",
             None,
             r#"[{"id": -4, "val": 2.5, "time": 5}]"#.into(),
             422,
-            Some((0, "id")),
+            Some((1, "id")),
         ),
         (
             "/workorder_webhook",
             None,
             r#"[{"time": 5, "product": 1}]"#.into(),
             422,
-            Some((0, "production")),
+            Some((1, "production")),
         ),
-        ("/workorder_webhook", None, TWO.into(), 422, Some((0, ""))),
+        ("/workorder_webhook", None, TWO.into(), 422, Some((1, ""))),
         (
             "/metrics_webhook",
             None,
@@ -218,7 +218,13 @@ async fn bad_bodies_are_refused_and_nothing_is_queued() {
             "case {i}: a JSON error: {answer}"
         );
         if let Some((record, field)) = located {
+            // Counting from 1, as the message does.
             assert_eq!(answer["record"], record, "case {i}: {answer}");
+            let said = format!("record {record}: ");
+            assert!(
+                answer["error"].as_str().unwrap().starts_with(&said),
+                "case {i}: {answer}"
+            );
             if !field.is_empty() {
                 assert_eq!(answer["field"], field, "case {i}: {answer}");
             }

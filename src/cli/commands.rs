@@ -62,7 +62,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => super::status::show(&settings, args).await,
         Command::DeadLetters(args) => super::dead_letters::handle(&settings, args).await,
         Command::Completions(args) => super::docs::completions(args.shell),
-        Command::Man => super::docs::man(),
+        Command::Man(args) => super::docs::man(args.out.as_deref()),
     }
 }
 
@@ -148,8 +148,21 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     let dead = summary.dead_letters();
     if dead > 0 {
         let place = broker.dead_letter_place();
+        let (what, them) = match dead {
+            1 => (
+                "1 message could not be stored and was set aside as a dead letter, with its reason"
+                    .to_string(),
+                "it",
+            ),
+            n => (
+                format!(
+                    "{n} messages could not be stored and were set aside as dead letters, with their reasons"
+                ),
+                "them",
+            ),
+        };
         anyhow::bail!(
-            "{dead} messages could not be stored and were set aside as dead letters, with their reasons, {place}: `millrace dead-letters list` shows them, `millrace dead-letters requeue` puts them back once the cause is fixed"
+            "{what}, {place}: `millrace dead-letters list` shows {them}, `millrace dead-letters requeue` puts {them} back once the cause is fixed"
         );
     }
     Ok(())

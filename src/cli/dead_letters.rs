@@ -4,10 +4,14 @@
 //! and the store skips records it holds. `drop` deletes for good, so it wants `--id` or
 //! `--all`.
 
+use super::requeue::{Decoding, requeue};
 use super::settings::{FileSettings, UsageError};
 use super::{DeadLetterAction, DeadLettersArgs};
 use crate::codec::{decode_queued, is_packed};
-use crate::queue::{Broker, ChosenQueue, DeadLetter, Queue, Settle, Which};
+use crate::mqtt::payload::Limits;
+use crate::queue::{
+    Broker, ChosenQueue, DeadLetter, Envelope, Queue, Settle, Which, counted_dead_letters,
+};
 use crate::record::StreamKind;
 use crate::report::timefmt::iso8601;
 use anyhow::Context;
@@ -41,8 +45,18 @@ pub async fn handle(settings: &FileSettings, args: DeadLettersArgs) -> anyhow::R
         .with_context(|| format!("cannot reach the queue {}", broker.dead_letter_place()))?;
     match args.action {
         DeadLetterAction::List => list(&queue, &streams, &which, args.json).await,
-        DeadLetterAction::Requeue => settle(&queue, &streams, which, Settle::Requeue).await,
-        DeadLetterAction::Drop => settle(&queue, &streams, which, Settle::Drop).await,
+        DeadLetterAction::Requeue => {
+            let webhook = settings.webhook(&super::WebhookArgs::default())?;
+            let decoding = Decoding {
+                limits: Limits {
+                    records: webhook.max_batch_records,
+                    bytes: webhook.max_body_bytes,
+                },
+                format: settings.queue_format(&args.queue),
+            };
+            requeue(&queue, &streams, &which, &decoding).await
+        }
+        DeadLetterAction::Drop => drop_chosen(&queue, &streams, which).await,
     }
 }
 
@@ -101,31 +115,36 @@ async fn list(
             e.count,
             d.reason.as_deref().unwrap_or("(none recorded)")
         );
-        println!("    {}", first_chars(&readable(e.stream, &e.body)));
+        let body = Shown::of(e);
+        match (body.json, body.cut_short) {
+            (true, _) => println!("    {}", body.text),
+            (false, false) => println!("    text: {}", body.text),
+            (false, true) => println!(
+                "    text, cut short at {} bytes: {}",
+                e.body.len(),
+                body.text
+            ),
+        }
     }
     match letters.len() {
         0 => println!("no dead letters"),
-        n => println!("{n} dead letters"),
+        n => println!("{}", counted_dead_letters(n as u64)),
     }
     Ok(())
 }
 
-async fn settle(
+async fn drop_chosen(
     queue: &ChosenQueue,
     streams: &[StreamKind],
     which: Which,
-    settle: Settle,
 ) -> anyhow::Result<()> {
     let mut total = 0;
     for &stream in streams {
         let n = queue
-            .settle_dead_letters(stream, which.clone(), settle)
+            .settle_dead_letters(stream, which.clone(), Settle::Drop)
             .await?;
         if n > 0 {
-            match settle {
-                Settle::Requeue => println!("{stream}: {n} dead letters put back on the queue"),
-                Settle::Drop => println!("{stream}: {n} dead letters dropped"),
-            }
+            println!("{stream}: {} dropped", counted_dead_letters(n));
         }
         total += n;
     }
@@ -144,6 +163,7 @@ async fn settle(
 /// One dead letter in `list --json` (its fields are documented in the README).
 fn to_json(d: &DeadLetter, now: SystemTime) -> serde_json::Value {
     let e = &d.envelope;
+    let body = Shown::of(e);
     let since = d
         .since
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
@@ -158,7 +178,9 @@ fn to_json(d: &DeadLetter, now: SystemTime) -> serde_json::Value {
         "records": e.count,
         "source": e.source,
         "first_seq": e.first_seq,
-        "first_bytes": first_chars(&readable(e.stream, &e.body)),
+        "first_bytes": body.text,
+        "first_bytes_format": if body.json { "json" } else { "text" },
+        "cut_short": body.cut_short,
     })
 }
 
@@ -189,15 +211,52 @@ fn readable(stream: StreamKind, body: &[u8]) -> Vec<u8> {
     }
 }
 
-/// The start of a body, as text a terminal shows safely (control characters escaped).
-fn first_chars(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(4 * FIRST_CHARS)]);
-    let mut shown: String = text
-        .chars()
-        .take(FIRST_CHARS)
-        .flat_map(char::escape_debug)
-        .collect();
-    if text.chars().count() > FIRST_CHARS || body.len() > 4 * FIRST_CHARS {
+/// How `list` shows a letter's body: its start, as JSON where the body is JSON (a packed
+/// body is shown as the JSON of its first records), as text where it is not.
+struct Shown {
+    /// The first [`FIRST_CHARS`] characters, and `…` when there are more.
+    text: String,
+    /// Whether the body is valid JSON (then `text` is JSON cut at most at its end).
+    json: bool,
+    /// Whether only the start of the payload was kept (an MQTT payload over the byte
+    /// limit), which is why it is not valid JSON.
+    cut_short: bool,
+}
+
+impl Shown {
+    fn of(e: &Envelope) -> Shown {
+        let body = readable(e.stream, &e.body);
+        let json = serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
+        Shown {
+            text: first_chars(&body, json),
+            json,
+            cut_short: crate::mqtt::payload::cut_short(e),
+        }
+    }
+}
+
+/// The start of a body on one line, as a terminal shows it safely: JSON with its line breaks
+/// and indents as single spaces (they can only stand between values), text with control
+/// characters escaped. Quotes are shown as they are.
+fn first_chars(body: &[u8], json: bool) -> String {
+    let window = &body[..body.len().min(4 * FIRST_CHARS)];
+    let text = String::from_utf8_lossy(window);
+    let mut line = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if json && matches!(c, '\n' | '\r' | '\t') {
+            while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+            if !line.ends_with(' ') {
+                line.push(' ');
+            }
+        } else if c.is_control() {
+            line.extend(c.escape_debug());
+        } else {
+            line.push(c);
+        }
+    }
+    let mut shown: String = line.chars().take(FIRST_CHARS).collect();
+    if line.chars().count() > FIRST_CHARS || body.len() > window.len() {
         shown.push('…');
     }
     shown
@@ -232,7 +291,7 @@ mod tests {
             "the first four records: {shown}"
         );
         let cut = &encode_packed(&records)[..30];
-        let shown = first_chars(&readable(StreamKind::Metrics, cut));
+        let shown = first_chars(&readable(StreamKind::Metrics, cut), false);
         assert!(shown.contains("packed body of 30 bytes"), "{shown}");
         assert_eq!(readable(StreamKind::Metrics, b"[1]"), b"[1]");
     }
@@ -249,10 +308,13 @@ mod tests {
     }
 
     #[test]
-    fn bodies_are_cut_and_escaped() {
-        assert_eq!(first_chars(b"[1,\n2]"), "[1,\\n2]");
+    fn json_is_shown_as_json_and_text_as_text() {
+        let pretty = b"[{\n    \"id\": 3,\n    \"val\": \"a  b\"\n}]";
+        assert_eq!(first_chars(pretty, true), r#"[{ "id": 3, "val": "a  b" }]"#);
+        assert_eq!(first_chars(b"[1,\n2", false), "[1,\\n2");
+        assert_eq!(first_chars(b"\"x\"\x1b", false), "\"x\"\\u{1b}");
         let long = vec![b'x'; 500];
-        let shown = first_chars(&long);
+        let shown = first_chars(&long, false);
         assert!(shown.ends_with('…') && shown.chars().count() == FIRST_CHARS + 1);
     }
 }

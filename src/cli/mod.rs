@@ -6,6 +6,7 @@ mod data_folder;
 mod dead_letters;
 pub mod defaults;
 mod docs;
+mod requeue;
 mod settings;
 mod status;
 mod webhook_url;
@@ -148,8 +149,9 @@ pub enum Command {
     DeadLetters(DeadLettersArgs),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to stdout
-    Man,
+    /// Print the man page (roff) to stdout, every command with its options; or write one page
+    /// per command into a folder with --out
+    Man(ManArgs),
 }
 
 /// Which queue to use, and where it lives.
@@ -603,6 +605,15 @@ pub struct DeadLettersArgs {
     /// Which queue holds the dead letters.
     #[command(flatten)]
     pub queue: QueueArgs,
+}
+
+/// Options of `millrace man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write millrace.1 and a page per command (millrace-run.1, …) into this folder, made if
+    /// missing, instead of printing one page
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Options of `millrace completions`.

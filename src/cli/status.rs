@@ -168,7 +168,9 @@ fn table(store: &Place<StreamStatus>, queue: &Place<Waiting>) -> String {
     }
     if dead > 0 {
         out.push_str(&format!(
-            "\n{dead} dead letters: see them with `millrace dead-letters list`\n"
+            "\n{}: see {} with `millrace dead-letters list`\n",
+            crate::queue::counted_dead_letters(dead),
+            if dead == 1 { "it" } else { "them" }
         ));
     }
     out

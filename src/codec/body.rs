@@ -24,7 +24,8 @@ pub enum DecodeErrorKind {
 pub struct DecodeError {
     /// The class of mistake, which picks the HTTP status the webhook answers with.
     pub kind: DecodeErrorKind,
-    /// Zero-based position of the offending record in the batch.
+    /// Zero-based position of the offending record in the batch (the message counts from 1,
+    /// as people do).
     pub record: Option<usize>,
     /// The offending field's name, when one field is to blame.
     pub field: Option<String>,
@@ -32,9 +33,9 @@ pub struct DecodeError {
     pub message: String,
 }
 
-/// "record N: " before a message about the batch's record N, or nothing.
+/// "record N: " before a message about the batch's record N (counting from 1), or nothing.
 fn at_record(record: &Option<usize>) -> String {
-    record.map_or_else(String::new, |r| format!("record {r}: "))
+    record.map_or_else(String::new, |r| format!("record {}: ", r + 1))
 }
 
 fn syntax(message: impl Into<String>) -> DecodeError {

@@ -57,6 +57,10 @@ pub struct ConsumerStats {
     pub in_hand: AtomicU64,
     /// Batches taken and decoded while the one before was being written.
     pub taken_ahead: AtomicU64,
+    /// Microseconds spent storing and acknowledging batches, from the start of a write to
+    /// its acknowledgement: the time the records counted above took, so that a rate can
+    /// be given over the time it took rather than over an idle clock.
+    pub busy_micros: AtomicU64,
 }
 
 /// How long one fetch waits for work before the consumer checks for shutdown again: what a
@@ -250,6 +254,7 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
     /// Writes one batch, then acknowledges it; `false` if shutdown came while the store was
     /// failing (nothing acknowledged).
     async fn store_batch(&mut self, batch: Batch) -> Result<bool, ConsumerError> {
+        let started = Instant::now();
         let tags: Vec<u64> = batch.iter().map(|(d, _)| d.tag).collect();
         let newest = newest_time(&batch);
         let Some(written) = self.write(batch, &tags).await? else {
@@ -257,6 +262,8 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
         };
         crate::fault::point(crate::fault::CONSUMER_COMMITTED);
         self.settle(tags, &written).await;
+        let busy = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.stats.busy_micros.fetch_add(busy, Ordering::Relaxed);
         if let Some(time) = newest {
             crate::metrics::record::newest_stored(self.stream, time);
         }

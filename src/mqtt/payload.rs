@@ -8,6 +8,10 @@
 //! within it, and the store keeps each (source, position) once — exactly as it does for the
 //! streamer's `Millrace-Source` batches. The price: two byte-identical payloads on one topic
 //! are one batch to millrace, and are stored once.
+//!
+//! A refused payload is set aside as it came, undecoded (its record count 0), so that
+//! `millrace dead-letters requeue` can put it through [`decode`] again, with the limits then
+//! in force, instead of handing the consumers a body they were never meant to read.
 
 use crate::codec::decode_body;
 use crate::queue::{BodyFormat, Envelope};
@@ -64,6 +68,7 @@ pub fn decode(
             stream,
             source: Some(source.clone()),
             first_seq: 0,
+            // Undecoded: what `decode_again` knows it by.
             count: 0,
             body: body.to_vec(),
         },
@@ -84,6 +89,55 @@ pub fn decode(
         Ok(records) => Outcome::Batch(Envelope::batch(&records, Some(source.clone()), 0, format)),
         Err(e) => dead(payload, e.to_string()),
     }
+}
+
+/// A dead letter this module set aside, decoded again as [`decode`] first did, with `limits`
+/// as they are now (a payload refused for its number of records is a batch once
+/// `max_batch_records` allows it); `None` for any other dead letter, whose body is a queue
+/// message for the consumers to read again as they did. A batch keeps the letter's id and
+/// source, so its records are stored once however often it is requeued.
+///
+/// A payload cut short (only its first bytes were kept because it was over the byte limit)
+/// is refused again: what is missing cannot be decoded.
+pub fn decode_again(letter: &Envelope, limits: Limits, format: BodyFormat) -> Option<Outcome> {
+    let (topic, hash) = undecoded(letter)?;
+    if xxh3_64(&letter.body) != hash {
+        return Some(Outcome::Dead {
+            envelope: letter.clone(),
+            reason: format!(
+                "MQTT topic {topic}: only the first {} bytes of the payload were kept, as it was over the byte limit; publish it again in smaller messages",
+                letter.body.len()
+            ),
+        });
+    }
+    Some(
+        match decode(letter.stream, topic, &letter.body, limits, format) {
+            Outcome::Batch(batch) => Outcome::Batch(Envelope {
+                id: letter.id.clone(),
+                ..batch
+            }),
+            other => other,
+        },
+    )
+}
+
+/// Whether `letter` holds an MQTT payload as it came, only partly (over the byte limit).
+pub fn cut_short(letter: &Envelope) -> bool {
+    undecoded(letter).is_some_and(|(_, hash)| xxh3_64(&letter.body) != hash)
+}
+
+/// The topic and payload hash of a letter [`decode`] set aside undecoded; `None` for a
+/// batch of decoded records (the consumers' dead letters, even of MQTT batches).
+fn undecoded(letter: &Envelope) -> Option<(&str, u64)> {
+    if letter.count != 0 {
+        return None;
+    }
+    let (topic, hash) = letter
+        .source
+        .as_deref()?
+        .strip_prefix("mqtt:")?
+        .rsplit_once('#')?;
+    Some((topic, u64::from_str_radix(hash, 16).ok()?))
 }
 
 /// MQTT 3.1.1 carries no content type, so the one the webhook would be told is read off the
@@ -166,6 +220,57 @@ mod tests {
         };
         assert_eq!((a.origin(), a.first_seq), (b.origin(), b.first_seq));
         assert_ne!(a.origin(), c.origin());
+    }
+
+    /// The letter `decode` sets aside for `payload` under `limits`.
+    fn set_aside(payload: &[u8], limits: Limits) -> (Envelope, String) {
+        match metrics("p/1", payload, limits) {
+            Outcome::Dead { envelope, reason } => (envelope, reason),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_letter_is_decoded_again_as_it_first_was() {
+        // Still refused, for the same reason.
+        let (letter, reason) = set_aside(ONE.replace("0.5", "\"x\"").as_bytes(), limits(10));
+        let Some(Outcome::Dead { reason: again, .. }) =
+            decode_again(&letter, limits(10), BodyFormat::Packed)
+        else {
+            panic!("a bad payload stays refused");
+        };
+        assert_eq!(again, reason);
+        // Refused for its size, then allowed: a batch with the letter's identity.
+        let two = format!("{ONE}\n{ONE}\n");
+        let (letter, _) = set_aside(two.as_bytes(), limits(1));
+        let Some(Outcome::Batch(batch)) = decode_again(&letter, limits(2), BodyFormat::Packed)
+        else {
+            panic!("within the limit now");
+        };
+        assert_eq!(batch.count, 2);
+        assert_eq!((&batch.id, &batch.source), (&letter.id, &letter.source));
+        // A consumer's letter (decoded records) is no business of this module's.
+        let Outcome::Batch(queued) = metrics("p/1", ONE.as_bytes(), limits(10)) else {
+            panic!()
+        };
+        assert!(decode_again(&queued, limits(10), BodyFormat::Packed).is_none());
+    }
+
+    #[test]
+    fn a_payload_cut_short_stays_refused() {
+        let big = format!("[{}]", vec![ONE; 50].join(","));
+        let small = Limits {
+            records: 1000,
+            bytes: 100,
+        };
+        let (letter, _) = set_aside(big.as_bytes(), small);
+        assert!(cut_short(&letter));
+        let Some(Outcome::Dead { reason, .. }) =
+            decode_again(&letter, limits(1000), BodyFormat::Packed)
+        else {
+            panic!("the rest of the payload is gone");
+        };
+        assert!(reason.contains("first 100 bytes"), "{reason}");
     }
 
     #[test]

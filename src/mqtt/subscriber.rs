@@ -14,7 +14,9 @@ use crate::backoff::Backoff;
 use crate::chain::Chain;
 use crate::queue::{Queue, QueueError};
 use crate::shutdown::Shutdown;
-use rumqttc::{AsyncClient, Event, EventLoop, Packet, Publish, QoS, SubscribeReasonCode};
+use rumqttc::{
+    AsyncClient, Event, EventLoop, Packet, Publish, QoS, SubscribeFilter, SubscribeReasonCode,
+};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::path::PathBuf;
@@ -116,10 +118,12 @@ async fn poll(
                 }
             }
             Ok(Event::Incoming(Packet::SubAck(ack))) => {
-                if ack.return_codes.contains(&SubscribeReasonCode::Failure) {
-                    tracing::error!(broker = %config.shown(), "the MQTT broker refused a subscription: is the user allowed to read the topics?");
-                } else {
-                    tracing::info!(broker = %config.shown(), "subscribed");
+                let (granted, refused) = answered(&config.topics, &ack.return_codes);
+                if !refused.is_empty() {
+                    tracing::error!(broker = %config.shown(), topics = %refused, "the MQTT broker refused a subscription: is the user allowed to read the topics?");
+                }
+                if !granted.is_empty() {
+                    tracing::info!(broker = %config.shown(), topics = %granted, "subscribed");
                 }
             }
             Ok(_) => {}
@@ -136,13 +140,35 @@ async fn poll(
     }
 }
 
-/// Asks for every subscription, QoS 1; the answers come as SubAcks.
+/// Asks for every subscription at once, QoS 1: one SubAck answers them all, so that
+/// "subscribed" is logged once, naming the topics.
 fn subscribe_all(client: &AsyncClient, topics: &[Subscription]) {
-    for topic in topics {
-        if let Err(e) = client.try_subscribe(&topic.filter, QoS::AtLeastOnce) {
-            tracing::error!(topic = %topic.filter, error = %e, "cannot ask the MQTT broker for a subscription");
-        }
+    let filters = topics
+        .iter()
+        .map(|t| SubscribeFilter::new(t.filter.clone(), QoS::AtLeastOnce));
+    if let Err(e) = client.try_subscribe_many(filters) {
+        tracing::error!(topics = %named(topics.iter()), error = %e, "cannot ask the MQTT broker for the subscriptions");
     }
+}
+
+/// The subscriptions a SubAck granted and those it refused (its codes are in the order of
+/// the request's filters), each named as `--topic` gives it.
+fn answered(topics: &[Subscription], codes: &[SubscribeReasonCode]) -> (String, String) {
+    let refused = |i: usize| codes.get(i) == Some(&SubscribeReasonCode::Failure);
+    let (refused, granted): (Vec<_>, Vec<_>) =
+        topics.iter().enumerate().partition(|(i, _)| refused(*i));
+    (
+        named(granted.into_iter().map(|(_, t)| t)),
+        named(refused.into_iter().map(|(_, t)| t)),
+    )
+}
+
+/// Subscriptions as `--topic` gives them: `metrics=plant/+/metrics, workorder=…`.
+fn named<'a>(topics: impl Iterator<Item = &'a Subscription>) -> String {
+    topics
+        .map(|t| format!("{}={}", t.stream, t.filter))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Puts messages into the queue, up to [`AT_ONCE`] at a time so that their commits share the
@@ -300,5 +326,44 @@ where
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::StreamKind;
+
+    #[test]
+    fn one_answer_names_the_topics_granted_and_refused() {
+        let topics = [
+            Subscription {
+                stream: StreamKind::Metrics,
+                filter: "p/+/metrics".into(),
+            },
+            Subscription {
+                stream: StreamKind::Workorder,
+                filter: "p/+/workorder".into(),
+            },
+        ];
+        let granted = [SubscribeReasonCode::Success(QoS::AtLeastOnce); 2];
+        assert_eq!(
+            answered(&topics, &granted),
+            (
+                "metrics=p/+/metrics, workorder=p/+/workorder".to_string(),
+                String::new()
+            )
+        );
+        let one_refused = [
+            SubscribeReasonCode::Success(QoS::AtLeastOnce),
+            SubscribeReasonCode::Failure,
+        ];
+        assert_eq!(
+            answered(&topics, &one_refused),
+            (
+                "metrics=p/+/metrics".to_string(),
+                "workorder=p/+/workorder".to_string()
+            )
+        );
     }
 }

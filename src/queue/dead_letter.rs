@@ -16,6 +16,14 @@ pub struct DeadLetter {
     pub since: Option<SystemTime>,
 }
 
+/// "1 dead letter", "3 dead letters": a count of them as every message words it.
+pub fn counted_dead_letters(n: u64) -> String {
+    match n {
+        1 => "1 dead letter".to_string(),
+        n => format!("{n} dead letters"),
+    }
+}
+
 /// Which dead letters of a stream to act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Which {
@@ -47,6 +55,13 @@ pub enum Settle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_is_a_dead_letter_and_more_are_dead_letters() {
+        assert_eq!(counted_dead_letters(1), "1 dead letter");
+        assert_eq!(counted_dead_letters(0), "0 dead letters");
+        assert_eq!(counted_dead_letters(2), "2 dead letters");
+    }
 
     #[test]
     fn all_picks_everything_and_ids_only_theirs() {

@@ -13,7 +13,7 @@ mod envelope;
 
 pub use amqp::{AmqpConfig, AmqpQueue};
 pub use chosen::{ChosenConsumer, ChosenQueue, OpenError};
-pub use dead_letter::{DeadLetter, Settle, Which};
+pub use dead_letter::{DeadLetter, Settle, Which, counted_dead_letters};
 pub use embedded::{EmbeddedConsumer, EmbeddedQueue, EmbeddedQueueConfig, dead_letter_reason};
 pub use envelope::{BodyFormat, Delivery, Envelope};
 

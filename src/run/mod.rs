@@ -226,7 +226,7 @@ impl std::fmt::Display for RunSummary {
                 s.duplicates,
                 s.stored,
                 if s.dead_letters > 0 {
-                    format!("  {} dead letters", s.dead_letters)
+                    format!("  {}", crate::queue::counted_dead_letters(s.dead_letters))
                 } else {
                     String::new()
                 }

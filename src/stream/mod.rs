@@ -10,6 +10,7 @@
 
 mod follow;
 mod offsets;
+mod outage;
 mod progress;
 mod reader;
 mod sender;

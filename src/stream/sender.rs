@@ -1,6 +1,7 @@
 //! Sends batches to the webhook, retrying what is worth retrying.
 
 use super::Progress;
+use super::outage::{Outage, spoken};
 use crate::backoff::Backoff;
 use crate::chain::Chain;
 use crate::record::StreamKind;
@@ -102,6 +103,8 @@ pub struct Sender {
     credentials: Credentials,
     /// The bars the retry messages are printed above, so they are not drawn over.
     progress: Progress,
+    /// The webhook failing, as told so far: shared by the clones that send each file.
+    outage: Outage,
 }
 
 /// The HTTP client could not be built (its TLS settings, say).
@@ -130,6 +133,7 @@ impl Sender {
             retry_for,
             credentials,
             progress: Progress::new(false),
+            outage: Outage::default(),
         })
     }
 
@@ -167,7 +171,12 @@ impl Sender {
             }
             let attempt = request.body(body.to_vec()).send().await;
             let (problem, wait) = match attempt {
-                Ok(response) if response.status().is_success() => return Ok(()),
+                Ok(response) if response.status().is_success() => {
+                    if let Some(line) = self.outage.answered(&self.base) {
+                        self.progress.suspend(|| tracing::info!("{line}"));
+                    }
+                    return Ok(());
+                }
                 Ok(response) => {
                     let status = response.status();
                     let retry_after = response
@@ -219,31 +228,15 @@ impl Sender {
             let next = backoff.next_delay();
             let left = self.retry_for - waited;
             let pause = wait.unwrap_or(next).min(left);
-            // Every retry is told, with why and for how long yet: a bar standing still says
-            // neither.
-            self.progress.suspend(|| {
-                tracing::warn!(
-                    "cannot deliver the {stream} batch to {url}: {}; retrying in {}, for up to {} more (--retry-for)",
-                    Chain(&problem),
-                    spoken(pause),
-                    spoken(left)
-                )
-            });
+            // The first failure is told at once, with what to check, then a reminder now and
+            // then: a bar standing still says neither why nor for how long yet.
+            if let Some(line) = self.outage.failed(&self.base, &problem, left) {
+                self.progress.suspend(|| tracing::warn!("{line}"));
+            }
             if !backoff.wait_for(pause, shutdown).await {
                 return Err(SendError::Stopped);
             }
         }
-    }
-}
-
-/// A duration as a person says it: "350 ms", "12 s", "4 min 50 s".
-fn spoken(d: Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        0 => format!("{} ms", d.as_millis()),
-        1..=59 => format!("{secs} s"),
-        _ if secs % 60 == 0 => format!("{} min", secs / 60),
-        _ => format!("{} min {} s", secs / 60, secs % 60),
     }
 }
 
@@ -267,13 +260,5 @@ mod tests {
             "gave up on the metrics batch to http://h:1/metrics_webhook after retrying for 5 min \
              (--retry-for): the webhook answered 503 Service Unavailable: the queue is unavailable"
         );
-    }
-
-    #[test]
-    fn durations_are_spoken_in_the_largest_units() {
-        let said: Vec<String> = [350, 12_400, 290_000, 300_000]
-            .map(|ms| spoken(Duration::from_millis(ms)))
-            .into();
-        assert_eq!(said, ["350 ms", "12 s", "4 min 50 s", "5 min"]);
     }
 }

@@ -28,7 +28,8 @@ pub struct ApiError {
 pub struct ErrorBody {
     /// What was wrong, in words.
     pub error: String,
-    /// Zero-based position in the batch of the record at fault, if one is.
+    /// Position in the batch of the record at fault, counting from 1 as the message does, if
+    /// one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<usize>,
     /// The field at fault, if one is.
@@ -72,7 +73,7 @@ impl From<DecodeError> for ApiError {
             status,
             body: ErrorBody {
                 error: format!("{e}; nothing of this batch was accepted"),
-                record: e.record,
+                record: e.record.map(|r| r + 1),
                 field: e.field,
             },
             retry_after: None,

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 /// that tie with others: a second reading in the same second, a work order of the same
 /// second as another.
 pub fn shuffled_sample(seed: u64) -> (Vec<Metric>, Vec<WorkOrder>) {
-    let dir = super::sample_dir();
+    let dir = super::data_dir();
     let read = |name: &str| std::fs::read(dir.join(name)).expect("the sample data");
     let mut metrics: Vec<Metric> = serde_json::from_slice(&read("metrics.json")).unwrap();
     let mut orders: Vec<WorkOrder> = serde_json::from_slice(&read("workorder.json")).unwrap();

@@ -1,11 +1,15 @@
 //! Helpers shared by the end-to-end tests: the real binary, real files, real HTTP.
 #![allow(dead_code)]
 
+pub mod data;
 pub mod live;
 pub mod mqtt;
 pub mod scenarios;
 pub mod services;
 
+// Every test binary compiles these helpers, and uses only some of them.
+#[allow(unused_imports)]
+pub use data::{DATA, DATA_METRICS, DATA_WORK_ORDERS, data_dir};
 use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
 use millrace::shutdown;
 use millrace::webhook::{AppState, WebhookConfig, serve};
@@ -19,18 +23,6 @@ use std::time::{Duration, Instant};
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_millrace")
 }
-
-/// The original sample files, beside the repository.
-pub fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sample-data")
-}
-
-/// Records in the sample of `sample_dir()`: metrics, work orders, and both as `counts` gives
-/// them. Named once so that a new sample is one edit here, and so that the numbers in expected
-/// output ("6896 sent") read as what they are.
-pub const SAMPLE_METRICS: u64 = 6896;
-pub const SAMPLE_WORK_ORDERS: u64 = 576;
-pub const SAMPLE: (u64, u64) = (SAMPLE_METRICS, SAMPLE_WORK_ORDERS);
 
 /// A millrace command run in `dir`, with no settings leaking in from the environment.
 pub fn millrace(dir: &Path) -> Command {
@@ -148,6 +140,27 @@ pub fn get_json(port: u16, path: &str) -> Option<serde_json::Value> {
     let (head, body) = answer.split_once("\r\n\r\n")?;
     head.split(' ').nth(1).filter(|status| *status == "200")?;
     serde_json::from_str(body).ok()
+}
+
+/// `POST path` of a JSON `body` on a loopback port: the status and the answer as JSON
+/// (`Null` when it is not JSON).
+pub fn post_json(port: u16, path: &str, body: &str) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    let (head, text) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, serde_json::from_str(text).unwrap_or_default())
 }
 
 /// A webhook served in-process, on a loopback port of its own, for tests that look at its

@@ -2,10 +2,10 @@
 //! persistence file, restartable), a publisher that retries until the broker has every
 //! message, and the sample records cut into messages of every layout the webhook accepts.
 
-use super::free_port;
+use super::{Proc, free_port};
 use rumqttc::{Client, Event, MqttOptions, Outgoing, Packet, QoS};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -188,4 +188,38 @@ pub fn messages(path: &std::path::Path, topic: &str, per: usize) -> Vec<(String,
         }
     }
     out.into_iter().map(|p| (topic.to_string(), p)).collect()
+}
+
+/// `millrace mqtt` in `dir`, subscribed to `prefix/+/metrics` and `prefix/+/workorder`.
+pub fn subscriber(dir: &Path, url: &str, prefix: &str, client_id: &str) -> Command {
+    let mut cmd = super::millrace(dir);
+    cmd.arg("mqtt")
+        .args(["--url", url, "--client-id", client_id])
+        .arg("--topic")
+        .arg(format!("metrics={prefix}/+/metrics"))
+        .arg("--topic")
+        .arg(format!("workorder={prefix}/+/workorder"));
+    cmd
+}
+
+/// Starts `cmd` with its log in `dir/mqtt.log` and waits until it has subscribed (a message
+/// published before would find no subscription and be dropped by the broker).
+pub fn start_subscribed(cmd: &mut Command, dir: &Path) -> Proc {
+    let log = dir.join("mqtt.log");
+    let file = std::fs::File::create(&log).unwrap();
+    cmd.env("MILLRACE_LOG", "info").stderr(file);
+    let p = Proc::spawn(cmd);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("subscribed")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "millrace mqtt did not subscribe: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    p
 }

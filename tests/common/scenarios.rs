@@ -207,10 +207,10 @@ pub fn consumer_crash_after_commit(dir: &Path, backend: Backend) {
             .consume_cmd()
             .env("MILLRACE_CRASH_AT", "consume.committed:2"),
     );
-    run_ok(&mut stage.stream(sample_dir()));
+    run_ok(&mut stage.stream(data_dir()));
     crashing.wait_crash(Duration::from_secs(30));
     let _consumer = stage.consume();
-    backend.settle(dir, &sample_dir(), SAMPLE);
+    backend.settle(dir, &data_dir(), DATA);
 }
 
 /// A generated dataset in `dir`/data; gives its counts.

@@ -11,6 +11,10 @@ use crate::stream::offsets::Offset;
 use std::ops::Range;
 use xxhash_rust::xxh3::xxh3_64;
 
+/// What to do about a record that does not read, malformed JSON or a bad field alike: the
+/// records before it are sent, and streaming again resumes at it.
+const FIX_AND_STREAM_AGAIN: &str = "records before it were sent, fix it and stream again";
+
 /// A batch of records read from a file, ready to send as a JSON array.
 #[derive(Debug)]
 pub struct FileBatch {
@@ -115,7 +119,7 @@ impl FileReader {
                         &self.path,
                         Some(self.seq),
                         self.base + e.pos as u64,
-                        e.message,
+                        format!("{}; {FIX_AND_STREAM_AGAIN}", e.message),
                     ));
                 }
             }
@@ -147,7 +151,7 @@ impl FileReader {
                 &self.path,
                 Some(self.seq),
                 self.base + range.start as u64,
-                format!("{e}; records before it were sent, fix it and stream again"),
+                format!("{e}; {FIX_AND_STREAM_AGAIN}"),
             ));
         }
         batch.push(&self.buf[range.clone()]);
@@ -224,6 +228,7 @@ mod tests {
         assert_eq!(err.record, Some(1));
         assert_eq!(err.byte, (A.len() + 3) as u64);
         assert!(err.to_string().contains("field `val`"), "{err}");
+        assert!(err.to_string().contains(": record 2 (byte "), "{err}");
     }
 
     #[test]
@@ -236,6 +241,8 @@ mod tests {
         assert_eq!(batches[0].count, 2);
         let err = err.unwrap();
         assert!(err.message.contains("truncated"), "{err}");
+        assert!(err.message.ends_with("fix it and stream again"), "{err}");
         assert_eq!(err.record, Some(2));
+        assert!(err.to_string().contains(": record 3 (byte "), "{err}");
     }
 }

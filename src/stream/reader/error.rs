@@ -9,7 +9,8 @@ use std::path::Path;
 pub struct ReadError {
     /// The data file at fault.
     pub path: String,
-    /// Position of the record at fault (zero-based), when a record is at fault.
+    /// Position of the record at fault (zero-based; the message counts from 1, as people
+    /// do), when a record is at fault.
     pub record: Option<u64>,
     /// Byte position in the file where the problem is, to find it in the file.
     pub byte: u64,
@@ -30,7 +31,7 @@ impl ReadError {
         message: impl Into<String>,
     ) -> Self {
         let where_ = match record {
-            Some(r) => format!("record {r} (byte {byte}): "),
+            Some(r) => format!("record {} (byte {byte}): ", r + 1),
             None => format!("byte {byte}: "),
         };
         ReadError {
