@@ -318,6 +318,12 @@ pub fn test_product(
     match best {
         Some((_, mut finding)) => {
             finding.tests = tests;
+            let known: Vec<f64> = parameter
+                .values(finding.which, p)
+                .iter()
+                .flatten()
+                .collect();
+            finding.typical_change = super::typical::change(&known);
             Ok(Tested { finding })
         }
         None => Err(reasons.join("; ")),
@@ -432,9 +438,7 @@ fn test_summary(
         ^ ((best.lag as u64) << 48)
         ^ summary as u64;
     let slope = slope_interval(&xs, &ys, seed).unwrap_or((f64::NAN, [f64::NAN; 2]));
-    let mut finding = finding(parameter.id, &best, &at, &tests, slope, options);
-    let known: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
-    finding.typical_change = super::typical::change(&known);
+    let finding = finding(parameter.id, &best, &at, &tests, slope, options);
     Ok((best, finding, candidates.len()))
 }
 

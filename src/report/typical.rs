@@ -58,14 +58,15 @@ impl Effect {
 /// setpoint that rarely moves), the range is the change that does happen; when every value is
 /// the same, or there are fewer than two, one unit — the slope as it stands.
 pub fn change(values: &[f64]) -> f64 {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_unstable_by(f64::total_cmp);
+    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let range = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
     let spread = [
-        quantile(&sorted, 0.75) - quantile(&sorted, 0.25),
-        sorted
-            .last()
-            .zip(sorted.first())
-            .map_or(0.0, |(hi, lo)| hi - lo),
+        quantile(&mut finite, 0.75) - quantile(&mut finite, 0.25),
+        range.1 - range.0,
     ];
     spread
         .into_iter()
@@ -82,14 +83,23 @@ pub fn amount(which: Summary, change: f64) -> String {
     }
 }
 
-/// The `q`-quantile of sorted values, interpolating between neighbours (NaN when empty).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let Some(last) = sorted.len().checked_sub(1) else {
+/// The `q`-quantile of the values, interpolating between neighbours in sorted order (NaN
+/// when empty). Found by selection rather than a sort: the report asks it of every finding,
+/// over up to hundreds of thousands of intervals. Reorders `values`.
+fn quantile(values: &mut [f64], q: f64) -> f64 {
+    let Some(last) = values.len().checked_sub(1) else {
         return f64::NAN;
     };
     let at = q * last as f64;
     let (below, above) = (at.floor() as usize, at.ceil() as usize);
-    sorted[below] + (sorted[above] - sorted[below]) * (at - below as f64)
+    let (_, &mut low, rest) = values.select_nth_unstable_by(below, f64::total_cmp);
+    // The next value up is the smallest of those above it.
+    let high = if above == below {
+        low
+    } else {
+        rest.iter().copied().fold(f64::INFINITY, f64::min)
+    };
+    low + (high - low) * (at - below as f64)
 }
 
 /// The largest 1, 2 or 5 times a power of ten that is not above `x` (which is positive).
