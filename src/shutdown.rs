@@ -37,27 +37,79 @@ impl Shutdown {
     }
 }
 
-/// Fires `trigger` on SIGINT (Ctrl-C) or SIGTERM.
+/// The signal that began the shutdown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT: Ctrl-C.
+    Interrupt,
+    /// SIGTERM: `kill`, or a service manager stopping millrace.
+    Terminate,
+}
+
+impl Signal {
+    /// The exit code shells and service managers expect of a command this signal stopped
+    /// before its end: 128 plus the signal's number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
+
+    /// The signal as a person would name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT (Ctrl-C)",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+}
+
+/// The signal [`on_signals`] saw, kept process-wide as signals are.
+static RECEIVED: std::sync::OnceLock<Signal> = std::sync::OnceLock::new();
+
+/// The signal that began the shutdown, if one did.
+pub fn received() -> Option<Signal> {
+    RECEIVED.get().copied()
+}
+
+/// A command that a signal stopped before its end, for the exit code (130 or 143) and the
+/// closing line: a run cut short is not a success.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} was interrupted by {}", signal.name())]
+pub struct Interrupted {
+    /// What was cut short: "millrace run", say.
+    pub what: String,
+    /// The signal that stopped it.
+    pub signal: Signal,
+}
+
+/// Fires `trigger` on SIGINT (Ctrl-C) or SIGTERM, and keeps which for [`received`].
 pub fn on_signals(trigger: Trigger) {
     tokio::spawn(async move {
         let interrupt = tokio::signal::ctrl_c();
         #[cfg(unix)]
-        {
+        let signal = {
             use tokio::signal::unix::{SignalKind, signal};
             match signal(SignalKind::terminate()) {
                 Ok(mut term) => {
                     tokio::select! {
-                        _ = interrupt => {}
-                        _ = term.recv() => {}
+                        _ = interrupt => Signal::Interrupt,
+                        _ = term.recv() => Signal::Terminate,
                     }
                 }
                 Err(_) => {
                     let _ = interrupt.await;
+                    Signal::Interrupt
                 }
             }
-        }
+        };
         #[cfg(not(unix))]
-        let _ = interrupt.await;
+        let signal = {
+            let _ = interrupt.await;
+            Signal::Interrupt
+        };
+        let _ = RECEIVED.set(signal);
         tracing::info!("shutting down: finishing work in flight");
         trigger.fire();
     });

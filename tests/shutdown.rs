@@ -1,6 +1,8 @@
 //! SIGTERM stops every long-running command gracefully: it stops taking work, settles what
-//! it holds and exits 0, and nothing is lost or doubled across the stop. A store that is
-//! locked for a while is waited out, not given up on.
+//! it holds and exits 0 — or, for a plain `run` cut short before its end, 143 (130 after
+//! SIGINT), saying it was interrupted and what it did not send — and nothing is lost or
+//! doubled across the stop. A store that is locked for a while is waited out, not given up
+//! on.
 
 mod common;
 
@@ -99,7 +101,11 @@ fn every_command_stops_gracefully_on_sigterm() {
         "`run` at work when signalled"
     );
     terminate(&run);
-    assert_eq!(exit_code(&mut run, Duration::from_secs(20)), Some(0), "run");
+    assert_eq!(
+        exit_code(&mut run, Duration::from_secs(20)),
+        Some(143),
+        "run, cut short by SIGTERM"
+    );
     assert!(counts(&other).0 < want.0, "`run` stopped before the end");
 }
 
@@ -164,4 +170,77 @@ fn a_store_locked_while_consuming_is_waited_out() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(counts(&db), want, "each record once");
+}
+
+#[test]
+fn ctrl_c_in_the_middle_of_a_run_says_interrupted_gives_the_unsent_counts_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = large_data_dir();
+    let all = (
+        source_metrics(&data.join("metrics.json")).len() as u64,
+        source_workorders(&data.join("workorder.json")).len() as u64,
+    );
+    let run = millrace(dir.path())
+        .args(["run", "--no-progress", "--batch-size", "500", "--data"])
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let db = dir.path().join("millrace.db");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counts(&db).0 == 0 {
+        assert!(Instant::now() < deadline, "`run` never wrote");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = run.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("millrace run interrupted by SIGINT (Ctrl-C)")
+            && stdout.contains("no report written"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        !dir.path().join("report").exists(),
+        "no report of part of the data"
+    );
+    // Every record is sent, still queued, or counted unsent: the counts add up.
+    let stored = counts(&db);
+    let number = |word: &str, stream: &str| -> u64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(stream))
+            .unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        words
+            .windows(2)
+            .find(|w| w[1] == word)
+            .map_or(0, |w| w[0].parse().unwrap())
+    };
+    for (stream, all, stored) in [("metrics", all.0, stored.0), ("workorder", all.1, stored.1)] {
+        let (sent, unsent) = (number("sent", stream), number("unsent", stream));
+        assert_eq!(sent + unsent, all, "{stream}: {stdout}");
+        assert_eq!(number("stored", stream), stored, "{stream}: {stdout}");
+        assert_eq!(stored + number("still", stream), sent, "{stream}: {stdout}");
+    }
+    assert!(stored.0 < all.0, "interrupted in the middle: {stdout}");
+
+    // Run again, it sends what was left and writes the report.
+    let again = run_ok(
+        millrace(dir.path())
+            .args(["run", "--no-progress", "--data"])
+            .arg(&data),
+    );
+    assert_eq!(counts(&db), all, "{again}");
+    assert!(dir.path().join("report/index.html").exists());
 }

@@ -11,7 +11,7 @@ use crate::queue::Queue;
 use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown};
 use crate::store::{Store, StoreLocation};
-use crate::stream::{StreamConfig, follow, stream};
+use crate::stream::{OffsetsLock, StreamConfig, follow, stream};
 use crate::tls::TlsFiles;
 use crate::webhook::{AppState, Credentials, WebhookConfig, serve};
 use anyhow::Context;
@@ -106,6 +106,9 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
         };
         data_folder::check(dir, needs)?;
     }
+    // Before anything is created or started: a second `run` in this folder stops here.
+    let command = if following { "run --follow" } else { "run" };
+    let _only_run = OffsetsLock::take(&settings.offsets(&args.stream), command)?;
     // A one-shot run has nobody waiting for a broker to come back: say so at once.
     broker.check_reachable(BROKER_PROBE).await?;
     if following {
@@ -141,31 +144,43 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     let queue = broker.open().await?;
     let summary = crate::run::run(db, queue, webhook, config, shutdown).await?;
     println!("{summary}");
+    if let Some(signal) = summary.interrupted {
+        // No report of part of the data: one would read like the whole answer.
+        return Err(crate::shutdown::Interrupted {
+            what: "millrace run".into(),
+            signal,
+        }
+        .into());
+    }
     let out = settings.report_dir(args.report_dir.as_ref());
     // What the ingest freed goes back before the report allocates (`crate::allocator`).
     crate::allocator::give_back_freed();
     write_report(&summary_db, &out, analysis).await?;
-    let dead = summary.dead_letters();
-    if dead > 0 {
-        let place = broker.dead_letter_place();
-        let (what, them) = match dead {
-            1 => (
-                "1 message could not be stored and was set aside as a dead letter, with its reason"
-                    .to_string(),
-                "it",
-            ),
-            n => (
-                format!(
-                    "{n} messages could not be stored and were set aside as dead letters, with their reasons"
-                ),
-                "them",
-            ),
-        };
-        anyhow::bail!(
-            "{what}, {place}: `millrace dead-letters list` shows {them}, `millrace dead-letters requeue` puts {them} back once the cause is fixed"
-        );
+    set_aside(summary.dead_letters(), &broker)
+}
+
+/// Fails the run if it set `dead` messages aside, saying where they are and what to do.
+fn set_aside(dead: u64, broker: &crate::queue::Broker) -> anyhow::Result<()> {
+    if dead == 0 {
+        return Ok(());
     }
-    Ok(())
+    let place = broker.dead_letter_place();
+    let (what, them) = match dead {
+        1 => (
+            "1 message could not be stored and was set aside as a dead letter, with its reason"
+                .to_string(),
+            "it",
+        ),
+        n => (
+            format!(
+                "{n} messages could not be stored and were set aside as dead letters, with their reasons"
+            ),
+            "them",
+        ),
+    };
+    anyhow::bail!(
+        "{what}, {place}: `millrace dead-letters list` shows {them}, `millrace dead-letters requeue` puts {them} back once the cause is fixed"
+    );
 }
 
 /// The demo dataset, generated on first use; the same seed gives the same files each time.
@@ -203,6 +218,12 @@ async fn stream_files(
     };
     data_folder::check(&data, needs)?;
     let mut config = stream_config(settings, &args.stream, data, webhook)?;
+    let command = if following {
+        "stream --follow"
+    } else {
+        "stream"
+    };
+    let _only_streamer = OffsetsLock::take(&config.offsets, command)?;
     config.credentials = settings.credentials(&args.auth)?;
     config.ca_cert = settings.ca_cert(args.ca_cert.as_ref());
     let summary = if following {

@@ -16,14 +16,25 @@ pub(crate) use settings::FileSettings;
 pub use settings::{SettingsFileError, UsageError};
 
 /// The exit code for an error that ended a command: 2 for a mistake in how millrace was
-/// called or configured (a `--db` or `--queue` path the file system refuses included), 1 for
-/// a failure while working. Decided here only.
+/// called or configured (a `--db` or `--queue` path the file system refuses, and a second
+/// `run` or `stream` on an offsets file another one holds, included), 1 for a failure while
+/// working, and 130 or 143 for a `run` that SIGINT or SIGTERM stopped before its end.
+/// Decided here only.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if let Some(stopped) = error.downcast_ref::<crate::shutdown::Interrupted>() {
+        return stopped.signal.exit_code();
+    }
     let usage = error.downcast_ref::<UsageError>().is_some()
         || error.downcast_ref::<SettingsFileError>().is_some()
         || error
             .chain()
-            .any(|e| e.is::<crate::sqlite_file::PathProblem>());
+            .any(|e| e.is::<crate::sqlite_file::PathProblem>())
+        || error.chain().any(|e| {
+            matches!(
+                e.downcast_ref::<crate::stream::LockError>(),
+                Some(crate::stream::LockError::Held { .. })
+            )
+        });
     if usage { 2 } else { 1 }
 }
 

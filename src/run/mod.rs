@@ -20,6 +20,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
+/// How long [`Pipeline::drain`] waits before it says what it waits for, and again after.
+const TELL_WAIT_AFTER: Duration = Duration::from_secs(5);
+
 /// A running webhook with its consumers, all in this process.
 pub struct Pipeline<Q: Queue> {
     /// Where the webhook listens.
@@ -45,6 +48,29 @@ pub struct StreamTotals {
     pub stored: u64,
     /// Messages this run set aside as dead letters.
     pub dead_letters: u64,
+    /// Records in those dead letters.
+    pub dead_records: u64,
+    /// Records the data files still hold that were not sent: none unless interrupted.
+    pub unsent: u64,
+}
+
+impl StreamTotals {
+    /// Records the consumers settled: stored, already held, or set aside.
+    fn settled(&self) -> u64 {
+        self.inserted + self.duplicates + self.dead_records
+    }
+
+    /// Records settled beyond those sent: an earlier run left them in the durable queue,
+    /// and this run's consumers stored them too.
+    pub fn from_earlier(&self) -> u64 {
+        self.settled().saturating_sub(self.sent)
+    }
+
+    /// Records sent but not settled when the run stopped: an interrupted run leaves them in
+    /// the durable queue, and the next run stores them.
+    pub fn still_queued(&self) -> u64 {
+        self.sent.saturating_sub(self.settled())
+    }
 }
 
 /// What a run did.
@@ -57,6 +83,8 @@ pub struct RunSummary {
     /// From the start to the moment every record sent was seen committed (or set aside):
     /// the pipeline's own time, without stopping its stages and counting the store.
     pub stored_after: Duration,
+    /// The signal that stopped the run before its end, if one did.
+    pub interrupted: Option<shutdown::Signal>,
 }
 
 impl<Q: Queue> Pipeline<Q> {
@@ -103,7 +131,12 @@ impl<Q: Queue> Pipeline<Q> {
         sent: &[(StreamKind, u64)],
         shutdown: &Shutdown,
     ) -> anyhow::Result<()> {
+        let mut tell_at = Instant::now() + TELL_WAIT_AFTER;
         loop {
+            if Instant::now() >= tell_at {
+                self.tell_wait(sent).await?;
+                tell_at = Instant::now() + TELL_WAIT_AFTER;
+            }
             let mut done = true;
             for Running { kind, stats, task } in &self.consumers {
                 // A consumer that stopped early met a fault no retry heals: `stop` says which.
@@ -126,6 +159,24 @@ impl<Q: Queue> Pipeline<Q> {
                 _ = shutdown.wait() => {}
             }
         }
+    }
+
+    /// Says what [`Pipeline::drain`] is waiting for, so that a run is never silent.
+    async fn tell_wait(&self, sent: &[(StreamKind, u64)]) -> anyhow::Result<()> {
+        let mut left = Vec::new();
+        for Running { kind, stats, .. } in &self.consumers {
+            let want = sent.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n);
+            let settled = stats.settled.load(Ordering::Relaxed);
+            let queued = self.queue.pending(*kind).await?;
+            left.push(format!(
+                "{kind} {settled} of {want} records settled, {queued} messages queued"
+            ));
+        }
+        tracing::info!(
+            "waiting for the consumers to store what was sent: {} (Ctrl-C stops; what is queued stays for the next run)",
+            left.join("; ")
+        );
+        Ok(())
     }
 
     /// Stops the webhook and the consumers after the work in hand.
@@ -173,29 +224,33 @@ pub async fn run<Q: Queue>(
         },
     )
     .await??;
+    let of = |list: &[(StreamKind, u64)], kind| {
+        list.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n)
+    };
     let mut streams = Vec::new();
     for (kind, stats) in stopped {
+        let inserted = stats.inserted.load(Ordering::Relaxed);
+        let duplicates = stats.duplicates.load(Ordering::Relaxed);
+        let settled = stats.settled.load(Ordering::Relaxed);
         streams.push(StreamTotals {
             stream: kind,
-            sent: sent
-                .sent
-                .iter()
-                .find(|(k, _)| *k == kind)
-                .map(|(_, n)| *n)
-                .unwrap_or(0),
-            inserted: stats.inserted.load(Ordering::Relaxed),
-            duplicates: stats.duplicates.load(Ordering::Relaxed),
-            stored: stored
-                .iter()
-                .find(|(k, _)| *k == kind)
-                .map_or(0, |(_, n)| *n),
+            sent: of(&sent.sent, kind),
+            inserted,
+            duplicates,
+            stored: of(&stored, kind),
             dead_letters: stats.dead_letters.load(Ordering::Relaxed),
+            dead_records: settled.saturating_sub(inserted + duplicates),
+            unsent: of(&sent.unsent, kind),
         });
     }
+    let interrupted = shutdown
+        .is_triggered()
+        .then(|| shutdown::received().unwrap_or(shutdown::Signal::Interrupt));
     Ok(RunSummary {
         streams,
         elapsed: started.elapsed(),
         stored_after,
+        interrupted,
     })
 }
 
@@ -207,13 +262,23 @@ impl RunSummary {
 }
 
 impl std::fmt::Display for RunSummary {
+    /// One line per stream whose counts add up: sent, plus what an earlier run had left
+    /// queued, is what was stored, already held, set aside, and still queued.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let secs = self.stored_after.as_secs_f64();
-        writeln!(
-            f,
-            "millrace run finished in {:.2} s (the last record committed at {secs:.2} s)",
-            self.elapsed.as_secs_f64()
-        )?;
+        match self.interrupted {
+            Some(signal) => writeln!(
+                f,
+                "millrace run interrupted by {} after {:.2} s: no report written, as it would cover part of the data",
+                signal.name(),
+                self.elapsed.as_secs_f64()
+            )?,
+            None => writeln!(
+                f,
+                "millrace run finished in {:.2} s (the last record committed at {secs:.2} s)",
+                self.elapsed.as_secs_f64()
+            )?,
+        }
         let mut sent_total = 0;
         for s in &self.streams {
             sent_total += s.sent;
@@ -225,11 +290,23 @@ impl std::fmt::Display for RunSummary {
                 s.inserted,
                 s.duplicates,
                 s.stored,
-                if s.dead_letters > 0 {
-                    format!("  {}", crate::queue::counted_dead_letters(s.dead_letters))
-                } else {
-                    String::new()
-                }
+                extras(s)
+            )?;
+        }
+        if self.interrupted.is_some() {
+            let left = |count: fn(&StreamTotals) -> u64| {
+                let each: Vec<String> = self
+                    .streams
+                    .iter()
+                    .map(|s| format!("{} {}", count(s), s.stream.name()))
+                    .collect();
+                each.join(" and ")
+            };
+            writeln!(
+                f,
+                "  unsent: {} records; still queued: {}. `millrace run` again sends and stores them, then writes the report",
+                left(|s| s.unsent),
+                left(StreamTotals::still_queued)
             )?;
         }
         write!(
@@ -238,4 +315,30 @@ impl std::fmt::Display for RunSummary {
             sent_total as f64 / secs.max(1e-9)
         )
     }
+}
+
+/// The counts of a stream's line that are not always there: dead letters, records from an
+/// earlier run, records still queued and records not sent.
+fn extras(s: &StreamTotals) -> String {
+    let mut out = String::new();
+    if s.dead_letters > 0 {
+        out += &format!(
+            "  {} ({} records)",
+            crate::queue::counted_dead_letters(s.dead_letters),
+            s.dead_records
+        );
+    }
+    if s.from_earlier() > 0 {
+        out += &format!(
+            "  ({} of them left queued by an earlier run)",
+            s.from_earlier()
+        );
+    }
+    if s.still_queued() > 0 {
+        out += &format!("  {} still queued", s.still_queued());
+    }
+    if s.unsent > 0 {
+        out += &format!("  {} unsent", s.unsent);
+    }
+    out
 }

@@ -81,6 +81,8 @@ pub async fn follow(
     relay.abort();
     Ok(StreamSummary {
         sent: sent?,
+        // Following has no end of the files to fall short of.
+        unsent: Vec::new(),
         elapsed: started.elapsed(),
     })
 }

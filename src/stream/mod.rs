@@ -9,6 +9,7 @@
 //! running and sends records as they are written, following rotated files.
 
 mod follow;
+mod lock;
 mod offsets;
 mod outage;
 mod progress;
@@ -16,6 +17,7 @@ mod reader;
 mod sender;
 
 pub use follow::{POLL, follow};
+pub use lock::{LockError, OffsetsLock, lock_path};
 pub use offsets::{Offset, Offsets, OffsetsError};
 pub use progress::Progress;
 pub use reader::{FileBatch, FileReader, ReadError, Tail};
@@ -55,6 +57,9 @@ pub struct StreamConfig {
 pub struct StreamSummary {
     /// Records delivered, per stream.
     pub sent: Vec<(StreamKind, u64)>,
+    /// Records the files still hold that were not sent, per stream: none unless the stream
+    /// was interrupted (by Ctrl-C or SIGTERM) before the end of the files.
+    pub unsent: Vec<(StreamKind, u64)>,
     /// How long the run took.
     pub elapsed: Duration,
 }
@@ -124,19 +129,29 @@ pub async fn stream(
             .map(|r| progress.file(kind.name(), r.size(), r.position()));
         let shutdown = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            let sent = match (reader, bar) {
+            let (sent, last) = match (reader, bar) {
                 (Some(reader), Some(mut bar)) => {
                     let sent = file.run(reader, &mut bar, &shutdown).await;
                     bar.finish();
                     sent?
                 }
-                _ => 0,
+                _ => (0, None),
             };
-            Ok::<_, StreamError>((kind, sent))
+            let unsent = if shutdown.is_triggered() {
+                file.unsent(last).await?
+            } else {
+                0
+            };
+            Ok::<_, StreamError>((kind, sent, unsent))
         }));
     }
+    let done = gather(tasks).await?;
     Ok(StreamSummary {
-        sent: gather(tasks).await?,
+        sent: done.iter().map(|&(kind, sent, _)| (kind, sent)).collect(),
+        unsent: done
+            .iter()
+            .map(|&(kind, _, unsent)| (kind, unsent))
+            .collect(),
         elapsed: started.elapsed(),
     })
 }
@@ -159,9 +174,9 @@ fn connect(config: &StreamConfig) -> Result<(Arc<Mutex<Offsets>>, Sender), Strea
 
 /// Waits for every file's task and gives what each sent; the first failure, if any, once
 /// all have ended (the other file's task finishes what it holds meanwhile).
-async fn gather(
-    tasks: Vec<tokio::task::JoinHandle<Result<(StreamKind, u64), StreamError>>>,
-) -> Result<Vec<(StreamKind, u64)>, StreamError> {
+async fn gather<T>(
+    tasks: Vec<tokio::task::JoinHandle<Result<T, StreamError>>>,
+) -> Result<Vec<T>, StreamError> {
     let mut sent = Vec::new();
     let mut failure = None;
     for task in tasks {
@@ -239,13 +254,25 @@ impl FileStream {
         Ok(Some(reader))
     }
 
-    /// Reads ahead on a blocking thread while the previous batch is in flight.
+    /// Records left in the file after `last`, the end of the last batch acknowledged (or,
+    /// with none, after where streaming started): what an interrupted stream did not send.
+    async fn unsent(&self, last: Option<Offset>) -> Result<u64, StreamError> {
+        let reader = match &last {
+            Some(end) => FileReader::open(&self.path, self.kind, Some(end))?,
+            None => self.open()?,
+        };
+        let counted = tokio::task::spawn_blocking(move || reader.map_or(0, FileReader::count_rest));
+        Ok(counted.await?)
+    }
+
+    /// Reads ahead on a blocking thread while the previous batch is in flight; gives the
+    /// records sent and where the file stands after the last of them.
     async fn run(
         &self,
         mut reader: FileReader,
         progress: &mut progress::FileProgress,
         shutdown: &Shutdown,
-    ) -> Result<u64, StreamError> {
+    ) -> Result<(u64, Option<Offset>), StreamError> {
         let source = reader.source().to_string();
         let key = self.key();
         let batch_size = self.batch_size;
@@ -261,6 +288,7 @@ impl FileStream {
             }
         });
         let mut sent = 0;
+        let mut last = None;
         let result = async {
             while let Some(batch) = rx.recv().await {
                 let batch = batch?;
@@ -277,6 +305,7 @@ impl FileStream {
                     .set(&key, batch.end.clone())?;
                 sent += batch.count;
                 progress.advance(batch.count, batch.end.byte);
+                last = Some(batch.end);
             }
             Ok::<_, StreamError>(())
         }
@@ -284,9 +313,8 @@ impl FileStream {
         drop(rx);
         let _ = read_ahead.await;
         match result {
-            Err(StreamError::Send(SendError::Stopped)) => Ok(sent),
+            Err(StreamError::Send(SendError::Stopped)) | Ok(()) => Ok((sent, last)),
             Err(e) => Err(e),
-            Ok(()) => Ok(sent),
         }
     }
 }

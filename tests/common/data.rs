@@ -39,29 +39,7 @@ pub fn data_dir() -> PathBuf {
 /// its own that is then renamed into place: tests and test binaries running at the same
 /// time each find it whole or make it themselves.
 fn generated() -> PathBuf {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let built = std::fs::metadata(bin())
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    let dir = target.join(format!("generated-data-{built}"));
-    if !dir.join("workorder.json").exists() {
-        let staging = tempfile::tempdir_in(target).unwrap();
-        let fresh = staging.path().join("data");
-        let out = Command::new(bin())
-            .args(["generate", "--seed", "1", "--scale", "1", "--out"])
-            .arg(&fresh)
-            .output()
-            .expect("run millrace generate");
-        assert!(
-            out.status.success(),
-            "millrace generate failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // Another test may have renamed its copy into place first: either is whole.
-        let _ = std::fs::rename(&fresh, &dir);
-    }
+    let dir = generated_at("1");
     let said = |name: &str| {
         let text = std::fs::read(dir.join(name)).unwrap();
         serde_json::from_slice::<Vec<serde_json::Value>>(&text)
@@ -73,6 +51,41 @@ fn generated() -> PathBuf {
         DATA,
         "`millrace generate --seed 1 --scale 1` writes other counts now: update DATA in tests/common/data.rs"
     );
+    dir
+}
+
+/// A folder as [`data_dir`], forty times as large (about 277,000 metrics and 23,000 work
+/// orders): a `run` over it takes seconds, long enough to be interrupted in the middle.
+pub fn large_data_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| generated_at("40")).clone()
+}
+
+/// What `millrace generate --seed 1 --scale SCALE` writes, made once per build of the binary.
+fn generated_at(scale: &str) -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let built = std::fs::metadata(bin())
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let dir = target.join(format!("generated-data-{scale}-{built}"));
+    if !dir.join("workorder.json").exists() {
+        let staging = tempfile::tempdir_in(target).unwrap();
+        let fresh = staging.path().join("data");
+        let out = Command::new(bin())
+            .args(["generate", "--seed", "1", "--scale", scale, "--out"])
+            .arg(&fresh)
+            .output()
+            .expect("run millrace generate");
+        assert!(
+            out.status.success(),
+            "millrace generate failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Another test may have renamed its copy into place first: either is whole.
+        let _ = std::fs::rename(&fresh, &dir);
+    }
     dir
 }
 

@@ -9,7 +9,7 @@ pub mod services;
 
 // Every test binary compiles these helpers, and uses only some of them.
 #[allow(unused_imports)]
-pub use data::{DATA, DATA_METRICS, DATA_WORK_ORDERS, data_dir};
+pub use data::{DATA, DATA_METRICS, DATA_WORK_ORDERS, data_dir, large_data_dir};
 use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
 use millrace::shutdown;
 use millrace::webhook::{AppState, WebhookConfig, serve};

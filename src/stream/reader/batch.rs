@@ -96,6 +96,21 @@ impl FileReader {
         Ok(self.finish(batch))
     }
 
+    /// How many complete records are left to read, told by the layout alone (none is
+    /// parsed, so it is quick): what an interrupted stream left unsent. Counting stops where
+    /// the layout breaks, as streaming would.
+    pub fn count_rest(mut self) -> u64 {
+        let mut left = 0;
+        while !self.done {
+            match self.next_record() {
+                Ok(Some(_)) => left += 1,
+                Ok(None) => {}
+                Err(_) => break,
+            }
+        }
+        left
+    }
+
     /// The next complete record's place in the buffer, reading more of the file as needed;
     /// `None`, with reading done, at the end of the records or of what is complete so far (a
     /// last record still being written is left for a later run).
@@ -186,6 +201,24 @@ impl FileReader {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{A, B, C, bodies, read_all};
+    use super::FileReader;
+    use crate::record::StreamKind;
+
+    #[test]
+    fn the_rest_is_counted_from_where_reading_stands() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        std::fs::write(&path, format!("[{A}, {B},\n {C}]")).unwrap();
+        let (batches, _) = read_all(&path, None, 1);
+        let reader = |at| {
+            FileReader::open(&path, StreamKind::Metrics, at)
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(reader(None).count_rest(), 3);
+        assert_eq!(reader(Some(&batches[0].end)).count_rest(), 2);
+        assert_eq!(reader(Some(&batches[2].end)).count_rest(), 0);
+    }
 
     #[test]
     fn reads_an_array_in_batches() {
