@@ -251,6 +251,18 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Adds another tally's counts to this one.
+    pub fn merge(&mut self, other: &Tally) {
+        self.datasets += other.datasets;
+        self.planted += other.planted;
+        self.detected += other.detected;
+        self.false_claims += other.false_claims;
+        self.reference_detected += other.reference_detected;
+        self.reference_false_claims += other.reference_false_claims;
+        self.known_pairs += other.known_pairs;
+        self.lag0_pairs += other.lag0_pairs;
+    }
+
     pub fn add(&mut self, o: &Outcome) {
         self.datasets += 1;
         self.planted += DRIVERS;
@@ -326,14 +338,7 @@ pub fn run(cells: &[Cell], seeds: u64, first_seed: u64, options: Options) -> Res
         let mut t = Tally::default();
         for (cell, tally) in &results.cells {
             if keep(cell) {
-                t.datasets += tally.datasets;
-                t.planted += tally.planted;
-                t.detected += tally.detected;
-                t.false_claims += tally.false_claims;
-                t.reference_detected += tally.reference_detected;
-                t.reference_false_claims += tally.reference_false_claims;
-                t.known_pairs += tally.known_pairs;
-                t.lag0_pairs += tally.lag0_pairs;
+                t.merge(tally);
             }
         }
         t
