@@ -53,7 +53,7 @@ async fn spawn_dashboard_tls(
 /// The live analysis of the SQLite store at `db`, served; the analyst stops with the server.
 async fn watch_store(db: &Path, credentials: Credentials) -> (Dashboard, Trigger) {
     let (analyst_stop, analyst) = shutdown::channel();
-    let feed = millrace::live::spawn(
+    let (feed, _analyst) = millrace::live::spawn(
         StoreLocation::Sqlite(db.to_path_buf()),
         millrace::report::Options::default(),
         analyst,

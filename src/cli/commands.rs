@@ -112,6 +112,13 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     // A one-shot run has nobody waiting for a broker to come back: say so at once.
     broker.check_reachable(BROKER_PROBE).await?;
     if following {
+        // The port first: a busy one stops the run before the demo data, the queue or the
+        // store is made.
+        let listen = settings.dashboard_listen(args.dashboard_listen.as_ref());
+        guard_exposure(&listen, false, Exposure::RUN_DASHBOARD).await?;
+        let dashboard = tokio::net::TcpListener::bind(&listen).await.with_context(|| {
+            format!("cannot listen on {listen} (is another dashboard using it? choose another address with --dashboard-listen)")
+        })?;
         // With MQTT the files are optional: no --data, no demo data, only MQTT.
         let data = match given {
             Some(dir) => Some(dir),
@@ -121,11 +128,6 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
         let config = data
             .map(|dir| stream_config(settings, &args.stream, dir, String::new()))
             .transpose()?;
-        let listen = settings.dashboard_listen(args.dashboard_listen.as_ref());
-        guard_exposure(&listen, false, Exposure::RUN_DASHBOARD).await?;
-        let dashboard = tokio::net::TcpListener::bind(&listen).await.with_context(|| {
-            format!("cannot listen on {listen} (is another dashboard using it? choose another address with --dashboard-listen)")
-        })?;
         let queue = broker.open().await?;
         let live = crate::run::Live {
             dashboard,
@@ -324,8 +326,9 @@ async fn serve_dashboard(
     })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!("dashboard on {scheme}://{}/", listener.local_addr()?);
-    let feed = crate::live::spawn(db, options, shutdown.clone());
+    let (feed, analyst) = crate::live::spawn(db, options, shutdown.clone());
     crate::dashboard::serve(listener, tls, credentials, feed, shutdown).await?;
+    analyst.closed().await;
     tracing::info!("dashboard stopped");
     Ok(())
 }

@@ -833,6 +833,9 @@ mod tests {
         ) -> Result<crate::store::StreamStatus, StoreError> {
             self.inner.stream_status(stream)
         }
+        fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError> {
+            self.inner.held(stream, origin)
+        }
     }
 
     #[tokio::test]

@@ -29,13 +29,27 @@ const POLL: Duration = Duration::from_millis(250);
 
 /// Starts the analyst on its own thread: it opens the store, publishes a first analysis and
 /// then a new one each time rows are stored, until `shutdown`.
-pub fn spawn(location: StoreLocation, options: Options, shutdown: Shutdown) -> Feed {
+pub fn spawn(location: StoreLocation, options: Options, shutdown: Shutdown) -> (Feed, Analyst) {
     let (publish, feed) = watch::channel(None);
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("live-analyst".into())
         .spawn(move || analyst(&location, options, &shutdown, &publish))
         .expect("the OS cannot start a thread");
-    feed
+    (feed, Analyst(thread))
+}
+
+/// The analyst's thread, to wait for once shutdown fired.
+///
+/// It holds a connection to the store: a process that exits with it still open (the
+/// analyst in the middle of an analysis) leaves SQLite's `-wal` and `-shm` files beside
+/// the store, which the last connection to close would have checkpointed and removed.
+pub struct Analyst(std::thread::JoinHandle<()>);
+
+impl Analyst {
+    /// Waits, off the async threads, until the analyst has stopped and closed the store.
+    pub async fn closed(self) {
+        let _ = tokio::task::spawn_blocking(move || self.0.join()).await;
+    }
 }
 
 fn analyst(
@@ -165,7 +179,7 @@ mod tests {
         let path = dir.path().join("s.db");
         let mut store = SqliteStore::open(&path).unwrap();
         let (trigger, shutdown) = crate::shutdown::channel();
-        let feed = spawn(StoreLocation::Sqlite(path), Options::default(), shutdown);
+        let (feed, _analyst) = spawn(StoreLocation::Sqlite(path), Options::default(), shutdown);
         let first = latest_version(&feed, 0);
         let doc: serde_json::Value = serde_json::from_str(&first.json).unwrap();
         assert_eq!(doc["streams"]["workorder"]["records"], 0);

@@ -12,4 +12,4 @@ mod state;
 
 pub use state::{Changes, LiveState};
 
-pub use feed::{Feed, Update, spawn};
+pub use feed::{Analyst, Feed, Update, spawn};

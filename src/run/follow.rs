@@ -4,7 +4,6 @@
 
 use super::Pipeline;
 use crate::queue::Queue;
-use crate::record::StreamKind;
 use crate::shutdown::{self, Shutdown};
 use crate::store::StoreLocation;
 use crate::stream::StreamConfig;
@@ -48,8 +47,11 @@ pub async fn follow<Q: Queue>(
         }
         None => (None, shutdown),
     };
+    if let Some(config) = &stream_config {
+        super::held::tell(&db, &config.data, true).await?;
+    }
     let pipeline = Pipeline::start(&db, queue, webhook, "127.0.0.1:0").await?;
-    let feed = crate::live::spawn(db, live.options, stop.clone());
+    let (feed, analyst) = crate::live::spawn(db.clone(), live.options, stop.clone());
     let address = live.dashboard.local_addr()?;
     let dashboard = tokio::spawn(crate::dashboard::serve(
         live.dashboard,
@@ -92,9 +94,14 @@ pub async fn follow<Q: Queue>(
     if let Some((_, task)) = mqtt {
         task.await??;
     }
-    pipeline.stop().await?;
+    let stopped = pipeline.stop().await?;
     dashboard.await??;
-    print_sent(&streamed?);
+    analyst.closed().await;
+    // Stored and already held as plain `run` gives them: a copied folder shows here too.
+    println!("millrace run --follow stopped");
+    for totals in super::totals(&db, stopped, &streamed?).await? {
+        println!("{totals}");
+    }
     Ok(())
 }
 
@@ -128,14 +135,3 @@ fn subscriber<Q: Queue>(
 
 /// The running MQTT subscriber.
 type Subscriber = tokio::task::JoinHandle<Result<(), crate::mqtt::MqttError>>;
-
-fn print_sent(summary: &crate::stream::StreamSummary) {
-    for kind in StreamKind::ALL {
-        let n = summary
-            .sent
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map_or(0, |s| s.1);
-        println!("  {:<9} {n:>10} sent", kind.name());
-    }
-}

@@ -3,6 +3,7 @@
 //! separate processes would.
 
 mod follow;
+mod held;
 
 pub use follow::{Live, follow};
 
@@ -201,6 +202,7 @@ pub async fn run<Q: Queue>(
     shutdown: Shutdown,
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
+    held::tell(&db, &stream_config.data, false).await?;
     let pipeline = Pipeline::start(&db, queue, webhook, "127.0.0.1:0").await?;
     stream_config.webhook = format!("http://{}", pipeline.addr);
     let streamed = stream(stream_config, shutdown.clone()).await;
@@ -213,6 +215,25 @@ pub async fn run<Q: Queue>(
     let stopped = pipeline.stop().await?;
     let sent = streamed?;
     drained?;
+    let streams = totals(&db, stopped, &sent).await?;
+    let interrupted = shutdown
+        .is_triggered()
+        .then(|| shutdown::received().unwrap_or(shutdown::Signal::Interrupt));
+    Ok(RunSummary {
+        streams,
+        elapsed: started.elapsed(),
+        stored_after,
+        interrupted,
+    })
+}
+
+/// Each stream's totals, from what its consumer counted, what the streamer sent and what
+/// the store in `db` holds now.
+async fn totals(
+    db: &StoreLocation,
+    stopped: Vec<(StreamKind, Arc<ConsumerStats>)>,
+    sent: &crate::stream::StreamSummary,
+) -> anyhow::Result<Vec<StreamTotals>> {
     let location = db.clone();
     let stored = tokio::task::spawn_blocking(
         move || -> Result<Vec<(StreamKind, u64)>, crate::store::StoreError> {
@@ -243,15 +264,7 @@ pub async fn run<Q: Queue>(
             unsent: of(&sent.unsent, kind),
         });
     }
-    let interrupted = shutdown
-        .is_triggered()
-        .then(|| shutdown::received().unwrap_or(shutdown::Signal::Interrupt));
-    Ok(RunSummary {
-        streams,
-        elapsed: started.elapsed(),
-        stored_after,
-        interrupted,
-    })
+    Ok(streams)
 }
 
 impl RunSummary {
@@ -282,16 +295,7 @@ impl std::fmt::Display for RunSummary {
         let mut sent_total = 0;
         for s in &self.streams {
             sent_total += s.sent;
-            writeln!(
-                f,
-                "  {:<9} {:>10} sent  {:>10} stored  {:>8} already held  {:>10} in store{}",
-                s.stream.name(),
-                s.sent,
-                s.inserted,
-                s.duplicates,
-                s.stored,
-                extras(s)
-            )?;
+            writeln!(f, "{s}")?;
         }
         if self.interrupted.is_some() {
             let left = |count: fn(&StreamTotals) -> u64| {
@@ -313,6 +317,22 @@ impl std::fmt::Display for RunSummary {
             f,
             "  rate      {:>10.0} records/s end to end, start to last commit",
             sent_total as f64 / secs.max(1e-9)
+        )
+    }
+}
+
+impl std::fmt::Display for StreamTotals {
+    /// The stream's line of a summary.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "  {:<9} {:>10} sent  {:>10} stored  {:>8} already held  {:>10} in store{}",
+            self.stream.name(),
+            self.sent,
+            self.inserted,
+            self.duplicates,
+            self.stored,
+            extras(self)
         )
     }
 }

@@ -133,6 +133,11 @@ pub trait Store: Send + 'static {
     /// How many records of the stream the store holds and the newest record's time, for
     /// `millrace status`.
     fn stream_status(&mut self, stream: StreamKind) -> Result<StreamStatus, StoreError>;
+
+    /// How many records of `origin` (a data file's identity) the store holds, from its
+    /// stored ranges: what `run` tells at start of each data file, so that a copy of a
+    /// folder streamed before is seen to add nothing.
+    fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError>;
 }
 
 /// What the store holds of one stream, as `millrace status` shows it.
@@ -179,6 +184,9 @@ impl Store for Box<dyn Store + Send> {
     }
     fn stream_status(&mut self, stream: StreamKind) -> Result<StreamStatus, StoreError> {
         (**self).stream_status(stream)
+    }
+    fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError> {
+        (**self).held(stream, origin)
     }
 }
 

@@ -292,6 +292,17 @@ impl Store for PostgresStore {
             newest: column::<Option<i64>>(&row, 1, stream.name())?,
         })
     }
+
+    fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError> {
+        let row = self
+            .client()?
+            .query_one(
+                r#"SELECT COALESCE(SUM("end" - start), 0)::BIGINT FROM ingested WHERE stream = $1 AND origin = $2"#,
+                &[&stream.name(), &origin],
+            )
+            .map_err(failed)?;
+        Ok(column::<i64>(&row, 0, "ingested")? as u64)
+    }
 }
 
 /// Every metric, ordered by parameter and then time; returns how many there were.

@@ -176,6 +176,17 @@ impl Store for SqliteStore {
     fn stream_status(&mut self, stream: StreamKind) -> Result<StreamStatus, StoreError> {
         stream_status(&self.conn, stream)
     }
+
+    fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(end - start), 0) FROM ingested WHERE stream = ?1 AND origin = ?2",
+                params![stream.name(), origin],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(failed)
+    }
 }
 
 impl SqliteStore {
@@ -381,6 +392,24 @@ mod tests {
             }
         );
         assert_eq!(store.count(StreamKind::Metrics).unwrap(), 15);
+    }
+
+    #[test]
+    fn tells_how_much_of_an_origin_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let records = metrics(10);
+        for first_seq in [0, 20] {
+            let batch = Incoming {
+                origin: "f",
+                first_seq,
+                records: &records,
+            };
+            store.write(&[batch]).unwrap();
+        }
+        assert_eq!(store.held(StreamKind::Metrics, "f").unwrap(), 20);
+        assert_eq!(store.held(StreamKind::Metrics, "g").unwrap(), 0);
+        assert_eq!(store.held(StreamKind::Workorder, "f").unwrap(), 0);
     }
 
     #[test]

@@ -156,6 +156,26 @@ pub async fn stream(
     })
 }
 
+/// The identity records of the data file at `path` are sent under, and how many complete
+/// records it holds; `None` when it does not exist or holds none yet. A followed file
+/// (`following`) may end in a record still being written, which is not counted and not
+/// warned about.
+pub fn census(
+    path: &Path,
+    kind: StreamKind,
+    following: bool,
+) -> Result<Option<(String, u64)>, ReadError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let reader = if following {
+        FileReader::open_following(path, kind)?
+    } else {
+        FileReader::open(path, kind, None)?
+    };
+    Ok(reader.map(|r| (r.source().to_string(), r.count_rest())))
+}
+
 /// The offsets saved so far, shared by the files' tasks, and a client for the webhook.
 fn connect(config: &StreamConfig) -> Result<(Arc<Mutex<Offsets>>, Sender), StreamError> {
     let offsets = Arc::new(Mutex::new(Offsets::load(&config.offsets)?));
