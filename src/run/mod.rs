@@ -362,3 +362,42 @@ fn extras(s: &StreamTotals) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(sent: u64, inserted: u64, duplicates: u64, dead_records: u64) -> StreamTotals {
+        StreamTotals {
+            stream: StreamKind::Metrics,
+            sent,
+            inserted,
+            duplicates,
+            stored: inserted,
+            dead_letters: u64::from(dead_records > 0),
+            dead_records,
+            unsent: 0,
+        }
+    }
+
+    #[test]
+    fn a_line_adds_up_whatever_the_queue_held() {
+        // Two runs on one queue once printed "27709 sent, 27709 stored, 5000 already held".
+        let earlier = totals(27_709, 27_709, 5_000, 0);
+        assert_eq!(earlier.from_earlier(), 5_000);
+        assert!(
+            earlier
+                .to_string()
+                .contains("5000 of them left queued by an earlier run")
+        );
+        let cut_short = totals(1_000, 600, 0, 100);
+        assert_eq!(cut_short.still_queued(), 300);
+        let line = cut_short.to_string();
+        assert!(
+            line.contains("(100 records)") && line.contains("300 still queued"),
+            "{line}"
+        );
+        let whole = totals(10, 4, 6, 0).to_string();
+        assert!(!whole.contains("queued"), "{whole}");
+    }
+}
