@@ -2,14 +2,14 @@
 //! and hands over to [`millrace::cli::execute`]. Everything else lives in the library so
 //! tests and examples can drive it directly.
 
-use millrace::chain::Chain;
 use millrace::cli::{execute, exit_code};
+use millrace::support::chain::Chain;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    millrace::allocator::limit_arenas();
+    millrace::support::allocator::limit_arenas();
     let cli = millrace::cli::parse();
-    millrace::telemetry::init(millrace::cli::log_format(&cli));
+    millrace::support::telemetry::init(millrace::cli::log_format(&cli));
     // Few blocking threads: each holds a malloc arena, and dozens of half-empty arenas make a
     // consumer's memory grow with its input. Blocking work here is SQLite and decoding,
     // which two cores cannot run more of at once anyway.
@@ -20,14 +20,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            millrace::telemetry::final_error(&format!("cannot start the runtime: {e}"));
+            millrace::support::telemetry::final_error(&format!("cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(execute(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            millrace::telemetry::final_error(&Chain(e.as_ref()).to_string());
+            millrace::support::telemetry::final_error(&Chain(e.as_ref()).to_string());
             ExitCode::from(exit_code(&e))
         }
     }

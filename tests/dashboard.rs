@@ -6,9 +6,9 @@ mod common;
 use common::{DATA_WORK_ORDERS, data_dir, millrace, run_ok};
 use millrace::live::Feed;
 use millrace::record::{Records, WorkOrder};
-use millrace::shutdown::{self, Trigger};
 use millrace::store::{Incoming, SqliteStore, Store, StoreLocation};
-use millrace::tls::TlsFiles;
+use millrace::support::shutdown::{self, Trigger};
+use millrace::support::tls::TlsFiles;
 use millrace::webhook::Credentials;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -74,7 +74,7 @@ fn sample_store(dir: &Path) -> PathBuf {
 }
 
 fn client() -> reqwest::Client {
-    millrace::tls::install_crypto();
+    millrace::support::tls::install_crypto();
     reqwest::Client::new()
 }
 
@@ -342,7 +342,7 @@ async fn it_serves_https_with_the_tls_options() {
         key,
     };
     let dashboard = spawn_dashboard_tls(feed, credentials, Some(tls)).await;
-    millrace::tls::install_crypto();
+    millrace::support::tls::install_crypto();
     let https = reqwest::Client::builder()
         .add_root_certificate(
             reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap(),

@@ -11,9 +11,9 @@ mod common;
 use common::*;
 use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig};
 use millrace::run::Pipeline;
-use millrace::shutdown;
+use millrace::sender::{SenderConfig, SenderSummary, follow, send_files};
 use millrace::store::StoreLocation;
-use millrace::stream::{StreamConfig, StreamSummary, follow, stream};
+use millrace::support::shutdown;
 use millrace::webhook::WebhookConfig;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -160,8 +160,8 @@ impl Plant {
         format!("http://{}", self.pipeline.addr)
     }
 
-    fn config(&self) -> StreamConfig {
-        StreamConfig {
+    fn config(&self) -> SenderConfig {
+        SenderConfig {
             data: self.dir.path().join("data"),
             webhook: self.url(),
             initial: false,
@@ -179,7 +179,7 @@ impl Plant {
         &self,
     ) -> (
         shutdown::Trigger,
-        tokio::task::JoinHandle<Result<StreamSummary, millrace::stream::StreamError>>,
+        tokio::task::JoinHandle<Result<SenderSummary, millrace::sender::SenderError>>,
     ) {
         let (trigger, stop) = shutdown::channel();
         let task = tokio::spawn(follow(self.config(), stop));
@@ -233,7 +233,9 @@ async fn appended_lines_and_array_records_are_stored_once_within_a_second() {
     assert!(stored_workorders(&plant.db()) == workorder_rows(&workorders));
 
     // Started again, it has nothing to send.
-    let again = stream(plant.config(), shutdown::channel().1).await.unwrap();
+    let again = send_files(plant.config(), shutdown::channel().1)
+        .await
+        .unwrap();
     assert!(again.sent.iter().all(|(_, n)| *n == 0), "{again:?}");
 }
 
@@ -248,7 +250,7 @@ async fn a_record_written_in_two_halves_is_stored_once_whole() {
     let (half, rest) = records[1].split_at(records[1].len() / 2);
     append(&path, &format!(", {half}"));
     // Time for the follower to see the half, and wait for the rest rather than refuse it.
-    tokio::time::sleep(3 * millrace::stream::POLL).await;
+    tokio::time::sleep(3 * millrace::sender::POLL).await;
     assert_eq!(acknowledged(&plant.offsets(), &path), 1);
     append(&path, &format!("{rest}]"));
     plant.sent("metrics.json", 2).await;
@@ -278,7 +280,9 @@ async fn a_rotated_file_is_followed_and_both_files_records_are_stored_once() {
     stop.fire();
     task.await.unwrap().unwrap();
     assert!(stored_metrics(&plant.db()) == metric_rows(&records));
-    let again = stream(plant.config(), shutdown::channel().1).await.unwrap();
+    let again = send_files(plant.config(), shutdown::channel().1)
+        .await
+        .unwrap();
     assert!(again.sent.iter().all(|(_, n)| *n == 0), "{again:?}");
 }
 

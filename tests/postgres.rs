@@ -321,8 +321,8 @@ fn a_missing_database_is_named_in_the_error() {
 /// store's errors keep them, whether connecting or running a statement fails.
 #[test]
 fn the_servers_reason_is_in_the_error_chain() {
-    use millrace::chain::Chain;
     use millrace::store::{PostgresStore, Store, StoreError};
+    use millrace::support::chain::Chain;
     let Some(schema) = Schema::create("the_servers_reason_is_in_the_error_chain") else {
         return;
     };

@@ -3,8 +3,8 @@
 //! deduplication (every position stored once, whatever arrives how often and in what order).
 
 use millrace::record::{Metric, Records, StreamKind};
+use millrace::sender::{FileReader, Offset};
 use millrace::store::{Incoming, SqliteStore, Store};
-use millrace::stream::{FileReader, Offset};
 use proptest::prelude::*;
 
 fn metric_json(i: u64) -> String {

@@ -68,7 +68,7 @@ fn many_opens_of_one_new_queue_file_at_once_all_succeed() {
         open_at_once(move || {
             EmbeddedQueue::open(EmbeddedQueueConfig::new(&path))
                 .map(drop)
-                .map_err(|e| millrace::chain::Chain(&e).to_string())
+                .map_err(|e| millrace::support::chain::Chain(&e).to_string())
         });
     }
 }
@@ -82,7 +82,7 @@ fn many_opens_of_one_new_store_file_at_once_all_succeed() {
         open_at_once(move || {
             SqliteStore::open(Path::new(&shared))
                 .map(drop)
-                .map_err(|e| millrace::chain::Chain(&e).to_string())
+                .map_err(|e| millrace::support::chain::Chain(&e).to_string())
         });
         let conn = rusqlite::Connection::open(&path).unwrap();
         let tables: i64 = conn

@@ -360,11 +360,11 @@ impl JsonBody for reqwest::Response {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queue_that_cannot_heal_stops_the_webhook_with_the_reason() {
     // reqwest is built without a default TLS provider; millrace installs ring.
-    millrace::tls::install_crypto();
+    millrace::support::tls::install_crypto();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/metrics_webhook", listener.local_addr().unwrap());
     // Never fired: only the broken queue may stop this server.
-    let (_trigger, shutdown) = millrace::shutdown::channel();
+    let (_trigger, shutdown) = millrace::support::shutdown::channel();
     let state = millrace::webhook::AppState {
         queue: FailingQueue(wrecked),
         config: WebhookConfig::default(),

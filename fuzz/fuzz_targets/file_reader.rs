@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use millrace::codec::decode_queued;
 use millrace::record::StreamKind;
-use millrace::stream::FileReader;
+use millrace::sender::FileReader;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&batch, content)) = data.split_first() else { return };

@@ -9,10 +9,10 @@ use super::{
 use crate::generate::{GenerateConfig, generate};
 use crate::queue::Queue;
 use crate::record::StreamKind;
-use crate::shutdown::{self, Shutdown};
+use crate::sender::{OffsetsLock, SenderConfig, follow, send_files};
 use crate::store::{Store, StoreLocation};
-use crate::stream::{OffsetsLock, StreamConfig, follow, stream};
-use crate::tls::TlsFiles;
+use crate::support::shutdown::{self, Shutdown};
+use crate::support::tls::TlsFiles;
 use crate::webhook::{AppState, Credentials, WebhookConfig, serve};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -71,8 +71,8 @@ fn stream_config(
     opts: &StreamOpts,
     data: PathBuf,
     webhook: String,
-) -> Result<StreamConfig, UsageError> {
-    Ok(StreamConfig {
+) -> Result<SenderConfig, UsageError> {
+    Ok(SenderConfig {
         data,
         webhook,
         initial: opts.initial,
@@ -148,15 +148,15 @@ async fn run(settings: &FileSettings, args: RunArgs, shutdown: Shutdown) -> anyh
     println!("{summary}");
     if let Some(signal) = summary.interrupted {
         // No report of part of the data: one would read like the whole answer.
-        return Err(crate::shutdown::Interrupted {
+        return Err(crate::support::shutdown::Interrupted {
             what: "millrace run".into(),
             signal,
         }
         .into());
     }
     let out = settings.report_dir(args.report_dir.as_ref());
-    // What the ingest freed goes back before the report allocates (`crate::allocator`).
-    crate::allocator::give_back_freed();
+    // What the ingest freed goes back before the report allocates (`crate::support::allocator`).
+    crate::support::allocator::give_back_freed();
     write_report(&summary_db, &out, analysis).await?;
     set_aside(summary.dead_letters(), &broker)
 }
@@ -231,7 +231,7 @@ async fn stream_files(
     let summary = if following {
         follow(config, shutdown).await?
     } else {
-        stream(config, shutdown).await?
+        send_files(config, shutdown).await?
     };
     for (kind, sent) in &summary.sent {
         println!("{kind}: {sent} records sent");
@@ -448,12 +448,12 @@ async fn open_store_patiently(
     db: &StoreLocation,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Option<Box<dyn Store + Send>>> {
-    let mut backoff = crate::backoff::Backoff::default();
+    let mut backoff = crate::support::backoff::Backoff::default();
     loop {
         match db.open_async().await {
             Ok(store) => return Ok(Some(store)),
             Err(e @ crate::store::StoreError::Busy(_)) => {
-                tracing::warn!(error = %crate::chain::Chain(&e), "waiting for the store");
+                tracing::warn!(error = %crate::support::chain::Chain(&e), "waiting for the store");
                 if !backoff.wait(shutdown).await {
                     return Ok(None);
                 }

@@ -21,18 +21,18 @@ pub use settings::{SettingsFileError, UsageError};
 /// working, and 130 or 143 for a `run` that SIGINT or SIGTERM stopped before its end.
 /// Decided here only.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
-    if let Some(stopped) = error.downcast_ref::<crate::shutdown::Interrupted>() {
+    if let Some(stopped) = error.downcast_ref::<crate::support::shutdown::Interrupted>() {
         return stopped.signal.exit_code();
     }
     let usage = error.downcast_ref::<UsageError>().is_some()
         || error.downcast_ref::<SettingsFileError>().is_some()
         || error
             .chain()
-            .any(|e| e.is::<crate::sqlite_file::PathProblem>())
+            .any(|e| e.is::<crate::support::sqlite_file::PathProblem>())
         || error.chain().any(|e| {
             matches!(
-                e.downcast_ref::<crate::stream::LockError>(),
-                Some(crate::stream::LockError::Held { .. })
+                e.downcast_ref::<crate::sender::LockError>(),
+                Some(crate::sender::LockError::Held { .. })
             )
         });
     if usage { 2 } else { 1 }
@@ -49,7 +49,7 @@ pub fn parse() -> Cli {
 /// The log format: `--log-format` or `MILLRACE_LOG_FORMAT`, else `log_format` in the
 /// settings file, else text. A settings file that cannot be read leaves text here; the
 /// command reports it once it starts.
-pub fn log_format(cli: &Cli) -> crate::telemetry::LogFormat {
+pub fn log_format(cli: &Cli) -> crate::support::telemetry::LogFormat {
     cli.log_format
         .or_else(|| {
             FileSettings::load(cli.config.as_deref())
@@ -124,7 +124,7 @@ pub struct Cli {
         value_name = "FORMAT",
         value_enum
     )]
-    pub log_format: Option<crate::telemetry::LogFormat>,
+    pub log_format: Option<crate::support::telemetry::LogFormat>,
 
     /// What to do: run the whole pipeline, or one of its stages on its own.
     #[command(subcommand)]

@@ -9,7 +9,7 @@ use super::{
 use crate::mqtt::{MqttConfig, Subscription};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::store::StoreLocation;
-use crate::tls::TlsFiles;
+use crate::support::tls::TlsFiles;
 use crate::webhook::Credentials;
 use crate::webhook::WebhookConfig;
 use serde::Deserialize;
@@ -59,7 +59,7 @@ pub struct FileSettings {
     pub mqtt_client_id: Option<String>,
     pub mqtt_username: Option<String>,
     pub mqtt_password: Option<String>,
-    pub log_format: Option<crate::telemetry::LogFormat>,
+    pub log_format: Option<crate::support::telemetry::LogFormat>,
     pub metrics_listen: Option<String>,
 }
 
@@ -97,7 +97,7 @@ impl FileSettings {
         if !url.starts_with("amqp://") {
             return Err(UsageError::new(format!(
                 "--broker must be `embedded` or an amqp:// URL, got `{}`",
-                crate::redact::redact(&url)
+                crate::support::redact::redact(&url)
             )));
         }
         let mut config = AmqpConfig::new(url);
@@ -839,7 +839,7 @@ mod tests {
             .and_then(|e| e.downcast_ref::<std::io::Error>())
             .expect("the io error is the source");
         assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
-        let told = crate::chain::Chain(&err).to_string();
+        let told = crate::support::chain::Chain(&err).to_string();
         assert!(told.starts_with("cannot read the token file "), "{told}");
         assert!(told.ends_with(&io.to_string()), "{told}");
     }

@@ -7,13 +7,13 @@
 
 pub mod progress;
 
-use crate::backoff::Backoff;
-use crate::chain::Chain;
 use crate::codec::decode_queued;
 use crate::queue::{Delivery, Queue, QueueConsumer, QueueError};
 use crate::record::{Records, StreamKind};
-use crate::shutdown::Shutdown;
 use crate::store::{Incoming, Store, StoreError, StoreLocation, WriteStats};
+use crate::support::backoff::Backoff;
+use crate::support::chain::Chain;
+use crate::support::shutdown::Shutdown;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -260,7 +260,7 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
         let Some(written) = self.write(batch, &tags).await? else {
             return Ok(false);
         };
-        crate::fault::point(crate::fault::CONSUMER_COMMITTED);
+        crate::support::fault::point(crate::support::fault::CONSUMER_COMMITTED);
         self.settle(tags, &written).await;
         let busy = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.stats.busy_micros.fetch_add(busy, Ordering::Relaxed);
@@ -580,8 +580,8 @@ mod tests {
     use super::*;
     use crate::queue::{EmbeddedQueue, EmbeddedQueueConfig, Envelope, Queue, dead_letter_reason};
     use crate::record::Metric;
-    use crate::shutdown;
     use crate::store::SqliteStore;
+    use crate::support::shutdown;
 
     /// A store opened by a [`StoreHandles`], counting how often it was asked to open one.
     async fn handed(

@@ -8,7 +8,7 @@
 
 use super::ConsumerStats;
 use crate::record::StreamKind;
-use crate::shutdown::Shutdown;
+use crate::support::shutdown::Shutdown;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -132,7 +132,7 @@ mod tests {
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
         let stats = Arc::new(ConsumerStats::default());
-        let (trigger, shutdown) = crate::shutdown::channel();
+        let (trigger, shutdown) = crate::support::shutdown::channel();
         spawn(StreamKind::Metrics, stats.clone(), shutdown);
         let period = EVERY + Duration::from_millis(1);
 

@@ -2,7 +2,7 @@
 //! a Server-Sent Event named `report` on `/api/events`.
 
 use crate::live::{Feed, Update};
-use crate::shutdown::Shutdown;
+use crate::support::shutdown::Shutdown;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};

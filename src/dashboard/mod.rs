@@ -10,8 +10,8 @@ mod auth;
 mod events;
 
 use crate::live::Feed;
-use crate::shutdown::Shutdown;
-use crate::tls::TlsFiles;
+use crate::support::shutdown::Shutdown;
+use crate::support::tls::TlsFiles;
 use crate::webhook::Credentials;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -53,7 +53,7 @@ pub async fn serve(
     });
     match tls {
         Some(files) => {
-            let config = crate::tls::server_config(&files).await?;
+            let config = crate::support::tls::server_config(&files).await?;
             let mut server =
                 axum_server::from_tcp_rustls(listener.into_std()?, config)?.handle(handle);
             server

@@ -5,8 +5,8 @@ use super::arrivals::Arrivals;
 use super::json::{self, StreamState, Streams};
 use crate::record::StreamKind;
 use crate::report::Options;
-use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError, StoreLocation};
+use crate::support::shutdown::Shutdown;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -62,7 +62,7 @@ fn analyst(
     let mut arrivals = Arrivals::default();
     let mut version = 0;
     let mut store = None;
-    let mut retry = crate::backoff::Backoff::default();
+    let mut retry = crate::support::backoff::Backoff::default();
     while !shutdown.is_triggered() {
         match look(
             location,
@@ -81,7 +81,7 @@ fn analyst(
             }
             Ok(None) => retry.reset(),
             Err(e) => {
-                tracing::warn!(error = %crate::chain::Chain(&e), "the live analysis cannot read the store; retrying");
+                tracing::warn!(error = %crate::support::chain::Chain(&e), "the live analysis cannot read the store; retrying");
                 store = None;
                 std::thread::sleep(retry.next_delay());
                 continue;
@@ -178,7 +178,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         let mut store = SqliteStore::open(&path).unwrap();
-        let (trigger, shutdown) = crate::shutdown::channel();
+        let (trigger, shutdown) = crate::support::shutdown::channel();
         let (feed, _analyst) = spawn(StoreLocation::Sqlite(path), Options::default(), shutdown);
         let first = latest_version(&feed, 0);
         let doc: serde_json::Value = serde_json::from_str(&first.json).unwrap();

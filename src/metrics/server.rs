@@ -10,7 +10,7 @@
 
 use crate::queue::Queue;
 use crate::record::StreamKind;
-use crate::shutdown::Shutdown;
+use crate::support::shutdown::Shutdown;
 use crate::webhook::Credentials;
 use axum::Router;
 use axum::extract::{Request, State};
@@ -100,7 +100,7 @@ pub async fn spawn(listen: &str, shutdown: Shutdown) -> Result<(), MetricsListen
     }
     tokio::spawn(async move {
         if let Err(e) = serve(listener, shutdown).await {
-            tracing::warn!(error = %crate::chain::Chain(&e), "the metrics listener stopped");
+            tracing::warn!(error = %crate::support::chain::Chain(&e), "the metrics listener stopped");
         }
     });
     Ok(())
@@ -144,7 +144,7 @@ pub fn watch_backlog<Q: Queue>(queue: Q, shutdown: Shutdown) {
                 match queue.pending(stream).await {
                     Ok(pending) => super::record::queue_backlog(stream, pending),
                     Err(e) => {
-                        tracing::debug!(%stream, error = %crate::chain::Chain(&e), "cannot read the queue backlog for the metrics");
+                        tracing::debug!(%stream, error = %crate::support::chain::Chain(&e), "cannot read the queue backlog for the metrics");
                     }
                 }
             }

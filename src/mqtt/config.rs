@@ -87,7 +87,7 @@ impl MqttConfig {
     /// Reads `mqtt://[user[:password]@]host[:port][/]` (or `mqtts://`); the other fields
     /// start empty or at their defaults, for the caller to fill.
     pub fn from_url(url: &str, client_id: String) -> Result<Self, MqttConfigError> {
-        let bad = || MqttConfigError::Url(crate::redact::redact(url));
+        let bad = || MqttConfigError::Url(crate::support::redact::redact(url));
         let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
         let (tls, default_port) = match scheme {
             "mqtt" | "tcp" => (false, 1883),

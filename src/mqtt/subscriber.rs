@@ -10,10 +10,10 @@
 use super::connection;
 use super::payload::{self, Outcome};
 use super::{MqttConfig, Subscription};
-use crate::backoff::Backoff;
-use crate::chain::Chain;
 use crate::queue::{Queue, QueueError};
-use crate::shutdown::Shutdown;
+use crate::support::backoff::Backoff;
+use crate::support::chain::Chain;
+use crate::support::shutdown::Shutdown;
 use rumqttc::{
     AsyncClient, Event, EventLoop, Packet, Publish, QoS, SubscribeFilter, SubscribeReasonCode,
 };
@@ -213,7 +213,7 @@ async fn work<Q: Queue>(
         if !taken {
             return Ok(());
         }
-        crate::fault::point(crate::fault::MQTT_QUEUED);
+        crate::support::fault::point(crate::support::fault::MQTT_QUEUED);
         if on == connection.load(Ordering::SeqCst) && client.ack(&publish).await.is_err() {
             return Ok(());
         }
@@ -266,8 +266,8 @@ async fn take<Q: Queue>(
         bytes: config.max_payload_bytes,
     };
     let format = config.body_format;
-    // Decoding a large payload is CPU work for a blocking thread (`crate::offload`).
-    let outcome = crate::offload::sized(body.len(), move || {
+    // Decoding a large payload is CPU work for a blocking thread (`crate::support::offload`).
+    let outcome = crate::support::offload::sized(body.len(), move || {
         payload::decode(stream, &topic, &body, limits, format)
     })
     .await;

@@ -4,9 +4,9 @@
 
 use super::Pipeline;
 use crate::queue::Queue;
-use crate::shutdown::{self, Shutdown};
+use crate::sender::SenderConfig;
 use crate::store::StoreLocation;
-use crate::stream::StreamConfig;
+use crate::support::shutdown::{self, Shutdown};
 use crate::webhook::{Credentials, WebhookConfig};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -33,7 +33,7 @@ pub async fn follow<Q: Queue>(
     db: StoreLocation,
     queue: Q,
     webhook: WebhookConfig,
-    stream_config: Option<StreamConfig>,
+    stream_config: Option<SenderConfig>,
     live: Live,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
@@ -72,11 +72,11 @@ pub async fn follow<Q: Queue>(
     let streamed = match stream_config {
         Some(mut config) => {
             config.webhook = format!("http://{}", pipeline.addr);
-            crate::stream::follow(config, shutdown).await
+            crate::sender::follow(config, shutdown).await
         }
         None => {
             shutdown.wait().await;
-            Ok(crate::stream::StreamSummary::default())
+            Ok(crate::sender::SenderSummary::default())
         }
     };
     let sent = streamed

@@ -21,7 +21,7 @@ pub async fn tell(db: &StoreLocation, data: &Path, following: bool) -> anyhow::R
         let mut lines = Vec::new();
         for kind in StreamKind::ALL {
             let path = data.join(kind.file_name());
-            let Some((source, records)) = crate::stream::census(&path, kind, following)? else {
+            let Some((source, records)) = crate::sender::census(&path, kind, following)? else {
                 continue;
             };
             let store = match &mut store {

@@ -10,9 +10,9 @@ pub use follow::{Live, follow};
 use crate::consumer::{ConsumerStats, Running};
 use crate::queue::Queue;
 use crate::record::StreamKind;
-use crate::shutdown::{self, Shutdown, Trigger};
+use crate::sender::{SenderConfig, send_files};
 use crate::store::StoreLocation;
-use crate::stream::{StreamConfig, stream};
+use crate::support::shutdown::{self, Shutdown, Trigger};
 use crate::webhook::{AppState, WebhookConfig, serve};
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -198,14 +198,14 @@ pub async fn run<Q: Queue>(
     db: StoreLocation,
     queue: Q,
     webhook: WebhookConfig,
-    mut stream_config: StreamConfig,
+    mut stream_config: SenderConfig,
     shutdown: Shutdown,
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
     held::tell(&db, &stream_config.data, false).await?;
     let pipeline = Pipeline::start(&db, queue, webhook, "127.0.0.1:0").await?;
     stream_config.webhook = format!("http://{}", pipeline.addr);
-    let streamed = stream(stream_config, shutdown.clone()).await;
+    let streamed = send_files(stream_config, shutdown.clone()).await;
     let sent_so_far = streamed
         .as_ref()
         .map(|s| s.sent.clone())
@@ -232,7 +232,7 @@ pub async fn run<Q: Queue>(
 async fn totals(
     db: &StoreLocation,
     stopped: Vec<(StreamKind, Arc<ConsumerStats>)>,
-    sent: &crate::stream::StreamSummary,
+    sent: &crate::sender::SenderSummary,
 ) -> anyhow::Result<Vec<StreamTotals>> {
     let location = db.clone();
     let stored = tokio::task::spawn_blocking(

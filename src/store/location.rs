@@ -64,7 +64,7 @@ impl std::fmt::Display for StoreLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreLocation::Sqlite(path) => write!(f, "{}", path.display()),
-            StoreLocation::Postgres(url) => f.write_str(&crate::redact::redact(url)),
+            StoreLocation::Postgres(url) => f.write_str(&crate::support::redact::redact(url)),
         }
     }
 }

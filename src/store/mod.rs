@@ -193,7 +193,7 @@ impl Store for Box<dyn Store + Send> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::Chain;
+    use crate::support::chain::Chain;
 
     #[test]
     fn a_file_that_is_no_store_is_refused_with_sqlites_reason() {

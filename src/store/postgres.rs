@@ -90,7 +90,7 @@ impl PostgresStore {
 
 fn open(url: &str) -> Result<Client, StoreError> {
     let fail = |e: postgres::Error| StoreError::Open {
-        path: crate::redact::redact(url),
+        path: crate::support::redact::redact(url),
         source: e.into(),
     };
     let mut client = Client::connect(url, NoTls).map_err(fail)?;

@@ -4,7 +4,7 @@
 use super::sqlite_schema as schema;
 use super::{Cause, Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
-use crate::sqlite_file::{self, OpenError};
+use crate::support::sqlite_file::{self, OpenError};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use std::path::Path;
 
@@ -29,7 +29,7 @@ impl SqliteStore {
             source,
         };
         // Patient of other processes opening the same file at the same moment, and plain
-        // about a path the file system refuses (see `crate::sqlite_file`).
+        // about a path the file system refuses (see `crate::support::sqlite_file`).
         let mut conn = sqlite_file::open(path).map_err(|e| match e {
             OpenError::Sqlite(e) => busy_or(e, open_error),
             OpenError::Path(problem) => open_error(problem.into()),

@@ -1,9 +1,9 @@
 //! The webhook's error answers: one type that maps every refusal (bad record, full queue,
 //! missing credentials) to its HTTP status and a JSON body a client can act on.
 
-use crate::chain::Chain;
 use crate::codec::{DecodeError, DecodeErrorKind};
 use crate::queue::QueueError;
+use crate::support::chain::Chain;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

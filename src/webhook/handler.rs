@@ -3,10 +3,10 @@
 
 use super::halt::Halt;
 use super::{ApiError, AppState};
-use crate::chain::Chain;
 use crate::codec::decode_body;
 use crate::queue::{Envelope, Queue};
 use crate::record::StreamKind;
+use crate::support::chain::Chain;
 use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
@@ -99,8 +99,8 @@ async fn ingest<Q: Queue>(
     };
     let max = state.config.max_batch_records;
     // Decoding a multi-megabyte batch is CPU work for a blocking thread; a small one is
-    // cheaper here than the hand-off (`crate::offload`).
-    let records = crate::offload::sized(body.len(), move || {
+    // cheaper here than the hand-off (`crate::support::offload`).
+    let records = crate::support::offload::sized(body.len(), move || {
         decode_body(stream, content_type.as_deref(), &body, max)
     })
     .await?;
@@ -128,7 +128,7 @@ async fn ingest<Q: Queue>(
         Ok(result) => result?,
         Err(_) => return Err(crate::queue::QueueError::Timeout(timeout).into()),
     }
-    crate::fault::point(crate::fault::WEBHOOK_QUEUED);
+    crate::support::fault::point(crate::support::fault::WEBHOOK_QUEUED);
     tracing::debug!(records = records.len(), "queued");
     crate::metrics::record::records_accepted(stream, records.len() as u64);
     Ok(Json(Accepted {

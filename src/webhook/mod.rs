@@ -16,7 +16,7 @@ use halt::Halt;
 
 use crate::queue::{BodyFormat, Queue};
 use crate::record::StreamKind;
-use crate::shutdown::Shutdown;
+use crate::support::shutdown::Shutdown;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
@@ -169,10 +169,10 @@ fn router<Q: Queue>(state: AppState<Q>, halt: Halt) -> Router {
 pub async fn serve_tls<Q: Queue>(
     listener: TcpListener,
     state: AppState<Q>,
-    tls: &crate::tls::TlsFiles,
+    tls: &crate::support::tls::TlsFiles,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
-    let config = crate::tls::server_config(tls).await?;
+    let config = crate::support::tls::server_config(tls).await?;
     let halt = Halt::default();
     let handle = drain_on(shutdown, halt.clone());
     let header_limit = state.config.max_header_bytes.max(MIN_HEADER_BYTES);

@@ -11,7 +11,7 @@ pub mod services;
 #[allow(unused_imports)]
 pub use data::{DATA, DATA_METRICS, DATA_WORK_ORDERS, data_dir, large_data_dir};
 use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig, Queue};
-use millrace::shutdown;
+use millrace::support::shutdown;
 use millrace::webhook::{AppState, WebhookConfig, serve};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -198,7 +198,7 @@ pub async fn spawn_webhook(config: WebhookConfig) -> Webhook<EmbeddedQueue> {
 /// Serves the webhook in-process with `config` over `queue`, e.g. one that fails on purpose.
 pub async fn spawn_webhook_on<Q: Queue>(queue: Q, config: WebhookConfig) -> Webhook<Q> {
     // reqwest is built without a default TLS provider; millrace installs ring.
-    millrace::tls::install_crypto();
+    millrace::support::tls::install_crypto();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, shutdown) = shutdown::channel();

@@ -73,7 +73,7 @@ impl AmqpConfig {
 
     /// The URI without its password, for messages and logs.
     pub fn redacted_uri(&self) -> String {
-        crate::redact::redact(&self.uri)
+        crate::support::redact::redact(&self.uri)
     }
 }
 

@@ -11,7 +11,7 @@ use super::shared::{Publish, Shared};
 use super::writer;
 use crate::queue::{DeadLetter, Envelope, Queue, QueueError, Settle, Which};
 use crate::record::StreamKind;
-use crate::sqlite_file::WriteGate;
+use crate::support::sqlite_file::WriteGate;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -268,7 +268,7 @@ mod tests {
             ),
             "{err}"
         );
-        let told = crate::chain::Chain(&err).to_string();
+        let told = crate::support::chain::Chain(&err).to_string();
         assert!(
             told.starts_with("the queue is unavailable: cannot open the queue file ")
                 && told.contains("file is not a database"),

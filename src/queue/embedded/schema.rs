@@ -5,7 +5,7 @@
 use super::blocking::unavailable;
 use crate::queue::QueueError;
 use crate::record::StreamKind;
-use crate::sqlite_file::{self, OpenError};
+use crate::support::sqlite_file::{self, OpenError};
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

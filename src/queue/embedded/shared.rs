@@ -4,7 +4,7 @@
 
 use super::config::EmbeddedQueueConfig;
 use crate::queue::{Envelope, QueueError};
-use crate::sqlite_file::WriteGate;
+use crate::support::sqlite_file::WriteGate;
 use rusqlite::Connection;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;

@@ -4,7 +4,7 @@
 use super::schema::{UNLEASED, now_millis};
 use super::shared::{Publish, Shared};
 use crate::queue::QueueError;
-use crate::sqlite_file::WriteGate;
+use crate::support::sqlite_file::WriteGate;
 use rusqlite::{Connection, TransactionBehavior, params};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -102,9 +102,9 @@ fn insert_group(conn: &mut Connection, group: &[Publish]) -> rusqlite::Result<()
 #[cfg(test)]
 mod tests {
     use super::super::testing::{envelope, open};
-    use crate::chain::Chain;
     use crate::queue::Queue;
     use crate::record::StreamKind;
+    use crate::support::chain::Chain;
     use std::time::Duration;
 
     /// A failed group commit is one SQLite error shared by every publisher of the group:

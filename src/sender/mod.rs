@@ -9,29 +9,29 @@
 //! running and sends records as they are written, following rotated files.
 
 mod follow;
+mod http;
 mod lock;
 mod offsets;
 mod outage;
 mod progress;
 mod reader;
-mod sender;
 
 pub use follow::{POLL, follow};
+pub use http::{Attempt, ClientError, SendError, Sender};
 pub use lock::{LockError, OffsetsLock, lock_path};
 pub use offsets::{Offset, Offsets, OffsetsError};
 pub use progress::Progress;
 pub use reader::{FileBatch, FileReader, ReadError, Tail};
-pub use sender::{Attempt, ClientError, SendError, Sender};
 
 use crate::record::StreamKind;
-use crate::shutdown::Shutdown;
+use crate::support::shutdown::Shutdown;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What a stream run reads and where it sends it.
 #[derive(Clone, Debug)]
-pub struct StreamConfig {
+pub struct SenderConfig {
     /// Folder holding `metrics.json` and `workorder.json`.
     pub data: PathBuf,
     /// Base URL of the webhook.
@@ -54,7 +54,7 @@ pub struct StreamConfig {
 
 /// What a stream run sent.
 #[derive(Clone, Debug, Default)]
-pub struct StreamSummary {
+pub struct SenderSummary {
     /// Records delivered, per stream.
     pub sent: Vec<(StreamKind, u64)>,
     /// Records the files still hold that were not sent, per stream: none unless the stream
@@ -66,7 +66,7 @@ pub struct StreamSummary {
 
 /// Why a stream run stopped early.
 #[derive(Debug, thiserror::Error)]
-pub enum StreamError {
+pub enum SenderError {
     /// A data file could not be read, holds a bad record, or is not the file streamed before.
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -81,7 +81,7 @@ pub enum StreamError {
     NoData(PathBuf),
     /// The CA certificate given cannot be used.
     #[error(transparent)]
-    CaCert(#[from] crate::tls::CaCertError),
+    CaCert(#[from] crate::support::tls::CaCertError),
     /// The HTTP client could not be built.
     #[error(transparent)]
     Client(#[from] ClientError),
@@ -91,10 +91,10 @@ pub enum StreamError {
 }
 
 /// Streams both files, side by side, until everything present is acknowledged.
-pub async fn stream(
-    config: StreamConfig,
+pub async fn send_files(
+    config: SenderConfig,
     shutdown: Shutdown,
-) -> Result<StreamSummary, StreamError> {
+) -> Result<SenderSummary, SenderError> {
     let started = Instant::now();
     let (offsets, sender) = connect(&config)?;
     let progress = Progress::new(config.progress);
@@ -111,7 +111,7 @@ pub async fn stream(
         })
         .collect();
     if files.is_empty() {
-        return Err(StreamError::NoData(config.data.clone()));
+        return Err(SenderError::NoData(config.data.clone()));
     }
     let mut tasks = Vec::new();
     for (kind, path) in files {
@@ -142,11 +142,11 @@ pub async fn stream(
             } else {
                 0
             };
-            Ok::<_, StreamError>((kind, sent, unsent))
+            Ok::<_, SenderError>((kind, sent, unsent))
         }));
     }
     let done = gather(tasks).await?;
-    Ok(StreamSummary {
+    Ok(SenderSummary {
         sent: done.iter().map(|&(kind, sent, _)| (kind, sent)).collect(),
         unsent: done
             .iter()
@@ -177,10 +177,10 @@ pub fn census(
 }
 
 /// The offsets saved so far, shared by the files' tasks, and a client for the webhook.
-fn connect(config: &StreamConfig) -> Result<(Arc<Mutex<Offsets>>, Sender), StreamError> {
+fn connect(config: &SenderConfig) -> Result<(Arc<Mutex<Offsets>>, Sender), SenderError> {
     let offsets = Arc::new(Mutex::new(Offsets::load(&config.offsets)?));
     let ca = match &config.ca_cert {
-        Some(path) => Some(crate::tls::ca_certificate(path)?),
+        Some(path) => Some(crate::support::tls::ca_certificate(path)?),
         None => None,
     };
     let sender = Sender::new(
@@ -195,8 +195,8 @@ fn connect(config: &StreamConfig) -> Result<(Arc<Mutex<Offsets>>, Sender), Strea
 /// Waits for every file's task and gives what each sent; the first failure, if any, once
 /// all have ended (the other file's task finishes what it holds meanwhile).
 async fn gather<T>(
-    tasks: Vec<tokio::task::JoinHandle<Result<T, StreamError>>>,
-) -> Result<Vec<T>, StreamError> {
+    tasks: Vec<tokio::task::JoinHandle<Result<T, SenderError>>>,
+) -> Result<Vec<T>, SenderError> {
     let mut sent = Vec::new();
     let mut failure = None;
     for task in tasks {
@@ -242,7 +242,7 @@ impl FileStream {
     /// Opens the file positioned after what was acknowledged: as saved under its path, or,
     /// for a path never streamed from, as saved for the same file under another path (its
     /// folder was moved or mounted elsewhere), with the usual checks that it still matches.
-    fn open(&self) -> Result<Option<FileReader>, StreamError> {
+    fn open(&self) -> Result<Option<FileReader>, SenderError> {
         if self.initial {
             return Ok(FileReader::open(&self.path, self.kind, None)?);
         }
@@ -276,7 +276,7 @@ impl FileStream {
 
     /// Records left in the file after `last`, the end of the last batch acknowledged (or,
     /// with none, after where streaming started): what an interrupted stream did not send.
-    async fn unsent(&self, last: Option<Offset>) -> Result<u64, StreamError> {
+    async fn unsent(&self, last: Option<Offset>) -> Result<u64, SenderError> {
         let reader = match &last {
             Some(end) => FileReader::open(&self.path, self.kind, Some(end))?,
             None => self.open()?,
@@ -292,7 +292,7 @@ impl FileStream {
         mut reader: FileReader,
         progress: &mut progress::FileProgress,
         shutdown: &Shutdown,
-    ) -> Result<(u64, Option<Offset>), StreamError> {
+    ) -> Result<(u64, Option<Offset>), SenderError> {
         let source = reader.source().to_string();
         let key = self.key();
         let batch_size = self.batch_size;
@@ -318,7 +318,7 @@ impl FileStream {
                 self.sender
                     .send(self.kind, &source, batch.first_seq, &batch.body, shutdown)
                     .await?;
-                crate::fault::point(crate::fault::STREAM_DELIVERED);
+                crate::support::fault::point(crate::support::fault::STREAM_DELIVERED);
                 self.offsets
                     .lock()
                     .expect("offsets lock")
@@ -327,13 +327,13 @@ impl FileStream {
                 progress.advance(batch.count, batch.end.byte);
                 last = Some(batch.end);
             }
-            Ok::<_, StreamError>(())
+            Ok::<_, SenderError>(())
         }
         .await;
         drop(rx);
         let _ = read_ahead.await;
         match result {
-            Err(StreamError::Send(SendError::Stopped)) | Ok(()) => Ok((sent, last)),
+            Err(SenderError::Send(SendError::Stopped)) | Ok(()) => Ok((sent, last)),
             Err(e) => Err(e),
         }
     }

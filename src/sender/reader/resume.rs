@@ -9,7 +9,7 @@ use super::error::ReadError;
 use super::identity::{file_identity, same_content};
 use crate::codec::{Layout, Scanner, Step};
 use crate::record::{Records, StreamKind};
-use crate::stream::offsets::Offset;
+use crate::sender::offsets::Offset;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
@@ -264,7 +264,7 @@ mod tests {
             .expect("the io error is the source");
         assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
         assert_eq!(
-            crate::chain::Chain(&err).to_string(),
+            crate::support::chain::Chain(&err).to_string(),
             format!("{}: byte 0: cannot read: {io}", path.display())
         );
     }

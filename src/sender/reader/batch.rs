@@ -7,7 +7,7 @@ use super::buffer::TAIL;
 use super::error::ReadError;
 use crate::codec::Step;
 use crate::record::parse_record;
-use crate::stream::offsets::Offset;
+use crate::sender::offsets::Offset;
 use std::ops::Range;
 use xxhash_rust::xxh3::xxh3_64;
 

@@ -25,7 +25,8 @@ impl Progress {
     /// Bars when stderr is a terminal and `enabled`, log lines otherwise (always with JSON
     /// logs, whose every line must parse).
     pub fn new(enabled: bool) -> Self {
-        let text_logs = crate::telemetry::format() == crate::telemetry::LogFormat::Text;
+        let text_logs =
+            crate::support::telemetry::format() == crate::support::telemetry::LogFormat::Text;
         let bars = (enabled && text_logs && std::io::stderr().is_terminal())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Progress { bars }

@@ -14,11 +14,11 @@
 
 use super::progress::FileProgress;
 use super::{
-    Offsets, Progress, SendError, Sender, StreamConfig, StreamError, StreamSummary, Tail, connect,
+    Offsets, Progress, SendError, Sender, SenderConfig, SenderError, SenderSummary, Tail, connect,
     gather, offset_key,
 };
 use crate::record::StreamKind;
-use crate::shutdown::Shutdown;
+use crate::support::shutdown::Shutdown;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,14 +34,14 @@ pub const POLL: Duration = Duration::from_millis(100);
 /// comes is finished (or, while the webhook is being retried, abandoned unacknowledged, to
 /// be sent again next time); nothing more is read.
 pub async fn follow(
-    config: StreamConfig,
+    config: SenderConfig,
     shutdown: Shutdown,
-) -> Result<StreamSummary, StreamError> {
+) -> Result<SenderSummary, SenderError> {
     let started = Instant::now();
     let (offsets, sender) = connect(&config)?;
     // A failure that ends one file's follower stops the other too: the error is reported,
     // rather than the process going on with one file and the failure unseen.
-    let (trigger, stop) = crate::shutdown::channel();
+    let (trigger, stop) = crate::support::shutdown::channel();
     let trigger = Arc::new(trigger);
     let relay = {
         let trigger = trigger.clone();
@@ -79,7 +79,7 @@ pub async fn follow(
     }
     let sent = gather(tasks).await;
     relay.abort();
-    Ok(StreamSummary {
+    Ok(SenderSummary {
         sent: sent?,
         // Following has no end of the files to fall short of.
         unsent: Vec::new(),
@@ -105,7 +105,7 @@ impl Follower {
         self,
         mut progress: FileProgress,
         shutdown: Shutdown,
-    ) -> Result<(StreamKind, u64), StreamError> {
+    ) -> Result<(StreamKind, u64), SenderError> {
         let resume = if self.initial {
             None
         } else {
@@ -134,7 +134,7 @@ impl Follower {
                         sent += batch.count;
                         progress.advance(batch.count, batch.end.byte);
                     }
-                    Err(StreamError::Send(SendError::Stopped)) => break,
+                    Err(SenderError::Send(SendError::Stopped)) => break,
                     Err(e) => return Err(e),
                 },
                 Ok(None) => {
@@ -159,7 +159,7 @@ impl Follower {
         &self,
         batch: &super::FileBatch,
         shutdown: &Shutdown,
-    ) -> Result<(), StreamError> {
+    ) -> Result<(), SenderError> {
         self.sender
             .send(
                 self.kind,
@@ -169,7 +169,7 @@ impl Follower {
                 shutdown,
             )
             .await?;
-        crate::fault::point(crate::fault::STREAM_DELIVERED);
+        crate::support::fault::point(crate::support::fault::STREAM_DELIVERED);
         self.offsets
             .lock()
             .expect("offsets lock")

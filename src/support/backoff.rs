@@ -5,7 +5,7 @@
 //! and starts again from the shortest wait after a success; every wait ends early on
 //! shutdown, so Ctrl-C is never stuck behind a retry.
 
-use crate::shutdown::Shutdown;
+use crate::support::shutdown::Shutdown;
 use std::time::Duration;
 
 /// The first wait after a failure: short, as most failures are blips.
@@ -71,7 +71,7 @@ mod tests {
 
     #[tokio::test]
     async fn shutdown_ends_a_wait_at_once() {
-        let (trigger, shutdown) = crate::shutdown::channel();
+        let (trigger, shutdown) = crate::support::shutdown::channel();
         let backoff = Backoff::default();
         trigger.fire();
         let started = std::time::Instant::now();

@@ -80,7 +80,7 @@ impl FileReader {
 mod testing {
     use super::{FileBatch, FileReader, ReadError};
     use crate::record::StreamKind;
-    use crate::stream::offsets::Offset;
+    use crate::sender::offsets::Offset;
     use std::path::Path;
 
     pub(super) const A: &str = r#"{"id": 1, "val": 1.5, "time": 10}"#;

@@ -22,7 +22,7 @@
 use super::identity::same_content;
 use super::{FileBatch, FileReader, ReadError};
 use crate::record::StreamKind;
-use crate::stream::offsets::Offset;
+use crate::sender::offsets::Offset;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};

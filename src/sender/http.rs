@@ -2,10 +2,10 @@
 
 use super::Progress;
 use super::outage::{Outage, spoken};
-use crate::backoff::Backoff;
-use crate::chain::Chain;
 use crate::record::StreamKind;
-use crate::shutdown::Shutdown;
+use crate::support::backoff::Backoff;
+use crate::support::chain::Chain;
+use crate::support::shutdown::Shutdown;
 use crate::webhook::{Credentials, SEQ_HEADER, SOURCE_HEADER};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
@@ -121,7 +121,7 @@ impl Sender {
         credentials: Credentials,
         ca_cert: Option<reqwest::Certificate>,
     ) -> Result<Self, ClientError> {
-        crate::tls::install_crypto();
+        crate::support::tls::install_crypto();
         let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(120));
         if let Some(ca) = ca_cert {
             builder = builder.tls_certs_merge([ca]);
