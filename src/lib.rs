@@ -6,8 +6,10 @@
 //! embedded or RabbitMQ) → [`consumer`] (store, then acknowledge) → [`store`] (SQLite or
 //! PostgreSQL); [`mqtt`] is a second way in beside the webhook, feeding the same queue.
 //! [`record`] and [`codec`] hold the validated record types and the JSON layouts
-//! shared by both edges; [`run`] wires every stage together in one process.
+//! shared by both edges; [`app`] starts every stage (all of them in one process for `run`), and [`cli`] parses
+//! the command line into what [`app`] runs.
 
+pub mod app;
 pub mod cli;
 pub mod codec;
 pub mod consumer;
@@ -19,7 +21,6 @@ pub mod mqtt;
 pub mod queue;
 pub mod record;
 pub mod report;
-pub mod run;
 pub mod sender;
 pub mod store;
 pub mod support;

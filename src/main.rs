@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     millrace::support::allocator::limit_arenas();
-    let cli = millrace::cli::parse();
-    millrace::support::telemetry::init(millrace::cli::log_format(&cli));
+    let invocation = millrace::cli::parse();
+    millrace::support::telemetry::init(invocation.cli.log_format);
     // Few blocking threads: each holds a malloc arena, and dozens of half-empty arenas make a
     // consumer's memory grow with its input. Blocking work here is SQLite and decoding,
     // which two cores cannot run more of at once anyway.
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(execute(cli)) {
+    match runtime.block_on(execute(invocation)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             millrace::support::telemetry::final_error(&Chain(e.as_ref()).to_string());

@@ -9,8 +9,8 @@
 mod common;
 
 use common::*;
+use millrace::app::Pipeline;
 use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig};
-use millrace::run::Pipeline;
 use millrace::sender::{SenderConfig, SenderSummary, follow, send_files};
 use millrace::store::StoreLocation;
 use millrace::support::shutdown;

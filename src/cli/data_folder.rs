@@ -2,7 +2,7 @@
 //! or a missing file is told at once rather than found by the consumers or by an empty
 //! report.
 
-use super::UsageError;
+use crate::app::UsageError;
 use crate::record::StreamKind;
 use std::path::Path;
 

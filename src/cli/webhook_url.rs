@@ -3,11 +3,16 @@
 //! the whole of `--retry-for` (no scheme) or answered 404 on every batch (an endpoint given
 //! instead of the base).
 
-use super::UsageError;
+use crate::app::UsageError;
 use crate::record::StreamKind;
 
 /// The form `--webhook` takes, for messages.
 const FORM: &str = "http://host:port (or https://host:port)";
+
+/// `--webhook`'s value parser: the URL, once [`check`] accepts it.
+pub fn parse(url: &str) -> Result<String, UsageError> {
+    check(url).map(|()| url.to_string())
+}
 
 /// Refuses a `--webhook` that is not an http(s) URL with a host, or that names one of the
 /// endpoints instead of the base they hang off.

@@ -19,7 +19,7 @@ const TREND_ONLY: [usize; 2] = [1, 3];
 const MEMORY: f64 = 3.0 * 3600.0;
 
 /// Whether products run at the same time or take turns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Schedule {
     /// Every product runs all the time, like the sample.

@@ -2,8 +2,6 @@
 //! in the queue (backlog, dead letters), as a table or one JSON document. Read only: a store
 //! or queue file that does not exist yet is reported, never created.
 
-use super::StatusArgs;
-use super::settings::FileSettings;
 use crate::queue::{Broker, Queue};
 use crate::record::StreamKind;
 use crate::report::timefmt::iso8601;
@@ -31,13 +29,21 @@ struct Waiting {
     dead_letters: u64,
 }
 
+/// `millrace status`, resolved.
+pub struct StatusJob {
+    /// The store to look at.
+    pub db: StoreLocation,
+    /// The queue to look at.
+    pub broker: Broker,
+    /// One JSON document instead of the table.
+    pub json: bool,
+}
+
 /// `millrace status`.
-pub async fn show(settings: &FileSettings, args: StatusArgs) -> anyhow::Result<()> {
-    let db = settings.db(&args.store);
-    let broker = settings.broker(&args.queue)?;
-    let store = look_at_store(db).await?;
-    let queue = look_at_queue(&broker).await?;
-    if args.json {
+pub async fn show(job: StatusJob) -> anyhow::Result<()> {
+    let store = look_at_store(job.db).await?;
+    let queue = look_at_queue(&job.broker).await?;
+    if job.json {
         println!("{:#}", document(&store, &queue));
     } else {
         print!("{}", table(&store, &queue));

@@ -5,10 +5,7 @@
 //! `--all`.
 
 use super::requeue::{Decoding, requeue};
-use super::settings::{FileSettings, UsageError};
-use super::{DeadLetterAction, DeadLettersArgs};
 use crate::codec::{decode_queued, is_packed};
-use crate::mqtt::payload::Limits;
 use crate::queue::{
     Broker, ChosenQueue, DeadLetter, Envelope, Queue, Settle, Which, counted_dead_letters,
 };
@@ -21,14 +18,39 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// How much of a dead letter's body `list` shows.
 const FIRST_CHARS: usize = 80;
 
+/// What to do with the dead letters chosen.
+pub enum Action {
+    /// Show them, as text or (`json`) one document.
+    List {
+        /// One JSON document instead of text.
+        json: bool,
+    },
+    /// Put them back on their queue, decoded again as the webhook would.
+    Requeue(Decoding),
+    /// Delete them for good.
+    Drop,
+}
+
+/// `millrace dead-letters`, resolved.
+pub struct DeadLettersJob {
+    /// The queue holding them.
+    pub broker: Broker,
+    /// The streams whose dead letters are chosen.
+    pub streams: Vec<StreamKind>,
+    /// Which of them.
+    pub which: Which,
+    /// What to do.
+    pub action: Action,
+}
+
 /// `millrace dead-letters`.
-pub async fn handle(settings: &FileSettings, args: DeadLettersArgs) -> anyhow::Result<()> {
-    let broker = settings.broker(&args.queue)?;
-    let streams: Vec<StreamKind> = match &args.stream {
-        Some(one) => vec![one.parse().map_err(UsageError::new)?],
-        None => StreamKind::ALL.to_vec(),
-    };
-    let which = choose(&args)?;
+pub async fn handle(job: DeadLettersJob) -> anyhow::Result<()> {
+    let DeadLettersJob {
+        broker,
+        streams,
+        which,
+        action,
+    } = job;
     if let Broker::Embedded(c) = &broker
         && !c.path.exists()
     {
@@ -43,43 +65,11 @@ pub async fn handle(settings: &FileSettings, args: DeadLettersArgs) -> anyhow::R
         .ready()
         .await
         .with_context(|| format!("cannot reach the queue {}", broker.dead_letter_place()))?;
-    match args.action {
-        DeadLetterAction::List => list(&queue, &streams, &which, args.json).await,
-        DeadLetterAction::Requeue => {
-            let webhook = settings.webhook(&super::WebhookArgs::default())?;
-            let decoding = Decoding {
-                limits: Limits {
-                    records: webhook.max_batch_records,
-                    bytes: webhook.max_body_bytes,
-                },
-                format: settings.queue_format(&args.queue),
-            };
-            requeue(&queue, &streams, &which, &decoding).await
-        }
-        DeadLetterAction::Drop => drop_chosen(&queue, &streams, which).await,
+    match action {
+        Action::List { json } => list(&queue, &streams, &which, json).await,
+        Action::Requeue(decoding) => requeue(&queue, &streams, &which, &decoding).await,
+        Action::Drop => drop_chosen(&queue, &streams, which).await,
     }
-}
-
-/// The dead letters the options choose, refusing combinations that make no sense.
-fn choose(args: &DeadLettersArgs) -> Result<Which, UsageError> {
-    if args.all && !args.ids.is_empty() {
-        return Err(UsageError::new(
-            "--all and --id exclude each other: give one or the other",
-        ));
-    }
-    if args.json && args.action != DeadLetterAction::List {
-        return Err(UsageError::new("--json goes with `dead-letters list` only"));
-    }
-    if args.action == DeadLetterAction::Drop && !args.all && args.ids.is_empty() {
-        return Err(UsageError::new(
-            "`dead-letters drop` deletes for good: name them with --id (as `millrace dead-letters list` shows them), or pass --all to drop every one (of --stream, when given)",
-        ));
-    }
-    Ok(if args.ids.is_empty() {
-        Which::All
-    } else {
-        Which::Ids(args.ids.clone())
-    })
 }
 
 async fn list(

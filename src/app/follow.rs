@@ -2,9 +2,9 @@
 //! the files followed as they grow, MQTT topics subscribed to, and the live dashboard served
 //! beside them — until Ctrl-C.
 
-use super::Pipeline;
+use super::pipeline::Pipeline;
+use super::{Files, PipelineError};
 use crate::queue::Queue;
-use crate::sender::SenderConfig;
 use crate::store::StoreLocation;
 use crate::support::shutdown::{self, Shutdown};
 use crate::webhook::{Credentials, WebhookConfig};
@@ -25,7 +25,7 @@ pub struct Live {
     pub mqtt: Option<crate::mqtt::MqttConfig>,
 }
 
-/// Runs the pipeline into `db`, follows `stream_config.data` (when there are files to
+/// Runs the pipeline into `db`, follows `files.data` (when there are files to
 /// follow), subscribes to MQTT (when asked) and serves the dashboard, until `shutdown` or a
 /// fault that stops the streamer or the subscriber; then stores what the webhook accepted and
 /// stops every part.
@@ -33,10 +33,10 @@ pub async fn follow<Q: Queue>(
     db: StoreLocation,
     queue: Q,
     webhook: WebhookConfig,
-    stream_config: Option<SenderConfig>,
+    files: Option<Files>,
     live: Live,
     shutdown: Shutdown,
-) -> anyhow::Result<()> {
+) -> Result<(), PipelineError> {
     // Every part stops on Ctrl-C, and also when the streamer or the subscriber stops by
     // itself.
     let (trigger, stop) = shutdown::channel();
@@ -47,12 +47,18 @@ pub async fn follow<Q: Queue>(
         }
         None => (None, shutdown),
     };
-    if let Some(config) = &stream_config {
-        super::held::tell(&db, &config.data, true).await?;
+    if let Some(files) = &files {
+        super::held::tell(&db, &files.data, true).await?;
     }
     let pipeline = Pipeline::start(&db, queue, webhook, "127.0.0.1:0").await?;
     let (feed, analyst) = crate::live::spawn(db.clone(), live.options, stop.clone());
-    let address = live.dashboard.local_addr()?;
+    let address = live
+        .dashboard
+        .local_addr()
+        .map_err(|source| PipelineError::Server {
+            what: "dashboard",
+            source,
+        })?;
     let dashboard = tokio::spawn(crate::dashboard::serve(
         live.dashboard,
         None,
@@ -60,20 +66,14 @@ pub async fn follow<Q: Queue>(
         feed,
         stop.clone(),
     ));
-    let mut following: Vec<String> = stream_config
-        .iter()
-        .map(|c| c.data.display().to_string())
-        .collect();
+    let mut following: Vec<String> = files.iter().map(|c| c.data.display().to_string()).collect();
     following.extend(mqtt.iter().map(|(shown, _)| shown.clone()));
     println!(
         "millrace is following {}; dashboard on http://{address}/ (Ctrl-C to stop)",
         following.join(" and ")
     );
-    let streamed = match stream_config {
-        Some(mut config) => {
-            config.webhook = format!("http://{}", pipeline.addr);
-            crate::sender::follow(config, shutdown).await
-        }
+    let streamed = match &files {
+        Some(files) => crate::sender::follow(files.to(&pipeline), shutdown).await,
         None => {
             shutdown.wait().await;
             Ok(crate::sender::SenderSummary::default())
@@ -95,11 +95,14 @@ pub async fn follow<Q: Queue>(
         task.await??;
     }
     let stopped = pipeline.stop().await?;
-    dashboard.await??;
+    dashboard.await?.map_err(|source| PipelineError::Server {
+        what: "dashboard",
+        source,
+    })?;
     analyst.closed().await;
     // Stored and already held as plain `run` gives them: a copied folder shows here too.
     println!("millrace run --follow stopped");
-    for totals in super::totals(&db, stopped, &streamed?).await? {
+    for totals in super::once::totals(&db, stopped, &streamed?).await? {
         println!("{totals}");
     }
     Ok(())

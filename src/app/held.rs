@@ -14,26 +14,31 @@ const COPIES_DOC: &str =
 
 /// Prints one line per data file in `data`: its records and how many the store in `db`
 /// already holds; a whole file already held is said so, with where the docs explain it.
-pub async fn tell(db: &StoreLocation, data: &Path, following: bool) -> anyhow::Result<()> {
+pub async fn tell(
+    db: &StoreLocation,
+    data: &Path,
+    following: bool,
+) -> Result<(), super::PipelineError> {
     let (db, data) = (db.clone(), data.to_path_buf());
-    let lines = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
-        let mut store = None;
-        let mut lines = Vec::new();
-        for kind in StreamKind::ALL {
-            let path = data.join(kind.file_name());
-            let Some((source, records)) = crate::sender::census(&path, kind, following)? else {
-                continue;
-            };
-            let store = match &mut store {
-                Some(store) => store,
-                None => store.insert(db.open()?),
-            };
-            let held = store.held(kind, &source)?;
-            lines.push(line(&path, records, held));
-        }
-        Ok(lines)
-    })
-    .await??;
+    let lines =
+        tokio::task::spawn_blocking(move || -> Result<Vec<String>, super::PipelineError> {
+            let mut store = None;
+            let mut lines = Vec::new();
+            for kind in StreamKind::ALL {
+                let path = data.join(kind.file_name());
+                let Some((source, records)) = crate::sender::census(&path, kind, following)? else {
+                    continue;
+                };
+                let store = match &mut store {
+                    Some(store) => store,
+                    None => store.insert(db.open()?),
+                };
+                let held = store.held(kind, &source)?;
+                lines.push(line(&path, records, held));
+            }
+            Ok(lines)
+        })
+        .await??;
     for line in lines {
         println!("{line}");
     }
