@@ -343,9 +343,21 @@ fn generate_refuses_nonsense_sizes_and_ignores_the_settings_file() {
             "4000000000",
             "'--products <PRODUCTS>': must be a whole number between 1 and 1000",
         ),
-        ("--scale", "0", "'--scale <SCALE>': must be a number above 0"),
-        ("--scale", "-1", "'--scale <SCALE>': must be a number above 0"),
-        ("--scale", "NaN", "'--scale <SCALE>': must be a number above 0"),
+        (
+            "--scale",
+            "0",
+            "'--scale <SCALE>': must be a number above 0",
+        ),
+        (
+            "--scale",
+            "-1",
+            "'--scale <SCALE>': must be a number above 0",
+        ),
+        (
+            "--scale",
+            "NaN",
+            "'--scale <SCALE>': must be a number above 0",
+        ),
     ] {
         let arg = format!("{flag}={value}");
         let out = millrace_in(dir.path(), &["generate", "--out", "g", &arg]);

@@ -1,7 +1,7 @@
 //! Starting consumers: one per stream, each with its handle on the store. `consume` and the
 //! in-process pipeline of `run` start them here, the one place that knows how.
 
-use super::PipelineError;
+use super::pipeline_error::PipelineError;
 use crate::consumer::{Running, StoreHandles};
 use crate::queue::Queue;
 use crate::record::StreamKind;

@@ -1,7 +1,8 @@
 //! `millrace dashboard`: the live analysis of the store, served to browsers.
 
+use super::exposure::Exposure;
 use super::listen::{LISTEN_HINT, bind};
-use super::{Exposure, UsageError};
+use super::usage::UsageError;
 use crate::store::StoreLocation;
 use crate::support::shutdown::Shutdown;
 use crate::support::tls::TlsFiles;

@@ -1,7 +1,7 @@
 //! A server listens beyond this machine only when it is protected: credentials configured,
 //! or `--insecure` given on a network the operator trusts.
 
-use super::UsageError;
+use super::usage::UsageError;
 
 /// What a server would give away if it listened beyond loopback without credentials, and
 /// how to protect it: the words of [`Exposure::guard`]'s refusal.

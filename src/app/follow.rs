@@ -2,8 +2,9 @@
 //! the files followed as they grow, MQTT topics subscribed to, and the live dashboard served
 //! beside them — until Ctrl-C.
 
+use super::files::Files;
 use super::pipeline::Pipeline;
-use super::{Files, PipelineError};
+use super::pipeline_error::PipelineError;
 use crate::queue::Queue;
 use crate::store::StoreLocation;
 use crate::support::shutdown::{self, Shutdown};

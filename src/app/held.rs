@@ -18,10 +18,10 @@ pub async fn tell(
     db: &StoreLocation,
     data: &Path,
     following: bool,
-) -> Result<(), super::PipelineError> {
+) -> Result<(), super::pipeline_error::PipelineError> {
     let (db, data) = (db.clone(), data.to_path_buf());
-    let lines =
-        tokio::task::spawn_blocking(move || -> Result<Vec<String>, super::PipelineError> {
+    let lines = tokio::task::spawn_blocking(
+        move || -> Result<Vec<String>, super::pipeline_error::PipelineError> {
             let mut store = None;
             let mut lines = Vec::new();
             for kind in StreamKind::ALL {
@@ -37,8 +37,9 @@ pub async fn tell(
                 lines.push(line(&path, records, held));
             }
             Ok(lines)
-        })
-        .await??;
+        },
+    )
+    .await??;
     for line in lines {
         println!("{line}");
     }

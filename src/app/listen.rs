@@ -1,7 +1,7 @@
 //! Taking a server's address, the one way every command does it: a busy or refused address
 //! is said with the flag that chooses another.
 
-use super::PipelineError;
+use super::pipeline_error::PipelineError;
 use tokio::net::TcpListener;
 
 /// Binds `listen`; on failure the message names `flag`, the option that chooses another

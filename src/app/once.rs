@@ -1,9 +1,10 @@
 //! `millrace run` without `--follow`: the pipeline in one process, the data files streamed
 //! through it once, and then stopped, with what each stream did.
 
+use super::files::Files;
 use super::pipeline::Pipeline;
+use super::pipeline_error::PipelineError;
 use super::summary::{RunSummary, StreamTotals};
-use super::{Files, PipelineError};
 use crate::consumer::ConsumerStats;
 use crate::queue::Queue;
 use crate::record::StreamKind;

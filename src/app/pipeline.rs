@@ -2,8 +2,8 @@
 //! store, which `run` and `run --follow` stream the data files through over real HTTP,
 //! exactly as separate processes would.
 
-use super::PipelineError;
 use super::consumers::Opening;
+use super::pipeline_error::PipelineError;
 use crate::consumer::{ConsumerStats, Running};
 use crate::queue::Queue;
 use crate::record::StreamKind;

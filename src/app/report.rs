@@ -1,7 +1,7 @@
 //! `millrace report` (and the end of `run`): builds the report from the store, writes it,
 //! and prints where it is and what it found.
 
-use super::UsageError;
+use super::usage::UsageError;
 use crate::store::StoreLocation;
 use anyhow::Context;
 use std::path::PathBuf;

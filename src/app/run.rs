@@ -2,9 +2,11 @@
 //! `--follow` or `--mqtt`, kept running with the live dashboard; then the report.
 
 use super::demo::demo_data;
+use super::exposure::Exposure;
+use super::files::Files;
 use super::follow::{Live, follow};
 use super::listen::{DASHBOARD_HINT, bind};
-use super::{Exposure, Files, ReportJob};
+use super::report::ReportJob;
 use crate::mqtt::MqttConfig;
 use crate::queue::Broker;
 use crate::sender::OffsetsLock;
@@ -56,7 +58,7 @@ pub async fn start(job: RunJob, shutdown: Shutdown) -> anyhow::Result<()> {
     };
     let queue = job.broker.open().await?;
     let db: StoreLocation = job.report.db.clone();
-    let summary = super::run_once(db, queue, job.webhook, &files, shutdown).await?;
+    let summary = super::once::run_once(db, queue, job.webhook, &files, shutdown).await?;
     println!("{summary}");
     if let Some(signal) = summary.interrupted {
         // No report of part of the data: one would read like the whole answer.

@@ -1,6 +1,6 @@
 //! `millrace serve`: the webhook as a process of its own.
 
-use super::Exposure;
+use super::exposure::Exposure;
 use super::listen::{LISTEN_HINT, bind};
 use crate::queue::Broker;
 use crate::support::shutdown::Shutdown;

@@ -2,7 +2,7 @@
 //! `info` by default, as readable text or as one JSON object per line for a log collector.
 //!
 //! The format is chosen by `--log-format`, `MILLRACE_LOG_FORMAT` or `log_format` in
-//! `millrace.toml` (see [`crate::cli::log_format`]).
+//! `millrace.toml`, resolved with every other option before `main` sets logging up.
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
