@@ -7,9 +7,11 @@
 
 pub mod analysis;
 mod bootstrap;
+pub mod finding;
 mod glitches;
 pub mod intervals;
 mod order;
+pub mod prepared;
 mod prewhiten;
 pub mod quality;
 mod redundancy;
@@ -29,8 +31,9 @@ pub use verdict::nothing_to_report;
 
 use crate::store::{Store, StoreError};
 pub use analysis::Options;
-use analysis::{Outcomes, Prepared, ProductFindings, conclude, prepare, test_parameter};
+use analysis::{Outcomes, ProductFindings, conclude, test_parameter};
 use intervals::{ProductIntervals, intervals};
+use prepared::{Prepared, prepare};
 use summaries::{ParameterSummary, Summariser};
 
 /// Everything the report shows.
@@ -79,7 +82,7 @@ impl Report {
 impl Report {
     /// A report on one product (7, without intervals) with this ranking, its verdict made
     /// from `parameters`: for the tests of the formats.
-    pub fn example(ranking: Vec<analysis::Finding>, parameters: Vec<ParameterSummary>) -> Report {
+    pub fn example(ranking: Vec<finding::Finding>, parameters: Vec<ParameterSummary>) -> Report {
         Report {
             source: "test".into(),
             metrics: 0,

@@ -2,7 +2,7 @@
 //! product is made when its strongest driver changes by a typical amount, with the
 //! uncertainty said in plain words.
 
-use super::analysis::Finding;
+use super::finding::Finding;
 use super::shape::Summary;
 use super::sigfig::{interval, sig3};
 use super::summaries::ParameterSummary;

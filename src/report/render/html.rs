@@ -6,7 +6,8 @@
 //! columns folded away below.
 
 use super::super::Report;
-use super::super::analysis::{ALPHA, Finding, ProductFindings, pairs};
+use super::super::analysis::{ProductFindings, pairs};
+use super::super::finding::{ALPHA, Finding};
 use super::super::intervals::ProductIntervals;
 use super::super::quality::DataQuality;
 use super::super::sigfig::{interval, signed};

@@ -1,7 +1,7 @@
 //! `top3.json`: the answer, for programs.
 
 use super::super::Report;
-use super::super::analysis::{ALPHA, Finding};
+use super::super::finding::{ALPHA, Finding};
 use super::super::quality::DataQuality;
 use super::super::typical::Effect;
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! `report.md`: the same findings as the HTML, as Markdown.
 
 use super::super::Report;
-use super::super::analysis::{ALPHA, Finding};
+use super::super::finding::{ALPHA, Finding};
 use super::super::sigfig::{interval, signed};
 use super::super::summaries::ParameterSummary;
 use super::super::timefmt::utc;

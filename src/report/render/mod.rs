@@ -8,10 +8,11 @@ mod markdown;
 mod plots;
 
 use super::Report;
-use super::analysis::{ACF_LAGS, ALPHA, MIN_INTERVALS};
 use super::bootstrap::RESAMPLES;
+use super::finding::ALPHA;
 use super::glitches::{LOCAL_FACTOR, RECURRING_SHARE, SPREAD_FACTOR};
 use super::intervals::{GAP_FACTOR, RESTART_FACTOR, RESTART_LEVEL};
+use super::prepared::{ACF_LAGS, MIN_INTERVALS};
 use super::prewhiten::MAX_BRIDGE;
 use super::redundancy::ECHO;
 use super::shape::{COUNTER_FALL_SHARE, GAUGE_FALL_SHARE, MAX_RESET_SHARE, MIN_STEPS, RESET_TO};

@@ -1,6 +1,6 @@
 //! The report's plots, drawn as inline SVG by plotters: no files to lose, nothing fetched.
 
-use super::super::analysis::Finding;
+use super::super::finding::Finding;
 use super::super::intervals::ProductIntervals;
 use super::super::shape::Summary;
 use super::super::sigfig::signed;
