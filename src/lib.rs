@@ -8,6 +8,7 @@
 //! [`record`] and [`codec`] hold the validated record types and the JSON layouts
 //! shared by both edges; [`run`] wires every stage together in one process.
 
+pub mod auth;
 pub mod cli;
 pub mod codec;
 pub mod consumer;

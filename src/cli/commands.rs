@@ -6,6 +6,7 @@ use super::{
     Cli, Command, ConsumeArgs, DashboardArgs, FileSettings, GenerateArgs, RunArgs, ServeArgs,
     StreamArgs, StreamOpts,
 };
+use crate::auth::Credentials;
 use crate::generate::{GenerateConfig, generate};
 use crate::queue::Queue;
 use crate::record::StreamKind;
@@ -13,7 +14,7 @@ use crate::sender::{OffsetsLock, SenderConfig, follow, send_files};
 use crate::store::{Store, StoreLocation};
 use crate::support::shutdown::{self, Shutdown};
 use crate::support::tls::TlsFiles;
-use crate::webhook::{AppState, Credentials, WebhookConfig, serve};
+use crate::webhook::{AppState, WebhookConfig, serve};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 

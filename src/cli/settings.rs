@@ -6,11 +6,11 @@ use super::{
     AnalysisArgs, AuthArgs, MqttOpts, QueueArgs, StoreArgs, StreamOpts, TlsArgs, TokenArgs,
     WebhookArgs,
 };
+use crate::auth::Credentials;
 use crate::mqtt::{MqttConfig, Subscription};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig};
 use crate::store::StoreLocation;
 use crate::support::tls::TlsFiles;
-use crate::webhook::Credentials;
 use crate::webhook::WebhookConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -3,11 +3,12 @@
 //! beside them — until Ctrl-C.
 
 use super::Pipeline;
+use crate::auth::Credentials;
 use crate::queue::Queue;
 use crate::sender::SenderConfig;
 use crate::store::StoreLocation;
 use crate::support::shutdown::{self, Shutdown};
-use crate::webhook::{Credentials, WebhookConfig};
+use crate::webhook::WebhookConfig;
 use std::time::Duration;
 use tokio::net::TcpListener;
 

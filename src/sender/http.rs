@@ -3,11 +3,11 @@
 use super::Progress;
 use super::attempt::Attempt;
 use super::outage::{Outage, spoken};
+use crate::auth::{Credentials, SEQ_HEADER, SOURCE_HEADER};
 use crate::record::StreamKind;
 use crate::support::backoff::Backoff;
 use crate::support::chain::Chain;
 use crate::support::shutdown::Shutdown;
-use crate::webhook::{Credentials, SEQ_HEADER, SOURCE_HEADER};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 

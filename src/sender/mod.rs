@@ -49,7 +49,7 @@ pub struct SenderConfig {
     /// Show progress bars on a terminal.
     pub progress: bool,
     /// What to authenticate with, if the webhook asks.
-    pub credentials: crate::webhook::Credentials,
+    pub credentials: crate::auth::Credentials,
     /// A CA certificate to trust for an https webhook, beyond the system's.
     pub ca_cert: Option<PathBuf>,
 }

@@ -2,18 +2,16 @@
 //! every record, publishes the batch to the queue and answers 2xx only once the queue has it
 //! durably.
 
-mod auth;
 mod error;
 mod halt;
 mod handler;
 mod refusals;
 
-pub use auth::{AuthError, Credentials, SIGNATURE_HEADER, sign};
 pub use error::ApiError;
-pub use handler::{SEQ_HEADER, SOURCE_HEADER};
 
 use halt::Halt;
 
+use crate::auth::{Credentials, SIGNATURE_HEADER};
 use crate::queue::{BodyFormat, Queue};
 use crate::record::StreamKind;
 use crate::support::shutdown::Shutdown;
