@@ -6,8 +6,8 @@ use super::StatusArgs;
 use super::settings::FileSettings;
 use crate::queue::{Broker, Queue};
 use crate::record::StreamKind;
-use crate::report::timefmt::iso8601;
 use crate::store::{PostgresStore, SqliteStore, Store, StoreLocation, StreamStatus};
+use crate::support::timefmt::iso8601;
 use anyhow::Context;
 use serde_json::{Value, json};
 

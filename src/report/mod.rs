@@ -21,7 +21,6 @@ pub mod shape;
 pub mod sigfig;
 pub mod stats;
 pub mod summaries;
-pub mod timefmt;
 pub mod typical;
 mod verdict;
 pub mod weights;

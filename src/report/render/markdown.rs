@@ -4,10 +4,10 @@ use super::super::Report;
 use super::super::finding::{ALPHA, Finding};
 use super::super::sigfig::{interval, signed};
 use super::super::summaries::ParameterSummary;
-use super::super::timefmt::utc;
 use super::super::typical::{Effect, amount};
 use super::super::verdict::nothing_to_report;
 use super::{method, number};
+use crate::support::timefmt::utc;
 use std::fmt::Write;
 
 /// The whole report as Markdown, for reading as plain text or pasting into a ticket.
