@@ -103,7 +103,7 @@ pub fn document(report: &Report) -> Top3<'_> {
                 data_quality: &f.data_quality,
             })
             .collect(),
-        note: super::super::verdict::nothing_to_report(report),
+        note: super::super::nothing_to_report(report),
     }
 }
 
