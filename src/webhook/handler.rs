@@ -1,8 +1,9 @@
 //! The two ingest endpoints: authenticate, decode the whole batch, publish it durably, and
 //! only then answer 2xx, so an acknowledged batch is never lost.
 
+use super::error::ApiError;
 use super::halt::Halt;
-use super::{ApiError, AppState};
+use super::state::AppState;
 use crate::auth::{SEQ_HEADER, SOURCE_HEADER};
 use crate::codec::decode_body;
 use crate::queue::{Envelope, Queue};
