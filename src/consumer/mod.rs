@@ -335,7 +335,7 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
         };
         let timed = async {
             let started = Instant::now();
-            let (batch, result) = write(self.store.clone(), batch).await;
+            let (batch, result) = Self::commit(self.store.clone(), batch).await;
             if result.is_ok() {
                 crate::metrics::record::store_commit_time(started.elapsed());
             }
@@ -360,10 +360,75 @@ impl<C: QueueConsumer, S: Store> Worker<C, S> {
                     .flat_map(|(batch, _)| batch.iter().map(|(d, _)| d.tag)),
             )
             .collect();
-        let (store, queue, shutdown) = (&self.store, &mut self.queue, &self.shutdown);
-        store_with_retry(store, batch, failure, queue, &held, shutdown, stream)
+        self.retry(batch, failure, &held)
             .await
             .map_err(|source| ConsumerError::Store { stream, source })
+    }
+
+    /// Writes again a batch whose first write failed, with backoff while the store fails,
+    /// keeping the `held` messages leased meanwhile; `None` if shutdown came first (nothing
+    /// is acknowledged, so the queue hands the batch out again), and the error at once when
+    /// it is [`StoreError::Broken`], which no retry heals.
+    async fn retry(
+        &mut self,
+        mut batch: Batch,
+        failure: StoreError,
+        held: &[u64],
+    ) -> Result<Option<WriteStats>, StoreError> {
+        if let StoreError::Broken { .. } = failure {
+            return Err(failure);
+        }
+        let stream = self.stream;
+        tracing::warn!(%stream, error = %Chain(&failure), "cannot store the batch; retrying with backoff");
+        let mut backoff = Backoff::default();
+        loop {
+            // Renewed before each pause: the failed write itself may have taken long.
+            if let Err(e) = self.queue.extend(held.to_vec()).await {
+                tracing::warn!(%stream, error = %Chain(&e), "cannot extend the lease of messages in hand");
+            }
+            if self.shutdown.is_triggered() {
+                return Ok(None);
+            }
+            backoff.wait(&self.shutdown).await;
+            let (back, result) = Self::commit(self.store.clone(), batch).await;
+            batch = back;
+            match result {
+                Ok(stats) => {
+                    tracing::info!(%stream, "store is writable again");
+                    return Ok(Some(stats));
+                }
+                Err(e @ StoreError::Broken { .. }) => return Err(e),
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// One store transaction, on a blocking thread; hands the batch back for a retry. The
+    /// only place a consumer touches the store, for [`Worker::write`]'s first try and every
+    /// retry. It takes the store rather than `self`, so that the next batch can be taken
+    /// from the queue while it runs.
+    async fn commit(store: Arc<Mutex<S>>, batch: Batch) -> (Batch, Result<WriteStats, StoreError>) {
+        let outcome = tokio::task::spawn_blocking(move || {
+            let origins: Vec<String> = batch.iter().map(|(d, _)| d.envelope.origin()).collect();
+            let incoming: Vec<Incoming<'_>> = batch
+                .iter()
+                .zip(&origins)
+                .map(|((d, records), origin)| Incoming {
+                    origin,
+                    first_seq: d.envelope.first_seq,
+                    records,
+                })
+                .collect();
+            let result = store.lock().expect("store lock").write(&incoming);
+            drop(incoming);
+            (batch, result)
+        })
+        .await;
+        match outcome {
+            Ok(done) => done,
+            // The store panicked: a bug, not a store failure; let it surface.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     /// Counts what the store took and acknowledges the messages it came in.
@@ -505,74 +570,6 @@ enum Unstorable {
     /// Its body holds another number of records than its header says.
     #[error("the body holds {held} records but the message says {said}")]
     Miscounted { held: usize, said: u64 },
-}
-
-/// Writes again a batch whose first write failed, with backoff while the store fails, keeping
-/// the `held` messages leased meanwhile; `None` if shutdown came first (nothing is
-/// acknowledged, so the queue hands the batch out again), and the error at once when it is
-/// [`StoreError::Broken`], which no retry heals.
-async fn store_with_retry<S: Store, C: QueueConsumer>(
-    store: &Arc<Mutex<S>>,
-    mut batch: Batch,
-    failure: StoreError,
-    queue: &mut C,
-    held: &[u64],
-    shutdown: &Shutdown,
-    stream: StreamKind,
-) -> Result<Option<WriteStats>, StoreError> {
-    if let StoreError::Broken { .. } = failure {
-        return Err(failure);
-    }
-    tracing::warn!(%stream, error = %Chain(&failure), "cannot store the batch; retrying with backoff");
-    let mut backoff = Backoff::default();
-    loop {
-        // Renewed before each pause: the failed write itself may have taken long.
-        if let Err(e) = queue.extend(held.to_vec()).await {
-            tracing::warn!(%stream, error = %Chain(&e), "cannot extend the lease of messages in hand");
-        }
-        if shutdown.is_triggered() {
-            return Ok(None);
-        }
-        backoff.wait(shutdown).await;
-        let (back, result) = write(store.clone(), batch).await;
-        batch = back;
-        match result {
-            Ok(stats) => {
-                tracing::info!(%stream, "store is writable again");
-                return Ok(Some(stats));
-            }
-            Err(e @ StoreError::Broken { .. }) => return Err(e),
-            Err(_) => {}
-        }
-    }
-}
-
-/// One store transaction, on a blocking thread; hands the batch back for a retry.
-async fn write<S: Store>(
-    store: Arc<Mutex<S>>,
-    batch: Vec<(Delivery, Records)>,
-) -> (Vec<(Delivery, Records)>, Result<WriteStats, StoreError>) {
-    let outcome = tokio::task::spawn_blocking(move || {
-        let origins: Vec<String> = batch.iter().map(|(d, _)| d.envelope.origin()).collect();
-        let incoming: Vec<Incoming<'_>> = batch
-            .iter()
-            .zip(&origins)
-            .map(|((d, records), origin)| Incoming {
-                origin,
-                first_seq: d.envelope.first_seq,
-                records,
-            })
-            .collect();
-        let result = store.lock().expect("store lock").write(&incoming);
-        drop(incoming);
-        (batch, result)
-    })
-    .await;
-    match outcome {
-        Ok(done) => done,
-        // The store panicked: a bug, not a store failure; let it surface.
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
 }
 
 #[cfg(test)]
