@@ -4,12 +4,12 @@
 mod common;
 
 use common::{DATA_WORK_ORDERS, data_dir, millrace, run_ok};
+use millrace::auth::Credentials;
 use millrace::live::Feed;
 use millrace::record::{Records, WorkOrder};
 use millrace::store::{Incoming, SqliteStore, Store, StoreLocation};
 use millrace::support::shutdown::{self, Trigger};
 use millrace::support::tls::TlsFiles;
-use millrace::webhook::Credentials;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -5,9 +5,10 @@
 mod common;
 
 use common::spawn_webhook;
+use millrace::auth::{Credentials, sign};
 use millrace::queue::Queue;
 use millrace::record::StreamKind;
-use millrace::webhook::{Credentials, WebhookConfig, sign};
+use millrace::webhook::WebhookConfig;
 use std::io::{Read, Write};
 use std::time::Duration;
 

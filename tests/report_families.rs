@@ -9,7 +9,8 @@
 //! plus noise; and the production counter the report reads integrates that rate.
 
 use millrace::record::{Metric, WorkOrder};
-use millrace::report::analysis::{Finding, ProductFindings};
+use millrace::report::analysis::ProductFindings;
+use millrace::report::finding::Finding;
 use millrace::report::shape::Kind;
 use millrace::report::{Options, Report, from_records};
 use rand::{Rng, SeedableRng};

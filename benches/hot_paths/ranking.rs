@@ -19,7 +19,8 @@
 
 use super::rng;
 use criterion::{BatchSize, Criterion, Throughput};
-use millrace::report::analysis::{Finding, sort};
+use millrace::report::analysis::sort;
+use millrace::report::finding::Finding;
 use millrace::report::shape::Summary;
 use millrace::report::stats::{ranks, spearman};
 use millrace::report::weights::Test;

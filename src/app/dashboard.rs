@@ -3,10 +3,10 @@
 use super::exposure::Exposure;
 use super::listen::{LISTEN_HINT, bind};
 use super::usage::UsageError;
+use crate::auth::Credentials;
 use crate::store::StoreLocation;
 use crate::support::shutdown::Shutdown;
 use crate::support::tls::TlsFiles;
-use crate::webhook::Credentials;
 
 /// `millrace dashboard`, resolved.
 pub struct DashboardJob {

@@ -10,7 +10,7 @@ use crate::queue::{
     Broker, ChosenQueue, DeadLetter, Envelope, Queue, Settle, Which, counted_dead_letters,
 };
 use crate::record::StreamKind;
-use crate::report::timefmt::iso8601;
+use crate::support::timefmt::iso8601;
 use anyhow::Context;
 use serde_json::json;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

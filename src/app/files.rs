@@ -2,9 +2,9 @@
 //! the webhook's address, which is known only once the pipeline has bound it.
 
 use super::pipeline::Pipeline;
+use crate::auth::Credentials;
 use crate::queue::Queue;
 use crate::sender::SenderConfig;
-use crate::webhook::Credentials;
 use std::path::PathBuf;
 use std::time::Duration;
 

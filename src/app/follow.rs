@@ -5,10 +5,11 @@
 use super::files::Files;
 use super::pipeline::Pipeline;
 use super::pipeline_error::PipelineError;
+use crate::auth::Credentials;
 use crate::queue::Queue;
 use crate::store::StoreLocation;
 use crate::support::shutdown::{self, Shutdown};
-use crate::webhook::{Credentials, WebhookConfig};
+use crate::webhook::WebhookConfig;
 use std::time::Duration;
 use tokio::net::TcpListener;
 

@@ -4,8 +4,8 @@
 
 use crate::queue::{Broker, Queue};
 use crate::record::StreamKind;
-use crate::report::timefmt::iso8601;
 use crate::store::{PostgresStore, SqliteStore, Store, StoreLocation, StreamStatus};
+use crate::support::timefmt::iso8601;
 use anyhow::Context;
 use serde_json::{Value, json};
 

@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// Prints the completion script for `shell` to stdout.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
-    let mut command = super::Cli::command();
+    let mut command = super::args::Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "millrace", &mut out);
     print_all(&out)
@@ -30,7 +30,7 @@ pub fn man(out: Option<&Path>) -> anyhow::Result<()> {
 /// The command line as the pages show it: without `help`, which is no command of its own
 /// (`millrace help run` is `millrace run --help`) and gets no page.
 fn documented() -> clap::Command {
-    let mut command = super::Cli::command().disable_help_subcommand(true);
+    let mut command = super::args::Cli::command().disable_help_subcommand(true);
     command.build();
     command
 }

@@ -211,19 +211,19 @@ mod tests {
         }
     }
 
-    fn parsed(settings: &str, line: &[&str]) -> Result<super::super::Cli, String> {
-        let command = apply(super::super::Cli::command(), &file(settings))
+    fn parsed(settings: &str, line: &[&str]) -> Result<super::super::args::Cli, String> {
+        let command = apply(super::super::args::Cli::command(), &file(settings))
             .map_err(|e| crate::support::chain::Chain(&e).to_string())?;
         let argv = std::iter::once("millrace").chain(line.iter().copied());
         let matches = command
             .try_get_matches_from(argv)
             .map_err(|e| e.to_string())?;
-        super::super::Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
+        super::super::args::Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
     }
 
     #[test]
     fn a_flag_wins_over_the_file_and_the_file_over_the_default() {
-        use super::super::Command;
+        use super::super::args::Command;
         let run = |settings: &str, line: &[&str]| match parsed(settings, line).unwrap().command {
             Command::Run(run) => run,
             _ => unreachable!(),
@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn secrets_from_the_file_stay_out_of_the_help() {
         let command = apply(
-            super::super::Cli::command(),
+            super::super::args::Cli::command(),
             &file("hmac_key = \"s3cret\"\nmqtt_password = \"pw\""),
         )
         .unwrap();

@@ -9,7 +9,7 @@ use std::fmt::Write;
 /// Per command, a table of its options: flag, environment variable and `millrace.toml` key,
 /// default, and help.
 pub fn options_reference() -> String {
-    let command = super::Cli::command();
+    let command = super::args::Cli::command();
     let mut out = String::new();
     out += "Every option with a variable can also be set in `millrace.toml` under the key \
             shown (its name with underscores); a flag wins over the variable, the variable \

@@ -14,6 +14,7 @@ use crate::app::{
     ConsumeJob, DashboardJob, DeadLetterWork, DeadLettersJob, Decoding, Files, Job, MqttJob,
     ReportJob, RunJob, ServeJob, StatusJob, StreamJob, UsageError,
 };
+use crate::auth::Credentials;
 use crate::generate::GenerateConfig;
 use crate::mqtt::payload::Limits;
 use crate::mqtt::{MqttConfig, Subscription};
@@ -22,7 +23,7 @@ use crate::record::StreamKind;
 use crate::sender::SenderConfig;
 use crate::store::StoreLocation;
 use crate::support::tls::TlsFiles;
-use crate::webhook::{Credentials, WebhookConfig};
+use crate::webhook::WebhookConfig;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -282,7 +283,6 @@ fn webhook(args: &WebhookArgs, queue: &QueueArgs, credentials: Credentials) -> W
         publish_timeout: Duration::from_secs(args.publish_timeout),
         credentials,
         body_format: queue.queue_format,
-        ..WebhookConfig::default()
     }
 }
 
@@ -404,7 +404,9 @@ mod tests {
 
     fn parsed(args: &[&str]) -> Command {
         let line = std::iter::once("millrace").chain(args.iter().copied());
-        super::super::Cli::try_parse_from(line).unwrap().command
+        super::super::args::Cli::try_parse_from(line)
+            .unwrap()
+            .command
     }
 
     fn resolved(args: &[&str]) -> Result<Job, UsageError> {

@@ -3,9 +3,11 @@
 //! the webhook and the file reader so both edges accept and refuse exactly the same things.
 
 mod body;
+mod error;
 mod packed;
 mod scan;
 
-pub use body::{DecodeError, DecodeErrorKind, decode_body, decode_queued};
+pub use body::{decode_body, decode_queued};
+pub use error::{DecodeError, DecodeErrorKind};
 pub use packed::{encode_packed, is_packed};
 pub use scan::{Layout, ScanError, Scanner, Step};

@@ -16,7 +16,7 @@
 //! loads per record. Values are still checked on the way out, with the same checks the edge
 //! applies, because another tool may have published to the queue.
 
-use super::body::{DecodeError, DecodeErrorKind};
+use super::error::{DecodeError, DecodeErrorKind};
 use crate::record::{
     Metric, RecordError, Records, StreamKind, WorkOrder, check_metric, check_workorder,
 };

@@ -6,7 +6,7 @@
 //! constant time by [`Credentials::accepts_token`]. Serve over TLS beyond loopback: Basic
 //! credentials travel in the clear otherwise.
 
-use crate::webhook::Credentials;
+use crate::auth::Credentials;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;

@@ -9,10 +9,10 @@ mod assets;
 mod auth;
 mod events;
 
+use crate::auth::Credentials;
 use crate::live::Feed;
 use crate::support::shutdown::Shutdown;
 use crate::support::tls::TlsFiles;
-use crate::webhook::Credentials;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;

@@ -8,10 +8,10 @@
 //! sends from its `authorization` setting). It shows counts and timings, never a record, but
 //! where tokens guard the data they guard how much of it flows too.
 
+use crate::auth::Credentials;
 use crate::queue::Queue;
 use crate::record::StreamKind;
 use crate::support::shutdown::Shutdown;
-use crate::webhook::Credentials;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};

@@ -2,7 +2,7 @@
 //! sent by millrace (not by the client library on receipt), and TLS with the CA asked for.
 
 use super::MqttConfig;
-use super::subscriber::MqttError;
+use super::error::MqttError;
 use rumqttc::{MqttOptions, TlsConfiguration, Transport};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;

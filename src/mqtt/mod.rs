@@ -11,8 +11,10 @@
 
 mod config;
 mod connection;
+mod error;
 pub mod payload;
 mod subscriber;
 
 pub use config::{MqttConfig, MqttConfigError, Subscription};
-pub use subscriber::{MqttError, subscribe};
+pub use error::MqttError;
+pub use subscriber::subscribe;

@@ -8,6 +8,7 @@
 //! dropped and memory stays bounded.
 
 use super::connection;
+use super::error::MqttError;
 use super::payload::{self, Outcome};
 use super::{MqttConfig, Subscription};
 use crate::queue::{Queue, QueueError};
@@ -19,7 +20,6 @@ use rumqttc::{
 };
 use std::collections::VecDeque;
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
@@ -30,26 +30,6 @@ const REQUESTS: usize = 256;
 /// Messages put into the queue at once: enough to fill the queue's group commits (and more
 /// than Mosquitto's default in-flight window of 20).
 const AT_ONCE: usize = 32;
-
-/// Why the subscriber stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum MqttError {
-    /// The CA certificate of `--ca-cert` cannot be used.
-    #[error("cannot use the CA certificate {}", path.display())]
-    CaCert {
-        /// The file given.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// TLS cannot be set up.
-    #[error("cannot set up TLS for the MQTT broker")]
-    Tls(#[source] rustls::Error),
-    /// The queue cannot go on in this process.
-    #[error("the queue cannot take MQTT messages")]
-    Queue(#[source] QueueError),
-}
 
 /// A message and the connection it came on: an acknowledgement only counts on that one.
 type Received = (u64, Publish);

@@ -3,8 +3,10 @@
 //! best test kept per parameter, echoes of stronger drivers named, and a ranking per product.
 
 use super::bootstrap::slope_interval;
+use super::finding::{ALPHA, Finding, NotAssessable};
 use super::intervals::ProductIntervals;
 use super::order::{Ascending, ascending_finite};
+use super::prepared::{ACF_LAGS, MIN_INTERVALS, Prepared, dense, prepare};
 use super::prewhiten::{Filter, Whitened};
 use super::quality::DataQuality;
 use super::redundancy;
@@ -12,20 +14,13 @@ use super::series::Series;
 use super::shape::Summary;
 use super::stats::{
     autocorrelations_within, bh_q_values, effective_n_multi, p_value_effective, pearson,
-    reach_back, stretches,
 };
 use super::summaries::ParameterSummary;
 use super::verdict;
 use super::weights::{Test, tests as tests_run, weight};
 
-/// Fewest intervals with a summary for a pair to be tested at all.
-pub const MIN_INTERVALS: usize = 10;
-/// The false discovery rate below which a relationship counts as reliable.
-pub const ALPHA: f64 = 0.05;
 /// Lags tried by default, in intervals: output may follow a parameter this much later.
 pub const DEFAULT_MAX_LAG: usize = 3;
-/// Autocorrelation lags counted in the effective number of pairs.
-pub const ACF_LAGS: usize = 10;
 
 /// How the analysis runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,111 +35,6 @@ impl Default for Options {
             max_lag: DEFAULT_MAX_LAG,
         }
     }
-}
-
-/// One tested (product, parameter) pair, at its best summary and lag. Spearman's ρ is the
-/// primary coefficient: it asks only that output rises (or falls) with the parameter, not
-/// that it does so in a straight line, and one odd interval cannot dominate it.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Finding {
-    /// The parameter's number, as in the metrics' `id`.
-    pub parameter: i64,
-    /// The summary the finding rests on, `mean` or `rate`, as the report prints it.
-    pub summary: &'static str,
-    /// Intervals by which the parameter leads the output.
-    pub lag: usize,
-    /// Pairs tested (after prewhitening and lagging).
-    pub n: usize,
-    /// The number of independent pairs `n` is worth (the p-values use it).
-    pub n_effective: f64,
-    /// Pearson's r on the same pairs: how close to a straight line the relationship is.
-    pub pearson: f64,
-    /// Spearman's ρ, the primary coefficient: the ranking goes by its size.
-    pub spearman: f64,
-    /// Which test carried the evidence: `rank` (Spearman's ρ) or `size` (each interval
-    /// weighed by how much the parameter moved in it; see [`Test::Size`]).
-    pub test: Test,
-    /// Two-sided p-value of the test that carried the evidence (of ρ for `rank`).
-    pub p_value: f64,
-    /// That test's share of the parameter's false-discovery budget (see `weights`).
-    pub weight: f64,
-    /// The parameter's p-value over all its tests, `min pᵢ / wᵢ` (at most 1): what the
-    /// q-value and the ranking of unreliable findings go by.
-    pub p_weighted: f64,
-    /// Pearson's r of the prewhitened parameter's values with the output's ranks at the
-    /// finding's lag: the size-weighted coefficient (shown only at lag 0).
-    pub size_r: Option<f64>,
-    /// Two-sided p-value of r.
-    pub pearson_p: f64,
-    /// Benjamini–Hochberg q-value of `p_weighted`, across every (product, parameter) pair
-    /// in the report.
-    pub q_value: f64,
-    /// `q_value` below [`ALPHA`].
-    pub reliable: bool,
-    /// Output, in units per hour, per one unit of the parameter's summary.
-    pub slope: f64,
-    /// 95 % interval of `slope` (block bootstrap).
-    pub slope_ci: [f64; 2],
-    /// The stronger parameter this one only echoes, if any.
-    pub redundant_with: Option<i64>,
-    /// Tests run for this pair (summaries × lags, and the size test), all counted in
-    /// `p_weighted`.
-    pub tests: usize,
-    /// ρ at each lag `0..=max_lag` for the summary kept (`null` where untestable).
-    pub rho_by_lag: Vec<Option<f64>>,
-    /// Pairs tested at each lag `0..=max_lag` for the summary kept (`null` where
-    /// untestable): at lag 0, every interval where both the summary and the output are
-    /// known.
-    pub n_by_lag: Vec<Option<usize>>,
-    /// The same summary as `summary`, as a value the code can match on.
-    #[serde(skip)]
-    pub which: Summary,
-    /// The typical change of the summary over the product's intervals (see
-    /// `report::typical`), worked out once here rather than by every format that states
-    /// the effect; NaN when not known. (`top3.json` writes it beside the effect.)
-    #[serde(skip)]
-    pub typical_change: f64,
-}
-
-#[cfg(test)]
-impl Finding {
-    /// A plausible finding, for the tests of what is built from findings.
-    pub fn example() -> Finding {
-        Finding {
-            parameter: 9,
-            summary: "mean",
-            lag: 0,
-            n: 40,
-            n_effective: 31.0,
-            pearson: 0.5,
-            spearman: 0.5,
-            test: Test::Rank,
-            p_value: 0.01,
-            weight: 0.8,
-            p_weighted: 0.0125,
-            size_r: Some(0.45),
-            pearson_p: 0.01,
-            q_value: 0.02,
-            reliable: true,
-            slope: 1.0,
-            slope_ci: [0.5, 1.5],
-            redundant_with: None,
-            tests: 4,
-            rho_by_lag: vec![Some(0.5), None, Some(0.1), Some(0.0)],
-            n_by_lag: vec![Some(40), None, Some(38), Some(37)],
-            which: Summary::Mean,
-            typical_change: f64::NAN,
-        }
-    }
-}
-
-/// A parameter that could not be tested for a product, and why.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct NotAssessable {
-    /// The parameter's number, as in the metrics' `id`.
-    pub parameter: i64,
-    /// Why it could not be tested, e.g. too few intervals with readings.
-    pub reason: String,
 }
 
 /// Everything found for one product.
@@ -177,79 +67,6 @@ impl ProductFindings {
     pub fn any_reliable(&self) -> bool {
         self.ranking.first().is_some_and(|f| f.reliable)
     }
-}
-
-/// What every test against one product's output shares, worked out once.
-pub struct Prepared<'a> {
-    /// The product's intervals the tests run against.
-    pub product: &'a ProductIntervals,
-    /// Per interval, the stretch of gap-free intervals it belongs to.
-    pub segment: Vec<u32>,
-    /// Output rate per interval, in units per second.
-    pub rate: Vec<f64>,
-    /// Per interval, how many intervals before it lie in its stretch.
-    pub reach: Vec<u32>,
-    /// Where each stretch starts and ends.
-    pub stretches: Vec<std::ops::Range<usize>>,
-    /// Per interval, how it follows the one before, as the prewhitening filter steps
-    /// through time (see [`Filter::whiten`]): 0 for the first, 1 right after the one
-    /// before, and across a gap one more than the intervals' worth of time missing.
-    pub steps: Vec<u32>,
-    /// Whether output is the same in every interval (nothing can be tested).
-    pub constant_rate: bool,
-}
-
-/// Works out once per product what every parameter's tests need, so the parameters can be
-/// tested one by one as their readings are summarised.
-pub fn prepare(products: &[ProductIntervals]) -> Vec<Prepared<'_>> {
-    products
-        .iter()
-        .map(|product| {
-            let mut segment = Vec::with_capacity(product.intervals.len());
-            let mut id = 0u32;
-            for (i, interval) in product.intervals.iter().enumerate() {
-                if i > 0 && product.intervals[i - 1].end != interval.start {
-                    id += 1;
-                }
-                segment.push(id);
-            }
-            let rate: Vec<f64> = product.intervals.iter().map(|i| i.rate).collect();
-            Prepared {
-                steps: steps(product),
-                product,
-                reach: reach_back(&segment),
-                stretches: stretches(&segment),
-                segment,
-                constant_rate: rate.iter().all(|v| *v == rate[0]),
-                rate,
-            }
-        })
-        .collect()
-}
-
-/// How each interval follows the one before, in steps of the product's usual interval.
-fn steps(product: &ProductIntervals) -> Vec<u32> {
-    let typical = product.typical_seconds;
-    product
-        .intervals
-        .iter()
-        .enumerate()
-        .map(|(i, interval)| {
-            let Some(before) = i.checked_sub(1).map(|b| &product.intervals[b]) else {
-                return 0;
-            };
-            if before.end == interval.start {
-                return 1;
-            }
-            let missing = (interval.start - before.end) as f64 / typical;
-            if missing.is_finite() && missing >= 0.0 {
-                // Beyond `MAX_BRIDGE` the filter starts afresh: saturating is enough.
-                (missing.round() as u32).saturating_add(1)
-            } else {
-                0
-            }
-        })
-        .collect()
 }
 
 /// Tests every parameter against every product's output, all at once. (The report
@@ -369,13 +186,6 @@ struct LagTest {
     pearson_p: f64,
     /// The size-weighted coefficient and its p-value, at lag 0.
     size: Option<(f64, f64)>,
-}
-
-/// The parameter's series for one product: NaN where there is no summary.
-pub fn dense(values: &Series, len: usize) -> Vec<f64> {
-    let mut out = values.as_nan_padded().to_vec();
-    out.resize(len, f64::NAN);
-    out
 }
 
 /// Tests one summary at every lag: its best-evidenced test, the finding built on it (with

@@ -7,9 +7,11 @@
 
 pub mod analysis;
 mod bootstrap;
+pub mod finding;
 mod glitches;
 pub mod intervals;
 mod order;
+pub mod prepared;
 mod prewhiten;
 pub mod quality;
 mod redundancy;
@@ -19,18 +21,17 @@ pub mod shape;
 pub mod sigfig;
 pub mod stats;
 pub mod summaries;
-pub mod timefmt;
 pub mod typical;
 mod verdict;
 pub mod weights;
 
 pub use render::write_all;
-pub use verdict::nothing_to_report;
 
 use crate::store::{Store, StoreError};
 pub use analysis::Options;
-use analysis::{Outcomes, Prepared, ProductFindings, conclude, prepare, test_parameter};
+use analysis::{Outcomes, ProductFindings, conclude, test_parameter};
 use intervals::{ProductIntervals, intervals};
+use prepared::{Prepared, prepare};
 use summaries::{ParameterSummary, Summariser};
 
 /// Everything the report shows.
@@ -75,11 +76,35 @@ impl Report {
     }
 }
 
+/// Why the report names no product, said plainly in every format; `None` when it names
+/// some. An empty report without a reason reads as "nothing drives output".
+pub fn nothing_to_report(report: &Report) -> Option<String> {
+    if !report.products.is_empty() {
+        return None;
+    }
+    Some(if report.work_orders == 0 && report.metrics == 0 {
+        "No products to report: the store holds no records yet. Stream data into it first \
+         (`millrace run`, or `millrace stream` with `serve` and `consume`)."
+            .to_string()
+    } else if report.work_orders == 0 {
+        "No products to report: no work orders stored. Output is measured between \
+         consecutive work-order records, so stream workorder.json (or the workorder webhook \
+         or MQTT topic) too."
+            .to_string()
+    } else {
+        format!(
+            "No products to report: the {} work-order records stored bound no interval of \
+             output (a product needs two consecutive records in one run).",
+            report.work_orders
+        )
+    })
+}
+
 #[cfg(test)]
 impl Report {
     /// A report on one product (7, without intervals) with this ranking, its verdict made
     /// from `parameters`: for the tests of the formats.
-    pub fn example(ranking: Vec<analysis::Finding>, parameters: Vec<ParameterSummary>) -> Report {
+    pub fn example(ranking: Vec<finding::Finding>, parameters: Vec<ParameterSummary>) -> Report {
         Report {
             source: "test".into(),
             metrics: 0,

@@ -1,7 +1,7 @@
 //! What the data itself says about how far a product's findings can be trusted: restarts,
 //! gaps, counter noise, glitches set aside, and the parameters that could not be tested.
 
-use super::analysis::NotAssessable;
+use super::finding::NotAssessable;
 use super::intervals::ProductIntervals;
 use super::summaries::ParameterSummary;
 

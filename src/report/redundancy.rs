@@ -7,7 +7,8 @@
 //! association with output, given all of them, is nil: once they are accounted for, it
 //! explains nothing more.
 
-use super::analysis::{ACF_LAGS, ALPHA, Finding, MIN_INTERVALS, Prepared, dense};
+use super::finding::{ALPHA, Finding};
+use super::prepared::{ACF_LAGS, MIN_INTERVALS, Prepared, dense};
 use super::prewhiten::Filter;
 use super::series::EMPTY;
 use super::stats::{autocorrelations, effective_n_multi, p_value_effective, pearson};

@@ -8,7 +8,7 @@
 //! are, blind to a few odd intervals), rounded down to a 1-2-5 step so that it reads as a
 //! round number. This module is the one place that rule lives.
 
-use super::analysis::Finding;
+use super::finding::Finding;
 use super::series::EMPTY;
 use super::shape::Summary;
 use super::summaries::ParameterSummary;

@@ -2,7 +2,7 @@
 //! product is made when its strongest driver changes by a typical amount, with the
 //! uncertainty said in plain words.
 
-use super::analysis::Finding;
+use super::finding::Finding;
 use super::shape::Summary;
 use super::sigfig::{interval, sig3};
 use super::summaries::ParameterSummary;
@@ -77,30 +77,6 @@ pub fn plain(x: f64) -> String {
     } else {
         format!("{x:.1e}")
     }
-}
-
-/// Why the report names no product, said plainly in every format; `None` when it names
-/// some. An empty report without a reason reads as "nothing drives output".
-pub fn nothing_to_report(report: &super::Report) -> Option<String> {
-    if !report.products.is_empty() {
-        return None;
-    }
-    Some(if report.work_orders == 0 && report.metrics == 0 {
-        "No products to report: the store holds no records yet. Stream data into it first \
-         (`millrace run`, or `millrace stream` with `serve` and `consume`)."
-            .to_string()
-    } else if report.work_orders == 0 {
-        "No products to report: no work orders stored. Output is measured between \
-         consecutive work-order records, so stream workorder.json (or the workorder webhook \
-         or MQTT topic) too."
-            .to_string()
-    } else {
-        format!(
-            "No products to report: the {} work-order records stored bound no interval of \
-             output (a product needs two consecutive records in one run).",
-            report.work_orders
-        )
-    })
 }
 
 #[cfg(test)]

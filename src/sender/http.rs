@@ -1,12 +1,13 @@
 //! Sends batches to the webhook, retrying what is worth retrying.
 
 use super::Progress;
+use super::attempt::Attempt;
 use super::outage::{Outage, spoken};
+use crate::auth::{Credentials, SEQ_HEADER, SOURCE_HEADER};
 use crate::record::StreamKind;
 use crate::support::backoff::Backoff;
 use crate::support::chain::Chain;
 use crate::support::shutdown::Shutdown;
-use crate::webhook::{Credentials, SEQ_HEADER, SOURCE_HEADER};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
@@ -64,33 +65,6 @@ pub enum SendError {
     /// Shutdown was asked for while the batch was still being retried.
     #[error("stopped before the batch was delivered")]
     Stopped,
-}
-
-/// Why one try at delivering a batch failed, in a way worth retrying.
-#[derive(Debug, thiserror::Error)]
-pub enum Attempt {
-    /// The webhook answered, but not yet with a yes (busy, or its queue unavailable).
-    #[error("the webhook answered {status}: {message}")]
-    Answered {
-        /// The HTTP status it answered with.
-        status: StatusCode,
-        /// Its explanation.
-        message: String,
-    },
-    /// The webhook could not be reached, or did not answer in time.
-    #[error("the webhook could not be reached or did not answer")]
-    Unreachable(#[source] reqwest::Error),
-}
-
-impl Attempt {
-    /// What to check, after the last try: whether a webhook runs there at all, when
-    /// nothing answered; nothing more when one did, as its answer says what it lacks.
-    fn hint(&self) -> &'static str {
-        match self {
-            Attempt::Unreachable(_) => "; check that `millrace serve` is running there",
-            Attempt::Answered { .. } => "",
-        }
-    }
 }
 
 /// An HTTP client for one webhook, with one connection pool for every batch.

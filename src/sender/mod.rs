@@ -5,9 +5,10 @@
 //! only after the webhook's 2xx; a crash in between resends the batch, and the store skips
 //! the records it already holds.
 //!
-//! [`stream`] sends what the files hold and returns; [`follow`] (`stream --follow`) keeps
+//! [`send_files`] sends what the files hold and returns; [`follow`] (`stream --follow`) keeps
 //! running and sends records as they are written, following rotated files.
 
+mod attempt;
 mod follow;
 mod http;
 mod lock;
@@ -16,8 +17,9 @@ mod outage;
 mod progress;
 mod reader;
 
+pub use attempt::Attempt;
 pub use follow::{POLL, follow};
-pub use http::{Attempt, ClientError, SendError, Sender};
+pub use http::{ClientError, SendError, Sender};
 pub use lock::{LockError, OffsetsLock, lock_path};
 pub use offsets::{Offset, Offsets, OffsetsError};
 pub use progress::Progress;
@@ -47,7 +49,7 @@ pub struct SenderConfig {
     /// Show progress bars on a terminal.
     pub progress: bool,
     /// What to authenticate with, if the webhook asks.
-    pub credentials: crate::webhook::Credentials,
+    pub credentials: crate::auth::Credentials,
     /// A CA certificate to trust for an https webhook, beyond the system's.
     pub ca_cert: Option<PathBuf>,
 }

@@ -7,7 +7,7 @@
 //! with the hint about `millrace serve` only at the very end. One [`Outage`] is shared by
 //! the clones of a [`super::Sender`], so the two files' failures are told as one.
 
-use super::http::Attempt;
+use super::attempt::Attempt;
 use std::error::Error;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

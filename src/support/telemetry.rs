@@ -2,7 +2,7 @@
 //! `info` by default, as readable text or as one JSON object per line for a log collector.
 //!
 //! The format is chosen by `--log-format`, `MILLRACE_LOG_FORMAT` or `log_format` in
-//! `millrace.toml`, resolved with every other option before `main` sets logging up.
+//! `millrace.toml`; the command line resolves which and passes it to [`init`].
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -95,7 +95,7 @@ fn final_error_json(message: &str) -> String {
 
 /// Now as RFC 3339 in UTC with microseconds, as the JSON log lines write it.
 fn humantime_now() -> String {
-    crate::report::timefmt::rfc3339_micros(std::time::SystemTime::now())
+    crate::support::timefmt::rfc3339_micros(std::time::SystemTime::now())
 }
 
 #[cfg(test)]

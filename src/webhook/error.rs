@@ -53,7 +53,7 @@ impl ApiError {
     }
 
     /// 401, saying what was wrong with the credentials (never what they should have been).
-    pub fn unauthorized(e: super::AuthError) -> Self {
+    pub fn unauthorized(e: crate::auth::AuthError) -> Self {
         ApiError {
             challenge: true,
             ..ApiError::new(StatusCode::UNAUTHORIZED, e.to_string())

@@ -1,8 +1,10 @@
 //! The two ingest endpoints: authenticate, decode the whole batch, publish it durably, and
 //! only then answer 2xx, so an acknowledged batch is never lost.
 
+use super::error::ApiError;
 use super::halt::Halt;
-use super::{ApiError, AppState};
+use super::state::AppState;
+use crate::auth::{SEQ_HEADER, SOURCE_HEADER};
 use crate::codec::decode_body;
 use crate::queue::{Envelope, Queue};
 use crate::record::StreamKind;
@@ -15,12 +17,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Serialize;
 
-/// Header naming where the records come from (e.g. a data file); see [`Envelope::source`].
-pub const SOURCE_HEADER: &str = "millrace-source";
 /// The longest source name accepted: room for any file path.
 const MAX_SOURCE_BYTES: usize = 4096;
-/// Header with the position of the batch's first record within its source.
-pub const SEQ_HEADER: &str = "millrace-seq";
 
 /// The answer to an accepted batch.
 #[derive(Debug, Serialize)]

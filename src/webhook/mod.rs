@@ -2,19 +2,21 @@
 //! every record, publishes the batch to the queue and answers 2xx only once the queue has it
 //! durably.
 
-mod auth;
+mod config;
 mod error;
 mod halt;
 mod handler;
 mod refusals;
+mod state;
 
-pub use auth::{AuthError, Credentials, SIGNATURE_HEADER, sign};
+pub use config::WebhookConfig;
 pub use error::ApiError;
-pub use handler::{SEQ_HEADER, SOURCE_HEADER};
+pub use state::AppState;
 
 use halt::Halt;
 
-use crate::queue::{BodyFormat, Queue};
+use crate::auth::{Credentials, SIGNATURE_HEADER};
+use crate::queue::Queue;
 use crate::record::StreamKind;
 use crate::support::shutdown::Shutdown;
 use axum::Router;
@@ -28,53 +30,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutLayer;
-
-/// What the webhook accepts and how long it waits for the queue.
-#[derive(Clone, Debug)]
-pub struct WebhookConfig {
-    /// The largest request body, in bytes (413 beyond).
-    pub max_body_bytes: usize,
-    /// The most records in one batch (413 beyond).
-    pub max_batch_records: usize,
-    /// How long a request waits for the queue to confirm before answering 503.
-    pub publish_timeout: Duration,
-    /// Requests handled at once; beyond, 503 with Retry-After at once. Together with the body
-    /// limit this bounds the memory requests can take.
-    pub max_concurrent: usize,
-    /// The longest a request may take, body upload included (408 beyond): slow clients
-    /// cannot hold a slot forever.
-    pub request_timeout: Duration,
-    /// The most bytes of request line and headers (431 beyond).
-    pub max_header_bytes: usize,
-    /// Who may send; empty lets everyone.
-    pub credentials: Credentials,
-    /// How accepted batches are written on the queue (`--queue-format`).
-    pub body_format: BodyFormat,
-}
-
-impl Default for WebhookConfig {
-    fn default() -> Self {
-        WebhookConfig {
-            max_body_bytes: 8 * 1024 * 1024,
-            max_batch_records: 100_000,
-            publish_timeout: Duration::from_secs(10),
-            max_concurrent: 128,
-            request_timeout: Duration::from_secs(30),
-            max_header_bytes: 64 * 1024,
-            credentials: Credentials::default(),
-            body_format: BodyFormat::default(),
-        }
-    }
-}
-
-/// What every request handler shares.
-#[derive(Clone)]
-pub struct AppState<Q: Queue> {
-    /// Where accepted batches are published.
-    pub queue: Q,
-    /// The limits and credentials every request is checked against.
-    pub config: WebhookConfig,
-}
 
 /// Admits a request only if a slot is free, before its body is read.
 async fn admit(State(slots): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {

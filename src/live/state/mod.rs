@@ -10,10 +10,9 @@
 //! new work order costs one pass over the readings in memory, never a scan of the store.
 
 use crate::record::{Metric, WorkOrder};
-use crate::report::analysis::{
-    Options, Outcomes, Prepared, Tested, conclude, prepare, test_product,
-};
+use crate::report::analysis::{Options, Outcomes, Tested, conclude, test_product};
 use crate::report::intervals::{ProductIntervals, intervals};
+use crate::report::prepared::{Prepared, prepare};
 use crate::report::summaries::{ParameterSummary, ProductSummaries, Profile};
 use crate::report::{Report, TESTERS};
 use crate::store::{Seq, Store, StoreError};

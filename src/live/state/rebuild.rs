@@ -7,8 +7,8 @@
 use super::{Changes, LiveState, Parameter};
 use crate::record::Metric;
 use crate::report::TESTERS;
-use crate::report::analysis::prepare;
 use crate::report::intervals::intervals;
+use crate::report::prepared::prepare;
 use crate::store::{Store, StoreError};
 use std::sync::{Mutex, mpsc};
 

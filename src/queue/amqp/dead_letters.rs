@@ -17,7 +17,7 @@ use crate::record::StreamKind;
 use lapin::options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::AMQPValue;
 use lapin::{BasicProperties, Channel, Confirmation, Connection};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 fn unavailable(e: lapin::Error) -> QueueError {
     QueueError::unavailable("RabbitMQ", e)
@@ -74,14 +74,6 @@ fn header_millis(props: &BasicProperties, key: &str) -> Option<u64> {
         AMQPValue::Timestamp(n) => Some(n.saturating_mul(1000)),
         _ => None,
     }
-}
-
-/// Now, as the `millrace-dead-at` header holds it: milliseconds since the Unix epoch.
-pub(super) fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// The stream's dead letters, oldest first, left where they are.

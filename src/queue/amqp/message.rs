@@ -7,6 +7,7 @@ use crate::queue::Envelope;
 use crate::record::StreamKind;
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
+use std::time::{SystemTime, UNIX_EPOCH};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Version of the message format millrace publishes, in the `millrace-schema` header: 2, the
@@ -127,9 +128,17 @@ pub fn dead_letter_properties(original: &BasicProperties, reason: &str) -> Basic
     );
     headers.insert(
         "millrace-dead-at".into(),
-        AMQPValue::LongLongInt(super::dead_letters::now_millis()),
+        AMQPValue::LongLongInt(now_millis()),
     );
     original.clone().with_delivery_mode(2).with_headers(headers)
+}
+
+/// Now, as the `millrace-dead-at` header holds it: milliseconds since the Unix epoch.
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -6,14 +6,17 @@
 //! columns folded away below.
 
 use super::super::Report;
-use super::super::analysis::{ALPHA, Finding, ProductFindings, pairs};
+use super::super::analysis::{ProductFindings, pairs};
+use super::super::finding::{ALPHA, Finding};
 use super::super::intervals::ProductIntervals;
 use super::super::quality::DataQuality;
 use super::super::sigfig::{interval, signed};
 use super::super::summaries::ParameterSummary;
 use super::super::typical::{Effect, amount};
 use super::markdown::{coverage, verdict};
-use super::{method, number, plots, share};
+use super::method::method;
+use super::numbers::{lowest, number, share};
+use super::plots;
 use minijinja::{Environment, context};
 use serde::Serialize;
 
@@ -116,7 +119,7 @@ pub fn render(report: &Report) -> std::io::Result<String> {
         .and_then(|t| {
             t.render(context! {
                 coverage => coverage(report),
-                note => super::super::verdict::nothing_to_report(report),
+                note => super::super::nothing_to_report(report),
                 products => products,
                 parameters => parameters,
                 method => method(report.options.max_lag),
@@ -237,7 +240,7 @@ fn parameter(p: &ParameterSummary) -> Parameter {
         drops: p.drops,
         resets: p.resets,
         wraps: p.wraps,
-        lowest: super::lowest(p.lowest),
+        lowest: lowest(p.lowest),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `top3.json`: the answer, for programs.
 
 use super::super::Report;
-use super::super::analysis::{ALPHA, Finding};
+use super::super::finding::{ALPHA, Finding};
 use super::super::quality::DataQuality;
 use super::super::typical::Effect;
 use serde::Serialize;
@@ -103,7 +103,7 @@ pub fn document(report: &Report) -> Top3<'_> {
                 data_quality: &f.data_quality,
             })
             .collect(),
-        note: super::super::verdict::nothing_to_report(report),
+        note: super::super::nothing_to_report(report),
     }
 }
 

@@ -1,13 +1,14 @@
 //! `report.md`: the same findings as the HTML, as Markdown.
 
 use super::super::Report;
-use super::super::analysis::{ALPHA, Finding};
+use super::super::finding::{ALPHA, Finding};
+use super::super::nothing_to_report;
 use super::super::sigfig::{interval, signed};
 use super::super::summaries::ParameterSummary;
-use super::super::timefmt::utc;
 use super::super::typical::{Effect, amount};
-use super::super::verdict::nothing_to_report;
-use super::{method, number};
+use super::method::method;
+use super::numbers::{lowest, number, share};
+use crate::support::timefmt::utc;
 use std::fmt::Write;
 
 /// The whole report as Markdown, for reading as plain text or pasting into a ticket.
@@ -166,8 +167,8 @@ fn parameters(report: &Report, md: &mut String) -> std::fmt::Result {
             summaries.join(" and "),
             p.readings,
             p.glitches,
-            super::lowest(p.lowest),
-            super::share(p.fall_share),
+            lowest(p.lowest),
+            share(p.fall_share),
             p.drops,
             p.resets,
             p.wraps

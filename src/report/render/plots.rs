@@ -1,10 +1,10 @@
 //! The report's plots, drawn as inline SVG by plotters: no files to lose, nothing fetched.
 
-use super::super::analysis::Finding;
+use super::super::finding::Finding;
 use super::super::intervals::ProductIntervals;
 use super::super::shape::Summary;
 use super::super::sigfig::signed;
-use super::super::timefmt::{date, utc};
+use crate::support::timefmt::{date, utc};
 use plotters::prelude::*;
 
 /// Drawn about as wide as a plot shows on a phone or in a third of a desktop page, so that

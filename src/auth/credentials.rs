@@ -1,16 +1,16 @@
-//! Who may send data: bearer tokens, or an HMAC-SHA256 signature of the body.
+//! Who may send data, or read it: bearer tokens, or an HMAC-SHA256 signature of the body.
+//! The webhook checks them, the sender presents them, and the metrics endpoint and the
+//! dashboard accept the tokens.
 //!
 //! Tokens are compared as SHA-256 digests in constant time, so neither a token's content nor
 //! its length leaks through timing; signatures are checked by the HMAC's own constant-time
 //! verification. Secrets are never printed: `Debug` shows only how many there are.
 
+use super::headers::SIGNATURE_HEADER;
 use axum::http::HeaderMap;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-
-/// Header carrying `sha256=<hex HMAC-SHA256 of the body>`.
-pub const SIGNATURE_HEADER: &str = "x-millrace-signature";
 
 /// The credentials a webhook accepts (or, on the streamer's side, presents).
 #[derive(Clone, Default)]

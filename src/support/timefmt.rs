@@ -1,4 +1,5 @@
-//! Unix seconds as readable UTC dates, for the report's text.
+//! Unix seconds as readable UTC dates, for the report's text, the operator's commands and
+//! the log lines.
 
 /// `2021-06-22 16:37 UTC`.
 pub fn utc(seconds: i64) -> String {
