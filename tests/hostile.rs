@@ -1,5 +1,5 @@
 //! Malformed and hostile requests, each with the status and message it must get. After every
-//! one: nothing queued and the server still answering. The same table is the README's
+//! one: nothing queued and the server still answering. The same table is docs/usage.md's
 //! reference of what is rejected and why; this test checks they agree.
 
 mod common;
@@ -19,7 +19,7 @@ const GOOD: &str = r#"{"id": 1, "val": 2.5, "time": 1624377478}"#;
 /// One hostile request and what it must get.
 #[derive(Clone)]
 struct Case {
-    /// What is wrong, as the README's table says it.
+    /// What is wrong, as the table in docs/usage.md says it.
     what: &'static str,
     method: &'static str,
     path: &'static str,
@@ -533,9 +533,9 @@ async fn every_hostile_request_is_refused_and_changes_nothing() {
 }
 
 #[test]
-fn the_readme_lists_every_case() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+fn the_usage_docs_list_every_case() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/usage.md")).unwrap();
     let missing: Vec<String> = cases()
         .iter()
         .map(|case| {
@@ -546,11 +546,11 @@ fn the_readme_lists_every_case() {
                 case.says.replace('|', "\\|")
             )
         })
-        .filter(|row| !readme.contains(row.as_str()))
+        .filter(|row| !docs.contains(row.as_str()))
         .collect();
     assert!(
         missing.is_empty(),
-        "README.md lacks these rows:\n{}",
+        "docs/usage.md lacks these rows:\n{}",
         missing.join("\n")
     );
 }

@@ -60,7 +60,7 @@ fn machine_broker_up(test: &str) -> bool {
 }
 
 /// On a broker of its own: Mosquitto's default `max_queued_messages` (1000) would drop
-/// messages of a burst this size while the subscriber works through them (see README).
+/// messages of a burst this size while the subscriber works through them (see docs/operating.md).
 #[test]
 fn every_layout_is_stored_bit_identical_and_once() {
     let Some(broker) = own_broker("every_layout_is_stored_bit_identical_and_once") else {
