@@ -167,7 +167,9 @@ fn a_copied_folder_is_said_to_be_held_whole_and_ctrl_c_leaves_no_side_files() {
         assert!(stdout.contains(&told), "{stdout}");
     }
     assert!(
-        stdout.contains("\"A copied data folder stores nothing new\" under Troubleshooting"),
+        stdout.contains(
+            "\"A copied data folder stores nothing new\" under Common mistakes in docs/usage.md"
+        ),
         "points to the docs: {stdout}"
     );
     let words = stdout.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -150,7 +150,7 @@ async fn drop_chosen(
     Ok(())
 }
 
-/// One dead letter in `list --json` (its fields are documented in the README).
+/// One dead letter in `list --json` (its fields are documented in docs/operating.md).
 fn to_json(d: &DeadLetter, now: SystemTime) -> serde_json::Value {
     let e = &d.envelope;
     let body = Shown::of(e);

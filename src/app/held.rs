@@ -8,9 +8,9 @@ use crate::record::StreamKind;
 use crate::store::StoreLocation;
 use std::path::Path;
 
-/// Where the README explains copies and `.millrace-id`.
+/// Where the docs explain copies and `.millrace-id`.
 const COPIES_DOC: &str =
-    "\"A copied data folder stores nothing new\" under Troubleshooting in the README";
+    "\"A copied data folder stores nothing new\" under Common mistakes in docs/usage.md";
 
 /// Prints one line per data file in `data`: its records and how many the store in `db`
 /// already holds; a whole file already held is said so, with where the docs explain it.

@@ -111,7 +111,7 @@ async fn look_at_queue(broker: &Broker) -> anyhow::Result<Place<Waiting>> {
     })
 }
 
-/// The JSON document of `status --json` (its fields are documented in the README).
+/// The JSON document of `status --json` (its fields are documented in docs/operating.md).
 fn document(store: &Place<StreamStatus>, queue: &Place<Waiting>) -> Value {
     let place = |kind: &str, location: &str, exists: bool| json!({ "kind": kind, "location": location, "exists": exists });
     let mut streams = serde_json::Map::new();

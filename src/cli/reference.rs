@@ -20,7 +20,7 @@ pub fn options_reference() -> String {
         if sub.get_name() == "help" {
             continue;
         }
-        let _ = write!(out, "\n### `millrace {}`\n\n", sub.get_name());
+        let _ = write!(out, "\n##### `millrace {}` options\n\n", sub.get_name());
         if let Some(about) = sub.get_about() {
             let _ = writeln!(out, "{}.\n", one_line(&about.to_string()));
         }
@@ -62,8 +62,10 @@ fn flag(arg: &clap::Arg) -> String {
             arg.get_action(),
             clap::ArgAction::SetTrue | clap::ArgAction::SetFalse | clap::ArgAction::Count
         );
+    let optional = arg.get_num_args().is_some_and(|n| n.min_values() == 0);
     match arg.get_long() {
         None => format!("`<{value}>`"),
+        Some(long) if takes_value && optional => format!("`--{long}[=<{value}>]`"),
         Some(long) if takes_value => format!("`--{long} <{value}>`"),
         Some(long) => format!("`--{long}`"),
     }
@@ -159,7 +161,8 @@ mod tests {
             "| `--max-lag <N>` | `MILLRACE_MAX_LAG` / `max_lag` | `3` |",
             "| `--batch-size <N>` | `MILLRACE_BATCH_SIZE` / `batch_size` | `5000` |",
             "| `--initial` |  |  |",
-            "### `millrace dead-letters`",
+            "##### `millrace dead-letters` options",
+            "`--follow[=<BOOL>]`",
             "| `<STREAM>` |",
         ] {
             assert!(text.contains(needle), "{needle} missing from:\n{text}");

@@ -31,7 +31,7 @@ pub enum LockError {
     /// Another process holds it: a usage mistake (exit 2), which the message says how to
     /// resolve.
     #[error(
-        "another millrace is already working in {folder}: `millrace {command}` (pid {pid}) holds {lock}. Two of them on one offsets file would send the same records twice and overwrite each other's progress. Wait for it to finish, or stop it (`kill {pid}`), or work from another folder (or give another --offsets); see \"Two `run`s in one folder\" under Troubleshooting in the README"
+        "another millrace is already working in {folder}: `millrace {command}` (pid {pid}) holds {lock}. Two of them on one offsets file would send the same records twice and overwrite each other's progress. Wait for it to finish, or stop it (`kill {pid}`), or work from another folder (or give another --offsets); see \"Two `run`s in one folder\" under Common mistakes in docs/usage.md"
     )]
     Held {
         /// The holder's working folder, as it wrote it.
