@@ -7,7 +7,7 @@ use crate::common;
 use common::mqtt::{MACHINE_BROKER, messages, publish};
 use common::services::service_up;
 use common::{
-    DATA, DATA_METRICS, DATA_WORK_ORDERS, Proc, Stage, data_dir, free_port, millrace, run_ok,
+    DATA, DATA_METRICS, DATA_WORK_ORDERS, OutputWithin, Proc, Stage, data_dir, free_port, millrace, run_ok,
     wait_for_counts,
 };
 use std::io::{Read, Write};
@@ -401,8 +401,7 @@ fn a_metrics_address_that_cannot_be_bound_says_which_option_to_change() {
     let address = taken.local_addr().unwrap().to_string();
     let out = millrace(dir.path())
         .args(["consume", "all", "--metrics-listen", &address])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

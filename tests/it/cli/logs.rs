@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Proc, free_port, millrace, wait_healthy};
+use common::{OutputWithin, Proc, free_port, millrace, wait_healthy};
 use serde_json::Value;
 use std::io::Write;
 use std::net::TcpStream;
@@ -148,8 +148,7 @@ fn the_final_error_is_a_json_line_too() {
         .args(["report", "--log-format", "json", "--config"])
         .arg(dir.path().join("missing.toml"))
         .stdout(Stdio::null())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let last: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();

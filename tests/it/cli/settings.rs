@@ -54,8 +54,7 @@ fn a_typo_in_the_settings_file_is_a_usage_error() {
     std::fs::write(dir.path().join("millrace.toml"), "dbb = \"x.db\"\n").unwrap();
     let out = millrace(dir.path())
         .args(["run", "--no-progress"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown field `dbb`"), "{err}");
@@ -82,8 +81,7 @@ fn a_refused_batch_stops_the_streamer_with_the_servers_message() {
         .arg(format!("http://127.0.0.1:{port}"))
         .arg("--data")
         .arg(data_dir())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

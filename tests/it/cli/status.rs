@@ -106,8 +106,7 @@ fn status_on_an_unreachable_broker_fails_quickly_without_the_password() {
     let out = millrace(dir.path())
         .args(["status", "--broker"])
         .arg(format!("amqp://guest:s3cret@127.0.0.1:{port}/%2f"))
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -123,8 +122,7 @@ fn status_on_an_unreachable_database_fails_quickly_naming_it() {
     let url = format!("postgres://millrace@127.0.0.1:{}/test", free_port());
     let out = millrace(dir.path())
         .args(["status", "--db", &url])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -272,8 +270,7 @@ fn the_man_pages_hold_every_command_and_its_options() {
     // A folder that cannot be made is the caller's to fix.
     let out = millrace(dir.path())
         .args(["man", "--out", "pages/millrace.1"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// Runs `args` in `dir` to completion.
 fn millrace_in(dir: &Path, args: &[&str]) -> Output {
-    millrace(dir).args(args).output().expect("spawn millrace")
+    millrace(dir).args(args).output_bounded()
 }
 
 /// Asserts `out` ended with `code` and its stderr holds every one of `says`.
@@ -199,8 +199,7 @@ fn file_and_webhook_errors_count_records_from_1_and_say_what_to_do() {
             .stream(&data)
             .arg("--offsets")
             .arg(&offsets)
-            .output()
-            .unwrap();
+            .output_bounded();
         let stderr = assert_fails(
             &out,
             1,

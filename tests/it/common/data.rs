@@ -10,7 +10,8 @@
 //! skip, saying why, except under `CI=true`, where `.ci/run` promises them and their
 //! absence fails the run.
 
-use super::bin;
+use super::process::{OutputWithin, bin};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -28,7 +29,7 @@ pub const SAMPLE: (u64, u64) = (SAMPLE_METRICS, SAMPLE_WORK_ORDERS);
 
 /// A folder holding `metrics.json` and `workorder.json` as `millrace generate --seed 1
 /// --scale 1` writes them ([`DATA`] records). Tests only read it: one that changes data
-/// copies it first ([`super::copy_data`]).
+/// copies it first ([`copy_data`]).
 pub fn data_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(generated).clone()
@@ -40,12 +41,7 @@ pub fn data_dir() -> PathBuf {
 /// time each find it whole or make it themselves.
 fn generated() -> PathBuf {
     let dir = generated_at("1");
-    let said = |name: &str| {
-        let text = std::fs::read(dir.join(name)).unwrap();
-        serde_json::from_slice::<Vec<serde_json::Value>>(&text)
-            .unwrap()
-            .len() as u64
-    };
+    let said = |name: &str| records(&dir.join(name)).len() as u64;
     assert_eq!(
         (said("metrics.json"), said("workorder.json")),
         DATA,
@@ -77,8 +73,7 @@ fn generated_at(scale: &str) -> PathBuf {
         let out = Command::new(bin())
             .args(["generate", "--seed", "1", "--scale", scale, "--out"])
             .arg(&fresh)
-            .output()
-            .expect("run millrace generate");
+            .output_bounded();
         assert!(
             out.status.success(),
             "millrace generate failed: {}",
@@ -111,4 +106,31 @@ pub fn original_sample(test: &str) -> Option<PathBuf> {
         dir.display()
     );
     None
+}
+
+/// The records of a JSON-array data file.
+pub fn records(path: &Path) -> Vec<Value> {
+    let text = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&text).unwrap()
+}
+
+/// Copies the data files of `from` into `to`.
+pub fn copy_data(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for name in ["metrics.json", "workorder.json"] {
+        std::fs::copy(from.join(name), to.join(name)).unwrap();
+    }
+}
+
+/// Appends records to a JSON-array file the way a producer does: the closing bracket moves.
+pub fn append_to_array(path: &Path, records: &[Value]) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let body = text.trim_end().strip_suffix(']').expect("a JSON array");
+    let mut out = body.to_string();
+    for r in records {
+        out.push_str(", ");
+        out.push_str(&r.to_string());
+    }
+    out.push(']');
+    std::fs::write(path, out).unwrap();
 }

@@ -2,7 +2,7 @@
 //! persistence file, restartable), a publisher that retries until the broker has every
 //! message, and the sample records cut into messages of every layout the webhook accepts.
 
-use super::{Proc, free_port};
+use super::process::{Proc, free_port};
 use rumqttc::{Client, Event, MqttOptions, Outgoing, Packet, QoS};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! The services some end-to-end tests need — RabbitMQ and PostgreSQL on loopback — and the
 //! RabbitMQ queues a test keeps to itself.
 
+use super::process::OutputWithin;
 use super::{assert_store_matches, counts};
 use lapin::options::{QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
@@ -40,8 +41,7 @@ pub fn broker_up(test: &str) -> bool {
 pub fn rabbitmqctl(args: &[&str]) {
     let out = Command::new("rabbitmqctl")
         .args(args)
-        .output()
-        .expect("rabbitmqctl");
+        .output_bounded();
     assert!(
         out.status.success(),
         "rabbitmqctl {args:?}: {}",

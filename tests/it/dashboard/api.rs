@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{DATA_WORK_ORDERS, data_dir, millrace, run_ok};
+use common::{DATA_WORK_ORDERS, OutputWithin, data_dir, millrace, run_ok};
 use millrace::live::Feed;
 use millrace::record::{Records, WorkOrder};
 use millrace::store::{Incoming, SqliteStore, Store, StoreLocation};
@@ -366,8 +366,7 @@ fn listening_beyond_loopback_needs_a_token_or_insecure() {
     let dir = tempfile::tempdir().unwrap();
     let out = millrace(dir.path())
         .args(["dashboard", "--listen", "0.0.0.0:0"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -381,15 +380,14 @@ fn listening_beyond_loopback_needs_a_token_or_insecure() {
     let from_env = millrace(dir.path())
         .arg("dashboard")
         .env("MILLRACE_DASHBOARD_LISTEN", "0.0.0.0:0")
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(from_env.status.code(), Some(2));
     std::fs::write(
         dir.path().join("millrace.toml"),
         "dashboard_listen = \"0.0.0.0:0\"\n",
     )
     .unwrap();
-    let from_file = millrace(dir.path()).arg("dashboard").output().unwrap();
+    let from_file = millrace(dir.path()).arg("dashboard").output_bounded();
     assert_eq!(from_file.status.code(), Some(2));
     let err = String::from_utf8_lossy(&from_file.stderr);
     assert!(err.contains("refusing to listen on 0.0.0.0:0"), "{err}");
@@ -397,7 +395,6 @@ fn listening_beyond_loopback_needs_a_token_or_insecure() {
     let signed_only = millrace(dir.path())
         .args(["dashboard", "--listen", "0.0.0.0:0"])
         .env("MILLRACE_HMAC_KEY", "k")
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(signed_only.status.code(), Some(2));
 }

@@ -9,7 +9,7 @@
 
 use crate::common;
 
-use common::{Proc, append_to_array, data_dir, free_port, millrace, wait_healthy};
+use common::{OutputWithin, Proc, append_to_array, data_dir, free_port, millrace, wait_healthy};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -71,8 +71,7 @@ fn the_dashboard_updates_in_a_browser_without_a_reload() {
             ),
         )
         .env("CHROMIUM", CHROMIUM)
-        .output()
-        .expect("run node");
+        .output_bounded();
     // What the script checked, shown with --nocapture.
     println!("{}", String::from_utf8_lossy(&out.stdout));
     assert!(
@@ -91,8 +90,7 @@ fn the_report_reads_well_at_420_px_and_on_a_desktop() {
     // Generated data: planted drivers, so the report has effects to state.
     let generated = millrace(dir.path())
         .args(["generate", "--out", "data", "--seed", "3"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(generated.status.success(), "{generated:?}");
     let run = millrace(dir.path())
         .args([
@@ -104,8 +102,7 @@ fn the_report_reads_well_at_420_px_and_on_a_desktop() {
             "--report-dir",
             "report",
         ])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(run.status.success(), "{run:?}");
     let page = dir.path().join("report/index.html");
     let out = Command::new("node")
@@ -113,8 +110,7 @@ fn the_report_reads_well_at_420_px_and_on_a_desktop() {
         .arg(format!("file://{}", page.display()))
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"))
         .env("CHROMIUM", CHROMIUM)
-        .output()
-        .expect("run node");
+        .output_bounded();
     println!("{}", String::from_utf8_lossy(&out.stdout));
     assert!(
         out.status.success(),
@@ -178,8 +174,7 @@ fn the_dashboard_writes_numbers_as_the_report_does() {
         .arg(root.join("tests/browser/format.mjs"))
         .arg(root.join("src/dashboard/assets/format.js"))
         .arg(serde_json::Value::from(cases.clone()).to_string())
-        .output()
-        .expect("run node");
+        .output_bounded();
     assert!(out.status.success(), "{out:?}");
     let written: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(written.len(), expected.len());

@@ -14,8 +14,7 @@ fn run(dir: &Path, args: &[&str], path: &Path) -> Output {
     millrace(dir)
         .args(args)
         .arg(path)
-        .output()
-        .expect("spawn millrace")
+        .output_bounded()
 }
 
 /// Asserts that `out` failed with exit code 2, saying `reason` and naming `named`.

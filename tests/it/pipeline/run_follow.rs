@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::{
-    DATA, Proc, append_to_array, copy_data, data_dir, free_port, get_json, millrace, run_ok,
+    DATA, OutputWithin, Proc, append_to_array, copy_data, data_dir, free_port, get_json, millrace, run_ok,
 };
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -195,8 +195,7 @@ fn a_busy_dashboard_port_stops_run_follow_before_it_creates_anything() {
             "--dashboard-listen",
             &listen,
         ])
-        .output()
-        .unwrap();
+        .output_bounded();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(

@@ -125,7 +125,7 @@ fn a_second_stream_on_one_offsets_file_stops_at_once() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let started = Instant::now();
-    let out = stage.stream(&data).output().unwrap();
+    let out = stage.stream(&data).output_bounded();
     let refusal = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{refusal}");
     assert!(

@@ -38,8 +38,7 @@ fn dead_letters(dir: &Path, args: &[&str], extra: &[String]) -> Output {
         .arg("dead-letters")
         .args(args)
         .args(extra)
-        .output()
-        .unwrap()
+        .output_bounded()
 }
 
 fn ok(out: Output) -> String {

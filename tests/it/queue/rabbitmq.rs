@@ -252,8 +252,7 @@ fn a_queue_declared_with_other_settings_is_a_clear_error() {
     let out = millrace(env.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(env.queues.args())
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -233,8 +233,7 @@ fn an_unknown_queue_format_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = millrace(dir.path())
         .args(["serve", "--queue-format", "xml"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(2));
     let told = String::from_utf8_lossy(&out.stderr);
     assert!(told.contains("packed") && told.contains("json"), "{told}");

@@ -253,8 +253,7 @@ fn report_without_a_database_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = millrace(dir.path())
         .args(["report", "--db", "nothing.db"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no database at nothing.db"));
 }
@@ -272,8 +271,7 @@ fn max_lag_sets_the_lags_tried_and_refuses_nonsense() {
     }
     let out = millrace(dir.path())
         .args(["report", "--out", "again", "--max-lag", "500"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("max-lag"),

@@ -89,8 +89,7 @@ fn a_replaced_file_is_refused_with_a_clear_error() {
     .unwrap();
     let out = millrace(dir.path())
         .args(["run", "--no-progress", "--data", "data"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("metrics.json"), "{err}");

@@ -268,7 +268,7 @@ fn a_database_outage_is_waited_out() {
         std::thread::sleep(Duration::from_millis(100));
     }
     pg_ctl("stop");
-    let streamed = stage.stream(data_dir()).output().unwrap();
+    let streamed = stage.stream(data_dir()).output_bounded();
     // The outage itself: the consumer meets a stopped server for a while.
     std::thread::sleep(Duration::from_secs(3));
     pg_ctl("start");
@@ -307,8 +307,7 @@ fn a_missing_database_is_named_in_the_error() {
             "--db",
             "postgres://postgres@127.0.0.1:5432/millrace_no_such_db",
         ])
-        .output()
-        .unwrap();
+        .output_bounded();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "consume must fail: {stderr}");
     assert!(
@@ -388,8 +387,7 @@ fn a_table_of_other_types_is_a_clear_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let out = millrace(dir.path())
         .args(["report", "--db", &schema.url()])
-        .output()
-        .unwrap();
+        .output_bounded();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked"), "{err}");

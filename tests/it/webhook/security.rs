@@ -29,7 +29,7 @@ fn the_streamer_authenticates_with_a_token_or_a_signature() {
     let _consumer = Proc::spawn(millrace(dir.path()).args(["consume", "all"]));
 
     // Without credentials: refused, with the server's reason, and nothing stored.
-    let refused = stage.stream(data_dir()).output().unwrap();
+    let refused = stage.stream(data_dir()).output_bounded();
     assert_eq!(refused.status.code(), Some(1));
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -41,8 +41,7 @@ fn the_streamer_authenticates_with_a_token_or_a_signature() {
     let wrong = stage
         .stream(data_dir())
         .args(["--auth-token", "not-the-token"])
-        .output()
-        .unwrap();
+        .output_bounded();
     let err = String::from_utf8_lossy(&wrong.stderr);
     assert!(
         err.contains("token is not valid") && !err.contains("not-the-token"),
@@ -86,8 +85,7 @@ fn listening_beyond_loopback_needs_authentication_or_insecure() {
     let out = millrace(dir.path())
         .args(["serve", "--listen"])
         .arg(format!("0.0.0.0:{port}"))
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -47,8 +47,7 @@ fn the_streamer_sends_over_https() {
                 "--data",
             ])
             .arg(data_dir())
-            .output()
-            .unwrap();
+            .output_bounded();
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         if err.contains("--ca-cert") || std::time::Instant::now() > deadline {
             assert_eq!(out.status.code(), Some(1));
@@ -85,8 +84,7 @@ fn a_missing_key_is_refused_up_front() {
     let dir = tempfile::tempdir().unwrap();
     let out = millrace(dir.path())
         .args(["serve", "--tls-cert", "cert.pem"])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-key"));
     certificate(dir.path());
@@ -101,8 +99,7 @@ fn a_missing_key_is_refused_up_front() {
             "--listen",
             "127.0.0.1:0",
         ])
-        .output()
-        .unwrap();
+        .output_bounded();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -1,0 +1,17 @@
+//! Waiting for a condition instead of sleeping for a fixed time: poll it, and fail after a
+//! deadline saying what did not happen.
+
+use std::time::{Duration, Instant};
+
+/// How often a condition is looked at again: often enough that a test waits hardly longer
+/// than it has to, rarely enough that polling costs nothing beside the work it waits for.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Polls `done` until it holds; fails the test after `within`, saying `what` did not happen.
+pub fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        std::thread::sleep(POLL);
+    }
+}
