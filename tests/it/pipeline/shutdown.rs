@@ -3,34 +3,24 @@
 //! SIGINT), saying it was interrupted and what it did not send — and nothing is lost or
 //! doubled across the stop. A store that is locked for a while is waited out, not given up
 //! on.
+//!
+//! Every test here takes [`serial::alone`]: each sends signals and waits for the exit within a
+//! bound, and the locked-store tests hold a lock past SQLite's busy timeout.
 
 use crate::common;
 
 use common::*;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
 
-fn terminate(p: &Proc) {
-    let status = Command::new("kill")
-        .args(["-TERM", &p.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn exit_code(p: &mut Proc, within: Duration) -> Option<i32> {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = p.0.try_wait().unwrap() {
-            return status.code();
-        }
-        assert!(Instant::now() < deadline, "did not stop within {within:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+/// SQLite's busy timeout for the consumers of the locked-store tests: the lock is held past it
+/// within a second or two instead of the 10 s a real deployment waits.
+const BUSY_TIMEOUT_MS: &str = "1000";
 
 #[test]
 fn every_command_stops_gracefully_on_sigterm() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     run_ok(
         millrace(dir.path()).args(["generate", "--out", "data", "--scale", "10", "--seed", "4"]),
@@ -45,27 +35,16 @@ fn every_command_stops_gracefully_on_sigterm() {
     let mut consume = stage.consume();
     let mut stream = Proc::spawn(&mut stage.stream("data"));
     let db = dir.path().join("millrace.db");
-    while counts(&db).0 < 5_000 {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(Duration::from_secs(60), "5,000 metrics stored", || {
+        counts(&db).0 >= 5_000
+    });
     for p in [&stream, &consume, &serve] {
-        terminate(p);
+        p.terminate();
     }
-    assert_eq!(
-        exit_code(&mut stream, Duration::from_secs(20)),
-        Some(0),
-        "stream"
-    );
-    assert_eq!(
-        exit_code(&mut consume, Duration::from_secs(20)),
-        Some(0),
-        "consume"
-    );
-    assert_eq!(
-        exit_code(&mut serve, Duration::from_secs(20)),
-        Some(0),
-        "serve"
-    );
+    let within = Duration::from_secs(20);
+    assert_eq!(stream.wait_exit(within).code(), Some(0), "stream");
+    assert_eq!(consume.wait_exit(within).code(), Some(0), "consume");
+    assert_eq!(serve.wait_exit(within).code(), Some(0), "serve");
     assert!(counts(&db).0 < want.0, "stopped before the end");
 
     // Started again, they finish the job: nothing lost, nothing doubled.
@@ -91,26 +70,45 @@ fn every_command_stops_gracefully_on_sigterm() {
         "50",
     ]));
     let other = dir.path().join("other.db");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while counts(&other).0 == 0 {
-        assert!(Instant::now() < deadline, "`run` never wrote");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(Duration::from_secs(30), "`run` writing", || {
+        counts(&other).0 > 0
+    });
     assert!(
         run.0.try_wait().unwrap().is_none(),
         "`run` at work when signalled"
     );
-    terminate(&run);
+    run.terminate();
     assert_eq!(
-        exit_code(&mut run, Duration::from_secs(20)),
+        run.wait_exit(Duration::from_secs(20)).code(),
         Some(143),
         "run, cut short by SIGTERM"
     );
     assert!(counts(&other).0 < want.0, "`run` stopped before the end");
 }
 
+/// `consume` with a short busy timeout, its log in `log`.
+fn consume_logged(stage: &Stage, log: &Path) -> Proc {
+    Proc::spawn(
+        stage
+            .consume_cmd()
+            .env("MILLRACE_SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)
+            .stderr(std::fs::File::create(log).unwrap()),
+    )
+}
+
+/// Waits until the consumer logging to `log` has met the store's lock and given up on one
+/// write: the lock has been held past its busy timeout.
+fn wait_past_the_busy_timeout(log: &Path) {
+    wait_until(
+        Duration::from_secs(30),
+        "the consumer meeting the lock past its busy timeout",
+        || std::fs::read_to_string(log).is_ok_and(|text| text.contains("locked")),
+    );
+}
+
 #[test]
 fn a_locked_store_is_waited_out() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let stage = Stage::new(dir.path());
     let _serve = stage.serve();
@@ -119,10 +117,10 @@ fn a_locked_store_is_waited_out() {
     millrace::store::SqliteStore::open(&db).unwrap();
     let blocker = rusqlite::Connection::open(&db).unwrap();
     blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let _consume = stage.consume();
+    let log = dir.path().join("consume.log");
+    let _consume = consume_logged(&stage, &log);
     run_ok(&mut stage.stream(data_dir()));
-    // Waits on no condition: the point is a lock held past SQLite's busy timeout.
-    std::thread::sleep(Duration::from_secs(12));
+    wait_past_the_busy_timeout(&log);
     assert_eq!(
         counts_while_locked(&blocker),
         (0, 0),
@@ -144,10 +142,12 @@ fn counts_while_locked(conn: &rusqlite::Connection) -> (u64, u64) {
 
 #[test]
 fn a_store_locked_while_consuming_is_waited_out() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let stage = Stage::new(dir.path());
     let _serve = stage.serve();
-    let _consume = stage.consume();
+    let log = dir.path().join("consume.log");
+    let _consume = consume_logged(&stage, &log);
     let db = dir.path().join("millrace.db");
     // A first small batch proves the consumer is up and writing.
     stage.stream_one_record();
@@ -155,8 +155,7 @@ fn a_store_locked_while_consuming_is_waited_out() {
     let blocker = rusqlite::Connection::open(&db).unwrap();
     blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
     run_ok(&mut stage.stream(data_dir()));
-    // Waits on no condition: the point is a lock held past SQLite's busy timeout.
-    std::thread::sleep(Duration::from_secs(12));
+    wait_past_the_busy_timeout(&log);
     assert_eq!(
         counts_while_locked(&blocker),
         (1, 0),
@@ -166,39 +165,36 @@ fn a_store_locked_while_consuming_is_waited_out() {
     // The sample plus the first record.
     let want = (DATA_METRICS + 1, DATA_WORK_ORDERS);
     wait_for_counts(&db, want, Duration::from_secs(60));
-    while queued(dir.path()) > 0 {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(Duration::from_secs(30), "the queue emptied", || {
+        queued(dir.path()) == 0
+    });
     assert_eq!(counts(&db), want, "each record once");
 }
 
 #[test]
 fn ctrl_c_in_the_middle_of_a_run_says_interrupted_gives_the_unsent_counts_and_exits_130() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let data = large_data_dir();
     let all = (
         source_metrics(&data.join("metrics.json")).len() as u64,
         source_workorders(&data.join("workorder.json")).len() as u64,
     );
-    let run = millrace(dir.path())
-        .args(["run", "--no-progress", "--batch-size", "500", "--data"])
-        .arg(&data)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut run = Proc(
+        millrace(dir.path())
+            .args(["run", "--no-progress", "--batch-size", "500", "--data"])
+            .arg(&data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let db = dir.path().join("millrace.db");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while counts(&db).0 == 0 {
-        assert!(Instant::now() < deadline, "`run` never wrote");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let status = Command::new("kill")
-        .args(["-INT", &run.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = run.wait_with_output().unwrap();
+    wait_until(Duration::from_secs(60), "`run` writing", || {
+        counts(&db).0 > 0
+    });
+    run.interrupt();
+    let out = run.finish(Duration::from_secs(60));
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
