@@ -7,12 +7,9 @@ use crate::common;
 use common::mqtt::{MACHINE_BROKER, messages, publish};
 use common::services::service_up;
 use common::{
-    DATA, DATA_METRICS, DATA_WORK_ORDERS, OutputWithin, Proc, Stage, data_dir, free_port, millrace, run_ok,
-    wait_for_counts,
+    DATA, DATA_METRICS, DATA_WORK_ORDERS, OutputWithin, Proc, Stage, data_dir, free_port, http,
+    millrace, run_ok, serial, wait_for_counts, wait_for_log,
 };
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Records per request of [`Stage::stream`].
@@ -21,14 +18,9 @@ const BATCH: u64 = 250;
 /// `GET /metrics` on a loopback port, with `headers`: the status and the body, or `None`
 /// while nothing answers there.
 fn scrape_with(port: u16, headers: &str) -> Option<(u16, String, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.write_all(format!("GET /metrics HTTP/1.0\r\n{headers}\r\n").as_bytes())
-        .ok()?;
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).ok()?;
+    let answer = http::exchange(port, &format!("GET /metrics HTTP/1.0\r\n{headers}\r\n"))?;
     let (head, body) = answer.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some((status, head.to_string(), body.to_string()))
+    Some((http::status_of(head), head.to_string(), body.to_string()))
 }
 
 /// The metrics text on `port`, waiting (up to 30 s) until it answers 200.
@@ -211,17 +203,11 @@ fn timings_and_lag(served: &str, consumed: &str) {
 /// A scanner's made-up paths all count under one label.
 fn scanned_paths_collapse(port: u16) {
     for path in ["/wp-login.php", "/.env", "/admin/x"] {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
-            .unwrap();
-        let _ = s.read_to_end(&mut Vec::new());
+        http::exchange(port, &format!("GET {path} HTTP/1.0\r\n\r\n")).unwrap();
     }
     // The metrics are read, not written.
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(b"POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
+    let answer =
+        http::exchange(port, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n").unwrap();
     assert!(
         answer.starts_with("HTTP/1.0 405") && answer.contains("use GET to read the metrics"),
         "{answer}"
@@ -261,7 +247,7 @@ fn mqtt_counts_what_it_accepts() {
         .env("MILLRACE_LOG", "info")
         .stderr(std::fs::File::create(&log).unwrap());
     let _sub = Proc::spawn(&mut cmd);
-    wait_for_line(&log, "subscribed");
+    wait_for_log(&log, "subscribed", Duration::from_secs(20));
     let before = scrape(metrics_port);
     assert_eq!(
         of(&before, "millrace_records_accepted_total", "workorder"),
@@ -283,21 +269,6 @@ fn mqtt_counts_what_it_accepts() {
     );
     assert_eq!(of(&text, "millrace_records_accepted_total", "metrics"), 0.0);
     assert!(value(&text, "millrace_publish_seconds_count", &[]).unwrap() > 0.0);
-}
-
-fn wait_for_line(log: &Path, wanted: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .contains(wanted)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "no `{wanted}` in the log: {}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// The dashboard serves `/metrics` on its own listener: open without tokens, and wanting one
@@ -355,6 +326,8 @@ fn the_dashboard_serves_metrics_guarded_by_its_tokens() {
 /// it stops.
 #[test]
 fn consume_takes_metrics_listen_from_the_settings_file_and_logs_its_totals() {
+    // Stopped by SIGTERM, within a bound.
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let metrics_port = free_port();
     std::fs::write(
@@ -375,11 +348,7 @@ fn consume_takes_metrics_listen_from_the_settings_file_and_logs_its_totals() {
     scrape_until(metrics_port, "stored everything", |t| {
         of(t, "millrace_records_stored_total", "metrics") == DATA_METRICS as f64
     });
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &consume.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    consume.terminate();
     consume.wait_ok(Duration::from_secs(30));
     let log = without_colours(&std::fs::read_to_string(&log).unwrap());
     let stopped = log

@@ -2,6 +2,11 @@
 //! embedded queue that `millrace consume` empties into SQLite. Every record published is
 //! stored once, bit-identical, whatever the layout, the duplicates, a bad message among good
 //! ones, kill -9 of the subscriber or a broker restart.
+//!
+//! The kill -9 and broker-restart tests time their blows by the publisher's progress, `run`
+//! is stopped by SIGTERM, and the full-queue test looks at what is queued while the subscriber
+//! holds back: those run alone ([`serial::alone`]). The RabbitMQ one runs beside the other
+//! service tests ([`serial::services`]). Each broker restarted is one of the test's own.
 
 use crate::common;
 
@@ -10,7 +15,10 @@ use common::mqtt::{
     subscriber,
 };
 use common::services::service_up;
-use common::{DATA, Proc, assert_store_matches, data_dir, millrace, wait_for_counts};
+use common::{
+    DATA, Proc, assert_store_matches, data_dir, metric_rows, millrace, serial, wait_for_counts,
+    wait_for_log,
+};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -208,17 +216,7 @@ fn as_messages(records: &[serde_json::Value], topic: &str, per: usize) -> Vec<(S
 
 /// The metrics stored, as (id, bits of val, time), against what was generated.
 fn assert_exactly(db: &Path, records: &[serde_json::Value]) {
-    let mut want: Vec<common::MetricRow> = records
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_i64().unwrap(),
-                r["val"].as_f64().unwrap().to_bits(),
-                r["time"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    want.sort();
+    let want = metric_rows(records);
     let got: Vec<_> = common::stored_metrics(db)
         .into_iter()
         .filter(|r| r.2 >= 1_600_000_000)
@@ -229,6 +227,7 @@ fn assert_exactly(db: &Path, records: &[serde_json::Value]) {
 
 #[test]
 fn kill_9_of_the_subscriber_loses_and_doubles_nothing() {
+    let _alone = serial::alone();
     let Some(mut broker) = own_broker("kill_9_of_the_subscriber_loses_and_doubles_nothing") else {
         return;
     };
@@ -268,6 +267,7 @@ fn kill_9_of_the_subscriber_loses_and_doubles_nothing() {
 
 #[test]
 fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
+    let _alone = serial::alone();
     let Some(mut broker) = own_broker("a_broker_restart_mid_stream_loses_and_doubles_nothing")
     else {
         return;
@@ -303,6 +303,7 @@ fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
 /// stores what is published, and on SIGTERM exits 0 with the report written.
 #[test]
 fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
+    let _alone = serial::alone();
     let Some(broker) = own_broker("run_with_mqtt_stores_what_is_published_and_stops_cleanly")
     else {
         return;
@@ -326,10 +327,7 @@ fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
         !dir.path().join(".millrace/demo").exists(),
         "no demo data without --data"
     );
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(run.0.id().to_string())
-        .status();
+    run.terminate();
     run.wait_ok(Duration::from_secs(30));
     assert_store_matches(&db, &data_dir());
     assert!(dir.path().join("report/index.html").exists());
@@ -341,6 +339,7 @@ fn run_with_mqtt_stores_what_is_published_and_stops_cleanly() {
 /// record arrives, once.
 #[test]
 fn a_full_queue_holds_messages_back_and_loses_none() {
+    let _alone = serial::alone();
     let Some(broker) = own_broker("a_full_queue_holds_messages_back_and_loses_none") else {
         return;
     };
@@ -355,18 +354,17 @@ fn a_full_queue_holds_messages_back_and_loses_none() {
         "publisher",
         &as_messages(&records, "full/line1/metrics", 100),
     );
-    std::thread::sleep(Duration::from_millis(1500));
-    let queued = common::queued(dir.path());
-    assert!(
-        queued < 50,
-        "{queued} of 100 messages queued past a limit of 10"
-    );
-    assert!(
-        std::fs::read_to_string(dir.path().join("mqtt.log"))
-            .unwrap()
-            .contains("holding acknowledgements"),
-        "the subscriber says it waits"
-    );
+    let log = dir.path().join("mqtt.log");
+    wait_for_log(&log, "holding acknowledgements", Duration::from_secs(20));
+    // Watched for half a second once it holds back: the queue does not grow past the limit.
+    for _ in 0..25 {
+        let queued = common::queued(dir.path());
+        assert!(
+            queued < 50,
+            "{queued} of 100 messages queued past a limit of 10"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _consume = consumer(dir.path());
     wait_for_counts(&db, (10_000, 0), Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(500));
@@ -433,6 +431,7 @@ fn broker_file(broker: &Mosquitto, name: &str, to: &Path) -> std::path::PathBuf 
 /// payload lands in `<metrics queue>.dead` with its reason in the `millrace-reason` header.
 #[test]
 fn into_rabbitmq_a_bad_message_is_dead_lettered_with_its_reason() {
+    let _serial = serial::services();
     if !common::services::broker_up("into_rabbitmq_a_bad_message_is_dead_lettered_with_its_reason")
     {
         return;

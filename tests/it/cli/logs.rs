@@ -4,31 +4,16 @@
 
 use crate::common;
 
-use common::{OutputWithin, Proc, free_port, millrace, wait_healthy};
+use common::{OutputWithin, Proc, free_port, http, millrace, wait_for_log, wait_healthy};
 use serde_json::Value;
-use std::io::Write;
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Sends one raw HTTP/1.0 request and returns the status code.
 fn request(port: u16, method: &str, path: &str, body: &str) -> u16 {
-    use std::io::Read;
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
+    let request = http::request(method, path, "", body);
+    http::exchange(port, &request).map_or(0, |answer| http::status_of(&answer))
 }
 
 /// `serve` on a free port with stderr written to `log`.
@@ -44,21 +29,8 @@ fn serve(dir: &Path, log: &Path, extra: &[&str]) -> (Proc, u16) {
     (p, port)
 }
 
-/// Waits until `log` holds a line with `needle`, then returns all of it.
-fn wait_for_line(log: &Path, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.contains(needle) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no line with {needle:?} in:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+/// How long a line may take to reach the log.
+const LOGGED_WITHIN: Duration = Duration::from_secs(20);
 
 #[test]
 fn json_logs_parse_and_name_refusals_and_batches() {
@@ -74,7 +46,7 @@ fn json_logs_parse_and_name_refusals_and_batches() {
     }
     let good = r#"[{"id": 1, "val": 0.5, "time": 1624377478}]"#;
     assert_eq!(request(port, "POST", "/metrics_webhook", good), 200);
-    let text = wait_for_line(&log, "\"queued\"");
+    let text = wait_for_log(&log, "\"queued\"", LOGGED_WITHIN);
     server.kill();
 
     let lines: Vec<Value> = text
@@ -133,7 +105,7 @@ fn text_logs_to_a_file_carry_no_colour_codes() {
     let log = dir.path().join("serve.log");
     let (mut server, port) = serve(dir.path(), &log, &[]);
     assert_eq!(request(port, "POST", "/metrics_webhook", "{not json"), 400);
-    let text = wait_for_line(&log, "refused a request");
+    let text = wait_for_log(&log, "refused a request", LOGGED_WITHIN);
     server.kill();
     assert!(!text.contains('\u{1b}'), "colour codes in a file:\n{text}");
     assert!(text.contains("status=400"), "{text}");
@@ -166,7 +138,7 @@ fn the_settings_file_can_choose_json() {
     let log = dir.path().join("serve.log");
     let (mut server, port) = serve(dir.path(), &log, &[]);
     assert_eq!(request(port, "POST", "/metrics_webhook", "{not json"), 400);
-    let text = wait_for_line(&log, "refused a request");
+    let text = wait_for_log(&log, "refused a request", LOGGED_WITHIN);
     server.kill();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
@@ -188,7 +160,7 @@ fn consumer_progress_gives_the_time_the_work_took_and_no_rate_for_a_burst() {
         .stderr(std::fs::File::create(&log).unwrap());
     let _consume = Proc::spawn(&mut cmd);
     common::run_ok(&mut stage.stream(common::data_dir()));
-    let text = wait_for_line(&log, "consumer progress stream=metrics");
+    let text = wait_for_log(&log, "consumer progress stream=metrics", LOGGED_WITHIN);
     let line = text
         .lines()
         .find(|l| l.contains("consumer progress stream=metrics"))

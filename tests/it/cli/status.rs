@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::services::service_up;
+use common::services::Schema;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
@@ -133,26 +133,14 @@ fn status_on_an_unreachable_database_fails_quickly_naming_it() {
 
 #[test]
 fn status_reads_postgresql_on_postgresql() {
-    let start = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
-    if !service_up(
-        "status_reads_postgresql_on_postgresql",
-        "PostgreSQL",
-        "127.0.0.1:5432",
-        start,
-    ) {
+    let _serial = serial::services();
+    let Some(schema) = Schema::create("status_reads_postgresql_on_postgresql") else {
         return;
-    }
-    const SERVER: &str = "postgres://postgres@127.0.0.1:5432/test";
-    let schema = format!("t_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let mut client = postgres::Client::connect(SERVER, postgres::NoTls).unwrap();
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .unwrap();
-    let url = format!("{SERVER}?options=-c%20search_path%3D{schema}");
+    };
+    let url = schema.url();
     let dir = tempfile::tempdir().unwrap();
     run_sample(dir.path(), &["--db", &url]);
     let doc = status_json(dir.path(), &["--db", &url]);
-    let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
     assert_eq!(doc["store"]["kind"], "postgres");
     assert_eq!(doc["streams"]["metrics"]["rows"], DATA_METRICS);
     assert_eq!(doc["streams"]["workorder"]["rows"], DATA_WORK_ORDERS);

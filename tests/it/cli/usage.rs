@@ -7,7 +7,8 @@ use crate::common;
 use common::*;
 use std::path::Path;
 use std::process::Output;
-use std::time::Duration;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 /// Runs `args` in `dir` to completion.
 fn millrace_in(dir: &Path, args: &[&str]) -> Output {
@@ -111,29 +112,29 @@ fn a_webhook_path_the_server_does_not_serve_says_webhook_is_the_base() {
 /// characters per retry with the hint only at the end.
 #[test]
 fn an_unreachable_webhook_is_explained_at_once_then_rarely() {
+    // When each line comes is what is asserted.
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{}", free_port());
     let sample = data_dir().display().to_string();
     let started = std::time::Instant::now();
-    let mut child = millrace(dir.path())
-        .args([
-            "stream",
-            "--no-progress",
-            "--data",
-            &sample,
-            "--webhook",
-            &url,
-        ])
-        .args(["--retry-for", "12"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    // Each line with when it came.
-    let lines: Vec<(Duration, String)> = std::io::BufRead::lines(stderr)
-        .map(|l| (started.elapsed(), l.unwrap()))
-        .collect();
-    let status = child.wait().unwrap();
+    let mut child = Proc(
+        millrace(dir.path())
+            .args([
+                "stream",
+                "--no-progress",
+                "--data",
+                &sample,
+                "--webhook",
+                &url,
+            ])
+            .args(["--retry-for", "12"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = lines_with_times(&mut child, started, Duration::from_secs(30));
+    let status = child.wait_exit(Duration::from_secs(10));
     let all: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
     assert_eq!(status.code(), Some(1), "{all:#?}");
     let told: Vec<&(Duration, String)> = lines.iter().filter(|(_, l)| l.contains("WARN")).collect();
@@ -168,6 +169,33 @@ fn an_unreachable_webhook_is_explained_at_once_then_rarely() {
         last.contains("gave up on the") && last.contains("check that `millrace serve` is running"),
         "{last}"
     );
+}
+
+/// Each line `child` writes to its piped stderr, with when it came (since `started`), until it
+/// closes stderr; fails the test if it has not within `within`.
+fn lines_with_times(
+    child: &mut Proc,
+    started: Instant,
+    within: Duration,
+) -> Vec<(Duration, String)> {
+    let stderr = std::io::BufReader::new(child.0.stderr.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(stderr) {
+            let _ = tx.send((started.elapsed(), line.unwrap()));
+        }
+    });
+    let deadline = started + within;
+    let mut lines = Vec::new();
+    loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => lines.push(line),
+            Err(RecvTimeoutError::Disconnected) => return lines,
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("stderr still open after {within:?}: {lines:#?}")
+            }
+        }
+    }
 }
 
 /// Issue 22: the file reader and the webhook both count records from 1, and a record that

@@ -33,10 +33,10 @@ pub fn exchange(port: u16, request: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&answer).into_owned())
 }
 
-/// A POST of a JSON `body` to `path`, with `headers` (each ending in `\r\n`) before it.
-pub fn post_request(path: &str, headers: &str, body: &str) -> String {
+/// A request with a JSON `body`, with `headers` (each ending in `\r\n`) before it.
+pub fn request(method: &str, path: &str, headers: &str, body: &str) -> String {
     format!(
-        "POST {path} HTTP/1.0\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.0\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
 }
@@ -48,6 +48,22 @@ pub fn status_of(answer: &str) -> u16 {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or(0)
+}
+
+/// An HTTP client for the tests, whose requests fail instead of hanging: connecting takes at
+/// most 10 s, and each read at most [`ANSWER_WITHIN`] (an event stream may stay open longer,
+/// as long as something arrives).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    // reqwest is built without a default TLS provider; millrace installs ring.
+    millrace::support::tls::install_crypto();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(ANSWER_WITHIN)
+}
+
+/// [`client_builder`] as it is.
+pub fn client() -> reqwest::Client {
+    client_builder().build().unwrap()
 }
 
 /// Waits until the webhook on `port` answers its health check.
@@ -71,9 +87,12 @@ pub fn get_json(port: u16, path: &str) -> Option<serde_json::Value> {
 /// `POST path` of a JSON `body` on a loopback port: the status and the answer as JSON
 /// (`Null` when it is not JSON).
 pub fn post_json(port: u16, path: &str, body: &str) -> (u16, serde_json::Value) {
-    let answer = exchange(port, &post_request(path, "", body)).expect("connect");
+    let answer = exchange(port, &request("POST", path, "", body)).expect("connect");
     let text = answer.split_once("\r\n\r\n").map_or("", |(_, text)| text);
-    (status_of(&answer), serde_json::from_str(text).unwrap_or_default())
+    (
+        status_of(&answer),
+        serde_json::from_str(text).unwrap_or_default(),
+    )
 }
 
 /// A webhook served in-process, on a loopback port of its own, for tests that look at its

@@ -17,14 +17,10 @@ pub use data::{
     DATA, DATA_METRICS, DATA_WORK_ORDERS, append_to_array, copy_data, data_dir, large_data_dir,
 };
 pub use http::{Webhook, get_json, post_json, spawn_webhook, spawn_webhook_on, wait_healthy};
-pub use process::{
-    OutputWithin, Proc, bin, free_port, millrace, output_with_deadline, run_ok, signal,
-    wait_with_deadline,
-};
+pub use process::{OutputWithin, Proc, bin, free_port, millrace, run_ok};
 pub use rows::{
-    MetricRow, WorkOrderRow, assert_store_matches, counts, metric_rows, queued,
-    settle_and_check, source_metrics, source_workorders, stored_metrics, stored_workorders,
-    wait_for_counts, workorder_rows,
+    MetricRow, assert_store_matches, counts, metric_rows, queued, settle_and_check, source_metrics,
+    source_workorders, stored_metrics, stored_workorders, wait_for_counts, workorder_rows,
 };
 pub use stage::Stage;
-pub use wait::wait_until;
+pub use wait::{wait_for_log, wait_until};

@@ -2,7 +2,8 @@
 //! persistence file, restartable), a publisher that retries until the broker has every
 //! message, and the sample records cut into messages of every layout the webhook accepts.
 
-use super::process::{Proc, free_port};
+use super::process::{Proc, exit_within, free_port, signal};
+use super::wait::wait_for_log;
 use rumqttc::{Client, Event, MqttOptions, Outgoing, Packet, QoS};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -103,11 +104,12 @@ impl Mosquitto {
     /// SIGTERM and wait: Mosquitto writes its persistence file on the way out.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-            let _ = child.wait();
+            signal(child.id(), "TERM");
+            let stopped = exit_within(&mut child, Duration::from_secs(10)).is_some();
+            assert!(
+                stopped || std::thread::panicking(),
+                "mosquitto did not stop within 10 s of SIGTERM"
+            );
         }
     }
 
@@ -205,17 +207,6 @@ pub fn start_subscribed(cmd: &mut Command, dir: &Path) -> Proc {
     let file = std::fs::File::create(&log).unwrap();
     cmd.env("MILLRACE_LOG", "info").stderr(file);
     let p = Proc::spawn(cmd);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("subscribed")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "millrace mqtt did not subscribe: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_log(&log, "subscribed", Duration::from_secs(20));
     p
 }

@@ -74,23 +74,29 @@ pub fn run_ok(cmd: &mut Command) -> String {
 /// Waits for `child` to exit by itself; kills it and fails the test, naming `what`, if it has
 /// not within `within`.
 pub fn wait_with_deadline(child: &mut Child, within: Duration, what: &str) -> ExitStatus {
+    exit_within(child, within).unwrap_or_else(|| panic!("{what} did not exit within {within:?}"))
+}
+
+/// How `child` exited, or `None` (and it killed) if it had not within `within`.
+pub fn exit_within(child: &mut Child, within: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + within;
     loop {
         if let Some(status) = child.try_wait().expect("ask whether a child exited") {
-            return status;
+            return Some(status);
         }
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{what} did not exit within {within:?}");
+            return None;
         }
         std::thread::sleep(POLL);
     }
 }
 
 /// Waits as [`wait_with_deadline`], then gives what `child` wrote to its piped stdout and
-/// stderr (empty where they were not piped). The pipes are read meanwhile, so a child that
-/// writes a lot does not block on a full pipe.
+/// stderr (empty where they were not piped); a child killed at the deadline has what it wrote
+/// until then in the failure. The pipes are read meanwhile, so a child that writes a lot does
+/// not block on a full pipe.
 pub fn output_with_deadline(child: &mut Child, within: Duration, what: &str) -> Output {
     fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
         std::thread::spawn(move || {
@@ -103,7 +109,13 @@ pub fn output_with_deadline(child: &mut Child, within: Duration, what: &str) -> 
     }
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let status = wait_with_deadline(child, within, what);
+    let Some(status) = exit_within(child, within) else {
+        panic!(
+            "{what} did not exit within {within:?}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&stdout.join().unwrap()),
+            String::from_utf8_lossy(&stderr.join().unwrap())
+        );
+    };
     Output {
         status,
         stdout: stdout.join().unwrap(),

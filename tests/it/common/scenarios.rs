@@ -4,10 +4,10 @@
 
 use super::services::{Queues, rabbitmqctl, settle_on_broker};
 use super::*;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// The queue the separate processes share.
 #[derive(Clone, Copy)]

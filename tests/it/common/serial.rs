@@ -23,23 +23,35 @@
 //! may run together, but not while a test above has the broker or the server stopped.
 //!
 //! The lock is taken first thing in the test and held to its end (declared before anything
-//! that uses the service, so that it is dropped last). A test that panics while holding it
-//! poisons it; the next one takes it anyway, so that one failure does not fail the rest.
+//! that uses the service, so that it is dropped last); an async test awaits it
+//! ([`alone_async`], [`services_async`]). It is tokio's lock, which cannot be poisoned: a test
+//! that fails while holding it releases it like any other, so one failure does not fail the
+//! rest; and it may be held across an await. Waiting tests get it in the order they asked.
 //!
 //! Under nextest, which runs each test in a process of its own, `.config/nextest.toml` keeps
 //! the same tests apart.
 
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-static LOCK: RwLock<()> = RwLock::new(());
+static LOCK: RwLock<()> = RwLock::const_new(());
 
 /// Waits until no other test holds the lock, and holds it alone until dropped.
 pub fn alone() -> RwLockWriteGuard<'static, ()> {
-    LOCK.write().unwrap_or_else(PoisonError::into_inner)
+    LOCK.blocking_write()
+}
+
+/// [`alone`], for an async test.
+pub async fn alone_async() -> RwLockWriteGuard<'static, ()> {
+    LOCK.write().await
 }
 
 /// Waits until no test holds the lock alone, and holds it beside the other tests of shared
 /// services until dropped.
 pub fn services() -> RwLockReadGuard<'static, ()> {
-    LOCK.read().unwrap_or_else(PoisonError::into_inner)
+    LOCK.blocking_read()
+}
+
+/// [`services`], for an async test.
+pub async fn services_async() -> RwLockReadGuard<'static, ()> {
+    LOCK.read().await
 }

@@ -1,16 +1,20 @@
 //! The services some end-to-end tests need — RabbitMQ and PostgreSQL on loopback — and the
-//! RabbitMQ queues a test keeps to itself.
+//! RabbitMQ queues and PostgreSQL schema a test keeps to itself.
 
 use super::process::OutputWithin;
+use super::rows::{MetricRow, WorkOrderRow};
 use super::{assert_store_matches, counts};
 use lapin::options::{QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties};
+use postgres::{Client as PgClient, NoTls};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+/// The database of the machine's PostgreSQL that the tests make their schemas in.
+pub const PG_SERVER: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Whether a test needing `what` on `addr` can run: yes if it answers. Outside CI a missing
 /// service skips the test, saying why and how to start it; under CI=true it fails the run,
@@ -39,9 +43,7 @@ pub fn broker_up(test: &str) -> bool {
 
 /// Runs `rabbitmqctl` (on the broker of this machine) and asserts it succeeded.
 pub fn rabbitmqctl(args: &[&str]) {
-    let out = Command::new("rabbitmqctl")
-        .args(args)
-        .output_bounded();
+    let out = Command::new("rabbitmqctl").args(args).output_bounded();
     assert!(
         out.status.success(),
         "rabbitmqctl {args:?}: {}",
@@ -164,5 +166,82 @@ impl Drop for Queues {
                 }
             })
         });
+    }
+}
+
+/// A PostgreSQL schema of its own for one test, dropped at the end.
+pub struct Schema {
+    name: String,
+}
+
+impl Schema {
+    /// A new schema, or `None` (the test skips, saying why) when no server answers outside CI.
+    pub fn create(test: &str) -> Option<Schema> {
+        let start = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
+        if !service_up(test, "PostgreSQL", "127.0.0.1:5432", start) {
+            return None;
+        }
+        let name = format!("t_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let mut client = PgClient::connect(PG_SERVER, NoTls).expect("connect to PostgreSQL");
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .unwrap();
+        Some(Schema { name })
+    }
+
+    /// The `--db` URL that puts millrace's tables in this schema.
+    pub fn url(&self) -> String {
+        format!("{PG_SERVER}?options=-c%20search_path%3D{}", self.name)
+    }
+
+    /// A connection working in this schema.
+    pub fn client(&self) -> PgClient {
+        let mut c = PgClient::connect(PG_SERVER, NoTls).unwrap();
+        c.batch_execute(&format!("SET search_path = {}", self.name))
+            .unwrap();
+        c
+    }
+
+    /// How many metric rows are stored; `None` while the server is down or the consumer
+    /// has not yet created its tables (it does so on its first batch).
+    pub fn stored_metrics(&self) -> Option<usize> {
+        let mut c = PgClient::connect(PG_SERVER, NoTls).ok()?;
+        let sql = format!("SELECT count(*) FROM {}.metrics", self.name);
+        let n: i64 = c.query_one(&sql, &[]).ok()?.get(0);
+        Some(n as usize)
+    }
+
+    /// Every stored metric, sorted.
+    pub fn metrics(&self) -> Vec<MetricRow> {
+        let mut rows: Vec<MetricRow> = self
+            .client()
+            .query("SELECT id, val, time FROM metrics", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get::<_, f64>(1).to_bits(), r.get(2)))
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    /// Every stored work order, sorted.
+    pub fn workorders(&self) -> Vec<WorkOrderRow> {
+        let mut rows: Vec<WorkOrderRow> = self
+            .client()
+            .query("SELECT time, product, production FROM workorder", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get::<_, f64>(2).to_bits()))
+            .collect();
+        rows.sort();
+        rows
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = PgClient::connect(PG_SERVER, NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
     }
 }

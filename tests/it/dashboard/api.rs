@@ -3,7 +3,8 @@
 
 use crate::common;
 
-use common::{DATA_WORK_ORDERS, OutputWithin, data_dir, millrace, run_ok};
+use common::http::client;
+use common::{DATA_WORK_ORDERS, OutputWithin, data_dir, http, millrace, run_ok};
 use millrace::live::Feed;
 use millrace::record::{Records, WorkOrder};
 use millrace::store::{Incoming, SqliteStore, Store, StoreLocation};
@@ -71,11 +72,6 @@ fn sample_store(dir: &Path) -> PathBuf {
             .args(["--db", "store.db", "--report-dir", "report"]),
     );
     dir.join("store.db")
-}
-
-fn client() -> reqwest::Client {
-    millrace::support::tls::install_crypto();
-    reqwest::Client::new()
 }
 
 /// `/api/report` once the first analysis is ready.
@@ -342,8 +338,7 @@ async fn it_serves_https_with_the_tls_options() {
         key,
     };
     let dashboard = spawn_dashboard_tls(feed, credentials, Some(tls)).await;
-    millrace::support::tls::install_crypto();
-    let https = reqwest::Client::builder()
+    let https = http::client_builder()
         .add_root_certificate(
             reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap(),
         )

@@ -9,15 +9,57 @@
 
 use crate::common;
 
-use common::{OutputWithin, Proc, append_to_array, data_dir, free_port, millrace, wait_healthy};
+use common::data::records;
+use common::{
+    OutputWithin, Proc, append_to_array, data_dir, free_port, millrace, run_ok, wait_healthy,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// How long a node script may run: a page that never settles fails the test instead of
+/// hanging it. The scripts wait for the page in steps of at most 30 s each.
+const SCRIPT_WITHIN: Duration = Duration::from_secs(300);
+
+/// `node SCRIPT` from the browser tests' folder, for the browser at [`CHROMIUM`].
+fn node(script: &str) -> Command {
+    let mut cmd = Command::new("node");
+    cmd.arg(browser_dir().join(script))
+        .env("CHROMIUM", CHROMIUM);
+    cmd
+}
+
+/// Runs a node script to its end and gives what it printed; fails the test, with all it said,
+/// if it fails or overruns [`SCRIPT_WITHIN`].
+fn run_script(cmd: &mut Command) -> String {
+    let out = cmd.output_within(SCRIPT_WITHIN);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({})\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Where the browser scripts write their screenshots.
+fn screenshots() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+/// The browser tests' folder.
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
 #[test]
 fn the_dashboard_updates_in_a_browser_without_a_reload() {
-    let Some(browser_dir) = browser() else { return };
+    if !browser_installed() {
+        return;
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let (data, more) = (dir.path().join("data"), dir.path().join("more"));
@@ -50,75 +92,54 @@ fn the_dashboard_updates_in_a_browser_without_a_reload() {
     let start = format!(
         "cd '{folder}' && ('{bin}' dashboard --db store.db --listen {listen} > dashboard.log 2>&1 & echo $! > dashboard.pid)"
     );
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    let out = Command::new("node")
-        .arg(browser_dir.join("dashboard.mjs"))
-        .arg(format!("http://127.0.0.1:{port}/"))
-        .args([&append, &stop, &start])
-        .arg(&shots)
-        .env("MILLRACE_LOG", "warn")
-        .env(
-            "EXPECT_RECORDS",
-            format!("{},{}", common::DATA_METRICS, common::DATA_WORK_ORDERS),
-        )
-        // The continuation is the sample again, shifted in time.
-        .env(
-            "EXPECT_RECORDS_AFTER",
-            format!(
-                "{},{}",
-                2 * common::DATA_METRICS,
-                2 * common::DATA_WORK_ORDERS
+    let checked = run_script(
+        node("dashboard.mjs")
+            .arg(format!("http://127.0.0.1:{port}/"))
+            .args([&append, &stop, &start])
+            .arg(screenshots())
+            .env("MILLRACE_LOG", "warn")
+            .env(
+                "EXPECT_RECORDS",
+                format!("{},{}", common::DATA_METRICS, common::DATA_WORK_ORDERS),
+            )
+            // The continuation is the sample again, shifted in time.
+            .env(
+                "EXPECT_RECORDS_AFTER",
+                format!(
+                    "{},{}",
+                    2 * common::DATA_METRICS,
+                    2 * common::DATA_WORK_ORDERS
+                ),
             ),
-        )
-        .env("CHROMIUM", CHROMIUM)
-        .output_bounded();
-    // What the script checked, shown with --nocapture.
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    assert!(
-        out.status.success(),
-        "the browser test failed ({})\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
+    // What the script checked, shown with --nocapture.
+    println!("{checked}");
 }
 
 #[test]
 fn the_report_reads_well_at_420_px_and_on_a_desktop() {
-    let Some(browser_dir) = browser() else { return };
+    if !browser_installed() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     // Generated data: planted drivers, so the report has effects to state.
-    let generated = millrace(dir.path())
-        .args(["generate", "--out", "data", "--seed", "3"])
-        .output_bounded();
-    assert!(generated.status.success(), "{generated:?}");
-    let run = millrace(dir.path())
-        .args([
-            "run",
-            "--data",
-            "data",
-            "--db",
-            "store.db",
-            "--report-dir",
-            "report",
-        ])
-        .output_bounded();
-    assert!(run.status.success(), "{run:?}");
+    run_ok(millrace(dir.path()).args(["generate", "--out", "data", "--seed", "3"]));
+    run_ok(millrace(dir.path()).args([
+        "run",
+        "--data",
+        "data",
+        "--db",
+        "store.db",
+        "--report-dir",
+        "report",
+    ]));
     let page = dir.path().join("report/index.html");
-    let out = Command::new("node")
-        .arg(browser_dir.join("report.mjs"))
-        .arg(format!("file://{}", page.display()))
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"))
-        .env("CHROMIUM", CHROMIUM)
-        .output_bounded();
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    assert!(
-        out.status.success(),
-        "the report's browser test failed ({})\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let checked = run_script(
+        node("report.mjs")
+            .arg(format!("file://{}", page.display()))
+            .arg(screenshots()),
     );
+    println!("{checked}");
 }
 
 /// The dashboard's `format.js` writes every number as the report's `sigfig` and `typical`
@@ -128,12 +149,7 @@ fn the_dashboard_writes_numbers_as_the_report_does() {
     use millrace::report::shape::Summary;
     use millrace::report::sigfig::{sig3, signed};
     use millrace::report::typical::amount;
-    if let Some(missing) = missing_tools() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run node, but {missing}"
-        );
-        eprintln!("skipping: {missing}");
+    if !tools_present() {
         return;
     }
     // Numbers of every size and sign, none an exact tie of the fourth figure (see
@@ -169,14 +185,12 @@ fn the_dashboard_writes_numbers_as_the_report_does() {
             expected.push(amount(summary, step));
         }
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/format.mjs"))
-        .arg(root.join("src/dashboard/assets/format.js"))
-        .arg(serde_json::Value::from(cases.clone()).to_string())
-        .output_bounded();
-    assert!(out.status.success(), "{out:?}");
-    let written: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    let written = run_script(
+        node("format.mjs")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/dashboard/assets/format.js"))
+            .arg(serde_json::Value::from(cases.clone()).to_string()),
+    );
+    let written: Vec<String> = serde_json::from_str(&written).unwrap();
     assert_eq!(written.len(), expected.len());
     for ((case, js), rust) in cases.iter().zip(&written).zip(&expected) {
         assert_eq!(
@@ -191,20 +205,28 @@ fn the_dashboard_writes_numbers_as_the_report_does() {
     assert_eq!(js(2 * numbers.len()), "1e-9", "the first typical change");
 }
 
-/// The browser tests' folder, playwright installed in it; `None` (after saying why) where
-/// there is no browser to run, which only a machine outside CI may lack.
-fn browser() -> Option<PathBuf> {
-    if let Some(missing) = missing_tools() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the browser test, but {missing}"
-        );
-        eprintln!("skipping the browser test: {missing} (.ci/run installs it)");
-        return None;
+/// Whether node and a browser are there to run the scripts with playwright, installed in the
+/// browser tests' folder; `false` (after saying why) where they are not, which only a machine
+/// outside CI may lack.
+fn browser_installed() -> bool {
+    tools_present() && {
+        install_playwright(&browser_dir());
+        true
     }
-    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    install_playwright(&browser_dir);
-    Some(browser_dir)
+}
+
+/// Whether node, npm and the browser are installed; `false` (after saying why) where they are
+/// not, which only a machine outside CI may lack.
+fn tools_present() -> bool {
+    let Some(missing) = missing_tools() else {
+        return true;
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run the browser tests, but {missing}"
+    );
+    eprintln!("skipping the browser test: {missing} (.ci/run installs it)");
+    false
 }
 
 /// The dashboard the browser script started (its pid in this file), stopped when dropped.
@@ -212,6 +234,7 @@ struct Restarted(PathBuf);
 
 impl Drop for Restarted {
     fn drop(&mut self) {
+        // Not asserted: it may be gone already, and a panic in a drop would abort the run.
         if let Ok(pid) = std::fs::read_to_string(&self.0) {
             let _ = Command::new("kill").arg(pid.trim()).status();
         }
@@ -242,16 +265,11 @@ fn install_playwright(browser_dir: &Path) {
     if browser_dir.join("node_modules/playwright-core").exists() {
         return;
     }
-    let status = Command::new("npm")
-        .arg("ci")
-        .current_dir(browser_dir)
-        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-        .status()
-        .expect("run npm");
-    assert!(
-        status.success(),
-        "npm ci in {} failed",
-        browser_dir.display()
+    run_script(
+        Command::new("npm")
+            .arg("ci")
+            .current_dir(browser_dir)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
     );
 }
 
@@ -278,12 +296,8 @@ fn write_sample_and_continuation(data: &Path, more: &Path) {
     }
 }
 
-fn records(path: &PathBuf) -> Vec<serde_json::Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// Seconds from the first work order to an hour after the last.
-fn time_span(workorders: &PathBuf) -> i64 {
+fn time_span(workorders: &Path) -> i64 {
     let times: Vec<i64> = records(workorders)
         .iter()
         .map(|r| r["time"].as_i64().unwrap())

@@ -2,6 +2,9 @@
 //! step and the acknowledgement that follows it. Restarted, the pipeline must still store
 //! every record exactly once. Without the store's deduplication each of these would double
 //! records; without acknowledging after commit, lose them.
+//!
+//! The crash tests run alone ([`serial::alone`]): each waits, on a deadline, for a process to
+//! crash at its point and for the restarted pipeline to catch up.
 
 use crate::common;
 
@@ -11,12 +14,14 @@ use std::time::Duration;
 
 #[test]
 fn consumer_crash_after_commit_before_ack() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     consumer_crash_after_commit(dir.path(), Backend::Embedded);
 }
 
 #[test]
 fn webhook_crash_after_queueing_before_answering() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let stage = Stage::new(dir.path());
     let mut crashing = Proc::spawn(stage.serve_cmd().env("MILLRACE_CRASH_AT", "serve.queued:5"));
@@ -31,6 +36,7 @@ fn webhook_crash_after_queueing_before_answering() {
 
 #[test]
 fn streamer_crash_after_delivery_before_saving_the_offset() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let stage = Stage::new(dir.path());
     let _serve = stage.serve();
@@ -54,15 +60,9 @@ fn the_same_sourced_batch_posted_twice_is_stored_once() {
     let body =
         r#"[{"id": 1, "val": 0.5, "time": 1624377478}, {"id": 1, "val": 0.5, "time": 1624377478}]"#;
     let post = |seq: &str| {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", stage.port)).unwrap();
-        let request = format!(
-            "POST /metrics_webhook HTTP/1.0\r\nContent-Type: application/json\r\nMillrace-Source: machine-7\r\nMillrace-Seq: {seq}\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        use std::io::{Read, Write};
-        s.write_all(request.as_bytes()).unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
+        let headers = format!("Millrace-Source: machine-7\r\nMillrace-Seq: {seq}\r\n");
+        let request = http::request("POST", "/metrics_webhook", &headers, body);
+        let answer = http::exchange(stage.port, &request).expect("the webhook answers");
         assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
     };
     post("0");
@@ -71,8 +71,8 @@ fn the_same_sourced_batch_posted_twice_is_stored_once() {
     let db = dir.path().join("millrace.db");
     // Two identical readings at positions 0 and 1, then position 1 again and a new 2.
     wait_for_counts(&db, (3, 0), Duration::from_secs(30));
-    while queued(dir.path()) > 0 {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(Duration::from_secs(30), "the queue emptied", || {
+        queued(dir.path()) == 0
+    });
     assert_eq!(counts(&db), (3, 0), "each position stored once");
 }

@@ -11,10 +11,7 @@ use std::process::Output;
 
 /// Runs `args` in `dir` to its end (each fails while opening, before serving anything).
 fn run(dir: &Path, args: &[&str], path: &Path) -> Output {
-    millrace(dir)
-        .args(args)
-        .arg(path)
-        .output_bounded()
+    millrace(dir).args(args).arg(path).output_bounded()
 }
 
 /// Asserts that `out` failed with exit code 2, saying `reason` and naming `named`.

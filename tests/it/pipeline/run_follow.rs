@@ -7,7 +7,8 @@
 use crate::common;
 
 use common::{
-    DATA, OutputWithin, Proc, append_to_array, copy_data, data_dir, free_port, get_json, millrace, run_ok,
+    DATA, OutputWithin, Proc, append_to_array, copy_data, data_dir, free_port, get_json, millrace,
+    run_ok, serial, wait_until,
 };
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -43,6 +44,7 @@ fn intervals(report: &serde_json::Value) -> u64 {
 
 #[test]
 fn appended_work_orders_reach_the_dashboard_within_two_seconds_and_ctrl_c_writes_the_report() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     copy_data(&data_dir(), &data);
@@ -94,9 +96,7 @@ fn appended_work_orders_reach_the_dashboard_within_two_seconds_and_ctrl_c_writes
         "new intervals were analysed"
     );
 
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &following.0.id().to_string()])
-        .status();
+    following.terminate();
     following.wait_ok(Duration::from_secs(30));
     let top3: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("report/top3.json")).unwrap())
@@ -131,6 +131,7 @@ fn assert_no_side_files(dir: &Path) {
 
 #[test]
 fn a_copied_folder_is_said_to_be_held_whole_and_ctrl_c_leaves_no_side_files() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     copy_data(&data_dir(), &dir.path().join("data"));
     run_ok(millrace(dir.path()).args(["run", "--no-progress", "--data", "data"]));
@@ -141,23 +142,21 @@ fn a_copied_folder_is_said_to_be_held_whole_and_ctrl_c_leaves_no_side_files() {
         .unwrap();
     assert!(copied.success());
     let port = free_port();
-    let following = millrace(dir.path())
-        .args(["run", "--follow", "--no-progress", "--data", "copy"])
-        .arg("--dashboard-listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while acknowledged(dir.path(), "/copy/") < DATA.0 + DATA.1 {
-        assert!(Instant::now() < deadline, "the copy was never sent");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = Command::new("kill")
-        .args(["-INT", &following.id().to_string()])
-        .status();
-    let out = following.wait_with_output().unwrap();
+    let mut following = Proc(
+        millrace(dir.path())
+            .args(["run", "--follow", "--no-progress", "--data", "copy"])
+            .arg("--dashboard-listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(Duration::from_secs(60), "the copy sent", || {
+        acknowledged(dir.path(), "/copy/") >= DATA.0 + DATA.1
+    });
+    following.interrupt();
+    let out = following.finish(Duration::from_secs(30));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     for (file, records) in [("metrics.json", DATA.0), ("workorder.json", DATA.1)] {

@@ -2,57 +2,43 @@
 //! one stops at once with exit 2, naming the folder and the pid that holds it; the lock goes
 //! with its holder, even one killed with SIGKILL; and the one that proceeds reports counts
 //! that add up.
+//!
+//! The SIGKILL test and the "at once" one take [`serial::alone`]. The twenty races do not: a
+//! busy neighbour only makes them likelier to overlap, which is what they are after.
 
 use crate::common;
 
 use common::*;
-use std::process::{Child, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Starts of two `run`s at once; before the lock, 4 tries gave 3 failures and 2 hangs.
 const STARTS: usize = 20;
 
 /// `run` over the sample in `dir`, its output captured.
-fn spawn_run(dir: &std::path::Path) -> Child {
-    millrace(dir)
-        .args(["run", "--no-progress", "--data"])
-        .arg(data_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn millrace run")
+fn spawn_run(dir: &std::path::Path) -> Proc {
+    Proc(
+        millrace(dir)
+            .args(["run", "--no-progress", "--data"])
+            .arg(data_dir())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn millrace run"),
+    )
 }
 
-/// Waits for `child` to exit, killing it and failing if it takes longer than `within`: a
-/// run that hangs is the defect this file is about.
-fn finish(mut child: Child, within: Duration) -> Output {
-    let deadline = Instant::now() + within;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "hung for {within:?}\nstdout: {}\nstderr: {}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
+/// How long a `run` over the sample may take: one that hangs is the defect this file is about.
+const RUN_WITHIN: Duration = Duration::from_secs(120);
 
 #[test]
 fn of_two_runs_started_together_in_one_folder_one_proceeds_and_the_other_names_it() {
     for start in 0..STARTS {
         let dir = tempfile::tempdir().unwrap();
-        let first = spawn_run(dir.path());
-        let second = spawn_run(dir.path());
-        let pids = [first.id(), second.id()];
-        let outs = [
-            finish(first, Duration::from_secs(120)),
-            finish(second, Duration::from_secs(120)),
-        ];
+        let mut first = spawn_run(dir.path());
+        let mut second = spawn_run(dir.path());
+        let pids = [first.0.id(), second.0.id()];
+        let outs = [first.finish(RUN_WITHIN), second.finish(RUN_WITHIN)];
         let codes: Vec<_> = outs.iter().map(|o| o.status.code()).collect();
         let Some(winner) = codes.iter().position(|c| *c == Some(0)) else {
             panic!("start {start}: neither proceeded: {codes:?}\n{outs:?}");
@@ -83,6 +69,7 @@ fn of_two_runs_started_together_in_one_folder_one_proceeds_and_the_other_names_i
 
 #[test]
 fn a_run_killed_with_sigkill_leaves_no_lock_behind() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let mut killed = Proc::spawn(
         millrace(dir.path())
@@ -90,15 +77,13 @@ fn a_run_killed_with_sigkill_leaves_no_lock_behind() {
             .arg(large_data_dir()),
     );
     let db = dir.path().join("millrace.db");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while counts(&db).0 == 0 {
-        assert!(Instant::now() < deadline, "the first run never stored");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(Duration::from_secs(60), "the first run storing", || {
+        counts(&db).0 > 0
+    });
     killed.kill();
     let lock = dir.path().join(".millrace/offsets.json.lock");
     assert!(lock.exists(), "the lock file stays; only the lock went");
-    let out = finish(spawn_run(dir.path()), Duration::from_secs(120));
+    let out = spawn_run(dir.path()).finish(RUN_WITHIN);
     assert!(
         out.status.success(),
         "the next run proceeds: {}",
@@ -108,6 +93,7 @@ fn a_run_killed_with_sigkill_leaves_no_lock_behind() {
 
 #[test]
 fn a_second_stream_on_one_offsets_file_stops_at_once() {
+    let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
     let stage = Stage::new(dir.path());
     let _serve = stage.serve();
@@ -116,14 +102,11 @@ fn a_second_stream_on_one_offsets_file_stops_at_once() {
     let following = Proc::spawn(stage.stream(&data).arg("--follow"));
     let lock = dir.path().join(".millrace/offsets.json.lock");
     let pid = following.0.id().to_string();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.starts_with(&pid)) {
-        assert!(
-            Instant::now() < deadline,
-            "the follower never took the lock"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "the follower taking the lock",
+        || std::fs::read_to_string(&lock).is_ok_and(|t| t.starts_with(&pid)),
+    );
     let started = Instant::now();
     let out = stage.stream(&data).output_bounded();
     let refusal = String::from_utf8_lossy(&out.stderr);

@@ -99,11 +99,7 @@ fn consume_logged(stage: &Stage, log: &Path) -> Proc {
 /// Waits until the consumer logging to `log` has met the store's lock and given up on one
 /// write: the lock has been held past its busy timeout.
 fn wait_past_the_busy_timeout(log: &Path) {
-    wait_until(
-        Duration::from_secs(30),
-        "the consumer meeting the lock past its busy timeout",
-        || std::fs::read_to_string(log).is_ok_and(|text| text.contains("locked")),
-    );
+    wait_for_log(log, "locked", Duration::from_secs(30));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use millrace::queue::{AmqpConfig, AmqpQueue, EmbeddedQueue, EmbeddedQueueConfig,
 use millrace::record::StreamKind;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Output;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A valid batch of three metrics, from a source of its own: what a consumer stores once its
@@ -33,23 +33,11 @@ fn status(dir: &Path, extra: &[String]) -> Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
-fn dead_letters(dir: &Path, args: &[&str], extra: &[String]) -> Output {
-    millrace(dir)
-        .arg("dead-letters")
-        .args(args)
-        .args(extra)
-        .output_bounded()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed with {}: {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// `millrace dead-letters ARGS` in `dir`, on the queue `extra` chooses.
+fn dead_letters(dir: &Path, args: &[&str], extra: &[String]) -> Command {
+    let mut cmd = millrace(dir);
+    cmd.arg("dead-letters").args(args).args(extra);
+    cmd
 }
 
 /// Runs `consume all` until the store holds `rows` metrics and nothing is left on the
@@ -106,7 +94,7 @@ async fn listed_with_its_reason<Q: Queue>(
         shown.contains("\n1 dead letter: see it with `millrace dead-letters list`"),
         "{shown}"
     );
-    let listed = ok(dead_letters(dir, &["list"], extra));
+    let listed = run_ok(&mut dead_letters(dir, &["list"], extra));
     assert!(listed.contains("dl-one"), "{listed}");
     assert_eq!(listed.lines().last(), Some("1 dead letter"), "{listed}");
     // The body as the JSON it is: no escaped quotes.
@@ -118,7 +106,7 @@ async fn listed_with_its_reason<Q: Queue>(
     assert!(listed.contains("3 records"), "{listed}");
     assert!(listed.contains("s ago"), "{listed}");
     let json: Value =
-        serde_json::from_str(&ok(dead_letters(dir, &["list", "--json"], extra))).unwrap();
+        serde_json::from_str(&run_ok(&mut dead_letters(dir, &["list", "--json"], extra))).unwrap();
     assert_eq!(json[0]["id"], "dl-one");
     assert_eq!(json[0]["stream"], "metrics");
     assert_eq!(json[0]["records"], 3);
@@ -141,7 +129,7 @@ async fn listed_with_its_reason<Q: Queue>(
 async fn requeued_and_stored_once<Q: Queue>(dir: &Path, queue: &Q, extra: &[String], rows: u64) {
     // A crash between re-publishing and removing leaves a copy on the queue too.
     queue.publish(batch("dl-one")).await.unwrap();
-    let requeued = ok(dead_letters(
+    let requeued = run_ok(&mut dead_letters(
         dir,
         &["requeue", "--stream", "metrics"],
         extra,
@@ -150,7 +138,7 @@ async fn requeued_and_stored_once<Q: Queue>(dir: &Path, queue: &Q, extra: &[Stri
         requeued.contains("metrics: 1 dead letter put back"),
         "{requeued}"
     );
-    let again = ok(dead_letters(dir, &["requeue"], extra));
+    let again = run_ok(&mut dead_letters(dir, &["requeue"], extra));
     assert!(again.contains("no dead letters"), "{again}");
     let doc = status(dir, extra);
     assert_eq!(doc["streams"]["metrics"]["dead_letters"], 0);
@@ -177,21 +165,21 @@ async fn dropped_by_id_then_all<Q: Queue>(dir: &Path, queue: &Q, extra: &[String
             .await
             .unwrap();
     }
-    let refused = dead_letters(dir, &["drop"], extra);
+    let refused = dead_letters(dir, &["drop"], extra).output_bounded();
     assert_eq!(refused.status.code(), Some(2), "drop without --id or --all");
-    let unknown = dead_letters(dir, &["drop", "--id", "no-such-letter"], extra);
+    let unknown = dead_letters(dir, &["drop", "--id", "no-such-letter"], extra).output_bounded();
     assert_eq!(unknown.status.code(), Some(1));
-    let dropped = ok(dead_letters(dir, &["drop", "--id", "dl-two"], extra));
+    let dropped = run_ok(&mut dead_letters(dir, &["drop", "--id", "dl-two"], extra));
     assert!(
         dropped.contains("metrics: 1 dead letter dropped"),
         "{dropped}"
     );
-    let left = ok(dead_letters(dir, &["list"], extra));
+    let left = run_ok(&mut dead_letters(dir, &["list"], extra));
     assert!(
         left.contains("dl-three") && !left.contains("dl-two"),
         "{left}"
     );
-    let dropped = ok(dead_letters(
+    let dropped = run_ok(&mut dead_letters(
         dir,
         &["drop", "--all", "--stream", "metrics"],
         extra,
@@ -223,6 +211,7 @@ async fn dead_letters_are_listed_requeued_once_and_dropped() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dead_letters_are_listed_requeued_once_and_dropped_on_rabbitmq() {
+    let _serial = serial::services_async().await;
     if !broker_up("dead_letters_are_listed_requeued_once_and_dropped_on_rabbitmq") {
         return;
     }
@@ -256,7 +245,7 @@ const REFUSED: &[u8] = br#"{"id": 802, "val": 0.5, "time": 1700000300}"#;
 /// `dead-letters list --json` in `dir`.
 fn letters(dir: &Path, extra: &[String]) -> Vec<Value> {
     let listed: Value =
-        serde_json::from_str(&ok(dead_letters(dir, &["list", "--json"], extra))).unwrap();
+        serde_json::from_str(&run_ok(&mut dead_letters(dir, &["list", "--json"], extra))).unwrap();
     listed.as_array().unwrap().clone()
 }
 
@@ -340,9 +329,7 @@ fn consume_until_given_up(dir: &Path, extra: &[String], letters_then: usize) {
             if said.contains("set aside") {
                 wait_for_letters(dir, extra, letters_then);
                 // Stopped as an operator would, so it settles what it holds.
-                let _ = std::process::Command::new("kill")
-                    .args(["-TERM", &consumer.0.id().to_string()])
-                    .status();
+                consumer.terminate();
                 consumer.wait_ok(Duration::from_secs(30));
                 return;
             }
@@ -400,7 +387,7 @@ fn requeue_story(test: &str, extra: &[String]) {
     // The causes fixed: the store takes metrics again, and batches of 10 are allowed.
     accept_writes(dir);
     std::fs::write(dir.join("millrace.toml"), "max_batch_records = 10\n").unwrap();
-    let out = dead_letters(dir, &["requeue", "--all"], extra);
+    let out = dead_letters(dir, &["requeue", "--all"], extra).output_bounded();
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -442,6 +429,7 @@ fn a_requeued_letter_is_decoded_as_it_first_was_and_stored_once_its_cause_is_fix
 
 #[test]
 fn a_requeued_letter_is_decoded_as_it_first_was_on_rabbitmq() {
+    let _serial = serial::services();
     let test = "a_requeued_letter_is_decoded_as_it_first_was_on_rabbitmq";
     if !broker_up(test) {
         return;

@@ -2,8 +2,10 @@
 //! broker restarts, killed and competing consumers, poison messages, clashing queues.
 //!
 //! Outside CI these tests skip, saying why, when no broker answers; with CI=true they run.
-//! They use their own queue names and run one at a time, since one of them restarts the
-//! broker.
+//! They use their own queue names. The broker restart and the chaos run take the broker away
+//! from everyone, and the killed and crashing consumers are timed by the store's progress:
+//! those run alone ([`serial::alone`]); the others beside the other service tests
+//! ([`serial::services`]).
 
 use crate::common;
 
@@ -14,27 +16,20 @@ use lapin::BasicProperties;
 use lapin::options::{BasicGetOptions, BasicPublishOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// One test at a time: the restart test takes the broker away from everyone.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// What every test here starts from: its own queues and folder, and the broker to itself.
+/// What every test here starts from: its own queues and folder. The test holds the lock of
+/// [`serial`] before it, so that the queues are deleted before the lock is released.
 struct Env {
-    // Fields drop in order: the queues go before the lock is released.
     queues: Queues,
     dir: tempfile::TempDir,
-    _serial: std::sync::MutexGuard<'static, ()>,
 }
 
 /// The test's environment, or `None` (after saying why) when no broker answers outside CI.
 fn env(test: &str) -> Option<Env> {
-    let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     broker_up(test).then(|| Env {
         queues: Queues::new(),
         dir: tempfile::tempdir().unwrap(),
-        _serial: serial,
     })
 }
 
@@ -68,29 +63,21 @@ fn generated(dir: &Path, scale: &str) -> (u64, u64) {
     )
 }
 
-/// POSTs one small batch and gives back the status code.
+/// POSTs one small batch (or, to `/readyz`, GETs) and gives back the status code; 0 when
+/// nothing answers.
 fn post_status(port: u16, path: &str) -> u16 {
-    use std::io::{Read, Write};
     let body = r#"[{"id": 1, "val": 0.5, "time": 1624377478}]"#;
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return 0;
-    };
     let request = if path.starts_with("/readyz") {
         format!("GET {path} HTTP/1.0\r\n\r\n")
     } else {
-        format!(
-            "POST {path} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
+        http::request("POST", path, "", body)
     };
-    s.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
+    http::exchange(port, &request).map_or(0, |answer| http::status_of(&answer))
 }
 
 #[test]
 fn the_sample_flows_through_three_separate_processes() {
+    let _serial = serial::services();
     let Some(env) = env("the_sample_flows_through_three_separate_processes") else {
         return;
     };
@@ -112,6 +99,7 @@ fn the_sample_flows_through_three_separate_processes() {
 
 #[test]
 fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
+    let _alone = serial::alone();
     let Some(env) = env("a_broker_restart_mid_stream_loses_and_doubles_nothing") else {
         return;
     };
@@ -121,13 +109,14 @@ fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
     let _consumer = stage.consume();
     let mut stream = Proc::spawn(stage.stream("data").args(["--retry-for", "300"]));
     let db = env.path().join("millrace.db");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while counts(&db).0 < 2_000 {
-        assert!(Instant::now() < deadline, "no progress before the restart");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        Duration::from_secs(60),
+        "progress before the restart",
+        || counts(&db).0 >= 2_000,
+    );
     rabbitmqctl(&["stop_app"]);
     // While the broker is away the webhook answers 503 — not 2xx, not 500 — and is not ready.
+    // Asserted once the broker is back, so that a failure does not leave it stopped.
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut status = post_status(stage.port, "/metrics_webhook");
     while status != 503 && Instant::now() < deadline {
@@ -152,6 +141,7 @@ fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
 
 #[test]
 fn a_consumer_killed_mid_stream_stores_everything_once() {
+    let _alone = serial::alone();
     let Some(env) = env("a_consumer_killed_mid_stream_stores_everything_once") else {
         return;
     };
@@ -160,6 +150,7 @@ fn a_consumer_killed_mid_stream_stores_everything_once() {
 
 #[test]
 fn a_consumer_crashing_after_commit_stores_everything_once() {
+    let _alone = serial::alone();
     let Some(env) = env("a_consumer_crashing_after_commit_stores_everything_once") else {
         return;
     };
@@ -168,6 +159,7 @@ fn a_consumer_crashing_after_commit_stores_everything_once() {
 
 #[test]
 fn competing_consumers_store_each_record_once() {
+    let _serial = serial::services();
     let Some(env) = env("competing_consumers_store_each_record_once") else {
         return;
     };
@@ -182,6 +174,7 @@ fn competing_consumers_store_each_record_once() {
 
 #[test]
 fn a_poison_message_becomes_a_dead_letter_with_its_reason() {
+    let _serial = serial::services();
     let Some(env) = env("a_poison_message_becomes_a_dead_letter_with_its_reason") else {
         return;
     };
@@ -235,6 +228,7 @@ fn a_poison_message_becomes_a_dead_letter_with_its_reason() {
 
 #[test]
 fn a_queue_declared_with_other_settings_is_a_clear_error() {
+    let _serial = serial::services();
     let Some(env) = env("a_queue_declared_with_other_settings_is_a_clear_error") else {
         return;
     };
@@ -268,6 +262,7 @@ fn a_queue_declared_with_other_settings_is_a_clear_error() {
 
 #[test]
 fn chaos_on_rabbitmq_loses_and_doubles_nothing() {
+    let _alone = serial::alone();
     let Some(env) = env("chaos_on_rabbitmq_loses_and_doubles_nothing") else {
         return;
     };

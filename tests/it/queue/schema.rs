@@ -13,7 +13,6 @@ use lapin::types::{AMQPValue, FieldTable};
 use millrace::codec::is_packed;
 use millrace::queue::{EmbeddedQueue, EmbeddedQueueConfig, Envelope, Queue};
 use millrace::record::StreamKind;
-use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -40,14 +39,9 @@ fn posted_rows() -> Vec<MetricRow> {
 }
 
 fn post(port: u16, body: &str) {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let request = format!(
-        "POST /metrics_webhook HTTP/1.0\r\nContent-Type: application/json\r\nMillrace-Source: schema-test\r\nMillrace-Seq: 0\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
+    let headers = "Millrace-Source: schema-test\r\nMillrace-Seq: 0\r\n";
+    let request = http::request("POST", "/metrics_webhook", headers, body);
+    let answer = http::exchange(port, &request).expect("the webhook answers");
     assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
 }
 
@@ -92,19 +86,14 @@ async fn a_queue_of_json_bodies_is_consumed_after_the_upgrade_beside_packed_ones
 
     let _consume = stage.consume();
     assert_stored_both(&dir.path().join("millrace.db"));
-    wait_until(|| queued(dir.path()) == 0);
-}
-
-fn wait_until(done: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(std::time::Instant::now() < deadline, "timed out");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(Duration::from_secs(30), "the queue emptied", || {
+        queued(dir.path()) == 0
+    });
 }
 
 #[test]
 fn rabbitmq_messages_of_either_schema_are_consumed() {
+    let _serial = serial::services();
     if !broker_up("rabbitmq_messages_of_either_schema_are_consumed") {
         return;
     }

@@ -5,6 +5,9 @@
 //! The webhook, the embedded queue, the consumers and SQLite run in this process
 //! (`run::Pipeline`); the streamer runs in-process through `stream::follow`, or as the real
 //! binary where its exit code and log lines are what is checked.
+//!
+//! The tests that hold the streamer to "sent within a second", or stop it with SIGTERM, take
+//! [`serial::alone`].
 
 use crate::common;
 
@@ -44,37 +47,12 @@ fn workorder(i: u64) -> String {
     )
 }
 
-/// The rows the store should hold for these metric texts, sorted.
-fn metric_rows(texts: &[String]) -> Vec<MetricRow> {
-    let mut rows: Vec<MetricRow> = texts
+/// The records these texts hold.
+fn parsed(texts: &[String]) -> Vec<serde_json::Value> {
+    texts
         .iter()
-        .map(|t| {
-            let r: serde_json::Value = serde_json::from_str(t).unwrap();
-            (
-                r["id"].as_i64().unwrap(),
-                r["val"].as_f64().unwrap().to_bits(),
-                r["time"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
-}
-
-fn workorder_rows(texts: &[String]) -> Vec<WorkOrderRow> {
-    let mut rows: Vec<WorkOrderRow> = texts
-        .iter()
-        .map(|t| {
-            let r: serde_json::Value = serde_json::from_str(t).unwrap();
-            (
-                r["time"].as_i64().unwrap(),
-                r["product"].as_i64().unwrap(),
-                r["production"].as_f64().unwrap().to_bits(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect()
 }
 
 fn append(path: &Path, text: &str) {
@@ -207,6 +185,7 @@ impl Plant {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn appended_lines_and_array_records_are_stored_once_within_a_second() {
+    let _alone = serial::alone_async().await;
     let plant = Plant::start().await;
     let metrics: Vec<String> = (0..5).map(metric).collect();
     let workorders: Vec<String> = (0..5).map(workorder).collect();
@@ -229,8 +208,8 @@ async fn appended_lines_and_array_records_are_stored_once_within_a_second() {
     stop.fire();
     let summary = task.await.unwrap().unwrap();
     assert_eq!(summary.sent.iter().map(|(_, n)| n).sum::<u64>(), 10);
-    assert!(stored_metrics(&plant.db()) == metric_rows(&metrics));
-    assert!(stored_workorders(&plant.db()) == workorder_rows(&workorders));
+    assert!(stored_metrics(&plant.db()) == metric_rows(&parsed(&metrics)));
+    assert!(stored_workorders(&plant.db()) == workorder_rows(&parsed(&workorders)));
 
     // Started again, it has nothing to send.
     let again = send_files(plant.config(), shutdown::channel().1)
@@ -241,6 +220,7 @@ async fn appended_lines_and_array_records_are_stored_once_within_a_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_written_in_two_halves_is_stored_once_whole() {
+    let _alone = serial::alone_async().await;
     let plant = Plant::start().await;
     let path = plant.data("metrics.json");
     let records: Vec<String> = (0..2).map(metric).collect();
@@ -257,11 +237,12 @@ async fn a_record_written_in_two_halves_is_stored_once_whole() {
     plant.stored((2, 0)).await;
     stop.fire();
     task.await.unwrap().unwrap();
-    assert!(stored_metrics(&plant.db()) == metric_rows(&records));
+    assert!(stored_metrics(&plant.db()) == metric_rows(&parsed(&records)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_file_is_followed_and_both_files_records_are_stored_once() {
+    let _alone = serial::alone_async().await;
     let plant = Plant::start().await;
     let path = plant.data("metrics.json");
     let records: Vec<String> = (0..6).map(metric).collect();
@@ -279,7 +260,7 @@ async fn a_rotated_file_is_followed_and_both_files_records_are_stored_once() {
     plant.stored((6, 0)).await;
     stop.fire();
     task.await.unwrap().unwrap();
-    assert!(stored_metrics(&plant.db()) == metric_rows(&records));
+    assert!(stored_metrics(&plant.db()) == metric_rows(&parsed(&records)));
     let again = send_files(plant.config(), shutdown::channel().1)
         .await
         .unwrap();
@@ -312,32 +293,20 @@ fn follow_binary(plant: &Plant, log: &Path) -> Command {
     cmd
 }
 
-fn terminate(p: &Proc) {
-    let status = Command::new("kill")
-        .args(["-TERM", &p.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// Waits for the process to exit by itself; gives its exit code and what it printed.
-fn finished(mut p: Proc, within: Duration) -> (Option<i32>, String) {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = p.0.try_wait().unwrap() {
-            let mut out = String::new();
-            if let Some(mut stdout) = p.0.stdout.take() {
-                std::io::Read::read_to_string(&mut stdout, &mut out).unwrap();
-            }
-            return (status.code(), out);
-        }
-        assert!(Instant::now() < deadline, "did not stop within {within:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// Stops the streamer with SIGTERM and waits for it to exit; gives its exit code and what it
+/// printed.
+fn terminated(mut streamer: Proc) -> (Option<i32>, String) {
+    streamer.terminate();
+    let out = streamer.finish(Duration::from_secs(10));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_cut_short_is_refused_loudly_and_the_other_keeps_flowing() {
+    let _alone = serial::alone_async().await;
     let plant = Plant::start().await;
     let metrics: Vec<String> = (0..3).map(metric).collect();
     let workorders: Vec<String> = (0..2).map(workorder).collect();
@@ -358,8 +327,7 @@ async fn a_file_cut_short_is_refused_loudly_and_the_other_keeps_flowing() {
     plant.sent("workorder.json", 2).await;
     plant.stored((2, 2)).await;
 
-    terminate(&streamer);
-    let (code, _) = finished(streamer, Duration::from_secs(10));
+    let (code, _) = terminated(streamer);
     assert_eq!(code, Some(0), "a refused file does not end the stream");
     let log = std::fs::read_to_string(&log).unwrap();
     let refusal = log.lines().find(|l| l.contains("shorter")).unwrap();
@@ -375,6 +343,7 @@ async fn a_file_cut_short_is_refused_loudly_and_the_other_keeps_flowing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_saves_the_offsets_and_a_restart_sends_nothing_twice() {
+    let _alone = serial::alone_async().await;
     let plant = Plant::start().await;
     let metrics: Vec<String> = (0..4).map(metric).collect();
     let workorders: Vec<String> = (0..3).map(workorder).collect();
@@ -391,8 +360,7 @@ async fn sigterm_saves_the_offsets_and_a_restart_sends_nothing_twice() {
     append(&plant.data("workorder.json"), &lines(&workorders[1..2]));
     plant.sent("metrics.json", 3).await;
     plant.sent("workorder.json", 2).await;
-    terminate(&streamer);
-    let (code, out) = finished(streamer, Duration::from_secs(10));
+    let (code, out) = terminated(streamer);
     assert_eq!(code, Some(0), "{}", std::fs::read_to_string(&log).unwrap());
     assert!(out.contains("metrics: 3 records sent"), "{out}");
 
@@ -405,11 +373,10 @@ async fn sigterm_saves_the_offsets_and_a_restart_sends_nothing_twice() {
     plant.sent("metrics.json", 4).await;
     plant.sent("workorder.json", 3).await;
     plant.stored((4, 3)).await;
-    terminate(&streamer);
-    let (code, out) = finished(streamer, Duration::from_secs(10));
+    let (code, out) = terminated(streamer);
     assert_eq!(code, Some(0));
     assert!(out.contains("metrics: 1 records sent"), "{out}");
     assert!(out.contains("workorder: 1 records sent"), "{out}");
-    assert!(stored_metrics(&plant.db()) == metric_rows(&metrics));
-    assert!(stored_workorders(&plant.db()) == workorder_rows(&workorders));
+    assert!(stored_metrics(&plant.db()) == metric_rows(&parsed(&metrics)));
+    assert!(stored_workorders(&plant.db()) == workorder_rows(&parsed(&workorders)));
 }

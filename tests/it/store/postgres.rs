@@ -2,103 +2,22 @@
 //! (database `test`, trust authentication): the same exactly-once semantics and the same
 //! report as SQLite. Each test works in a schema of its own. Outside CI these tests skip,
 //! saying why, when no server answers; with CI=true they run.
+//!
+//! The outage test stops the server, and the crash tests time a crash by the store's
+//! progress: those run alone ([`serial::alone`]); the others beside the other service tests
+//! ([`serial::services`]).
 
 use crate::common;
 
 use common::scenarios::Backend;
-use common::services::{Queues, broker_up, service_up};
+use common::services::{Queues, Schema, broker_up};
 use common::*;
-use postgres::{Client, NoTls};
 use std::path::Path;
 use std::time::Duration;
 
-const SERVER: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// One test at a time: one of them stops the server, which would fail the others. Every
-/// test holds it through its `Schema`, so `cargo test` (threads) and nextest (processes,
-/// serialised by the `postgres` test group) both keep them apart.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// A schema of its own for one test, dropped at the end.
-struct Schema {
-    name: String,
-    _serial: std::sync::MutexGuard<'static, ()>,
-}
-
-impl Schema {
-    fn create(test: &str) -> Option<Schema> {
-        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-        let start = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
-        if !service_up(test, "PostgreSQL", "127.0.0.1:5432", start) {
-            return None;
-        }
-        let name = format!("t_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let mut client = Client::connect(SERVER, NoTls).expect("connect to PostgreSQL");
-        client
-            .batch_execute(&format!("CREATE SCHEMA {name}"))
-            .unwrap();
-        Some(Schema {
-            name,
-            _serial: serial,
-        })
-    }
-
-    /// The `--db` URL that puts millrace's tables in this schema.
-    fn url(&self) -> String {
-        format!("{SERVER}?options=-c%20search_path%3D{}", self.name)
-    }
-
-    fn client(&self) -> Client {
-        let mut c = Client::connect(SERVER, NoTls).unwrap();
-        c.batch_execute(&format!("SET search_path = {}", self.name))
-            .unwrap();
-        c
-    }
-
-    /// How many metric rows are stored; `None` while the server is down or the consumer
-    /// has not yet created its tables (it does so on its first batch).
-    fn stored_metrics(&self) -> Option<usize> {
-        let mut c = Client::connect(SERVER, NoTls).ok()?;
-        let sql = format!("SELECT count(*) FROM {}.metrics", self.name);
-        let n: i64 = c.query_one(&sql, &[]).ok()?.get(0);
-        Some(n as usize)
-    }
-
-    fn metrics(&self) -> Vec<MetricRow> {
-        let mut rows: Vec<MetricRow> = self
-            .client()
-            .query("SELECT id, val, time FROM metrics", &[])
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get::<_, f64>(1).to_bits(), r.get(2)))
-            .collect();
-        rows.sort();
-        rows
-    }
-
-    fn workorders(&self) -> Vec<WorkOrderRow> {
-        let mut rows: Vec<WorkOrderRow> = self
-            .client()
-            .query("SELECT time, product, production FROM workorder", &[])
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get::<_, f64>(2).to_bits()))
-            .collect();
-        rows.sort();
-        rows
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut c) = Client::connect(SERVER, NoTls) {
-            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
-
 #[test]
 fn the_sample_is_stored_exactly_and_resending_stores_nothing_twice() {
+    let _serial = serial::services();
     let Some(schema) =
         Schema::create("the_sample_is_stored_exactly_and_resending_stores_nothing_twice")
     else {
@@ -216,6 +135,7 @@ fn competing_consumers_crash_after_commit(
 
 #[test]
 fn competing_consumers_crashing_after_commit_store_each_record_once() {
+    let _alone = serial::alone();
     let Some(schema) =
         Schema::create("competing_consumers_crashing_after_commit_store_each_record_once")
     else {
@@ -246,6 +166,7 @@ fn pg_ctl(action: &str) {
 
 #[test]
 fn a_database_outage_is_waited_out() {
+    let _alone = serial::alone();
     let Some(schema) = Schema::create("a_database_outage_is_waited_out") else {
         return;
     };
@@ -256,21 +177,22 @@ fn a_database_outage_is_waited_out() {
     let dir = tempfile::tempdir().unwrap();
     let stage = Stage::new(dir.path());
     let _serve = stage.serve();
-    let _consume = Proc::spawn(stage.consume_cmd().env("MILLRACE_DB", schema.url()));
+    let log = dir.path().join("consume.log");
+    let _consume = Proc::spawn(
+        stage
+            .consume_cmd()
+            .env("MILLRACE_DB", schema.url())
+            .stderr(std::fs::File::create(&log).unwrap()),
+    );
     // A first record proves the consumer writes; then the server goes away.
     stage.stream_one_record();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while schema.stored_metrics().unwrap_or(0) < 1 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first record never arrived"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(Duration::from_secs(30), "the first record stored", || {
+        schema.stored_metrics().unwrap_or(0) >= 1
+    });
     pg_ctl("stop");
     let streamed = stage.stream(data_dir()).output_bounded();
-    // The outage itself: the consumer meets a stopped server for a while.
-    std::thread::sleep(Duration::from_secs(3));
+    // The outage itself: the consumer meets the stopped server.
+    wait_for_log(&log, "cannot store the batch", Duration::from_secs(30));
     pg_ctl("start");
     assert!(
         streamed.status.success(),
@@ -296,6 +218,7 @@ fn a_database_outage_is_waited_out() {
 
 #[test]
 fn a_missing_database_is_named_in_the_error() {
+    let _serial = serial::services();
     let Some(_schema) = Schema::create("a_missing_database_is_named_in_the_error") else {
         return;
     };
@@ -322,6 +245,7 @@ fn a_missing_database_is_named_in_the_error() {
 fn the_servers_reason_is_in_the_error_chain() {
     use millrace::store::{PostgresStore, Store, StoreError};
     use millrace::support::chain::Chain;
+    let _serial = serial::services();
     let Some(schema) = Schema::create("the_servers_reason_is_in_the_error_chain") else {
         return;
     };
@@ -353,6 +277,7 @@ fn the_servers_reason_is_in_the_error_chain() {
 /// for each queue and writing to one PostgreSQL database.
 #[test]
 fn competing_consumers_on_rabbitmq_write_each_record_once_to_postgres() {
+    let _alone = serial::alone();
     let test = "competing_consumers_on_rabbitmq_write_each_record_once_to_postgres";
     let Some(schema) = Schema::create(test) else {
         return;
@@ -371,6 +296,7 @@ fn competing_consumers_on_rabbitmq_write_each_record_once_to_postgres() {
 /// is wrong and what to do, and exits 1 — no panic (`Row::get` used to panic on them).
 #[test]
 fn a_table_of_other_types_is_a_clear_error_not_a_panic() {
+    let _serial = serial::services();
     let test = "a_table_of_other_types_is_a_clear_error_not_a_panic";
     let Some(schema) = Schema::create(test) else {
         return;
@@ -405,6 +331,7 @@ fn a_table_of_other_types_is_a_clear_error_not_a_panic() {
 fn a_store_of_the_previous_release_is_upgraded_in_place() {
     use millrace::record::{Metric, Records};
     use millrace::store::{Incoming, PostgresStore, Store};
+    let _serial = serial::services();
     let test = "a_store_of_the_previous_release_is_upgraded_in_place";
     let Some(schema) = Schema::create(test) else {
         return;
@@ -465,6 +392,7 @@ fn a_store_of_the_previous_release_is_upgraded_in_place() {
 #[test]
 fn the_live_analysis_equals_the_batch_report_after_every_append() {
     use millrace::store::PostgresStore;
+    let _serial = serial::services();
     let test = "the_live_analysis_equals_the_batch_report_after_every_append";
     let Some(schema) = Schema::create(test) else {
         return;

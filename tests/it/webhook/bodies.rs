@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{Webhook, spawn_webhook, spawn_webhook_on};
+use common::{Webhook, http, spawn_webhook, spawn_webhook_on};
 use millrace::queue::{EmbeddedQueue, Queue, QueueError};
 use millrace::record::StreamKind;
 use millrace::webhook::WebhookConfig;
@@ -24,7 +24,7 @@ async fn spawn_app() -> App {
     .await;
     App {
         webhook,
-        client: reqwest::Client::new(),
+        client: http::client(),
     }
 }
 
@@ -329,7 +329,7 @@ impl Queue for FailingQueue {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queue_that_cannot_store_gives_503_with_retry_after() {
     let webhook = spawn_webhook_on(FailingQueue(disk_error), WebhookConfig::default()).await;
-    let res = reqwest::Client::new()
+    let res = http::client()
         .post(format!("{}/metrics_webhook", webhook.url()))
         .body(TWO)
         .send()
@@ -370,12 +370,7 @@ async fn a_queue_that_cannot_heal_stops_the_webhook_with_the_reason() {
         config: WebhookConfig::default(),
     };
     let server = tokio::spawn(millrace::webhook::serve(listener, state, shutdown));
-    let res = reqwest::Client::new()
-        .post(&url)
-        .body(TWO)
-        .send()
-        .await
-        .unwrap();
+    let res = http::client().post(&url).body(TWO).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 503);
     let body: Value = res.json_body().await;
     assert!(

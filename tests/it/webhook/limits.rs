@@ -1,9 +1,10 @@
 //! Limits that keep the webhook's memory and slots bounded: concurrent requests beyond the
-//! limit get 503 with Retry-After at once, and slow uploads are cut off with 408.
+//! limit get 503 with Retry-After at once, and slow uploads are cut off with 408. Those two
+//! assert how long the answer took, and run alone ([`serial::alone`]).
 
 use crate::common;
 
-use common::spawn_webhook;
+use common::{serial, spawn_webhook};
 use millrace::webhook::WebhookConfig;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -47,6 +48,7 @@ fn answer(mut s: TcpStream) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_beyond_the_concurrency_limit_get_503_at_once() {
+    let _alone = serial::alone_async().await;
     let webhook = spawn_webhook(WebhookConfig {
         max_concurrent: 1,
         ..WebhookConfig::default()
@@ -77,6 +79,7 @@ async fn requests_beyond_the_concurrency_limit_get_503_at_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_upload_is_cut_off_with_408() {
+    let _alone = serial::alone_async().await;
     let webhook = spawn_webhook(WebhookConfig {
         request_timeout: Duration::from_secs(1),
         ..WebhookConfig::default()
