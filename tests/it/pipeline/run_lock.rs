@@ -71,15 +71,23 @@ fn of_two_runs_started_together_in_one_folder_one_proceeds_and_the_other_names_i
 fn a_run_killed_with_sigkill_leaves_no_lock_behind() {
     let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
+    // A queue and store of its own, so that the next run has only the sample to store, not
+    // what this one left queued of data forty times as large; the lock is the offsets
+    // file's, which both share.
     let mut killed = Proc::spawn(
         millrace(dir.path())
-            .args(["run", "--no-progress", "--batch-size", "500", "--data"])
+            .args(["run", "--no-progress", "--batch-size", "500"])
+            .args(["--queue", "killed-queue.db", "--db", "killed.db", "--data"])
             .arg(large_data_dir()),
     );
-    let db = dir.path().join("millrace.db");
+    let db = dir.path().join("killed.db");
     wait_until(Duration::from_secs(60), "the first run storing", || {
         counts(&db).0 > 0
     });
+    assert!(
+        killed.0.try_wait().unwrap().is_none(),
+        "the first run still at work when killed"
+    );
     killed.kill();
     let lock = dir.path().join(".millrace/offsets.json.lock");
     assert!(lock.exists(), "the lock file stays; only the lock went");
