@@ -16,8 +16,8 @@ use common::mqtt::{
 };
 use common::services::service_up;
 use common::{
-    DATA, Proc, assert_store_matches, data_dir, metric_rows, millrace, serial, wait_for_counts,
-    wait_for_log,
+    DATA, Proc, assert_store_matches, data_dir, join_within, metric_rows, millrace, serial,
+    wait_for_counts, wait_for_log,
 };
 use std::path::Path;
 use std::process::Command;
@@ -254,7 +254,11 @@ fn kill_9_of_the_subscriber_loses_and_doubles_nothing() {
         stored_at_kills.push(common::counts(&db).0);
         running = Proc::spawn(&mut sub);
     }
-    publisher.join().unwrap();
+    join_within(
+        publisher,
+        Duration::from_secs(180),
+        "publishing 100,000 records",
+    );
     wait_for_counts(&db, (100_000, 0), Duration::from_secs(60));
     assert!(
         stored_at_kills.iter().filter(|&&n| n < 100_000).count() >= 8,
@@ -293,7 +297,11 @@ fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
     let publisher = std::thread::spawn(move || publish(port, "publisher", &rest));
     std::thread::sleep(Duration::from_millis(50));
     broker.restart();
-    publisher.join().unwrap();
+    join_within(
+        publisher,
+        Duration::from_secs(120),
+        "publishing through the restart",
+    );
     wait_for_counts(&db, (20_000, 0), Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(500));
     assert_exactly(&db, &records);

@@ -23,4 +23,4 @@ pub use rows::{
     source_workorders, stored_metrics, stored_workorders, wait_for_counts, workorder_rows,
 };
 pub use stage::Stage;
-pub use wait::{wait_for_log, wait_until};
+pub use wait::{join_within, wait_for_log, wait_until};

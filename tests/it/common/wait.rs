@@ -34,3 +34,10 @@ pub fn wait_for_log(log: &Path, needle: &str, within: Duration) -> String {
         std::thread::sleep(POLL);
     }
 }
+
+/// Joins a thread of the test once it has finished; fails the test, saying `what` did not
+/// end, if it has not within `within`.
+pub fn join_within<T>(thread: std::thread::JoinHandle<T>, within: Duration, what: &str) -> T {
+    wait_until(within, what, || thread.is_finished());
+    thread.join().unwrap()
+}

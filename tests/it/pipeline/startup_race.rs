@@ -56,7 +56,7 @@ fn open_at_once(open: impl Fn() -> Result<(), String> + Send + Sync + 'static) {
         })
         .collect();
     for t in threads {
-        t.join().unwrap().unwrap();
+        join_within(t, Duration::from_secs(120), "an open of the new file").unwrap();
     }
 }
 

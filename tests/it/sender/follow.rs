@@ -87,6 +87,16 @@ async fn eventually(within: Duration, what: &str, mut done: impl FnMut() -> bool
     }
 }
 
+/// What following ended with, once stopped; fails the test if it has not ended within 10 s.
+async fn stopped(
+    task: tokio::task::JoinHandle<Result<SenderSummary, millrace::sender::SenderError>>,
+) -> Result<SenderSummary, millrace::sender::SenderError> {
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("following stopped within 10 s of the trigger")
+        .unwrap()
+}
+
 /// The records acknowledged of `file`, as the offsets file says.
 fn acknowledged(offsets: &Path, file: &Path) -> u64 {
     let Ok(text) = std::fs::read(offsets) else {
@@ -206,7 +216,7 @@ async fn appended_lines_and_array_records_are_stored_once_within_a_second() {
     }
     plant.stored((5, 5)).await;
     stop.fire();
-    let summary = task.await.unwrap().unwrap();
+    let summary = stopped(task).await.unwrap();
     assert_eq!(summary.sent.iter().map(|(_, n)| n).sum::<u64>(), 10);
     assert!(stored_metrics(&plant.db()) == metric_rows(&parsed(&metrics)));
     assert!(stored_workorders(&plant.db()) == workorder_rows(&parsed(&workorders)));
@@ -236,7 +246,7 @@ async fn a_record_written_in_two_halves_is_stored_once_whole() {
     plant.sent("metrics.json", 2).await;
     plant.stored((2, 0)).await;
     stop.fire();
-    task.await.unwrap().unwrap();
+    stopped(task).await.unwrap();
     assert!(stored_metrics(&plant.db()) == metric_rows(&parsed(&records)));
 }
 
@@ -259,7 +269,7 @@ async fn a_rotated_file_is_followed_and_both_files_records_are_stored_once() {
     plant.sent("metrics.json", 3).await;
     plant.stored((6, 0)).await;
     stop.fire();
-    task.await.unwrap().unwrap();
+    stopped(task).await.unwrap();
     assert!(stored_metrics(&plant.db()) == metric_rows(&parsed(&records)));
     let again = send_files(plant.config(), shutdown::channel().1)
         .await

@@ -152,16 +152,12 @@ fn pg_ctl(action: &str) {
         .unwrap()
         .unwrap()
         .file_name();
-    let status = std::process::Command::new("pg_ctlcluster")
-        .args([
-            "--skip-systemctl-redirect",
-            &version.to_string_lossy(),
-            "main",
-            action,
-        ])
-        .status()
-        .expect("pg_ctlcluster");
-    assert!(status.success(), "pg_ctlcluster {action}");
+    run_ok(std::process::Command::new("pg_ctlcluster").args([
+        "--skip-systemctl-redirect",
+        &version.to_string_lossy(),
+        "main",
+        action,
+    ]));
 }
 
 #[test]
