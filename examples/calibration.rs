@@ -1,10 +1,10 @@
 //! The report's null calibration over many datasets: how often a report of null data that
 //! wanders slowly claims a reliable driver, per shape of data and in all. Run by
-//! `bench/calibration.sh`; the seeded test in `tests/report_calibration.rs` runs 480.
+//! `bench/calibration.sh`; the seeded test in `tests/it/report/calibration.rs` runs 480.
 //!
 //!     cargo run --release --example calibration -- [DATASETS] [FIRST_SEED]
 
-#[path = "../tests/support/null_model.rs"]
+#[path = "../tests/it/support/null_model.rs"]
 mod null_model;
 
 use millrace::report::analysis::Options;

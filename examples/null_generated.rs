@@ -1,10 +1,10 @@
 //! The report's null calibration on the demo generator's data with nothing planted: how many
 //! product reports claim a reliable driver, and each claim. Run by `bench/calibration.sh`;
-//! `tests/report_calibration.rs` runs a seeded few.
+//! `tests/it/report/calibration.rs` runs a seeded few.
 //!
 //!     cargo run --release --example null_generated -- [DATASETS] [FIRST_SEED] [SCALE]
 
-#[path = "../tests/support/generated_null.rs"]
+#[path = "../tests/it/support/generated_null.rs"]
 mod generated_null;
 
 fn main() {

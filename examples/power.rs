@@ -1,10 +1,10 @@
 //! The report's power against the plain textbook test, over issue 21's whole grid: per cell,
 //! by φ, by n and in all, with the false discovery proportion among the report's reliable
-//! claims. Run by `bench/power.sh`; `tests/report_power.rs` runs a seeded subset.
+//! claims. Run by `bench/power.sh`; `tests/it/report/power.rs` runs a seeded subset.
 //!
 //!     cargo run --release --example power -- [SEEDS] [FIRST_SEED] [MAX_LAG]
 
-#[path = "../tests/support/power_model.rs"]
+#[path = "../tests/it/support/power_model.rs"]
 mod power_model;
 
 fn main() {

@@ -38,7 +38,7 @@
 //! dashboard after the report they are built on. Last comes the wiring: `app` (which may use anything but `cli`), then `cli`, the only
 //! module that may import `app`.
 //! When an import does not fit, the shared type moves down to where both sides can see it,
-//! as the credentials did into [`auth`]. `tests/architecture.rs` declares this order and
+//! as the credentials did into [`auth`]. `tests/it/architecture.rs` declares this order and
 //! checks every `crate::`, `super::` and `self::` path against it.
 
 pub mod app;

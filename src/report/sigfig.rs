@@ -2,10 +2,10 @@
 //! decimals.
 //!
 //! One rule for the HTML report, `report.md`, the verdict sentence and the dashboard (whose
-//! `assets/format.js` follows the same rule, and `tests/browser.rs` checks the two agree), so
-//! that "+0.0234 (0.0201 to 0.0267)" never sits beside "-0.0025", and a number that moves a
-//! little between two updates does not jump from one rounding to another. Trailing zeros are
-//! kept ("4.00"): three figures are always three figures. Plain decimals run from 0.0001 to
+//! `assets/format.js` follows the same rule, and `tests/it/dashboard/browser.rs` checks the
+//! two agree), so that "+0.0234 (0.0201 to 0.0267)" never sits beside "-0.0025", and a number
+//! that moves a little between two updates does not jump from one rounding to another.
+//! Trailing zeros are kept ("4.00"): three figures are always three figures. Plain decimals run from 0.0001 to
 //! just under a million ("0.000412", "1230", "412000"); beyond, where zeros would have to be
 //! counted, the exponent is written ("4.12e-5", "1.23e6").
 

@@ -1,7 +1,7 @@
 //! The statistics of the report: Pearson and Spearman correlation, their two-sided p-values
 //! from Student's t distribution, and Benjamini–Hochberg q-values.
 //!
-//! Checked against scipy in `tests/stats_against_scipy.rs`.
+//! Checked against scipy in `tests/it/report/scipy.rs`.
 
 use super::order::ascending_finite;
 use statrs::distribution::{ContinuousCDF, StudentsT};

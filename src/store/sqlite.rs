@@ -203,7 +203,7 @@ impl SqliteStore {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| open_error(e.into()))?;
-        conn.busy_timeout(sqlite_file::BUSY_TIMEOUT)
+        conn.busy_timeout(sqlite_file::busy_timeout())
             .map_err(|e| open_error(e.into()))?;
         Ok(SqliteStore {
             conn,

@@ -21,8 +21,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-/// How long SQLite's own busy handler waits for a lock, per statement.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long SQLite's own busy handler waits for a lock, per statement, unless
+/// `MILLRACE_SQLITE_BUSY_TIMEOUT_MS` says otherwise (see [`busy_timeout`]).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a step that SQLite does not wait for itself is retried before giving up: long
 /// enough for another process to create the tables or finish a long write.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -129,6 +130,21 @@ impl PathProblem {
     }
 }
 
+/// How long SQLite's own busy handler waits for a lock, per statement: 10 s, or as many
+/// milliseconds as `MILLRACE_SQLITE_BUSY_TIMEOUT_MS` says. The variable is a knob for tests,
+/// which hold a store's lock past the timeout and need not wait 10 s to get there, and for an
+/// operator whose disk is slow enough that a writer holds the lock longer. A value that is
+/// not a whole number is ignored. Read once per process.
+pub fn busy_timeout() -> Duration {
+    static TIMEOUT: LazyLock<Duration> = LazyLock::new(|| {
+        std::env::var("MILLRACE_SQLITE_BUSY_TIMEOUT_MS")
+            .ok()
+            .and_then(|ms| ms.trim().parse().ok())
+            .map_or(BUSY_TIMEOUT, Duration::from_millis)
+    });
+    *TIMEOUT
+}
+
 /// Opens (creating if needed) the SQLite file at `path` for sharing between processes: the
 /// busy timeout set before anything else, then WAL and `synchronous=FULL`, a lock held by
 /// another process waited out. A path the file system refuses is said as a [`PathProblem`].
@@ -142,7 +158,7 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
         }
     }
     let opened = Connection::open(path).and_then(|conn| {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(busy_timeout())?;
         patiently("switching the file to WAL", || {
             conn.pragma_update(None, "journal_mode", "WAL")
         })?;

@@ -1,5 +1,6 @@
 // Runs the dashboard's number formatting (src/dashboard/assets/format.js) in node, for
-// tests/browser.rs to hold against the report's own (report/sigfig.rs, report/typical.rs).
+// tests/it/dashboard/browser.rs to hold against the report's own (report/sigfig.rs,
+// report/typical.rs).
 //
 //   node tests/browser/format.mjs FORMAT_JS CASES_JSON
 //

@@ -1,7 +1,7 @@
 // Numbers as the dashboard writes them: the rules of the report's `report/sigfig.rs` and
 // `report/typical.rs`, so that the page and the report print the same figures for the same
-// finding. tests/browser.rs runs these functions in node and checks them against the Rust
-// ones. Both round the number's exact binary value; the one place they may differ is an
+// finding. tests/it/dashboard/browser.rs runs these functions in node and checks them against
+// the Rust ones. Both round the number's exact binary value; the one place they may differ is an
 // exact tie (1.125 to three figures: Rust rounds to even, JavaScript up), which an effect
 // computed from data does not land on.
 'use strict';

@@ -1,0 +1,4 @@
+//! The live dashboard: its HTTP API, and the page in a real browser.
+
+mod api;
+mod browser;
