@@ -12,6 +12,10 @@ use crate::webhook::WebhookConfig;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// Where a dashboard listens by default, `run --follow`'s (`--dashboard-listen`) and
+/// `dashboard`'s (`--listen`) alike: one option under two flags, so one default.
+const DASHBOARD_LISTEN: &str = "127.0.0.1:5080";
+
 /// millrace: ingest machine data in real time and find the parameters that drive each
 /// product's output.
 #[derive(Debug, Parser)]
@@ -356,7 +360,7 @@ pub struct RunArgs {
         id = "dashboard_listen",
         env = "MILLRACE_DASHBOARD_LISTEN",
         value_name = "ADDR",
-        default_value = "127.0.0.1:5080"
+        default_value = DASHBOARD_LISTEN
     )]
     pub dashboard_listen: String,
 }
@@ -555,7 +559,7 @@ pub struct DashboardArgs {
         id = "dashboard_listen",
         env = "MILLRACE_DASHBOARD_LISTEN",
         value_name = "ADDR",
-        default_value = "127.0.0.1:5080"
+        default_value = DASHBOARD_LISTEN
     )]
     pub listen: String,
     /// Listen beyond loopback without authentication (only on a network you trust)
