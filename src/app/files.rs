@@ -1,5 +1,6 @@
-//! The data files `run` streams through its own webhook, and how: a [`SenderConfig`] but for
-//! the webhook's address, which is known only once the pipeline has bound it.
+//! The data files `run` streams through its own webhook: where they are, and how they are
+//! read and sent. The sender's config is made from them once the pipeline has bound its
+//! webhook, since only then is the address known.
 
 use super::pipeline::Pipeline;
 use crate::auth::Credentials;
@@ -8,11 +9,9 @@ use crate::sender::SenderConfig;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How `run` reads and sends its data files.
+/// How data files are read and sent, wherever they are and whichever webhook takes them.
 #[derive(Clone, Debug)]
-pub struct Files {
-    /// Folder holding `metrics.json` and `workorder.json`.
-    pub data: PathBuf,
+pub struct Sending {
     /// Resend everything from the start of each file.
     pub initial: bool,
     /// Records per request.
@@ -25,19 +24,47 @@ pub struct Files {
     pub progress: bool,
 }
 
-impl Files {
-    /// The sender's settings for `pipeline`'s webhook: on loopback, so with no credentials.
-    pub fn to<Q: Queue>(&self, pipeline: &Pipeline<Q>) -> SenderConfig {
+impl Sending {
+    /// The sender's settings for the files in `data`, sent to `webhook` with `credentials`
+    /// (trusting `ca_cert` for https when given).
+    pub fn config(
+        &self,
+        data: PathBuf,
+        webhook: String,
+        credentials: Credentials,
+        ca_cert: Option<PathBuf>,
+    ) -> SenderConfig {
         SenderConfig {
-            data: self.data.clone(),
-            webhook: format!("http://{}", pipeline.addr),
+            data,
+            webhook,
             initial: self.initial,
             batch_size: self.batch_size,
             offsets: self.offsets.clone(),
             retry_for: self.retry_for,
             progress: self.progress,
-            credentials: Credentials::default(),
-            ca_cert: None,
+            credentials,
+            ca_cert,
         }
+    }
+}
+
+/// The data files of a `run`: the folder, and how they are sent.
+#[derive(Clone, Debug)]
+pub struct Files {
+    /// Folder holding `metrics.json` and `workorder.json`.
+    pub data: PathBuf,
+    /// How they are read and sent.
+    pub sending: Sending,
+}
+
+impl Files {
+    /// The sender's settings for `pipeline`'s webhook: on loopback, so with no credentials.
+    pub fn to<Q: Queue>(&self, pipeline: &Pipeline<Q>) -> SenderConfig {
+        self.sending.config(
+            self.data.clone(),
+            format!("http://{}", pipeline.addr),
+            Credentials::default(),
+            None,
+        )
     }
 }

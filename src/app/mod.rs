@@ -36,7 +36,7 @@ pub use consume::ConsumeJob;
 pub use dashboard::DashboardJob;
 pub use dead_letters::{Action as DeadLetterWork, DeadLettersJob};
 pub use exposure::Exposure;
-pub use files::Files;
+pub use files::{Files, Sending};
 pub use follow::Live;
 pub use generate::generate_data;
 pub use mqtt::MqttJob;

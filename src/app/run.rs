@@ -3,7 +3,7 @@
 
 use super::demo::demo_data;
 use super::exposure::Exposure;
-use super::files::Files;
+use super::files::{Files, Sending};
 use super::follow::{Live, follow};
 use super::listen::{DASHBOARD_HINT, bind};
 use super::report::ReportJob;
@@ -24,8 +24,8 @@ pub struct RunJob {
     /// The data folder given, checked; `None` streams the demo dataset (or, with MQTT, no
     /// files at all).
     pub data: Option<PathBuf>,
-    /// How the files are read and sent; `data` here is ignored in favour of the field above.
-    pub files: Files,
+    /// How the files are read and sent.
+    pub sending: Sending,
     /// Keep running: follow the files, serve the dashboard.
     pub following: bool,
     /// Subscribe to MQTT too (implies `following`).
@@ -43,7 +43,7 @@ pub struct RunJob {
 /// Runs `job`: a second `run` on the same offsets stops before anything is made.
 pub async fn start(job: RunJob, shutdown: Shutdown) -> anyhow::Result<()> {
     let command = if job.following { "run --follow" } else { "run" };
-    let _only_run = OffsetsLock::take(&job.files.offsets, command)?;
+    let _only_run = OffsetsLock::take(&job.sending.offsets, command)?;
     // A one-shot run has nobody waiting for a broker to come back: say so at once.
     job.broker.check_reachable(BROKER_PROBE).await?;
     if job.following {
@@ -54,7 +54,7 @@ pub async fn start(job: RunJob, shutdown: Shutdown) -> anyhow::Result<()> {
             Some(dir) => dir.clone(),
             None => demo_data()?,
         },
-        ..job.files
+        sending: job.sending.clone(),
     };
     let queue = job.broker.open().await?;
     let db: StoreLocation = job.report.db.clone();
@@ -88,7 +88,10 @@ async fn run_following(job: RunJob, shutdown: Shutdown) -> anyhow::Result<()> {
         None if job.mqtt.is_some() => None,
         None => Some(demo_data()?),
     };
-    let files = data.map(|data| Files { data, ..job.files });
+    let files = data.map(|data| Files {
+        data,
+        sending: job.sending,
+    });
     let queue = job.broker.open().await?;
     let live = Live {
         dashboard,

@@ -6,7 +6,7 @@
 //! there.
 
 use super::bounds::{between, positive_at_most};
-use crate::queue::BodyFormat;
+use crate::queue::{AmqpConfig, BodyFormat, EmbeddedQueueConfig};
 use crate::support::telemetry::LogFormat;
 use crate::webhook::WebhookConfig;
 use clap::{Args, Parser, Subcommand};
@@ -92,7 +92,7 @@ pub struct QueueArgs {
         long,
         env = "MILLRACE_METRICS_QUEUE",
         value_name = "NAME",
-        default_value = "metrics",
+        default_value_t = AmqpConfig::new("").metrics_queue,
         value_parser = super::bounds::queue_name
     )]
     pub metrics_queue: String,
@@ -101,7 +101,7 @@ pub struct QueueArgs {
         long,
         env = "MILLRACE_WORKORDER_QUEUE",
         value_name = "NAME",
-        default_value = "workorder",
+        default_value_t = AmqpConfig::new("").workorder_queue,
         value_parser = super::bounds::queue_name
     )]
     pub workorder_queue: String,
@@ -118,7 +118,7 @@ pub struct QueueArgs {
         long,
         env = "MILLRACE_REDELIVER_AFTER",
         value_name = "SECS",
-        default_value_t = 30,
+        default_value_t = EmbeddedQueueConfig::new("").redeliver_after.as_secs(),
         value_parser = between(1..=86_400u64)
     )]
     pub redeliver_after: u64,
@@ -127,7 +127,7 @@ pub struct QueueArgs {
         long,
         env = "MILLRACE_MAX_QUEUE_BACKLOG",
         value_name = "N",
-        default_value_t = 1_000_000,
+        default_value_t = EmbeddedQueueConfig::new("").max_backlog,
         value_parser = between(1..=1_000_000_000u64)
     )]
     pub max_queue_backlog: u64,
@@ -279,7 +279,7 @@ pub struct TokenArgs {
 
 /// How the streamer reads and sends.
 #[derive(Debug, Args)]
-pub struct StreamOpts {
+pub struct SendOpts {
     /// Resend everything from the start of each file; the store skips what it already has
     #[arg(long)]
     pub initial: bool,
@@ -333,7 +333,7 @@ pub struct RunArgs {
     pub queue: QueueArgs,
     /// How the data files are read and sent.
     #[command(flatten)]
-    pub stream: StreamOpts,
+    pub send: SendOpts,
     /// What the webhook accepts.
     #[command(flatten)]
     pub webhook: WebhookArgs,
@@ -422,7 +422,7 @@ pub struct StreamArgs {
     pub follow: FollowArg,
     /// How the data files are read and sent.
     #[command(flatten)]
-    pub stream: StreamOpts,
+    pub send: SendOpts,
     /// The credentials the webhook checks and the streamer presents.
     #[command(flatten)]
     pub auth: AuthArgs,

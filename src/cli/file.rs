@@ -228,10 +228,10 @@ mod tests {
             Command::Run(run) => run,
             _ => unreachable!(),
         };
-        assert_eq!(run("", &["run"]).stream.batch_size, 5000);
-        assert_eq!(run("batch_size = 7", &["run"]).stream.batch_size, 7);
+        assert_eq!(run("", &["run"]).send.batch_size, 5000);
+        assert_eq!(run("batch_size = 7", &["run"]).send.batch_size, 7);
         let flag = run("batch_size = 7", &["run", "--batch-size", "9"]);
-        assert_eq!(flag.stream.batch_size, 9);
+        assert_eq!(flag.send.batch_size, 9);
         let file = run(
             "db = \"f.db\"\nfollow = true\nauth_tokens = [\"a\", \"b\"]",
             &["run"],

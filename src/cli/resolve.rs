@@ -6,13 +6,13 @@
 
 use super::args::{
     AnalysisArgs, AuthArgs, BatchLimitArgs, Command, ConsumeArgs, DashboardArgs, DeadLetterAction,
-    DeadLettersArgs, GenerateArgs, MqttArgs, MqttOpts, QueueArgs, ReportArgs, RunArgs, ServeArgs,
-    StatusArgs, StoreArgs, StreamArgs, StreamOpts, Streams, TlsArgs, TokenArgs, WebhookArgs,
+    DeadLettersArgs, GenerateArgs, MqttArgs, MqttOpts, QueueArgs, ReportArgs, RunArgs, SendOpts,
+    ServeArgs, StatusArgs, StoreArgs, StreamArgs, Streams, TlsArgs, TokenArgs, WebhookArgs,
 };
 use super::data_folder::{self, Needs};
 use crate::app::{
-    ConsumeJob, DashboardJob, DeadLetterWork, DeadLettersJob, Decoding, Files, Job, MqttJob,
-    ReportJob, RunJob, ServeJob, StatusJob, StreamJob, UsageError,
+    ConsumeJob, DashboardJob, DeadLetterWork, DeadLettersJob, Decoding, Job, MqttJob, ReportJob,
+    RunJob, Sending, ServeJob, StatusJob, StreamJob, UsageError,
 };
 use crate::auth::Credentials;
 use crate::generate::GenerateConfig;
@@ -20,11 +20,10 @@ use crate::mqtt::payload::Limits;
 use crate::mqtt::{MqttConfig, Subscription};
 use crate::queue::{AmqpConfig, Broker, EmbeddedQueueConfig, Which};
 use crate::record::StreamKind;
-use crate::sender::SenderConfig;
 use crate::store::StoreLocation;
 use crate::support::tls::TlsFiles;
 use crate::webhook::WebhookConfig;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The job `command` describes; `generate`, `completions` and `man` are not jobs.
@@ -83,7 +82,7 @@ fn run(args: RunArgs) -> Result<RunJob, UsageError> {
         options: analysis(&args.analysis),
     };
     Ok(RunJob {
-        files: files(args.data.clone().unwrap_or_default(), &args.stream),
+        sending: sending(&args.send),
         data: args.data,
         following,
         mqtt,
@@ -102,19 +101,13 @@ fn stream(args: StreamArgs) -> Result<StreamJob, UsageError> {
         Needs::Either
     };
     data_folder::check(&args.data, needs)?;
-    let files = files(args.data, &args.stream);
     Ok(StreamJob {
-        sender: SenderConfig {
-            data: files.data,
-            webhook: args.webhook,
-            initial: files.initial,
-            batch_size: files.batch_size,
-            offsets: files.offsets,
-            retry_for: files.retry_for,
-            progress: files.progress,
-            credentials: credentials(&args.auth)?,
-            ca_cert: args.ca_cert,
-        },
+        sender: sending(&args.send).config(
+            args.data,
+            args.webhook,
+            credentials(&args.auth)?,
+            args.ca_cert,
+        ),
         following,
     })
 }
@@ -223,10 +216,9 @@ fn streams(which: Streams) -> Vec<StreamKind> {
     }
 }
 
-/// How the data files in `data` are read and sent.
-fn files(data: PathBuf, opts: &StreamOpts) -> Files {
-    Files {
-        data,
+/// How data files are read and sent.
+fn sending(opts: &SendOpts) -> Sending {
+    Sending {
         initial: opts.initial,
         batch_size: opts.batch_size,
         offsets: opts.offsets.clone(),
@@ -254,10 +246,11 @@ fn broker(args: &QueueArgs, embedded: EmbeddedQueueConfig) -> Result<Broker, Usa
             "--metrics-queue and --workorder-queue must differ",
         ));
     }
-    let mut config = AmqpConfig::new(args.broker.clone());
-    config.metrics_queue.clone_from(&args.metrics_queue);
-    config.workorder_queue.clone_from(&args.workorder_queue);
-    Ok(Broker::Amqp(config))
+    Ok(Broker::Amqp(AmqpConfig {
+        metrics_queue: args.metrics_queue.clone(),
+        workorder_queue: args.workorder_queue.clone(),
+        ..AmqpConfig::new(args.broker.clone())
+    }))
 }
 
 /// The store: a SQLite file, or a `postgres://` URL.
@@ -317,35 +310,34 @@ fn mqtt(
     limits: &BatchLimitArgs,
     queue: &QueueArgs,
 ) -> Result<MqttConfig, UsageError> {
-    let mut config = MqttConfig::from_url(url, args.client_id.clone())
+    let from_url = MqttConfig::from_url(url, args.client_id.clone())
         .map_err(|e| UsageError::new(e.to_string()))?;
     if args.topics.is_empty() {
         return Err(UsageError::new(
             "give at least one --topic, e.g. --topic metrics=plant/+/metrics --topic workorder=plant/+/workorder",
         ));
     }
-    config.topics = args
+    let topics = args
         .topics
         .iter()
         .map(|t| Subscription::parse(t))
         .collect::<Result<_, _>>()
         .map_err(|e| UsageError::new(e.to_string()))?;
-    if let Some(user) = &args.username {
-        config.username = Some(user.clone());
-    }
-    if let Some(password) = &args.password {
-        config.password = Some(password.clone());
-    }
-    config.ca_cert.clone_from(&args.ca_cert);
-    if config.ca_cert.is_some() && !config.tls {
+    if args.ca_cert.is_some() && !from_url.tls {
         return Err(UsageError::new(
             "--ca-cert is for an mqtts:// broker, but --url is mqtt://",
         ));
     }
-    config.max_batch_records = limits.max_batch_records;
-    config.max_payload_bytes = limits.max_body_bytes;
-    config.body_format = queue.queue_format;
-    Ok(config)
+    Ok(MqttConfig {
+        topics,
+        username: args.username.clone().or(from_url.username.clone()),
+        password: args.password.clone().or(from_url.password.clone()),
+        ca_cert: args.ca_cert.clone(),
+        max_batch_records: limits.max_batch_records,
+        max_payload_bytes: limits.max_body_bytes,
+        body_format: queue.queue_format,
+        ..from_url
+    })
 }
 
 /// The credentials from flags, environment, files and settings. Messages about them name
@@ -401,6 +393,7 @@ fn secret_lines(path: &Path, what: &str) -> Result<Vec<String>, UsageError> {
 mod tests {
     use super::*;
     use clap::Parser;
+    use std::path::PathBuf;
 
     fn parsed(args: &[&str]) -> Command {
         let line = std::iter::once("millrace").chain(args.iter().copied());

@@ -23,6 +23,7 @@
 //! - A `millrace.toml` block is written into an empty folder, where `millrace status` must
 //!   accept it and name its `db`.
 
+use crate::common::OutputWithin;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
@@ -209,9 +210,10 @@ fn millrace(dir: &Path) -> Command {
     cmd
 }
 
-/// Runs `cmd` to its end; panics with what it said unless it succeeded.
+/// Runs `cmd` to its end, within [`PATIENCE`]; panics with what it said unless it
+/// succeeded.
 fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("millrace starts");
+    let out = cmd.output_within(PATIENCE);
     assert!(out.status.success(), "{cmd:?} failed: {}", said(&out));
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
@@ -362,8 +364,7 @@ fn copy_and_lock(here: &Path) -> (String, String) {
     let copy = lines_until(stdout, |l| l.starts_with("millrace is following")).join("\n");
     let second = millrace(here)
         .args(["run", "--data", "copy"])
-        .output()
-        .unwrap();
+        .output_within(PATIENCE);
     assert_eq!(
         second.status.code(),
         Some(2),
@@ -485,7 +486,7 @@ fn check_json(doc: &str, real: &str, selector: &str) -> Result<(), String> {
 fn check_settings(body: &str) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("millrace.toml"), body).unwrap();
-    let out = millrace(dir.path()).arg("status").output().unwrap();
+    let out = millrace(dir.path()).arg("status").output_within(PATIENCE);
     if !out.status.success() {
         return Err(format!("`millrace status` refused it: {}", said(&out)));
     }
