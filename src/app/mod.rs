@@ -1,9 +1,11 @@
 //! Starting millrace's services: what each command runs, from settings already resolved.
 //!
 //! [`crate::cli`] parses the command line and `millrace.toml` and resolves them, once, into
-//! a [`Job`]; [`start`] runs it. Every server, consumer and pipeline is started here, so
-//! `run` and the single-stage commands share one way to bind an address, start consumers or
-//! serve the webhook. The in-process pipeline ([`Pipeline`]) returns a typed
+//! a [`Job`]; [`start`] runs it. The webhook, the dashboards, the consumers and the pipeline
+//! in one process are started here, so `run` and the single-stage commands share one way to
+//! bind an address, start consumers or serve the webhook. (The Prometheus endpoint of
+//! `consume` and `mqtt` is the exception: `metrics::server::expose` binds it, as its own
+//! stage, since every stage records into it.) The in-process pipeline ([`Pipeline`]) returns a typed
 //! [`PipelineError`]; each command's entry point is the program's edge and reports with
 //! `anyhow`, whose chain `main` prints.
 
