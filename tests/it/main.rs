@@ -3,9 +3,10 @@
 //! report; `common` holds the helpers they share and `support` the statistics models that
 //! `examples/` run at scale.
 //!
-//! Tests run on parallel threads. The few that must be alone — they stop a shared service,
-//! kill processes at chosen moments, send signals or assert how long something takes — take
-//! the lock in [`common::serial`], which says which and why.
+//! Tests run on parallel threads. The few that must be alone — they kill processes at chosen
+//! moments, send signals or assert how long something takes — take the lock in
+//! [`common::serial`], which says which and why. No test stops the machine's RabbitMQ or
+//! PostgreSQL: one that takes its broker or database away starts its own.
 
 mod architecture;
 mod cli;

@@ -5,6 +5,8 @@ pub mod data;
 pub mod http;
 pub mod live;
 pub mod mqtt;
+pub mod own_postgres;
+pub mod own_rabbitmq;
 pub mod process;
 pub mod rows;
 pub mod scenarios;

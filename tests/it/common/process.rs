@@ -188,6 +188,50 @@ impl Drop for Proc {
     }
 }
 
+/// Runs `cmd` with its output thrown away and says whether it succeeded within `within` (it is
+/// killed if not). It does not fail the test, so a guard's `Drop` can use it while a test
+/// unwinds.
+pub fn succeeded_within(cmd: &mut Command, within: Duration) -> bool {
+    let Ok(mut child) = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    exit_within(&mut child, within).is_some_and(|status| status.success())
+}
+
+/// Whether `program` is a file in one of the folders of `PATH`.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+/// Whether the tests run as root, as they do here and in CI: then the databases and brokers
+/// they start run as the service's own user, since PostgreSQL refuses to run as root.
+pub fn running_as_root() -> bool {
+    let out = Command::new("id").arg("-u").output_bounded();
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
+}
+
+/// Whether the system has a user named `name`.
+pub fn user_exists(name: &str) -> bool {
+    succeeded_within(Command::new("id").arg("-u").arg(name), COMMAND_WITHIN)
+}
+
+/// Gives the folder `dir` (and what it holds) to `user` (and its group), so that a service
+/// started as that user can write in it.
+pub fn give_to(dir: &Path, user: &str) {
+    run_ok(
+        Command::new("chown")
+            .arg("-R")
+            .arg(format!("{user}:"))
+            .arg(dir),
+    );
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

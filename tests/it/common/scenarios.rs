@@ -2,7 +2,8 @@
 //! and calls the scenario. The RabbitMQ variants stay in tests/it/queue/rabbitmq.rs, on queues
 //! of their own.
 
-use super::services::{Queues, rabbitmqctl, settle_on_broker};
+use super::own_rabbitmq::OwnRabbitMq;
+use super::services::{Queues, settle_on_broker};
 use super::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -72,14 +73,11 @@ struct ChaosPlan {
 
 impl ChaosPlan {
     /// Reads the settings and prints them with the seed, so that a failing run can be repeated
-    /// with `MILLRACE_CHAOS_SEED`. Only RabbitMQ has a broker to restart.
-    fn new(backend: Backend) -> ChaosPlan {
+    /// with `MILLRACE_CHAOS_SEED`. Only a broker of the test's own is restarted.
+    fn new(backend: Backend, broker: Option<&OwnRabbitMq>) -> ChaosPlan {
         let scale = setting("MILLRACE_CHAOS_SCALE", 30).to_string();
         let kills = setting("MILLRACE_CHAOS_KILLS", 24);
-        let broker_restarts = match backend {
-            Backend::Embedded => 0,
-            Backend::RabbitMq(_) => 2,
-        };
+        let broker_restarts = if broker.is_some() { 2 } else { 0 };
         let clock = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap();
@@ -125,21 +123,21 @@ fn stream_finished(stream: &mut Proc, restart: impl FnOnce() -> Proc) -> bool {
 }
 
 /// Stops the RabbitMQ app, keeps it away for a moment, starts it again and waits until it is up.
-fn restart_broker() {
-    rabbitmqctl(&["stop_app"]);
+fn restart_broker(broker: &OwnRabbitMq) {
+    broker.stop_app();
     // The outage itself: the broker stays away for a moment.
     std::thread::sleep(Duration::from_millis(500));
-    rabbitmqctl(&["start_app"]);
-    rabbitmqctl(&["await_startup"]);
+    broker.start_app();
 }
 
 /// Chaos: a 200,000-record stream while random stages (stream, serve, consume) are SIGKILLed
-/// at random moments and restarted, 24 times; on RabbitMQ the broker is restarted twice too.
-/// At the end the store holds exactly the source records. `MILLRACE_CHAOS_SCALE` and
-/// `MILLRACE_CHAOS_KILLS` make a longer run on demand (e.g. 300 and 200); the seed is printed
-/// so a run can be repeated with `MILLRACE_CHAOS_SEED`.
-pub fn chaos(dir: &Path, backend: Backend) {
-    let plan = ChaosPlan::new(backend);
+/// at random moments and restarted, 24 times; given `broker`, a RabbitMQ node of the test's
+/// own that `backend`'s queues are on, the broker is restarted twice too. At the end the store
+/// holds exactly the source records. `MILLRACE_CHAOS_SCALE` and `MILLRACE_CHAOS_KILLS` make a
+/// longer run on demand (e.g. 300 and 200); the seed is printed so a run can be repeated with
+/// `MILLRACE_CHAOS_SEED`.
+pub fn chaos(dir: &Path, backend: Backend, broker: Option<&OwnRabbitMq>) {
+    let plan = ChaosPlan::new(backend, broker);
     let (kills, broker_restarts) = (plan.kills, plan.broker_restarts);
     let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
     let (data, want) = chaos_dataset(dir, &plan.scale);
@@ -169,7 +167,7 @@ pub fn chaos(dir: &Path, backend: Backend) {
         }
         match rng.random_range(0..8) {
             0 if restarted < broker_restarts => {
-                restart_broker();
+                restart_broker(broker.expect("a broker to restart"));
                 restarted += 1;
             }
             1 | 2 if !streamed => {

@@ -1,15 +1,13 @@
 //! One lock for the tests that must not run beside certain others. `cargo test` runs the tests
 //! of this binary on parallel threads, and most share nothing but the machine; these do:
 //!
-//! Alone ([`alone`], the lock exclusively), because they take a shared service away, or
-//! because what they assert depends on time that a busy neighbour would steal:
+//! Alone ([`alone`], the lock exclusively), because what they assert depends on time that a
+//! busy neighbour would steal:
 //!
-//! - a service stopped under everyone: RabbitMQ's `stop_app` (`queue::rabbitmq`'s broker
-//!   restart and its chaos run), PostgreSQL stopped (`store::postgres`'s outage test);
 //! - processes killed or crashed at chosen moments, the store checked after: `pipeline::crash`,
 //!   `pipeline::crash_points`, `pipeline::chaos`, `pipeline::run_lock`'s SIGKILL, the killed
-//!   and crashing consumers of `queue::rabbitmq` and `store::postgres`, and `mqtt`'s kill -9
-//!   and broker restarts;
+//!   and crashing consumers and the chaos run of `queue::rabbitmq`, those of `store::postgres`,
+//!   and `mqtt`'s kill -9 and broker restarts;
 //! - shutdown by signal, which must finish within a bound: `pipeline::shutdown`,
 //!   `pipeline::run_follow`'s Ctrl-C, `sender::follow`'s SIGTERM, `mqtt`'s `run` and
 //!   `metrics`' totals on exit;
@@ -20,7 +18,12 @@
 //!
 //! Beside each other ([`services`], the lock shared): every other test that uses the
 //! machine's RabbitMQ or PostgreSQL. They keep to queues and schemas of their own, so they
-//! may run together, but not while a test above has the broker or the server stopped.
+//! may run together, but not beside a test above, whose timing they would disturb.
+//!
+//! No test stops, restarts or reconfigures the machine's RabbitMQ or PostgreSQL. One that must
+//! take its broker or database away starts its own (`own_rabbitmq`, `own_postgres`), which
+//! nobody else uses: `queue::rabbitmq`'s broker restart and `store::postgres`'s outage test
+//! take no lock; the chaos run on RabbitMQ is alone for its kills.
 //!
 //! The lock is taken first thing in the test and held to its end (declared before anything
 //! that uses the service, so that it is dropped last); an async test awaits it

@@ -1,7 +1,7 @@
-//! The services some end-to-end tests need — RabbitMQ and PostgreSQL on loopback — and the
-//! RabbitMQ queues and PostgreSQL schema a test keeps to itself.
+//! The services some end-to-end tests need — the machine's RabbitMQ and PostgreSQL on
+//! loopback — and the RabbitMQ queues and PostgreSQL schema a test keeps to itself, on those
+//! or on a broker or server of the test's own (`own_rabbitmq`, `own_postgres`).
 
-use super::process::OutputWithin;
 use super::rows::{MetricRow, WorkOrderRow};
 use super::{assert_store_matches, counts};
 use lapin::options::{QueueDeclareOptions, QueueDeleteOptions};
@@ -9,7 +9,6 @@ use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties};
 use postgres::{Client as PgClient, NoTls};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
@@ -41,14 +40,18 @@ pub fn broker_up(test: &str) -> bool {
     )
 }
 
-/// Runs `rabbitmqctl` (on the broker of this machine) and asserts it succeeded.
-pub fn rabbitmqctl(args: &[&str]) {
-    let out = Command::new("rabbitmqctl").args(args).output_bounded();
-    assert!(
-        out.status.success(),
-        "rabbitmqctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// Whether a test that starts `what` of its own can: yes if it is `present`. Outside CI a
+/// missing one skips the test, saying why and how to install it; under CI=true it fails the
+/// run, since `.ci/run` installs it.
+pub fn installed(test: &str, what: &str, present: bool, install_with: &str) -> bool {
+    if !present {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but {what} is missing: .ci/run should have installed it"
+        );
+        println!("skipping {test}: {what} is missing (install with `{install_with}`)");
+    }
+    present
 }
 
 /// Waits until the store in `dir` holds at least `want`, `queues` are empty and nothing more
@@ -78,31 +81,50 @@ pub fn settle_on_broker(dir: &Path, data: &Path, want: (u64, u64), queues: &Queu
     assert_store_matches(&db, data);
 }
 
-/// Runs `work` with a fresh broker connection on a runtime of its own.
+/// Runs `work` with a fresh connection to the machine's broker on a runtime of its own.
 pub fn amqp<F, Fut, T>(work: F) -> T
+where
+    F: FnOnce(Connection) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    amqp_on(BROKER, work)
+}
+
+/// [`amqp`] on the broker at `broker` (an `amqp://` URL).
+pub fn amqp_on<F, Fut, T>(broker: &str, work: F) -> T
 where
     F: FnOnce(Connection) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let conn = Connection::connect(BROKER, ConnectionProperties::default())
+        let conn = Connection::connect(broker, ConnectionProperties::default())
             .await
             .unwrap();
         work(conn).await
     })
 }
 
-/// Queue names of their own for one test, deleted (with their dead-letter queues) when it
-/// ends.
+/// Queue names of their own for one test, on one broker, deleted (with their dead-letter
+/// queues) when it ends.
 pub struct Queues {
     prefix: String,
+    broker: String,
 }
 
 impl Queues {
+    /// Queues on the machine's broker.
     pub fn new() -> Queues {
+        Queues::on(BROKER)
+    }
+
+    /// Queues on the broker at `broker` (an `amqp://` URL): a test's own.
+    pub fn on(broker: &str) -> Queues {
         let prefix = format!("t-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        Queues { prefix }
+        Queues {
+            prefix,
+            broker: broker.to_owned(),
+        }
     }
 
     pub fn metrics(&self) -> String {
@@ -117,7 +139,7 @@ impl Queues {
     pub fn args(&self) -> Vec<String> {
         vec![
             "--broker".into(),
-            BROKER.into(),
+            self.broker.clone(),
             "--metrics-queue".into(),
             self.metrics(),
             "--workorder-queue".into(),
@@ -128,7 +150,7 @@ impl Queues {
     /// Messages ready in each of our queues.
     pub fn ready(&self) -> u64 {
         let names = [self.metrics(), self.workorder()];
-        amqp(|conn| async move {
+        amqp_on(&self.broker, |conn| async move {
             let mut total = 0;
             for name in names {
                 let ch = conn.create_channel().await.unwrap();
@@ -157,7 +179,7 @@ impl Drop for Queues {
             format!("{}.dead", self.workorder()),
         ];
         let _ = std::panic::catch_unwind(|| {
-            amqp(|conn| async move {
+            amqp_on(&self.broker, |conn| async move {
                 for name in names {
                     let ch = conn.create_channel().await.unwrap();
                     let _ = ch
@@ -172,6 +194,8 @@ impl Drop for Queues {
 /// A PostgreSQL schema of its own for one test, dropped at the end.
 pub struct Schema {
     name: String,
+    /// The database it is in, a `postgres://` URL.
+    server: String,
 }
 
 impl Schema {
@@ -181,22 +205,31 @@ impl Schema {
         if !service_up(test, "PostgreSQL", "127.0.0.1:5432", start) {
             return None;
         }
+        Some(Schema::on(PG_SERVER))
+    }
+
+    /// A new schema in the database at `server` (a `postgres://` URL): a test's own server.
+    pub fn on(server: &str) -> Schema {
         let name = format!("t_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let mut client = PgClient::connect(PG_SERVER, NoTls).expect("connect to PostgreSQL");
+        let mut client = PgClient::connect(server, NoTls)
+            .unwrap_or_else(|e| panic!("connect to PostgreSQL at {server}: {e}"));
         client
             .batch_execute(&format!("CREATE SCHEMA {name}"))
             .unwrap();
-        Some(Schema { name })
+        Schema {
+            name,
+            server: server.to_owned(),
+        }
     }
 
     /// The `--db` URL that puts millrace's tables in this schema.
     pub fn url(&self) -> String {
-        format!("{PG_SERVER}?options=-c%20search_path%3D{}", self.name)
+        format!("{}?options=-c%20search_path%3D{}", self.server, self.name)
     }
 
     /// A connection working in this schema.
     pub fn client(&self) -> PgClient {
-        let mut c = PgClient::connect(PG_SERVER, NoTls).unwrap();
+        let mut c = PgClient::connect(&self.server, NoTls).unwrap();
         c.batch_execute(&format!("SET search_path = {}", self.name))
             .unwrap();
         c
@@ -205,7 +238,7 @@ impl Schema {
     /// How many metric rows are stored; `None` while the server is down or the consumer
     /// has not yet created its tables (it does so on its first batch).
     pub fn stored_metrics(&self) -> Option<usize> {
-        let mut c = PgClient::connect(PG_SERVER, NoTls).ok()?;
+        let mut c = PgClient::connect(&self.server, NoTls).ok()?;
         let sql = format!("SELECT count(*) FROM {}.metrics", self.name);
         let n: i64 = c.query_one(&sql, &[]).ok()?.get(0);
         Some(n as usize)
@@ -240,7 +273,7 @@ impl Schema {
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        if let Ok(mut c) = PgClient::connect(PG_SERVER, NoTls) {
+        if let Ok(mut c) = PgClient::connect(&self.server, NoTls) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
         }
     }

@@ -11,5 +11,5 @@ use common::serial;
 fn random_kills_of_every_stage_lose_and_double_nothing() {
     let _alone = serial::alone();
     let dir = tempfile::tempdir().unwrap();
-    chaos(dir.path(), Backend::Embedded);
+    chaos(dir.path(), Backend::Embedded, None);
 }

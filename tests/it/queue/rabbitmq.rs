@@ -1,16 +1,20 @@
-//! The pipeline on a real RabbitMQ broker (127.0.0.1:5672, guest/guest): separate processes,
-//! broker restarts, killed and competing consumers, poison messages, clashing queues.
+//! The pipeline on a real RabbitMQ broker: separate processes, broker restarts, killed and
+//! competing consumers, poison messages, clashing queues.
 //!
-//! Outside CI these tests skip, saying why, when no broker answers; with CI=true they run.
-//! They use their own queue names. The broker restart and the chaos run take the broker away
-//! from everyone, and the killed and crashing consumers are timed by the store's progress:
-//! those run alone ([`serial::alone`]); the others beside the other service tests
-//! ([`serial::services`]).
+//! Most use the machine's broker (127.0.0.1:5672, guest/guest), on queue names of their own;
+//! outside CI they skip, saying why, when no broker answers, and with CI=true they run. The
+//! broker restart and the chaos run restart a broker, so they start one of their own
+//! ([`own_rabbitmq`]) and never touch the machine's; they skip or fail alike when RabbitMQ is
+//! not installed. The chaos run and the killed and crashing consumers kill processes and are
+//! timed by the store's progress: those run alone ([`serial::alone`]); the broker restart
+//! shares nothing and takes no lock; the others run beside the other tests of the machine's
+//! services ([`serial::services`]).
 
 use crate::common;
 
+use common::own_rabbitmq::{OwnRabbitMq, own_rabbitmq};
 use common::scenarios::{Backend, Victim, chaos, consumer_crash_after_commit, survives_kills_of};
-use common::services::{Queues, amqp, broker_up, rabbitmqctl};
+use common::services::{Queues, amqp, broker_up};
 use common::*;
 use lapin::BasicProperties;
 use lapin::options::{BasicGetOptions, BasicPublishOptions, QueueDeclareOptions};
@@ -18,22 +22,42 @@ use lapin::types::{AMQPValue, FieldTable};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// What every test here starts from: its own queues and folder. The test holds the lock of
-/// [`serial`] before it, so that the queues are deleted before the lock is released.
+/// What every test here starts from: its own queues and folder, and for a test that restarts
+/// the broker, a broker of its own (dropped last, after the queues on it). A test that takes
+/// the lock of [`serial`] takes it first, so that the queues are deleted before it is released.
 struct Env {
     queues: Queues,
     dir: tempfile::TempDir,
+    broker: Option<OwnRabbitMq>,
 }
 
-/// The test's environment, or `None` (after saying why) when no broker answers outside CI.
+/// The test's environment on the machine's broker, or `None` (after saying why) when no
+/// broker answers outside CI.
 fn env(test: &str) -> Option<Env> {
     broker_up(test).then(|| Env {
         queues: Queues::new(),
         dir: tempfile::tempdir().unwrap(),
+        broker: None,
+    })
+}
+
+/// The test's environment on a broker of its own, or `None` (after saying why) when RabbitMQ
+/// is not installed outside CI.
+fn own_env(test: &str) -> Option<Env> {
+    let broker = own_rabbitmq(test)?;
+    Some(Env {
+        queues: Queues::on(&broker.url()),
+        dir: tempfile::tempdir().unwrap(),
+        broker: Some(broker),
     })
 }
 
 impl Env {
+    /// The test's own broker (of an [`own_env`]).
+    fn broker(&self) -> &OwnRabbitMq {
+        self.broker.as_ref().expect("a broker of the test's own")
+    }
+
     fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -99,8 +123,7 @@ fn the_sample_flows_through_three_separate_processes() {
 
 #[test]
 fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
-    let _alone = serial::alone();
-    let Some(env) = env("a_broker_restart_mid_stream_loses_and_doubles_nothing") else {
+    let Some(env) = own_env("a_broker_restart_mid_stream_loses_and_doubles_nothing") else {
         return;
     };
     let want = generated(env.path(), "5");
@@ -114,26 +137,24 @@ fn a_broker_restart_mid_stream_loses_and_doubles_nothing() {
         "progress before the restart",
         || counts(&db).0 >= 2_000,
     );
-    rabbitmqctl(&["stop_app"]);
+    env.broker().stop_app();
     // While the broker is away the webhook answers 503 — not 2xx, not 500 — and is not ready.
-    // Asserted once the broker is back, so that a failure does not leave it stopped.
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut status = post_status(stage.port, "/metrics_webhook");
     while status != 503 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
         status = post_status(stage.port, "/metrics_webhook");
     }
-    let readyz = post_status(stage.port, "/readyz");
-    rabbitmqctl(&["start_app"]);
-    rabbitmqctl(&["await_startup"]);
     assert_eq!(
         status, 503,
         "the webhook answers 503 while the broker is down"
     );
     assert_eq!(
-        readyz, 503,
+        post_status(stage.port, "/readyz"),
+        503,
         "/readyz says not ready while the broker is down"
     );
+    env.broker().start_app();
     stream.wait_ok(Duration::from_secs(240));
     env.settle(&env.path().join("data"), want);
     assert_eq!(post_status(stage.port, "/readyz"), 200, "ready again");
@@ -263,8 +284,8 @@ fn a_queue_declared_with_other_settings_is_a_clear_error() {
 #[test]
 fn chaos_on_rabbitmq_loses_and_doubles_nothing() {
     let _alone = serial::alone();
-    let Some(env) = env("chaos_on_rabbitmq_loses_and_doubles_nothing") else {
+    let Some(env) = own_env("chaos_on_rabbitmq_loses_and_doubles_nothing") else {
         return;
     };
-    chaos(env.path(), env.backend());
+    chaos(env.path(), env.backend(), Some(env.broker()));
 }

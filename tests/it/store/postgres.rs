@@ -1,14 +1,16 @@
-//! The PostgreSQL store (`--db postgres://…`), against the server on 127.0.0.1:5432
+//! The PostgreSQL store (`--db postgres://…`), against the machine's server on 127.0.0.1:5432
 //! (database `test`, trust authentication): the same exactly-once semantics and the same
 //! report as SQLite. Each test works in a schema of its own. Outside CI these tests skip,
 //! saying why, when no server answers; with CI=true they run.
 //!
-//! The outage test stops the server, and the crash tests time a crash by the store's
-//! progress: those run alone ([`serial::alone`]); the others beside the other service tests
-//! ([`serial::services`]).
+//! The outage test stops and starts a server, so it makes a cluster of its own
+//! ([`own_postgres`]) and never touches the machine's; it shares nothing and takes no lock.
+//! The crash tests time a crash by the store's progress: those run alone ([`serial::alone`]);
+//! the others beside the other service tests ([`serial::services`]).
 
 use crate::common;
 
+use common::own_postgres::own_postgres;
 use common::scenarios::Backend;
 use common::services::{Queues, Schema, broker_up};
 use common::*;
@@ -145,31 +147,12 @@ fn competing_consumers_crashing_after_commit_store_each_record_once() {
     competing_consumers_crash_after_commit(&schema, dir.path(), Backend::Embedded, &data_dir());
 }
 
-fn pg_ctl(action: &str) {
-    let version = std::fs::read_dir("/etc/postgresql")
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .file_name();
-    run_ok(std::process::Command::new("pg_ctlcluster").args([
-        "--skip-systemctl-redirect",
-        &version.to_string_lossy(),
-        "main",
-        action,
-    ]));
-}
-
 #[test]
 fn a_database_outage_is_waited_out() {
-    let _alone = serial::alone();
-    let Some(schema) = Schema::create("a_database_outage_is_waited_out") else {
+    let Some(server) = own_postgres("a_database_outage_is_waited_out") else {
         return;
     };
-    if !std::path::Path::new("/etc/postgresql").exists() {
-        println!("skipping a_database_outage_is_waited_out: no local cluster to stop and start");
-        return;
-    }
+    let schema = Schema::on(&server.url());
     let dir = tempfile::tempdir().unwrap();
     let stage = Stage::new(dir.path());
     let _serve = stage.serve();
@@ -185,11 +168,11 @@ fn a_database_outage_is_waited_out() {
     wait_until(Duration::from_secs(30), "the first record stored", || {
         schema.stored_metrics().unwrap_or(0) >= 1
     });
-    pg_ctl("stop");
+    server.stop();
     let streamed = stage.stream(data_dir()).output_bounded();
     // The outage itself: the consumer meets the stopped server.
     wait_for_log(&log, "cannot store the batch", Duration::from_secs(30));
-    pg_ctl("start");
+    server.start();
     assert!(
         streamed.status.success(),
         "the webhook took the data while the database was down"
