@@ -15,14 +15,12 @@
 //! report tests) stay the same, given the seed. Both files are streamed out, so 20 M readings
 //! (about 1 GB) take no more memory than 2 M.
 
+use millrace::generate::JsonArray;
 use millrace::record::{Metric, WorkOrder};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use serde::Serialize;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The first simulated second (the sample's own start).
 const START: i64 = 1_624_377_478;
@@ -101,49 +99,6 @@ fn cents(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
-/// A JSON array written record by record through a buffer.
-struct JsonArray {
-    /// The file, buffered.
-    out: BufWriter<File>,
-    /// Records written so far.
-    count: u64,
-    /// What goes between two records.
-    separator: &'static [u8],
-}
-
-impl JsonArray {
-    /// Creates the file at `path` and opens the array.
-    fn create(path: &Path, separator: &'static [u8]) -> std::io::Result<Self> {
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
-        out.write_all(b"[")?;
-        Ok(JsonArray {
-            out,
-            count: 0,
-            separator,
-        })
-    }
-
-    /// Writes one record.
-    fn push(&mut self, record: &impl Serialize) -> std::io::Result<()> {
-        if self.count > 0 {
-            self.out.write_all(self.separator)?;
-        }
-        serde_json::to_writer(&mut self.out, record).map_err(std::io::Error::other)?;
-        self.count += 1;
-        Ok(())
-    }
-
-    /// Closes the array and flushes the file; returns the records written.
-    fn finish(mut self) -> std::io::Result<u64> {
-        self.out.write_all(b"]\n")?;
-        self.out
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .sync_all()?;
-        Ok(self.count)
-    }
-}
-
 /// One gauge: its level and how it reads.
 struct Gauge {
     /// Standardised level, an AR(1) process.
@@ -171,8 +126,8 @@ fn main() -> std::io::Result<()> {
     let keep = (-(STEP as f64) / MEMORY).exp();
     let fresh = (1.0 - keep * keep).sqrt();
 
-    let mut metrics = JsonArray::create(&args.out.join("metrics.json"), b", ")?;
-    let mut orders = JsonArray::create(&args.out.join("workorder.json"), b",\n")?;
+    let mut metrics = JsonArray::create(args.out.join("metrics.json"), false)?;
+    let mut orders = JsonArray::create(args.out.join("workorder.json"), true)?;
     // Reading k is of gauge k % 50 + 1, at START + k × SPAN / N: evenly spread over the span.
     let time_of =
         |k: u64| START + (u128::from(k) * SPAN as u128 / u128::from(args.readings)) as i64;

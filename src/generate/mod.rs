@@ -2,16 +2,16 @@
 //! relationships between machine parameters and production output, so the pipeline and the
 //! report can be exercised and checked without real plant data.
 
+mod json_array;
 mod model;
 
+pub use json_array::JsonArray;
 pub use model::{Driver, Planted, Schedule};
 
 use crate::record::{Metric, WorkOrder};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 /// What to generate.
@@ -96,44 +96,6 @@ pub fn generate(config: &GenerateConfig) -> std::io::Result<Generated> {
     let truth = serde_json::to_vec_pretty(&written.planted).map_err(std::io::Error::other)?;
     std::fs::write(config.out.join("planted.json"), truth)?;
     Ok(written)
-}
-
-/// A JSON array written record by record, so any size fits in little memory.
-struct JsonArray {
-    out: BufWriter<File>,
-    count: u64,
-    one_per_line: bool,
-}
-
-impl JsonArray {
-    fn create(path: PathBuf, one_per_line: bool) -> std::io::Result<Self> {
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
-        out.write_all(b"[")?;
-        Ok(JsonArray {
-            out,
-            count: 0,
-            one_per_line,
-        })
-    }
-
-    fn push<T: Serialize>(&mut self, record: &T) -> std::io::Result<()> {
-        if self.count > 0 {
-            self.out
-                .write_all(if self.one_per_line { b",\n" } else { b", " })?;
-        }
-        serde_json::to_writer(&mut self.out, record).map_err(std::io::Error::other)?;
-        self.count += 1;
-        Ok(())
-    }
-
-    fn finish(mut self) -> std::io::Result<u64> {
-        self.out.write_all(b"]\n")?;
-        self.out
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .sync_all()?;
-        Ok(self.count)
-    }
 }
 
 #[cfg(test)]
