@@ -28,20 +28,32 @@ pub async fn start<Q: Queue>(
     opening: Opening,
     shutdown: &Shutdown,
 ) -> Result<Option<Vec<Running>>, PipelineError> {
-    let mut running = Vec::new();
+    // Every store is opened before any consumer starts: a consumer already storing while
+    // the next store is still opening would leave a process that stores one stream and
+    // then exits if the database goes away in between.
     let mut stores = StoreHandles::new(db);
+    let mut opened = Vec::new();
     for &kind in kinds {
-        let opened = stores
+        let store = match stores
             .next(|| async {
                 match opening {
                     Opening::Patient => open_patiently(db, shutdown).await,
                     Opening::Once => db.open_async().await.map(Some),
                 }
             })
-            .await?;
-        let Some(store) = opened else {
-            return Ok(None);
+            .await
+        {
+            Ok(Some(store)) => store,
+            gave_up => {
+                // Off the runtime: PostgreSQL's client blocks when dropped.
+                let _ = tokio::task::spawn_blocking(move || drop(opened)).await;
+                return gave_up.map(|_| None).map_err(PipelineError::from);
+            }
         };
+        opened.push((kind, store));
+    }
+    let mut running = Vec::new();
+    for (kind, store) in opened {
         running.push(crate::consumer::spawn(queue, kind, store, shutdown.clone()).await?);
     }
     Ok(Some(running))

@@ -26,6 +26,7 @@ mod pipeline;
 mod pipeline_error;
 mod report;
 mod requeue;
+mod rollup;
 mod run;
 mod serve;
 mod status;
@@ -47,6 +48,7 @@ pub use pipeline::Pipeline;
 pub use pipeline_error::PipelineError;
 pub use report::ReportJob;
 pub use requeue::Decoding;
+pub use rollup::RollupJob;
 pub use run::RunJob;
 pub use serve::ServeJob;
 pub use status::StatusJob;
@@ -74,6 +76,8 @@ pub enum Job {
     Dashboard(DashboardJob),
     /// `millrace status`.
     Status(StatusJob),
+    /// `millrace rollup`.
+    Rollup(RollupJob),
     /// `millrace dead-letters`.
     DeadLetters(DeadLettersJob),
 }
@@ -89,6 +93,7 @@ pub async fn start(job: Job, shutdown: Shutdown) -> anyhow::Result<()> {
         Job::Report(job) => report::write(&job).await,
         Job::Dashboard(job) => dashboard::start(job, shutdown).await,
         Job::Status(job) => status::show(job).await,
+        Job::Rollup(job) => rollup::rebuild(job).await,
         Job::DeadLetters(job) => dead_letters::handle(job).await,
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::queue::{Broker, Queue};
 use crate::record::StreamKind;
-use crate::store::{PostgresStore, SqliteStore, Store, StoreLocation, StreamStatus};
+use crate::store::{PostgresStore, RollupStatus, SqliteStore, Store, StoreLocation, StreamStatus};
 use crate::support::timefmt::iso8601;
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -20,6 +20,12 @@ struct Place<T> {
     exists: bool,
     /// Per stream, in [`StreamKind::ALL`] order.
     streams: Vec<T>,
+}
+
+/// What the store holds: per stream, and its rollups (`None` when it has none yet).
+struct Stored {
+    place: Place<StreamStatus>,
+    rollups: Option<RollupStatus>,
 }
 
 /// What waits in the queue for one stream.
@@ -51,38 +57,46 @@ pub async fn show(job: StatusJob) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn look_at_store(db: StoreLocation) -> anyhow::Result<Place<StreamStatus>> {
+async fn look_at_store(db: StoreLocation) -> anyhow::Result<Stored> {
     let (kind, exists) = match &db {
         StoreLocation::Sqlite(path) => ("sqlite", path.exists()),
         StoreLocation::Postgres(_) => ("postgres", true),
     };
     let location = db.to_string();
-    let streams = if exists {
+    let (streams, rollups) = if exists {
         let (db, named) = (db.clone(), location.clone());
-        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<StreamStatus>> {
+        type Found = (Vec<StreamStatus>, Option<RollupStatus>);
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Found> {
             // An open error names the store already; a failed read does not.
             let mut store: Box<dyn Store + Send> = match &db {
                 StoreLocation::Sqlite(path) => Box::new(SqliteStore::open_read_only(path)?),
                 StoreLocation::Postgres(url) => Box::new(PostgresStore::connect(url)?),
             };
-            StreamKind::ALL
+            let streams = StreamKind::ALL
                 .iter()
                 .map(|&kind| {
                     store
                         .stream_status(kind)
                         .with_context(|| format!("cannot read the store {named}"))
                 })
-                .collect()
+                .collect::<anyhow::Result<_>>()?;
+            let rollups = store
+                .rollup_status()
+                .with_context(|| format!("cannot read the store {named}"))?;
+            Ok((streams, rollups))
         })
         .await??
     } else {
-        vec![StreamStatus::default(); StreamKind::ALL.len()]
+        (vec![StreamStatus::default(); StreamKind::ALL.len()], None)
     };
-    Ok(Place {
-        kind,
-        location,
-        exists,
-        streams,
+    Ok(Stored {
+        place: Place {
+            kind,
+            location,
+            exists,
+            streams,
+        },
+        rollups,
     })
 }
 
@@ -112,7 +126,8 @@ async fn look_at_queue(broker: &Broker) -> anyhow::Result<Place<Waiting>> {
 }
 
 /// The JSON document of `status --json` (its fields are documented in docs/operating.md).
-fn document(store: &Place<StreamStatus>, queue: &Place<Waiting>) -> Value {
+fn document(stored: &Stored, queue: &Place<Waiting>) -> Value {
+    let store = &stored.place;
     let place = |kind: &str, location: &str, exists: bool| json!({ "kind": kind, "location": location, "exists": exists });
     let mut streams = serde_json::Map::new();
     for (i, stream) in StreamKind::ALL.iter().enumerate() {
@@ -121,6 +136,8 @@ fn document(store: &Place<StreamStatus>, queue: &Place<Waiting>) -> Value {
             stream.name().to_string(),
             json!({
                 "rows": stored.rows,
+                "oldest_time": stored.oldest.map(iso8601),
+                "oldest_unix": stored.oldest,
                 "newest_time": stored.newest.map(iso8601),
                 "newest_unix": stored.newest,
                 "queued": waiting.queued,
@@ -132,11 +149,19 @@ fn document(store: &Place<StreamStatus>, queue: &Place<Waiting>) -> Value {
         "store": place(store.kind, &store.location, store.exists),
         "queue": place(queue.kind, &queue.location, queue.exists),
         "streams": streams,
+        "rollups": stored.rollups.map(|r| json!({
+            "buckets": r.buckets,
+            "from_time": r.from.map(iso8601),
+            "from_unix": r.from,
+            "to_time": r.to.map(iso8601),
+            "to_unix": r.to,
+        })),
     })
 }
 
 /// The human table, with where it looked above it.
-fn table(store: &Place<StreamStatus>, queue: &Place<Waiting>) -> String {
+fn table(stored: &Stored, queue: &Place<Waiting>) -> String {
+    let store = &stored.place;
     let mut out = String::new();
     let store_line = match (store.kind, store.exists) {
         (_, false) => format!(
@@ -156,21 +181,39 @@ fn table(store: &Place<StreamStatus>, queue: &Place<Waiting>) -> String {
     };
     out.push_str(&format!("store: {store_line}\nqueue: {queue_line}\n\n"));
     out.push_str(&format!(
-        "{:<10} {:>10}  {:<20}  {:>8}  {:>12}\n",
-        "stream", "stored", "newest record", "queued", "dead letters"
+        "{:<10} {:>10}  {:<20}  {:<20}  {:>8}  {:>12}\n",
+        "stream", "stored", "oldest record", "newest record", "queued", "dead letters"
     ));
     let mut dead = 0;
     for (i, stream) in StreamKind::ALL.iter().enumerate() {
         let (stored, waiting) = (store.streams[i], queue.streams[i]);
         dead += waiting.dead_letters;
         out.push_str(&format!(
-            "{:<10} {:>10}  {:<20}  {:>8}  {:>12}\n",
+            "{:<10} {:>10}  {:<20}  {:<20}  {:>8}  {:>12}\n",
             stream.name(),
             stored.rows,
+            stored.oldest.map_or_else(|| "-".to_string(), iso8601),
             stored.newest.map_or_else(|| "-".to_string(), iso8601),
             waiting.queued,
             waiting.dead_letters
         ));
+    }
+    if store.exists {
+        out.push_str(&match stored.rollups {
+            Some(RollupStatus {
+                buckets,
+                from: Some(from),
+                to: Some(to),
+            }) => format!(
+                "\nrollups: {buckets} one-minute buckets from {} to {}\n",
+                iso8601(from),
+                iso8601(to)
+            ),
+            Some(_) => "\nrollups: none yet (no readings stored)\n".to_string(),
+            None => "\nrollups: not built yet: the next millrace that writes to this store \
+                     builds them (or run `millrace rollup --rebuild`)\n"
+                .to_string(),
+        });
     }
     if dead > 0 {
         out.push_str(&format!(

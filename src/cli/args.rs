@@ -66,6 +66,9 @@ pub enum Command {
     Dashboard(DashboardArgs),
     /// Show, per stream, what the store holds and what waits in the queue (read only)
     Status(StatusArgs),
+    /// Rebuild the store's per-minute rollups from its readings (they are kept at ingest;
+    /// this is for a store whose rollups are in doubt)
+    Rollup(RollupArgs),
     /// List dead letters, put them back on their queue once the cause is fixed, or drop them
     DeadLetters(DeadLettersArgs),
     /// Print a shell completion script to stdout
@@ -657,6 +660,18 @@ pub struct StatusArgs {
     /// Which queue to look at.
     #[command(flatten)]
     pub queue: QueueArgs,
+}
+
+/// Options of `millrace rollup`.
+#[derive(Debug, Args)]
+pub struct RollupArgs {
+    /// Replace every rollup with one made from the stored readings (required: the command
+    /// does nothing else yet, and says so rather than guess)
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Which store to rebuild.
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// What `millrace dead-letters` does with the dead letters it chooses.

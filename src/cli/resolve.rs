@@ -6,13 +6,14 @@
 
 use super::args::{
     AnalysisArgs, AuthArgs, BatchLimitArgs, Command, ConsumeArgs, DashboardArgs, DeadLetterAction,
-    DeadLettersArgs, GenerateArgs, MqttArgs, MqttOpts, QueueArgs, ReportArgs, RunArgs, SendOpts,
-    ServeArgs, StatusArgs, StoreArgs, StreamArgs, Streams, TlsArgs, TokenArgs, WebhookArgs,
+    DeadLettersArgs, GenerateArgs, MqttArgs, MqttOpts, QueueArgs, ReportArgs, RollupArgs, RunArgs,
+    SendOpts, ServeArgs, StatusArgs, StoreArgs, StreamArgs, Streams, TlsArgs, TokenArgs,
+    WebhookArgs,
 };
 use super::data_folder::{self, Needs};
 use crate::app::{
     ConsumeJob, DashboardJob, DeadLetterWork, DeadLettersJob, Decoding, Job, MqttJob, ReportJob,
-    RunJob, Sending, ServeJob, StatusJob, StreamJob, UsageError,
+    RollupJob, RunJob, Sending, ServeJob, StatusJob, StreamJob, UsageError,
 };
 use crate::auth::Credentials;
 use crate::generate::GenerateConfig;
@@ -37,6 +38,7 @@ pub fn job(command: Command) -> Result<Job, UsageError> {
         Command::Report(args) => Job::Report(report(args)),
         Command::Dashboard(args) => Job::Dashboard(dashboard(args)?),
         Command::Status(args) => Job::Status(status(args)?),
+        Command::Rollup(args) => Job::Rollup(rollup(args)?),
         Command::DeadLetters(args) => Job::DeadLetters(dead_letters(args)?),
         Command::Generate(_) | Command::Completions(_) | Command::Man(_) => {
             return Err(UsageError::new("this command runs no job"));
@@ -163,6 +165,17 @@ fn status(args: StatusArgs) -> Result<StatusJob, UsageError> {
         db: db(&args.store),
         broker: broker(&args.queue, queue_limits(&args.queue)?)?,
         json: args.json,
+    })
+}
+
+fn rollup(args: RollupArgs) -> Result<RollupJob, UsageError> {
+    if !args.rebuild {
+        return Err(UsageError::new(
+            "`millrace rollup` needs --rebuild: rollups are kept as readings are stored, so the one thing to ask of it is to make them again from the readings",
+        ));
+    }
+    Ok(RollupJob {
+        db: db(&args.store),
     })
 }
 

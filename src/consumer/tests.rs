@@ -254,6 +254,18 @@ impl Store for FlakyStore {
     fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError> {
         self.inner.held(stream, origin)
     }
+    fn rollup_status(&mut self) -> Result<Option<crate::store::RollupStatus>, StoreError> {
+        self.inner.rollup_status()
+    }
+    fn scan_rollups(
+        &mut self,
+        visit: &mut dyn FnMut(crate::store::Bucket),
+    ) -> Result<u64, StoreError> {
+        self.inner.scan_rollups(visit)
+    }
+    fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
+        self.inner.rebuild_rollups(progress)
+    }
 }
 
 #[tokio::test]

@@ -9,13 +9,17 @@
 
 mod location;
 mod postgres;
+mod postgres_rollup;
 mod ranges;
+pub mod rollup;
 mod sqlite;
+mod sqlite_rollup;
 mod sqlite_schema;
 
 pub use location::StoreLocation;
 pub use postgres::PostgresStore;
 pub use ranges::{Coverage, cover};
+pub use rollup::{Bucket, RollupStatus};
 pub use sqlite::SqliteStore;
 
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
@@ -138,6 +142,19 @@ pub trait Store: Send + 'static {
     /// stored ranges: what `run` tells at start of each data file, so that a copy of a
     /// folder streamed before is seen to add nothing.
     fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError>;
+
+    /// How many rollup buckets the store holds and the span they cover (`millrace status`);
+    /// `None` for a store an older millrace wrote, opened read-only, whose rollups the next
+    /// writer builds.
+    fn rollup_status(&mut self) -> Result<Option<RollupStatus>, StoreError>;
+
+    /// Hands `visit` every rollup bucket, ordered by parameter and start; returns how many.
+    fn scan_rollups(&mut self, visit: &mut dyn FnMut(Bucket)) -> Result<u64, StoreError>;
+
+    /// Replaces the rollups with those of the stored readings (`millrace rollup --rebuild`),
+    /// in one transaction that holds writers off, in bounded memory; calls `progress` with
+    /// the readings folded so far now and then. Returns the readings folded.
+    fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError>;
 }
 
 /// What the store holds of one stream, as `millrace status` shows it.
@@ -145,6 +162,9 @@ pub trait Store: Send + 'static {
 pub struct StreamStatus {
     /// Records stored.
     pub rows: u64,
+    /// The oldest record's time (Unix seconds), `None` when there is none: for metrics, where
+    /// the raw readings begin.
+    pub oldest: Option<i64>,
     /// The newest record's time (Unix seconds), `None` when there is none.
     pub newest: Option<i64>,
 }
@@ -187,6 +207,15 @@ impl Store for Box<dyn Store + Send> {
     }
     fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError> {
         (**self).held(stream, origin)
+    }
+    fn rollup_status(&mut self) -> Result<Option<RollupStatus>, StoreError> {
+        (**self).rollup_status()
+    }
+    fn scan_rollups(&mut self, visit: &mut dyn FnMut(Bucket)) -> Result<u64, StoreError> {
+        (**self).scan_rollups(visit)
+    }
+    fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
+        (**self).rebuild_rollups(progress)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The PostgreSQL store, for scaling out: consumers on several machines write to one database
 //! and still store each record once. Same tables and columns as the SQLite store.
 
+use super::postgres_rollup;
+use super::rollup::{self, Bucket, RollupStatus};
 use super::{Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use postgres::binary_copy::BinaryCopyInWriter;
@@ -96,6 +98,28 @@ fn open(url: &str) -> Result<Client, StoreError> {
     let mut client = Client::connect(url, NoTls).map_err(fail)?;
     let mut tx = client.transaction().map_err(fail)?;
     tx.batch_execute(SCHEMA).map_err(fail)?;
+    tx.batch_execute(postgres_rollup::TABLES).map_err(fail)?;
+    // Under the schema's lock: one process builds the rollups of an older database, and
+    // whoever connects meanwhile waits for them.
+    if !postgres_rollup::built(&mut tx).map_err(fail)? {
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&METRICS_SEQ_LOCK])
+            .map_err(fail)?;
+        // A table of other types is told as such, not as the rebuild's failure to sum it.
+        if let Some(row) = tx
+            .query_opt("SELECT id, val, time FROM metrics LIMIT 1", &[])
+            .map_err(fail)?
+        {
+            column::<i64>(&row, 0, "metrics")?;
+            column::<f64>(&row, 1, "metrics")?;
+            column::<i64>(&row, 2, "metrics")?;
+        }
+        tracing::info!("building the store's rollups from its readings (once, on upgrade)");
+        let folded = postgres_rollup::rebuild(&mut tx, &mut |done| {
+            tracing::info!("rollups: {done} readings folded");
+        })
+        .map_err(fail)?;
+        tracing::info!("rollups built from {folded} readings");
+    }
     tx.commit().map_err(fail)?;
     Ok(client)
 }
@@ -170,6 +194,9 @@ impl Store for PostgresStore {
             |m| [&m.id as &(dyn ToSql + Sync), &m.val, &m.time],
         )
         .map_err(failed)?;
+        // After the metrics' lock: writers of metrics take turns, so buckets are never
+        // contended, and a rebuild (which takes the same lock) sees every write whole.
+        postgres_rollup::add(&mut tx, &rollup::buckets(metrics.iter().copied())).map_err(failed)?;
         copy(
             &mut tx,
             "COPY workorder (time, product, production) FROM STDIN BINARY",
@@ -282,15 +309,38 @@ impl Store for PostgresStore {
     }
 
     fn stream_status(&mut self, stream: StreamKind) -> Result<StreamStatus, StoreError> {
-        let sql = format!("SELECT COUNT(*), MAX(time) FROM {}", stream.name());
+        let sql = format!(
+            "SELECT COUNT(*), MIN(time), MAX(time) FROM {}",
+            stream.name()
+        );
         let row = self
             .client()?
             .query_one(sql.as_str(), &[])
             .map_err(failed)?;
         Ok(StreamStatus {
             rows: column::<i64>(&row, 0, stream.name())? as u64,
-            newest: column::<Option<i64>>(&row, 1, stream.name())?,
+            oldest: column::<Option<i64>>(&row, 1, stream.name())?,
+            newest: column::<Option<i64>>(&row, 2, stream.name())?,
         })
+    }
+
+    fn rollup_status(&mut self) -> Result<Option<RollupStatus>, StoreError> {
+        postgres_rollup::status(self.client()?)
+            .map(Some)
+            .map_err(failed)
+    }
+
+    fn scan_rollups(&mut self, visit: &mut dyn FnMut(Bucket)) -> Result<u64, StoreError> {
+        postgres_rollup::scan(self.client()?, visit).map_err(failed)
+    }
+
+    fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
+        let mut tx = self.client()?.transaction().map_err(failed)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&METRICS_SEQ_LOCK])
+            .map_err(failed)?;
+        let folded = postgres_rollup::rebuild(&mut tx, progress).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(folded)
     }
 
     fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError> {

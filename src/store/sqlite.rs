@@ -1,6 +1,8 @@
 //! The SQLite store, the default: one file (`millrace.db` unless told otherwise) with the
 //! original pipeline's tables, and nothing to install.
 
+use super::rollup::{self, Bucket, RollupStatus};
+use super::sqlite_rollup;
 use super::sqlite_schema as schema;
 use super::{Cause, Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
@@ -79,9 +81,11 @@ impl Store for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)?;
         let mut stats = WriteStats::default();
+        let mut stored = Vec::new();
         for batch in batches {
-            stats += write_one(&tx, batch).map_err(failed)?;
+            stats += write_one(&tx, batch, &mut stored).map_err(failed)?;
         }
+        sqlite_rollup::add(&tx, &rollup::buckets(stored)).map_err(failed)?;
         tx.commit().map_err(failed)?;
         Ok(stats)
     }
@@ -177,6 +181,25 @@ impl Store for SqliteStore {
         stream_status(&self.conn, stream)
     }
 
+    fn rollup_status(&mut self) -> Result<Option<RollupStatus>, StoreError> {
+        sqlite_rollup::status(&self.conn).map_err(|e| busy_or(e, StoreError::Failed))
+    }
+
+    fn scan_rollups(&mut self, visit: &mut dyn FnMut(Bucket)) -> Result<u64, StoreError> {
+        sqlite_rollup::scan(&self.conn, visit).map_err(failed)
+    }
+
+    fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
+        let _turn = self.gate.turn();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| busy_or(e, StoreError::Failed))?;
+        let folded = sqlite_rollup::rebuild(&tx, progress).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(folded)
+    }
+
     fn held(&mut self, stream: StreamKind, origin: &str) -> Result<u64, StoreError> {
         self.conn
             .query_row(
@@ -212,13 +235,17 @@ impl SqliteStore {
     }
 }
 
-/// Rows of the stream and the newest time among them.
+/// Rows of the stream and the oldest and newest time among them.
 fn stream_status(conn: &Connection, stream: StreamKind) -> Result<StreamStatus, StoreError> {
-    let sql = format!("SELECT COUNT(*), MAX(time) FROM {}", stream.name());
+    let sql = format!(
+        "SELECT COUNT(*), MIN(time), MAX(time) FROM {}",
+        stream.name()
+    );
     conn.query_row(&sql, [], |r| {
         Ok(StreamStatus {
             rows: r.get::<_, i64>(0)? as u64,
-            newest: r.get(1)?,
+            oldest: r.get(1)?,
+            newest: r.get(2)?,
         })
     })
     .map_err(|e| busy_or(e, StoreError::Failed))
@@ -244,7 +271,13 @@ fn scan(conn: &Connection, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreEr
     Ok(n)
 }
 
-fn write_one(tx: &Transaction<'_>, batch: &Incoming<'_>) -> rusqlite::Result<WriteStats> {
+/// Stores what is new of `batch`, adding the metrics it stored to `stored` (what the
+/// rollups take).
+fn write_one<'a>(
+    tx: &Transaction<'_>,
+    batch: &Incoming<'a>,
+    stored_metrics: &mut Vec<&'a Metric>,
+) -> rusqlite::Result<WriteStats> {
     let stream = batch.records.kind().name();
     let count = batch.records.len() as u64;
     if count == 0 {
@@ -268,6 +301,9 @@ fn write_one(tx: &Transaction<'_>, batch: &Incoming<'_>) -> rusqlite::Result<Wri
     let mut inserted = 0;
     for &(s, e) in &coverage.missing {
         let range = (s - batch.first_seq) as usize..(e - batch.first_seq) as usize;
+        if let Records::Metrics(v) = batch.records {
+            stored_metrics.extend(&v[range.clone()]);
+        }
         inserted += insert_records(tx, batch.records, range)?;
     }
     if !stored.is_empty() {

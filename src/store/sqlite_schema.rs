@@ -4,11 +4,17 @@
 //! ingest sequence the live analysis reads new rows by. It is SQLite's rowid under a name,
 //! so it costs nothing to write, counts up in commit order (SQLite has one writer at a time
 //! and millrace never deletes a row), and — unlike a bare rowid — survives `VACUUM`.
+//!
+//! Schema 3 adds `rollups` (see [`super::rollup`]), built from the stored readings when an
+//! older file is upgraded: in the upgrade's one transaction, so a crash leaves schema 2 and
+//! the next writer builds them again.
 
 use rusqlite::Connection;
 
 /// The schema version this build writes; a newer file is refused rather than misread.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
+/// The first schema with rollups.
+pub const ROLLUPS_SINCE: i64 = 3;
 
 /// The tables and indexes of a current store. `val` and `production` have no declared type
 /// on purpose: SQLite stores a whole-number value of a REAL column as an integer and gives
@@ -54,11 +60,13 @@ pub fn ensure(conn: &mut Connection, version: i64) -> rusqlite::Result<()> {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap_or(version);
     let upgrade = version == 1 && has_table(&tx, "metrics")?;
+    let roll_up = (1..ROLLUPS_SINCE).contains(&version) && has_table(&tx, "metrics")?;
     if upgrade {
         tracing::info!("upgrading the store to schema {VERSION} (rows keep their order)");
         tx.execute_batch(UPGRADE_1_TO_2)?;
     }
     tx.execute_batch(TABLES)?;
+    tx.execute_batch(super::sqlite_rollup::TABLE)?;
     if upgrade {
         tx.execute_batch(
             "INSERT INTO metrics (seq, id, val, time)
@@ -68,6 +76,13 @@ pub fn ensure(conn: &mut Connection, version: i64) -> rusqlite::Result<()> {
              DROP TABLE metrics_v1;
              DROP TABLE workorder_v1;",
         )?;
+    }
+    if roll_up {
+        tracing::info!("building the store's rollups from its readings (once, on upgrade)");
+        let folded = super::sqlite_rollup::rebuild(&tx, &mut |done| {
+            tracing::info!("rollups: {done} readings folded");
+        })?;
+        tracing::info!("rollups built from {folded} readings");
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()

@@ -97,6 +97,67 @@ fn status_counts_the_stored_sample_exactly() {
         .expect("a metrics row");
     let cells: Vec<_> = row.split_whitespace().collect();
     assert_eq!(cells[1], DATA_METRICS.to_string(), "{table}");
+    // The raw readings' span and the rollups' span, which holds it in whole minutes.
+    let oldest = source_metrics(&data_dir().join("metrics.json"))
+        .into_iter()
+        .map(|r| r.2)
+        .min()
+        .unwrap();
+    assert_eq!(metrics["oldest_unix"], oldest);
+    let rollups = &doc["rollups"];
+    let (from, to) = (
+        rollups["from_unix"].as_i64().unwrap(),
+        rollups["to_unix"].as_i64().unwrap(),
+    );
+    assert!(from <= oldest && oldest < from + 60, "{rollups}");
+    assert!(
+        to > newest_metric() && to <= newest_metric() + 60,
+        "{rollups}"
+    );
+    let buckets = rollups["buckets"].as_u64().unwrap();
+    assert!(buckets > 0 && buckets <= DATA_METRICS, "{rollups}");
+    assert!(
+        table.contains(&format!("rollups: {buckets} one-minute buckets from ")),
+        "{table}"
+    );
+}
+
+/// `millrace rollup --rebuild` makes the buckets kept at ingest again, and says so; without
+/// --rebuild, or without a store, it says what to do and exits 2.
+#[test]
+fn rollup_rebuild_makes_the_kept_buckets_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = millrace(dir.path())
+        .args(["rollup", "--rebuild"])
+        .output_bounded();
+    assert_eq!(refused.status.code(), Some(2));
+    let told = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        told.contains("there is no database at millrace.db"),
+        "{told}"
+    );
+    assert!(
+        !dir.path().join("millrace.db").exists(),
+        "it created a store"
+    );
+    run_sample(dir.path(), &[]);
+    let kept = status_json(dir.path(), &[])["rollups"].clone();
+    let out = run_ok(millrace(dir.path()).args(["rollup", "--rebuild"]));
+    assert!(
+        out.contains(&format!(
+            "rollups rebuilt: {} one-minute buckets from {DATA_METRICS} readings",
+            kept["buckets"]
+        )),
+        "{out}"
+    );
+    assert_eq!(status_json(dir.path(), &[])["rollups"], kept);
+    let bare = millrace(dir.path()).arg("rollup").output_bounded();
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bare.stderr).contains("needs --rebuild"),
+        "{:?}",
+        bare
+    );
 }
 
 #[test]

@@ -1,0 +1,186 @@
+//! The PostgreSQL store's rollups (see [`super::rollup`]): one upsert per write, safe with
+//! several consumers writing at once, and the rebuild done by the server.
+
+use super::rollup::{Bucket, RollupStatus, WIDTH};
+use postgres::Transaction;
+use postgres::types::ToSql;
+
+/// The rollups table, and the note that says they are complete for a bucket width.
+pub const TABLES: &str = r#"
+    CREATE TABLE IF NOT EXISTS rollups (
+        id BIGINT NOT NULL,
+        start BIGINT NOT NULL,
+        readings BIGINT NOT NULL,
+        sum_val DOUBLE PRECISION NOT NULL,
+        sum_sq DOUBLE PRECISION NOT NULL,
+        min_val DOUBLE PRECISION NOT NULL,
+        max_val DOUBLE PRECISION NOT NULL,
+        first_time BIGINT NOT NULL,
+        first_val DOUBLE PRECISION NOT NULL,
+        last_time BIGINT NOT NULL,
+        last_val DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (id, start)
+    );
+    CREATE TABLE IF NOT EXISTS millrace_meta (
+        key TEXT PRIMARY KEY,
+        value BIGINT NOT NULL
+    );
+"#;
+
+/// The buckets of a write, as arrays (one statement, whatever their number), folded into
+/// the stored ones. Each right-hand side reads the row as it was, so the merge is the one of
+/// [`Bucket::merge`]; a consumer writing the same bucket at the same moment waits for the
+/// row's lock and then adds to what the other committed, so no update is lost.
+const UPSERT: &str = "
+    INSERT INTO rollups (id, start, readings, sum_val, sum_sq, min_val, max_val,
+                         first_time, first_val, last_time, last_val)
+    SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::FLOAT8[], $5::FLOAT8[],
+                         $6::FLOAT8[], $7::FLOAT8[], $8::BIGINT[], $9::FLOAT8[], $10::BIGINT[],
+                         $11::FLOAT8[])
+    ON CONFLICT (id, start) DO UPDATE SET
+        readings = rollups.readings + EXCLUDED.readings,
+        sum_val = rollups.sum_val + EXCLUDED.sum_val,
+        sum_sq = rollups.sum_sq + EXCLUDED.sum_sq,
+        min_val = LEAST(rollups.min_val, EXCLUDED.min_val),
+        max_val = GREATEST(rollups.max_val, EXCLUDED.max_val),
+        first_val = CASE WHEN EXCLUDED.first_time < rollups.first_time
+                          OR (EXCLUDED.first_time = rollups.first_time
+                              AND EXCLUDED.first_val < rollups.first_val)
+                         THEN EXCLUDED.first_val ELSE rollups.first_val END,
+        first_time = LEAST(rollups.first_time, EXCLUDED.first_time),
+        last_val = CASE WHEN EXCLUDED.last_time > rollups.last_time
+                         OR (EXCLUDED.last_time = rollups.last_time
+                             AND EXCLUDED.last_val > rollups.last_val)
+                        THEN EXCLUDED.last_val ELSE rollups.last_val END,
+        last_time = GREATEST(rollups.last_time, EXCLUDED.last_time)";
+
+/// Folds `buckets` (sorted by parameter and start, as [`super::rollup::buckets`] gives
+/// them, so that two writers lock shared rows in the same order) into the stored rollups.
+pub fn add(tx: &mut Transaction<'_>, buckets: &[Bucket]) -> Result<(), postgres::Error> {
+    if buckets.is_empty() {
+        return Ok(());
+    }
+    let ints = |f: fn(&Bucket) -> i64| buckets.iter().map(f).collect::<Vec<i64>>();
+    let floats = |f: fn(&Bucket) -> f64| buckets.iter().map(f).collect::<Vec<f64>>();
+    let columns: (Vec<i64>, Vec<i64>, Vec<i64>) =
+        (ints(|b| b.id), ints(|b| b.start), ints(|b| b.count as i64));
+    let sums = (floats(|b| b.sum), floats(|b| b.sum_sq));
+    let extremes = (floats(|b| b.min), floats(|b| b.max));
+    let ends = (
+        ints(|b| b.first.0),
+        floats(|b| b.first.1),
+        ints(|b| b.last.0),
+        floats(|b| b.last.1),
+    );
+    let params: [&(dyn ToSql + Sync); 11] = [
+        &columns.0,
+        &columns.1,
+        &columns.2,
+        &sums.0,
+        &sums.1,
+        &extremes.0,
+        &extremes.1,
+        &ends.0,
+        &ends.1,
+        &ends.2,
+        &ends.3,
+    ];
+    tx.execute(UPSERT, &params)?;
+    Ok(())
+}
+
+/// One parameter's buckets, made by the server from its readings; returns the readings
+/// folded. `first_val` and `last_val` are the values at the ends of the (time, value) order.
+const REBUILD_ONE: &str = "
+    WITH made AS (
+        INSERT INTO rollups (id, start, readings, sum_val, sum_sq, min_val, max_val,
+                             first_time, first_val, last_time, last_val)
+        SELECT id, start, COUNT(*), SUM(val), SUM(val * val), MIN(val), MAX(val),
+               MIN(time), (array_agg(val ORDER BY time, val))[1],
+               MAX(time), (array_agg(val ORDER BY time DESC, val DESC))[1]
+        FROM (SELECT id, val, time, time - ((time % $2) + $2) % $2 AS start
+              FROM metrics WHERE id = $1) AS m
+        GROUP BY id, start
+        RETURNING readings)
+    SELECT COALESCE(SUM(readings), 0)::BIGINT FROM made";
+
+/// Replaces the rollups with those of the stored readings, one parameter at a time (so the
+/// server's memory is one parameter's minute at a time), calling `progress` with the
+/// readings folded so far after each. The caller holds writers off.
+pub fn rebuild(
+    tx: &mut Transaction<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, postgres::Error> {
+    tx.execute("DELETE FROM rollups", &[])?;
+    let ids: Vec<i64> = tx
+        .query("SELECT DISTINCT id FROM metrics ORDER BY id", &[])?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let mut done = 0u64;
+    for id in ids {
+        let row = tx.query_one(REBUILD_ONE, &[&id, &WIDTH])?;
+        done += row.try_get::<_, i64>(0)? as u64;
+        progress(done);
+    }
+    tx.execute(
+        "INSERT INTO millrace_meta (key, value) VALUES ('rollup_width', $1)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        &[&WIDTH],
+    )?;
+    Ok(done)
+}
+
+/// Whether the rollups were built for this build's bucket width (false for a database an
+/// older millrace wrote, whose readings have none yet).
+pub fn built(tx: &mut Transaction<'_>) -> Result<bool, postgres::Error> {
+    let row = tx.query_opt(
+        "SELECT value FROM millrace_meta WHERE key = 'rollup_width'",
+        &[],
+    )?;
+    Ok(match row {
+        Some(r) => r.try_get::<_, i64>(0)? == WIDTH,
+        None => false,
+    })
+}
+
+/// How many buckets are stored and the span they cover.
+pub fn status(client: &mut postgres::Client) -> Result<RollupStatus, postgres::Error> {
+    let row = client.query_one("SELECT COUNT(*), MIN(start), MAX(start) FROM rollups", &[])?;
+    Ok(RollupStatus {
+        buckets: row.try_get::<_, i64>(0)? as u64,
+        from: row.try_get(1)?,
+        to: row.try_get::<_, Option<i64>>(2)?.map(|s| s + WIDTH),
+    })
+}
+
+/// Hands `visit` every stored bucket, ordered by parameter and start.
+pub fn scan(
+    client: &mut postgres::Client,
+    visit: &mut dyn FnMut(Bucket),
+) -> Result<u64, postgres::Error> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let params: [&(dyn ToSql + Sync); 0] = [];
+    let mut rows = client.query_raw(
+        "SELECT id, start, readings, sum_val, sum_sq, min_val, max_val,
+                first_time, first_val, last_time, last_val
+         FROM rollups ORDER BY id, start",
+        params,
+    )?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        visit(Bucket {
+            id: r.try_get(0)?,
+            start: r.try_get(1)?,
+            count: r.try_get::<_, i64>(2)? as u64,
+            sum: r.try_get(3)?,
+            sum_sq: r.try_get(4)?,
+            min: r.try_get(5)?,
+            max: r.try_get(6)?,
+            first: (r.try_get(7)?, r.try_get(8)?),
+            last: (r.try_get(9)?, r.try_get(10)?),
+        });
+        n += 1;
+    }
+    Ok(n)
+}

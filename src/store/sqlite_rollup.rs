@@ -1,0 +1,304 @@
+//! The SQLite store's rollups (see [`super::rollup`]): the upsert a write ends with, the
+//! rebuild from the readings, and what `status` shows of them.
+
+use super::rollup::{Bucket, Folder, RollupStatus};
+use rusqlite::{Connection, params};
+
+/// The rollups table: one row per parameter and minute. Floats are untyped columns, as in
+/// `metrics`, so that a `-0.0` reading comes back as one.
+pub const TABLE: &str = "
+    CREATE TABLE IF NOT EXISTS rollups (
+        id INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        readings INTEGER NOT NULL,
+        sum_val NOT NULL,
+        sum_sq NOT NULL,
+        min_val NOT NULL,
+        max_val NOT NULL,
+        first_time INTEGER NOT NULL,
+        first_val NOT NULL,
+        last_time INTEGER NOT NULL,
+        last_val NOT NULL,
+        PRIMARY KEY (id, start)
+    ) WITHOUT ROWID;";
+
+/// Adds a bucket to the stored one of the same parameter and minute, or stores it: every
+/// column merges as [`Bucket::merge`] does (the right-hand sides read the row as it was).
+const UPSERT: &str = "
+    INSERT INTO rollups (id, start, readings, sum_val, sum_sq, min_val, max_val,
+                         first_time, first_val, last_time, last_val)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+    ON CONFLICT (id, start) DO UPDATE SET
+        readings = readings + excluded.readings,
+        sum_val = sum_val + excluded.sum_val,
+        sum_sq = sum_sq + excluded.sum_sq,
+        min_val = min(min_val, excluded.min_val),
+        max_val = max(max_val, excluded.max_val),
+        first_val = CASE WHEN excluded.first_time < first_time
+                          OR (excluded.first_time = first_time AND excluded.first_val < first_val)
+                         THEN excluded.first_val ELSE first_val END,
+        first_time = min(first_time, excluded.first_time),
+        last_val = CASE WHEN excluded.last_time > last_time
+                         OR (excluded.last_time = last_time AND excluded.last_val > last_val)
+                        THEN excluded.last_val ELSE last_val END,
+        last_time = max(last_time, excluded.last_time)";
+
+/// Folds `buckets` into the stored rollups, inside the caller's transaction.
+pub fn add(conn: &Connection, buckets: &[Bucket]) -> rusqlite::Result<()> {
+    let mut upsert = conn.prepare_cached(UPSERT)?;
+    for b in buckets {
+        upsert.execute(params![
+            b.id,
+            b.start,
+            b.count as i64,
+            b.sum,
+            b.sum_sq,
+            b.min,
+            b.max,
+            b.first.0,
+            b.first.1,
+            b.last.0,
+            b.last.1
+        ])?;
+    }
+    Ok(())
+}
+
+/// Readings folded between two calls of a rebuild's `progress`.
+pub const PROGRESS_EVERY: u64 = 1_000_000;
+/// Buckets written at a time by a rebuild: its memory, whatever the store's size.
+const REBUILD_BATCH: usize = 10_000;
+
+/// Replaces the rollups with those of the stored readings, inside the caller's transaction,
+/// reading them once in (parameter, time) order; calls `progress` with the readings folded
+/// so far every [`PROGRESS_EVERY`]. Returns the readings folded.
+pub fn rebuild(conn: &Connection, progress: &mut dyn FnMut(u64)) -> rusqlite::Result<u64> {
+    conn.execute("DELETE FROM rollups", [])?;
+    let mut scan = conn.prepare("SELECT id, val, time FROM metrics ORDER BY id, time")?;
+    let mut rows = scan.query([])?;
+    let (mut folder, mut done, mut pending) = (Folder::default(), 0u64, Vec::new());
+    while let Some(row) = rows.next()? {
+        let m = crate::record::Metric {
+            id: row.get(0)?,
+            val: row.get(1)?,
+            time: row.get(2)?,
+        };
+        pending.extend(folder.push(&m));
+        if pending.len() == REBUILD_BATCH {
+            add(conn, &pending)?;
+            pending.clear();
+        }
+        done += 1;
+        if done % PROGRESS_EVERY == 0 {
+            progress(done);
+        }
+    }
+    pending.extend(folder.finish());
+    add(conn, &pending)?;
+    Ok(done)
+}
+
+/// How many buckets are stored and the span they cover; `None` when the file has no
+/// rollups yet (an older millrace's, opened read-only).
+pub fn status(conn: &Connection) -> rusqlite::Result<Option<RollupStatus>> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < super::sqlite_schema::ROLLUPS_SINCE {
+        return Ok(None);
+    }
+    conn.query_row(
+        "SELECT COUNT(*), MIN(start), MAX(start) FROM rollups",
+        [],
+        |r| {
+            Ok(RollupStatus {
+                buckets: r.get::<_, i64>(0)? as u64,
+                from: r.get(1)?,
+                to: r
+                    .get::<_, Option<i64>>(2)?
+                    .map(|s| s + super::rollup::WIDTH),
+            })
+        },
+    )
+    .map(Some)
+}
+
+/// Hands `visit` every stored bucket, ordered by parameter and start.
+pub fn scan(conn: &Connection, visit: &mut dyn FnMut(Bucket)) -> rusqlite::Result<u64> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, start, readings, sum_val, sum_sq, min_val, max_val,
+                first_time, first_val, last_time, last_val
+         FROM rollups ORDER BY id, start",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        visit(Bucket {
+            id: r.get(0)?,
+            start: r.get(1)?,
+            count: r.get::<_, i64>(2)? as u64,
+            sum: r.get(3)?,
+            sum_sq: r.get(4)?,
+            min: r.get(5)?,
+            max: r.get(6)?,
+            first: (r.get(7)?, r.get(8)?),
+            last: (r.get(9)?, r.get(10)?),
+        });
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::record::{Metric, Records};
+    use crate::store::rollup::{Bucket, buckets, difference};
+    use crate::store::{Incoming, SqliteStore, Store};
+
+    fn kept_of(store: &mut SqliteStore) -> Vec<Bucket> {
+        let mut out = Vec::new();
+        store.scan_rollups(&mut |b| out.push(b)).unwrap();
+        out
+    }
+
+    fn of_readings(store: &mut SqliteStore) -> Vec<Bucket> {
+        let mut readings = Vec::new();
+        store.scan_metrics(&mut |m| readings.push(m)).unwrap();
+        buckets(&readings)
+    }
+
+    /// Readings of three parameters over a few minutes, in no order, some of one second.
+    fn readings(n: usize, seed: u64) -> Vec<Metric> {
+        (0..n as u64)
+            .map(|i| {
+                let x = (i + seed).wrapping_mul(6_364_136_223_846_793_005) >> 33;
+                Metric {
+                    id: (x % 3) as i64,
+                    val: (x % 1000) as f64 / 8.0 - 40.0,
+                    time: 1_700_000_000 + (x % 400) as i64,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rollups_follow_every_write_late_duplicate_or_overlapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let all = Records::Metrics(readings(600, 1));
+        let write = |store: &mut SqliteStore, origin: &str, from: usize, to: usize| {
+            let part = all.slice(from..to);
+            store
+                .write(&[Incoming {
+                    origin,
+                    first_seq: from as u64,
+                    records: &part,
+                }])
+                .unwrap()
+        };
+        // Out of order within the origin, overlapping, resent whole, and the same records
+        // again under another origin (which stores them twice, as two sources would).
+        write(&mut store, "a", 300, 450);
+        write(&mut store, "a", 0, 320);
+        write(&mut store, "a", 400, 600);
+        let again = write(&mut store, "a", 0, 600);
+        assert_eq!(again.inserted, 0);
+        write(&mut store, "b", 100, 130);
+        assert_eq!(
+            store.count(crate::record::StreamKind::Metrics).unwrap(),
+            630
+        );
+        let (kept, made) = (kept_of(&mut store), of_readings(&mut store));
+        assert!(kept.len() > 10, "{} buckets", kept.len());
+        assert_eq!(difference(&kept, &made), None);
+        // A reading minutes older than any stored lands in its own bucket, and one inside
+        // a stored minute moves that minute's first reading.
+        let late = Records::Metrics(vec![
+            Metric {
+                id: 1,
+                val: 5.0,
+                time: 1_600_000_000,
+            },
+            Metric {
+                id: made[0].id,
+                val: -1e9,
+                time: made[0].first.0,
+            },
+        ]);
+        store
+            .write(&[Incoming {
+                origin: "late",
+                first_seq: 0,
+                records: &late,
+            }])
+            .unwrap();
+        let kept = kept_of(&mut store);
+        assert_eq!(difference(&kept, &of_readings(&mut store)), None);
+        assert_eq!(
+            kept[0].first,
+            (made[0].first.0, -1e9),
+            "ties go to the lower value"
+        );
+        assert!(
+            kept.iter()
+                .any(|b| b.start == 1_599_999_960 && b.count == 1)
+        );
+    }
+
+    #[test]
+    fn a_rebuild_makes_the_rollups_kept_write_by_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let all = Records::Metrics(readings(2_000, 7));
+        for from in (0..2_000).step_by(170) {
+            let part = all.slice(from..(from + 170).min(2_000));
+            store
+                .write(&[Incoming {
+                    origin: "f",
+                    first_seq: from as u64,
+                    records: &part,
+                }])
+                .unwrap();
+        }
+        let before = kept_of(&mut store);
+        let mut progress = Vec::new();
+        let folded = store.rebuild_rollups(&mut |n| progress.push(n)).unwrap();
+        assert_eq!(folded, 2_000);
+        assert_eq!(difference(&before, &kept_of(&mut store)), None);
+    }
+
+    #[test]
+    fn an_older_store_gets_its_rollups_on_first_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let all = Records::Metrics(readings(500, 3));
+        store
+            .write(&[Incoming {
+                origin: "f",
+                first_seq: 0,
+                records: &all,
+            }])
+            .unwrap();
+        // As schema 2 left it: no rollups table.
+        store
+            .connection()
+            .execute_batch("DROP TABLE rollups; PRAGMA user_version = 2;")
+            .unwrap();
+        drop(store);
+        let mut read_only = SqliteStore::open_read_only(&path).unwrap();
+        assert_eq!(
+            read_only.rollup_status().unwrap(),
+            None,
+            "not built, not faked"
+        );
+        drop(read_only);
+        let mut store = SqliteStore::open(&path).unwrap();
+        let kept = kept_of(&mut store);
+        assert_eq!(difference(&kept, &of_readings(&mut store)), None);
+        let status = store.rollup_status().unwrap().unwrap();
+        assert_eq!(status.buckets, kept.len() as u64);
+        assert_eq!(
+            status.from,
+            Some(kept.iter().map(|b| b.start).min().unwrap())
+        );
+    }
+}
