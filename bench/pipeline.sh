@@ -12,6 +12,9 @@
 #   bench/pipeline.sh                        # SCALE=145, RUNS=3
 #   SCALE=30 RUNS=1 bench/pipeline.sh        # a quicker look
 #   BATCH=20000 bench/pipeline.sh            # millrace's stream batch size (default 5000)
+#   BEFORE=0772c9e bench/pipeline.sh         # also time `run` built from that commit, in the
+#                                            # same rounds (issue 24: ingest with rollups
+#                                            # against the build before them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-145}
@@ -23,6 +26,16 @@ BIN=$PWD/target/release/millrace
 BARE=$PWD/target/release/examples/bare_sqlite
 BARE_AMQP=$PWD/target/release/examples/bare_amqp
 BARE_PG=$PWD/target/release/examples/bare_postgres
+BEFORE=${BEFORE:-}
+BEFORE_BIN=
+if [ -n "$BEFORE" ]; then
+  # Its own worktree and target folder, kept between runs: built once per commit.
+  tree=$PWD/target/before/$BEFORE
+  [ -d "$tree/src" ] || { rm -rf "$tree"; git worktree add --force --detach "$tree" "$BEFORE" >/dev/null; }
+  (cd "$tree" && CARGO_TARGET_DIR=$PWD/../target-$BEFORE cargo build --release --quiet --bin millrace)
+  BEFORE_BIN=$tree/../target-$BEFORE/release/millrace
+  echo "also timing run built from $BEFORE ($BEFORE_BIN)"
+fi
 PG=${PG:-postgres://postgres@127.0.0.1:5432/test}
 BROKER=${BROKER:-amqp://guest:guest@127.0.0.1:5672/%2f}
 WORK=$(mktemp -d)
@@ -56,6 +69,13 @@ for round in $(seq 1 "$RUNS"); do
   t1=$(now)
   grep -E "finished in" run.txt; cat time.txt | tail -1
   record "$round" run "$(ingest_rate run.txt)"
+  if [ -n "$BEFORE_BIN" ]; then
+    rm -rf before.db* before-queue.db* offsets-before.json report-before
+    "$BEFORE_BIN" run --no-progress --batch-size "$BATCH" --data data --db before.db --queue before-queue.db \
+      --offsets offsets-before.json --report-dir report-before 2>/dev/null > run-before.txt
+    grep -E "finished in" run-before.txt
+    record "$round" run_before "$(ingest_rate run-before.txt)"
+  fi
   record "$round" run_with_report "$(awk -v n="$ROWS" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n / (b - a)}')"
 
   if $have_pg; then
@@ -65,6 +85,13 @@ for round in $(seq 1 "$RUNS"); do
     "$BIN" run --no-progress --batch-size "$BATCH" --data data --db "$(schema_url bench_run)" --queue pg-queue.db \
       --offsets offsets-pg.json --report-dir report-pg 2>/dev/null > run-pg.txt
     grep -E "finished in" run-pg.txt
+    if [ -n "$BEFORE_BIN" ]; then
+      PGOPTIONS="-c client_min_messages=warning" psql -q "$PG" -c "DROP SCHEMA IF EXISTS bench_before CASCADE; CREATE SCHEMA bench_before"
+      "$BEFORE_BIN" run --no-progress --batch-size "$BATCH" --data data --db "$(schema_url bench_before)" --queue pg-before-queue.db \
+        --offsets offsets-pg-before.json --report-dir report-pg-before 2>/dev/null > run-pg-before.txt
+      PGOPTIONS="-c client_min_messages=warning" psql -q "$PG" -c "DROP SCHEMA bench_before CASCADE"
+      record "$round" run_pg_before "$(ingest_rate run-pg-before.txt)"
+    fi
     for s in bench_bare bench_run; do PGOPTIONS="-c client_min_messages=warning" psql -q "$PG" -c "DROP SCHEMA $s CASCADE"; done
     record "$round" bare_copy "$(sed -nE 's/.*rows_per_s=([0-9]+).*/\1/p' bare-pg.txt)"
     record "$round" run_pg "$(ingest_rate run-pg.txt)"
@@ -100,7 +127,7 @@ def ratio(a, b, label, target):
         m = statistics.median(xs)
         per = ", ".join(f"{x:.2f}" for x in xs)
         print(f"ratio {label}: median {m:.2f} (rounds: {per}); target >= {target}: {'met' if m >= target else 'MISSED'}")
-for key in ["bare_sqlite", "run", "run_with_report", "bare_copy", "run_pg", "bare_amqp", "run_amqp"]:
+for key in ["bare_sqlite", "run", "run_before", "run_with_report", "bare_copy", "run_pg", "run_pg_before", "bare_amqp", "run_amqp"]:
     m = median(key)
     if m is not None:
         print(f"{key:16} median {m:12,.0f} per s")
@@ -109,4 +136,6 @@ ratio("run_with_report", "bare_sqlite", "run with the report / bare SQLite inser
 ratio("run_pg", "bare_copy", "run into PostgreSQL / bare binary COPY", 0.9)
 ratio("run_amqp", "bare_sqlite", "run through RabbitMQ / bare SQLite insert", 0.8)
 ratio("run_amqp", "bare_amqp", "run through RabbitMQ / bare RabbitMQ loop", 0)
+ratio("run", "run_before", "run / run built from BEFORE", 0.85)
+ratio("run_pg", "run_pg_before", "run into PostgreSQL / the same built from BEFORE", 0.85)
 PY
