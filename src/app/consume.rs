@@ -16,6 +16,8 @@ pub struct ConsumeJob {
     pub broker: Broker,
     /// Where Prometheus metrics are served, if anywhere.
     pub metrics_listen: Option<String>,
+    /// Raw readings pruned on a schedule, if asked.
+    pub pruning: Option<super::Pruning>,
 }
 
 /// Consumes until `shutdown`, then settles the work in hand.
@@ -28,6 +30,9 @@ pub async fn start(job: ConsumeJob, shutdown: Shutdown) -> anyhow::Result<()> {
     };
     for consumer in &running {
         crate::consumer::progress::spawn(consumer.kind, consumer.stats.clone(), shutdown.clone());
+    }
+    if let Some(pruning) = job.pruning {
+        super::retention::spawn(job.db.clone(), pruning, shutdown.clone());
     }
     for consumer in running {
         consumer.task.await??;

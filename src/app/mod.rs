@@ -24,8 +24,10 @@ mod mqtt;
 mod once;
 mod pipeline;
 mod pipeline_error;
+mod prune;
 mod report;
 mod requeue;
+mod retention;
 mod rollup;
 mod run;
 mod serve;
@@ -46,8 +48,10 @@ pub use mqtt::MqttJob;
 pub use once::run_once;
 pub use pipeline::Pipeline;
 pub use pipeline_error::PipelineError;
+pub use prune::PruneJob;
 pub use report::ReportJob;
 pub use requeue::Decoding;
+pub use retention::Pruning;
 pub use rollup::RollupJob;
 pub use run::RunJob;
 pub use serve::ServeJob;
@@ -78,6 +82,8 @@ pub enum Job {
     Status(StatusJob),
     /// `millrace rollup`.
     Rollup(RollupJob),
+    /// `millrace prune`.
+    Prune(PruneJob),
     /// `millrace dead-letters`.
     DeadLetters(DeadLettersJob),
 }
@@ -94,6 +100,7 @@ pub async fn start(job: Job, shutdown: Shutdown) -> anyhow::Result<()> {
         Job::Dashboard(job) => dashboard::start(job, shutdown).await,
         Job::Status(job) => status::show(job).await,
         Job::Rollup(job) => rollup::rebuild(job).await,
+        Job::Prune(job) => prune::prune(job).await,
         Job::DeadLetters(job) => dead_letters::handle(job).await,
     }
 }

@@ -38,6 +38,8 @@ pub struct RunJob {
     pub webhook: WebhookConfig,
     /// The store, the report's folder and the analysis.
     pub report: ReportJob,
+    /// Raw readings pruned on a schedule while following, if asked.
+    pub pruning: Option<super::Pruning>,
 }
 
 /// Runs `job`: a second `run` on the same offsets stops before anything is made.
@@ -93,6 +95,9 @@ async fn run_following(job: RunJob, shutdown: Shutdown) -> anyhow::Result<()> {
         sending: job.sending,
     });
     let queue = job.broker.open().await?;
+    if let Some(pruning) = job.pruning {
+        super::retention::spawn(job.report.db.clone(), pruning, shutdown.clone());
+    }
     let live = Live {
         dashboard,
         options: job.report.options,

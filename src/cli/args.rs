@@ -66,6 +66,9 @@ pub enum Command {
     Dashboard(DashboardArgs),
     /// Show, per stream, what the store holds and what waits in the queue (read only)
     Status(StatusArgs),
+    /// Delete raw readings older than an age before the newest reading, keeping their
+    /// per-minute rollups (the report goes on covering the whole history)
+    Prune(PruneArgs),
     /// Rebuild the store's per-minute rollups from its readings (they are kept at ingest;
     /// this is for a store whose rollups are in doubt)
     Rollup(RollupArgs),
@@ -343,6 +346,9 @@ pub struct RunArgs {
     /// With --follow: keep running, follow the data files and serve the live dashboard.
     #[command(flatten)]
     pub follow: FollowArg,
+    /// Raw readings pruned on a schedule (with --follow).
+    #[command(flatten)]
+    pub retention: RetentionArgs,
     /// Subscribe to this MQTT broker too (mqtt://… or mqtts://…, with --topic): keeps
     /// running as --follow does, beside the file streamer when --data is given, instead of it
     /// when not
@@ -423,6 +429,9 @@ pub struct StreamArgs {
     /// Whether to keep following the files.
     #[command(flatten)]
     pub follow: FollowArg,
+    /// Raw readings pruned on a schedule (with --follow).
+    #[command(flatten)]
+    pub retention: RetentionArgs,
     /// How the data files are read and sent.
     #[command(flatten)]
     pub send: SendOpts,
@@ -609,6 +618,9 @@ pub struct ConsumeArgs {
     /// Where Prometheus metrics are served.
     #[command(flatten)]
     pub metrics: MetricsListenArg,
+    /// Raw readings pruned on a schedule.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
 }
 
 /// Options of `millrace report`: which store to read and where to write the report.
@@ -660,6 +672,41 @@ pub struct StatusArgs {
     /// Which queue to look at.
     #[command(flatten)]
     pub queue: QueueArgs,
+}
+
+/// Options of `millrace prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Keep raw readings this much older than the newest one (30d, 12h, 90min, 1w); older
+    /// ones are deleted, their rollups kept
+    #[arg(long, value_name = "AGE", value_parser = super::bounds::age)]
+    pub raw_older_than: i64,
+    /// Which store to prune.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Pruning on a schedule, for the processes that write the store for a long time.
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// Prune raw readings older than this before the newest one (30d, 12h, …), at start and
+    /// then every --prune-every, as `millrace prune` does [default: keep every reading]
+    #[arg(
+        long,
+        env = "MILLRACE_PRUNE_RAW_OLDER_THAN",
+        value_name = "AGE",
+        value_parser = super::bounds::age
+    )]
+    pub prune_raw_older_than: Option<i64>,
+    /// How often to prune when --prune-raw-older-than is set
+    #[arg(
+        long,
+        env = "MILLRACE_PRUNE_EVERY",
+        value_name = "PERIOD",
+        default_value = "1h",
+        value_parser = super::bounds::age
+    )]
+    pub prune_every: i64,
 }
 
 /// Options of `millrace rollup`.

@@ -40,6 +40,20 @@ pub fn positive_at_most(
     }
 }
 
+/// An age or period such as `30d`, `12h`, `90min` or `1w` (humantime's units), in whole
+/// seconds: at least one second, at most a hundred years.
+pub fn age(text: &str) -> Result<i64, String> {
+    let told = |why: &str| {
+        format!("{why}: give a duration such as 30d, 12h, 90min or 1w (s, min, h, d, w)")
+    };
+    let duration = humantime::parse_duration(text.trim()).map_err(|e| told(&e.to_string()))?;
+    let seconds = duration.as_secs();
+    if seconds == 0 || seconds > 100 * 365 * 86_400 {
+        return Err(told("must be between 1s and 100 years"));
+    }
+    Ok(seconds as i64)
+}
+
 /// `--broker`: `embedded`, or an `amqp://` URL. A refused URL is shown without its password.
 pub fn broker_url(text: &str) -> Result<String, String> {
     if text == "embedded" || text.starts_with("amqp://") {
@@ -79,6 +93,18 @@ pub fn client_id(text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_are_read_in_humantime_units_and_bounded() {
+        assert_eq!(age("30d"), Ok(30 * 86_400));
+        assert_eq!(age("12h"), Ok(43_200));
+        assert_eq!(age("90min"), Ok(5_400));
+        assert_eq!(age(" 1w "), Ok(604_800));
+        for bad in ["", "30", "0s", "soon", "200years"] {
+            let err = age(bad).unwrap_err();
+            assert!(err.contains("such as 30d"), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn numbers_are_held_to_their_range_in_one_wording() {

@@ -6,14 +6,14 @@
 
 use super::args::{
     AnalysisArgs, AuthArgs, BatchLimitArgs, Command, ConsumeArgs, DashboardArgs, DeadLetterAction,
-    DeadLettersArgs, GenerateArgs, MqttArgs, MqttOpts, QueueArgs, ReportArgs, RollupArgs, RunArgs,
-    SendOpts, ServeArgs, StatusArgs, StoreArgs, StreamArgs, Streams, TlsArgs, TokenArgs,
-    WebhookArgs,
+    DeadLettersArgs, GenerateArgs, MqttArgs, MqttOpts, QueueArgs, ReportArgs, RetentionArgs,
+    RollupArgs, RunArgs, SendOpts, ServeArgs, StatusArgs, StoreArgs, StreamArgs, Streams, TlsArgs,
+    TokenArgs, WebhookArgs,
 };
 use super::data_folder::{self, Needs};
 use crate::app::{
-    ConsumeJob, DashboardJob, DeadLetterWork, DeadLettersJob, Decoding, Job, MqttJob, ReportJob,
-    RollupJob, RunJob, Sending, ServeJob, StatusJob, StreamJob, UsageError,
+    ConsumeJob, DashboardJob, DeadLetterWork, DeadLettersJob, Decoding, Job, MqttJob, PruneJob,
+    Pruning, ReportJob, RollupJob, RunJob, Sending, ServeJob, StatusJob, StreamJob, UsageError,
 };
 use crate::auth::Credentials;
 use crate::generate::GenerateConfig;
@@ -39,6 +39,10 @@ pub fn job(command: Command) -> Result<Job, UsageError> {
         Command::Dashboard(args) => Job::Dashboard(dashboard(args)?),
         Command::Status(args) => Job::Status(status(args)?),
         Command::Rollup(args) => Job::Rollup(rollup(args)?),
+        Command::Prune(args) => Job::Prune(PruneJob {
+            db: db(&args.store),
+            age: args.raw_older_than,
+        }),
         Command::DeadLetters(args) => Job::DeadLetters(dead_letters(args)?),
         Command::Generate(_) | Command::Completions(_) | Command::Man(_) => {
             return Err(UsageError::new("this command runs no job"));
@@ -92,6 +96,22 @@ fn run(args: RunArgs) -> Result<RunJob, UsageError> {
         broker: broker(&args.queue, limits)?,
         webhook: webhook(&args.webhook, &args.queue, Credentials::default()),
         report,
+        pruning: match (pruning(&args.retention), following) {
+            (Some(_), false) => {
+                return Err(UsageError::new(
+                    "--prune-raw-older-than prunes on a schedule, so it needs --follow (or --mqtt); to prune once, run `millrace prune --raw-older-than AGE`",
+                ));
+            }
+            (pruning, _) => pruning,
+        },
+    })
+}
+
+/// Pruning on a schedule, when asked.
+fn pruning(args: &RetentionArgs) -> Option<Pruning> {
+    args.prune_raw_older_than.map(|age| Pruning {
+        age,
+        every: args.prune_every,
     })
 }
 
@@ -138,6 +158,7 @@ fn consume(args: ConsumeArgs) -> Result<ConsumeJob, UsageError> {
         db: db(&args.store),
         broker: broker(&args.queue, queue_limits(&args.queue)?)?,
         metrics_listen: args.metrics.metrics_listen,
+        pruning: pruning(&args.retention),
     })
 }
 

@@ -259,9 +259,31 @@ impl Store for FlakyStore {
     }
     fn scan_rollups(
         &mut self,
+        before: i64,
         visit: &mut dyn FnMut(crate::store::Bucket),
     ) -> Result<u64, StoreError> {
-        self.inner.scan_rollups(visit)
+        self.inner.scan_rollups(before, visit)
+    }
+    fn raw_from(&mut self) -> Result<Option<i64>, StoreError> {
+        self.inner.raw_from()
+    }
+    fn parameters(&mut self) -> Result<Vec<i64>, StoreError> {
+        self.inner.parameters()
+    }
+    fn scan_history(
+        &mut self,
+        id: i64,
+        raw_from: i64,
+        visit: &mut dyn FnMut(crate::store::HistoryRow),
+    ) -> Result<u64, StoreError> {
+        self.inner.scan_history(id, raw_from, visit)
+    }
+    fn prune_raw(
+        &mut self,
+        age: i64,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<crate::store::Pruned, StoreError> {
+        self.inner.prune_raw(age, progress)
     }
     fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
         self.inner.rebuild_rollups(progress)

@@ -664,6 +664,7 @@ mod tests {
             reading_gap: 100.0,
             first_time: 0,
             last_time: 0,
+            rolled_up: 0,
             means: Some(vec![values.into_iter().collect()]),
             rates: None,
         }

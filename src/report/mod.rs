@@ -16,6 +16,7 @@ mod prewhiten;
 pub mod quality;
 mod redundancy;
 pub mod render;
+mod rolled;
 pub mod series;
 pub mod shape;
 pub mod sigfig;
@@ -27,7 +28,7 @@ pub mod weights;
 
 pub use render::write_all;
 
-use crate::store::{Store, StoreError};
+use crate::store::{HistoryRow, Store, StoreError};
 pub use analysis::Options;
 use analysis::{Outcomes, ProductFindings, conclude, test_parameter};
 use intervals::{ProductIntervals, intervals};
@@ -35,6 +36,7 @@ use prepared::{Prepared, prepare};
 use summaries::{ParameterSummary, Summariser};
 
 /// Everything the report shows.
+#[derive(Clone)]
 pub struct Report {
     /// Where the data came from, for the reader.
     pub source: String,
@@ -51,6 +53,9 @@ pub struct Report {
     pub findings: Vec<ProductFindings>,
     /// The options the report was made with, so the reader knows which lags were tried.
     pub options: Options,
+    /// Where raw readings begin on a pruned store: before it, parameters are known by their
+    /// per-minute rollups only (see [`rolled`]).
+    pub raw_from: Option<i64>,
 }
 
 impl Report {
@@ -122,13 +127,68 @@ impl Report {
             }],
             parameters,
             options: Options::default(),
+            raw_from: None,
         }
     }
 }
 
-/// A scan of every metric, ordered by parameter, then time: the store's, or records in
-/// memory; returns how many it visited.
-type Scan<'a> = dyn FnMut(&mut dyn FnMut(crate::record::Metric)) -> Result<u64, StoreError> + 'a;
+/// A scan of every metric, ordered by parameter, then time (on a pruned store, each
+/// parameter's rolled-up minutes before its readings): the store's, or records in memory;
+/// returns how many readings it visited.
+type Scan<'a> = dyn FnMut(&mut dyn FnMut(HistoryRow)) -> Result<u64, StoreError> + 'a;
+
+/// What the scan hands the summariser at a time: readings, or a pruned store's minutes.
+enum Chunk {
+    Readings(Vec<crate::record::Metric>),
+    Minutes(Vec<crate::store::Bucket>),
+}
+
+/// Gathers scanned rows into [`Chunk`]s of up to [`CHUNK`], keeping their order: one kind
+/// is handed over before the other begins. The summariser only stops early by panicking,
+/// which `join` reports, so a failed send is left to that.
+struct Chunker {
+    chunks: std::sync::mpsc::SyncSender<Chunk>,
+    readings: Vec<crate::record::Metric>,
+    minutes: Vec<crate::store::Bucket>,
+}
+
+impl Chunker {
+    fn take(&mut self, row: HistoryRow) {
+        match row {
+            HistoryRow::Reading(m) => {
+                if !self.minutes.is_empty() {
+                    let _ = self
+                        .chunks
+                        .send(Chunk::Minutes(std::mem::take(&mut self.minutes)));
+                }
+                self.readings.push(m);
+                if self.readings.len() == CHUNK {
+                    let full = std::mem::replace(&mut self.readings, Vec::with_capacity(CHUNK));
+                    let _ = self.chunks.send(Chunk::Readings(full));
+                }
+            }
+            HistoryRow::Minute(b) => {
+                if !self.readings.is_empty() {
+                    let _ = self
+                        .chunks
+                        .send(Chunk::Readings(std::mem::take(&mut self.readings)));
+                }
+                self.minutes.push(b);
+                if self.minutes.len() == CHUNK {
+                    let _ = self
+                        .chunks
+                        .send(Chunk::Minutes(std::mem::take(&mut self.minutes)));
+                }
+            }
+        }
+    }
+
+    /// Hands over what is left; the summariser's input ends when this is dropped.
+    fn finish(self) {
+        let _ = self.chunks.send(Chunk::Minutes(self.minutes));
+        let _ = self.chunks.send(Chunk::Readings(self.readings));
+    }
+}
 
 /// Readings handed from the store's scan to the summariser at a time.
 const CHUNK: usize = 16_384;
@@ -148,7 +208,7 @@ fn summarise(
     prepared: &[Prepared<'_>],
     options: Options,
 ) -> Result<(u64, Vec<ParameterSummary>, Vec<Outcomes>), StoreError> {
-    let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<crate::record::Metric>>(64);
+    let (chunks, received) = std::sync::mpsc::sync_channel::<Chunk>(64);
     let (finished, to_test) = std::sync::mpsc::sync_channel::<(usize, ParameterSummary)>(4);
     let to_test = std::sync::Mutex::new(to_test);
     std::thread::scope(|scope| {
@@ -182,23 +242,29 @@ fn summarise(
                 }
             };
             for chunk in received {
-                for m in chunk {
-                    summariser.push(m.id, m.val, m.time);
+                match chunk {
+                    Chunk::Readings(readings) => {
+                        for m in readings {
+                            summariser.push(m.id, m.val, m.time);
+                        }
+                    }
+                    Chunk::Minutes(minutes) => {
+                        for b in minutes {
+                            summariser.push_minute(b);
+                        }
+                    }
                 }
                 hand_over(summariser.take_finished());
             }
             hand_over(summariser.finish());
         });
-        let mut chunk = Vec::with_capacity(CHUNK);
-        let scanned = scan(&mut |m| {
-            chunk.push(m);
-            if chunk.len() == CHUNK {
-                // The summariser only stops early by panicking, which `join` reports below.
-                let _ = chunks.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
-            }
-        });
-        let _ = chunks.send(chunk);
-        drop(chunks);
+        let mut chunker = Chunker {
+            chunks,
+            readings: Vec::with_capacity(CHUNK),
+            minutes: Vec::new(),
+        };
+        let scanned = scan(&mut |row| chunker.take(row));
+        chunker.finish();
         summariser.join().expect("the report's summariser panicked");
         let mut results: Vec<(usize, ParameterSummary, Outcomes)> = testers
             .into_iter()
@@ -210,15 +276,28 @@ fn summarise(
     })
 }
 
-/// Builds the report from the store: the work orders once, then the metrics in one pass.
+/// Builds the report from the store: the work orders once, then the metrics in one pass
+/// (on a pruned store, parameter by parameter, rolled-up minutes then readings).
 pub fn build(store: &mut dyn Store, source: &str, options: Options) -> Result<Report, StoreError> {
     let work_orders = store.work_orders()?;
-    from_scan(
-        &work_orders,
-        &mut |visit| store.scan_metrics(visit),
-        source,
-        options,
-    )
+    let Some(raw_from) = store.raw_from()? else {
+        return from_scan(
+            &work_orders,
+            &mut |visit| store.scan_metrics(&mut |m| visit(HistoryRow::Reading(m))),
+            source,
+            options,
+            None,
+        );
+    };
+    let ids = store.parameters()?;
+    let mut scan = |visit: &mut dyn FnMut(HistoryRow)| {
+        let mut read = 0;
+        for &id in &ids {
+            read += store.scan_history(id, raw_from, visit)?;
+        }
+        Ok(read)
+    };
+    from_scan(&work_orders, &mut scan, source, options, Some(raw_from))
 }
 
 /// Builds the report from records in memory; `metrics` must be ordered by parameter, then
@@ -229,13 +308,13 @@ pub fn from_records(
     source: &str,
     options: Options,
 ) -> Report {
-    let mut scan = |visit: &mut dyn FnMut(crate::record::Metric)| {
+    let mut scan = |visit: &mut dyn FnMut(HistoryRow)| {
         for m in metrics {
-            visit(*m);
+            visit(HistoryRow::Reading(*m));
         }
         Ok(metrics.len() as u64)
     };
-    from_scan(work_orders, &mut scan, source, options).expect("an in-memory scan cannot fail")
+    from_scan(work_orders, &mut scan, source, options, None).expect("an in-memory scan cannot fail")
 }
 
 fn from_scan(
@@ -243,6 +322,7 @@ fn from_scan(
     scan: &mut Scan<'_>,
     source: &str,
     options: Options,
+    raw_from: Option<i64>,
 ) -> Result<Report, StoreError> {
     let started = std::time::Instant::now();
     let products = intervals(work_orders);
@@ -250,7 +330,12 @@ fn from_scan(
     let prepared = prepare(&products);
     let (metrics, parameters, outcomes) = summarise(scan, &products, &prepared, options)?;
     let scanned = started.elapsed();
-    let findings = conclude(&prepared, &parameters, outcomes);
+    let mut findings = conclude(&prepared, &parameters, outcomes);
+    if let Some(raw_from) = raw_from {
+        for (f, p) in findings.iter_mut().zip(&products) {
+            f.data_quality.rolled_up = Some(quality::RolledUp::of(p, &parameters, raw_from));
+        }
+    }
     // Where a slow report spends its time, for `MILLRACE_LOG=debug`.
     tracing::debug!(
         work_orders = ?read_orders,
@@ -258,6 +343,8 @@ fn from_scan(
         ranking = ?(started.elapsed() - scanned),
         "report built"
     );
+    // Readings known only by their rollups count as readings too.
+    let metrics = metrics + parameters.iter().map(|p| p.rolled_up).sum::<u64>();
     Ok(Report {
         source: source.to_string(),
         metrics,
@@ -266,5 +353,6 @@ fn from_scan(
         parameters,
         findings,
         options,
+        raw_from,
     })
 }

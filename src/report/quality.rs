@@ -22,6 +22,36 @@ pub struct DataQuality {
     pub glitches_by_parameter: Vec<ParameterGlitches>,
     /// Parameters that could not be tested for this product, and why.
     pub not_assessable: Vec<NotAssessable>,
+    /// On a pruned store: the intervals that rest on rollups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_up: Option<RolledUp>,
+}
+
+/// The part of a product's intervals that rests on per-minute rollups, its raw readings
+/// pruned (see the report's method).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RolledUp {
+    /// Where raw readings begin, ISO 8601 UTC.
+    pub raw_from: String,
+    /// Intervals that begin before it.
+    pub intervals: usize,
+    /// Readings, over every parameter, known only by their rollups.
+    pub readings: u64,
+}
+
+impl RolledUp {
+    /// What rests on rollups for `product` when raw readings begin at `raw_from`.
+    pub fn of(product: &ProductIntervals, parameters: &[ParameterSummary], raw_from: i64) -> Self {
+        RolledUp {
+            raw_from: crate::support::timefmt::iso8601(raw_from),
+            intervals: product
+                .intervals
+                .iter()
+                .take_while(|i| i.start < raw_from)
+                .count(),
+            readings: parameters.iter().map(|p| p.rolled_up).sum(),
+        }
+    }
 }
 
 /// How many readings of one parameter were set aside as glitches.
@@ -57,6 +87,7 @@ impl DataQuality {
             glitches: glitches_by_parameter.iter().map(|g| g.glitches).sum(),
             glitches_by_parameter,
             not_assessable: not_assessable.to_vec(),
+            rolled_up: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use super::glitches;
 use super::intervals::{GAP_FACTOR, ProductIntervals};
 use super::series::{EMPTY, Series};
 use super::shape::{Kind, Steps, Summary, is_drop};
+use crate::store::rollup::Bucket;
 
 /// One parameter's summaries: per summary, per product, one value per interval (`None`
 /// where the data cannot say).
@@ -38,6 +39,9 @@ pub struct ParameterSummary {
     pub first_time: i64,
     /// Time of the last reading, in Unix seconds.
     pub last_time: i64,
+    /// Readings known only by their per-minute rollups, their raw readings pruned (counted in
+    /// `readings`; none of them can be told to be a glitch).
+    pub rolled_up: u64,
     /// Indexed like the products given to [`Summariser::new`], then by interval. Present
     /// for the summaries of [`Kind::summaries`].
     pub means: Option<Vec<Series>>,
@@ -68,6 +72,7 @@ impl ParameterSummary {
             reading_gap: 60.0,
             first_time: 0,
             last_time: 0,
+            rolled_up: 0,
             means,
             rates,
         }
@@ -91,6 +96,8 @@ impl ParameterSummary {
 pub struct Summariser<'a> {
     products: &'a [ProductIntervals],
     current: Option<i64>,
+    /// The current parameter's rolled-up minutes, on a pruned store (see [`super::rolled`]).
+    minutes: Vec<Bucket>,
     times: Vec<i64>,
     values: Vec<f64>,
     done: Vec<ParameterSummary>,
@@ -102,6 +109,7 @@ impl<'a> Summariser<'a> {
         Summariser {
             products,
             current: None,
+            minutes: Vec::new(),
             times: Vec::new(),
             values: Vec::new(),
             done: Vec::new(),
@@ -116,6 +124,16 @@ impl<'a> Summariser<'a> {
         self.current = Some(id);
         self.times.push(time);
         self.values.push(val);
+    }
+
+    /// Takes the next rolled-up minute of a pruned store: a parameter's minutes come before
+    /// its readings, parameters in order as for [`Summariser::push`].
+    pub fn push_minute(&mut self, minute: Bucket) {
+        if self.current.is_some_and(|c| c != minute.id) {
+            self.finish_current();
+        }
+        self.current = Some(minute.id);
+        self.minutes.push(minute);
     }
 
     /// The summaries of the parameters whose readings have all gone by, in parameter order;
@@ -147,8 +165,12 @@ impl<'a> Summariser<'a> {
             times[i] = t;
             values[i] = v;
         }
-        self.done
-            .push(summarise(id, &times, &values, self.products));
+        self.done.push(if self.minutes.is_empty() {
+            summarise(id, &times, &values, self.products)
+        } else {
+            super::rolled::summarise(id, &self.minutes, &times, &values, self.products)
+        });
+        self.minutes.clear();
         // Keep the buffers' capacity for the next parameter.
         self.times = times;
         self.values = values;
@@ -178,19 +200,21 @@ pub fn summarise(
 /// come and go, and summarises only the intervals that changed.
 #[derive(Clone, Debug)]
 pub struct Profile {
-    id: i64,
-    kind: Kind,
-    readings: u64,
-    glitch: Vec<bool>,
-    glitches: u64,
-    fall_share: f64,
-    drops: usize,
-    resets: usize,
-    wraps: usize,
-    lowest: f64,
-    reading_gap: f64,
-    first_time: i64,
-    last_time: i64,
+    pub(super) id: i64,
+    pub(super) kind: Kind,
+    pub(super) readings: u64,
+    pub(super) glitch: Vec<bool>,
+    pub(super) glitches: u64,
+    pub(super) fall_share: f64,
+    pub(super) drops: usize,
+    pub(super) resets: usize,
+    pub(super) wraps: usize,
+    pub(super) lowest: f64,
+    pub(super) reading_gap: f64,
+    pub(super) first_time: i64,
+    pub(super) last_time: i64,
+    /// Readings known only by their rollups (pruned raw readings), counted in `readings`.
+    pub(super) rolled_up: u64,
 }
 
 /// One product's summaries of a parameter, present for the summaries its kind makes.
@@ -198,8 +222,8 @@ pub type ProductSummaries = (Option<Series>, Option<Series>);
 
 /// A parameter's readings without its glitches, owned.
 pub struct Clean {
-    times: Vec<i64>,
-    values: Vec<f64>,
+    pub(super) times: Vec<i64>,
+    pub(super) values: Vec<f64>,
 }
 
 impl Profile {
@@ -232,6 +256,7 @@ impl Profile {
             reading_gap: median_gap(&t),
             first_time: times.first().copied().unwrap_or(0),
             last_time: times.last().copied().unwrap_or(0),
+            rolled_up: 0,
         };
         (
             profile,
@@ -278,6 +303,7 @@ impl Profile {
             reading_gap: self.reading_gap,
             first_time: self.first_time,
             last_time: self.last_time,
+            rolled_up: self.rolled_up,
             means: wants(Summary::Mean).then(|| means.into_iter().flatten().collect()),
             rates: wants(Summary::Rate).then(|| rates.into_iter().flatten().collect()),
         }
@@ -295,7 +321,7 @@ impl Clean {
     }
 }
 
-fn median_gap(times: &[i64]) -> f64 {
+pub(super) fn median_gap(times: &[i64]) -> f64 {
     let mut gaps: Vec<f64> = times
         .windows(2)
         .map(|w| (w[1] - w[0]) as f64)

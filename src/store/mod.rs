@@ -9,17 +9,21 @@
 
 mod location;
 mod postgres;
+mod postgres_retention;
 mod postgres_rollup;
 mod ranges;
+pub mod retention;
 pub mod rollup;
 mod sqlite;
+mod sqlite_retention;
 mod sqlite_rollup;
 mod sqlite_schema;
 
 pub use location::StoreLocation;
 pub use postgres::PostgresStore;
 pub use ranges::{Coverage, cover};
-pub use rollup::{Bucket, RollupStatus};
+pub use retention::Pruned;
+pub use rollup::{Bucket, HistoryRow, RollupStatus};
 pub use sqlite::SqliteStore;
 
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
@@ -79,6 +83,11 @@ pub enum StoreError {
     /// Another process holds the store's lock; waiting is the cure.
     #[error("the store is locked by another process")]
     Busy(#[source] Cause),
+    /// Another process is pruning the store: one prune at a time.
+    #[error(
+        "another millrace is pruning this store's raw readings: one prune runs at a time; let it finish"
+    )]
+    Pruning,
     /// Most likely passing (a lock held by another writer, a full disk being cleaned up):
     /// consumers back off and retry without acknowledging.
     #[error("the store failed")]
@@ -148,8 +157,36 @@ pub trait Store: Send + 'static {
     /// writer builds.
     fn rollup_status(&mut self) -> Result<Option<RollupStatus>, StoreError>;
 
-    /// Hands `visit` every rollup bucket, ordered by parameter and start; returns how many.
-    fn scan_rollups(&mut self, visit: &mut dyn FnMut(Bucket)) -> Result<u64, StoreError>;
+    /// Hands `visit` every rollup bucket that starts before `before`, ordered by parameter
+    /// and start; returns how many.
+    fn scan_rollups(
+        &mut self,
+        before: i64,
+        visit: &mut dyn FnMut(Bucket),
+    ) -> Result<u64, StoreError>;
+
+    /// Every parameter the store has a reading of, pruned or not (the rollups know them
+    /// all), in order.
+    fn parameters(&mut self) -> Result<Vec<i64>, StoreError>;
+
+    /// One parameter's history on a pruned store: its rollup minutes that start before
+    /// `raw_from`, in order, then its readings from `raw_from` on, ordered by time; returns
+    /// how many readings.
+    fn scan_history(
+        &mut self,
+        id: i64,
+        raw_from: i64,
+        visit: &mut dyn FnMut(HistoryRow),
+    ) -> Result<u64, StoreError>;
+
+    /// Where raw readings begin, when older ones were pruned: readings before it are known
+    /// only by their rollups, and every scan of readings leaves out any still there.
+    fn raw_from(&mut self) -> Result<Option<i64>, StoreError>;
+
+    /// Deletes raw readings more than `age` seconds older than the newest, keeping their
+    /// rollups (see [`retention`]); one prune at a time ([`StoreError::Pruning`] otherwise).
+    /// Calls `progress` with the rows deleted so far now and then.
+    fn prune_raw(&mut self, age: i64, progress: &mut dyn FnMut(u64)) -> Result<Pruned, StoreError>;
 
     /// Replaces the rollups with those of the stored readings (`millrace rollup --rebuild`),
     /// in one transaction that holds writers off, in bounded memory; calls `progress` with
@@ -211,8 +248,29 @@ impl Store for Box<dyn Store + Send> {
     fn rollup_status(&mut self) -> Result<Option<RollupStatus>, StoreError> {
         (**self).rollup_status()
     }
-    fn scan_rollups(&mut self, visit: &mut dyn FnMut(Bucket)) -> Result<u64, StoreError> {
-        (**self).scan_rollups(visit)
+    fn scan_rollups(
+        &mut self,
+        before: i64,
+        visit: &mut dyn FnMut(Bucket),
+    ) -> Result<u64, StoreError> {
+        (**self).scan_rollups(before, visit)
+    }
+    fn raw_from(&mut self) -> Result<Option<i64>, StoreError> {
+        (**self).raw_from()
+    }
+    fn parameters(&mut self) -> Result<Vec<i64>, StoreError> {
+        (**self).parameters()
+    }
+    fn scan_history(
+        &mut self,
+        id: i64,
+        raw_from: i64,
+        visit: &mut dyn FnMut(HistoryRow),
+    ) -> Result<u64, StoreError> {
+        (**self).scan_history(id, raw_from, visit)
+    }
+    fn prune_raw(&mut self, age: i64, progress: &mut dyn FnMut(u64)) -> Result<Pruned, StoreError> {
+        (**self).prune_raw(age, progress)
     }
     fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
         (**self).rebuild_rollups(progress)

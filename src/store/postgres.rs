@@ -1,9 +1,9 @@
 //! The PostgreSQL store, for scaling out: consumers on several machines write to one database
 //! and still store each record once. Same tables and columns as the SQLite store.
 
-use super::postgres_rollup;
-use super::rollup::{self, Bucket, RollupStatus};
+use super::rollup::{self, Bucket, HistoryRow, RollupStatus};
 use super::{Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
+use super::{Pruned, postgres_retention, postgres_rollup};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
@@ -330,8 +330,35 @@ impl Store for PostgresStore {
             .map_err(failed)
     }
 
-    fn scan_rollups(&mut self, visit: &mut dyn FnMut(Bucket)) -> Result<u64, StoreError> {
-        postgres_rollup::scan(self.client()?, visit).map_err(failed)
+    fn scan_rollups(
+        &mut self,
+        before: i64,
+        visit: &mut dyn FnMut(Bucket),
+    ) -> Result<u64, StoreError> {
+        postgres_rollup::scan(self.client()?, before, visit).map_err(failed)
+    }
+
+    fn raw_from(&mut self) -> Result<Option<i64>, StoreError> {
+        postgres_retention::raw_from(self.client()?).map_err(failed)
+    }
+
+    fn parameters(&mut self) -> Result<Vec<i64>, StoreError> {
+        postgres_rollup::parameters(self.client()?).map_err(failed)
+    }
+
+    fn scan_history(
+        &mut self,
+        id: i64,
+        raw_from: i64,
+        visit: &mut dyn FnMut(HistoryRow),
+    ) -> Result<u64, StoreError> {
+        postgres_rollup::history(self.client()?, id, raw_from, visit).map_err(failed)
+    }
+
+    fn prune_raw(&mut self, age: i64, progress: &mut dyn FnMut(u64)) -> Result<Pruned, StoreError> {
+        postgres_retention::prune(self.client()?, age, progress)
+            .map_err(failed)?
+            .ok_or(StoreError::Pruning)
     }
 
     fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
@@ -355,13 +382,16 @@ impl Store for PostgresStore {
     }
 }
 
-/// Every metric, ordered by parameter and then time; returns how many there were.
+/// Every metric from where raw readings begin, ordered by parameter and then time; returns
+/// how many there were.
 fn scan(tx: &mut Transaction<'_>, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
-    let params: [&(dyn ToSql + Sync); 0] = [];
+    let from = postgres_retention::raw_from(tx)
+        .map_err(failed)?
+        .unwrap_or(i64::MIN);
     let mut rows = tx
         .query_raw(
-            "SELECT id, val, time FROM metrics ORDER BY id, time",
-            params,
+            "SELECT id, val, time FROM metrics WHERE time >= $1 ORDER BY id, time",
+            [&from as &(dyn ToSql + Sync)],
         )
         .map_err(failed)?;
     let mut n = 0;

@@ -1,7 +1,7 @@
 //! The PostgreSQL store's rollups (see [`super::rollup`]): one upsert per write, safe with
 //! several consumers writing at once, and the rebuild done by the server.
 
-use super::rollup::{Bucket, RollupStatus, WIDTH};
+use super::rollup::{Bucket, HistoryRow, RollupStatus, WIDTH};
 use postgres::Transaction;
 use postgres::types::ToSql;
 
@@ -99,19 +99,22 @@ const REBUILD_ONE: &str = "
                MIN(time), (array_agg(val ORDER BY time, val))[1],
                MAX(time), (array_agg(val ORDER BY time DESC, val DESC))[1]
         FROM (SELECT id, val, time, time - ((time % $2) + $2) % $2 AS start
-              FROM metrics WHERE id = $1) AS m
+              FROM metrics WHERE id = $1 AND time >= $3) AS m
         GROUP BY id, start
         RETURNING readings)
     SELECT COALESCE(SUM(readings), 0)::BIGINT FROM made";
 
-/// Replaces the rollups with those of the stored readings, one parameter at a time (so the
+/// Replaces the rollups with those of the stored readings (from the raw cut-off on, on a
+/// pruned store), one parameter at a time (so the
 /// server's memory is one parameter's minute at a time), calling `progress` with the
 /// readings folded so far after each. The caller holds writers off.
 pub fn rebuild(
     tx: &mut Transaction<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, postgres::Error> {
-    tx.execute("DELETE FROM rollups", &[])?;
+    // On a pruned store the minutes before the cut-off have no readings left: kept.
+    let from = super::postgres_retention::raw_from(tx)?.unwrap_or(i64::MIN);
+    tx.execute("DELETE FROM rollups WHERE start >= $1", &[&from])?;
     let ids: Vec<i64> = tx
         .query("SELECT DISTINCT id FROM metrics ORDER BY id", &[])?
         .iter()
@@ -119,7 +122,7 @@ pub fn rebuild(
         .collect::<Result<_, _>>()?;
     let mut done = 0u64;
     for id in ids {
-        let row = tx.query_one(REBUILD_ONE, &[&id, &WIDTH])?;
+        let row = tx.query_one(REBUILD_ONE, &[&id, &WIDTH, &from])?;
         done += row.try_get::<_, i64>(0)? as u64;
         progress(done);
     }
@@ -154,32 +157,80 @@ pub fn status(client: &mut postgres::Client) -> Result<RollupStatus, postgres::E
     })
 }
 
-/// Hands `visit` every stored bucket, ordered by parameter and start.
-pub fn scan(
+/// Every parameter with a bucket, in order.
+pub fn parameters(client: &mut postgres::Client) -> Result<Vec<i64>, postgres::Error> {
+    client
+        .query("SELECT DISTINCT id FROM rollups ORDER BY id", &[])?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}
+
+/// One parameter's buckets that start before `raw_from`, then its readings from it on.
+pub fn history(
     client: &mut postgres::Client,
-    visit: &mut dyn FnMut(Bucket),
+    id: i64,
+    raw_from: i64,
+    visit: &mut dyn FnMut(HistoryRow),
 ) -> Result<u64, postgres::Error> {
     use postgres::fallible_iterator::FallibleIterator;
-    let params: [&(dyn ToSql + Sync); 0] = [];
     let mut rows = client.query_raw(
         "SELECT id, start, readings, sum_val, sum_sq, min_val, max_val,
                 first_time, first_val, last_time, last_val
-         FROM rollups ORDER BY id, start",
-        params,
+         FROM rollups WHERE id = $1 AND start < $2 ORDER BY start",
+        [&id as &(dyn ToSql + Sync), &raw_from],
+    )?;
+    while let Some(r) = rows.next()? {
+        visit(HistoryRow::Minute(bucket(&r)?));
+    }
+    drop(rows);
+    let mut rows = client.query_raw(
+        "SELECT val, time FROM metrics WHERE id = $1 AND time >= $2 ORDER BY time",
+        [&id as &(dyn ToSql + Sync), &raw_from],
     )?;
     let mut n = 0;
     while let Some(r) = rows.next()? {
-        visit(Bucket {
-            id: r.try_get(0)?,
-            start: r.try_get(1)?,
-            count: r.try_get::<_, i64>(2)? as u64,
-            sum: r.try_get(3)?,
-            sum_sq: r.try_get(4)?,
-            min: r.try_get(5)?,
-            max: r.try_get(6)?,
-            first: (r.try_get(7)?, r.try_get(8)?),
-            last: (r.try_get(9)?, r.try_get(10)?),
-        });
+        visit(HistoryRow::Reading(crate::record::Metric {
+            id,
+            val: r.try_get(0)?,
+            time: r.try_get(1)?,
+        }));
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn bucket(r: &postgres::Row) -> Result<Bucket, postgres::Error> {
+    Ok(Bucket {
+        id: r.try_get(0)?,
+        start: r.try_get(1)?,
+        count: r.try_get::<_, i64>(2)? as u64,
+        sum: r.try_get(3)?,
+        sum_sq: r.try_get(4)?,
+        min: r.try_get(5)?,
+        max: r.try_get(6)?,
+        first: (r.try_get(7)?, r.try_get(8)?),
+        last: (r.try_get(9)?, r.try_get(10)?),
+    })
+}
+
+/// Hands `visit` every stored bucket that starts before `before`, ordered by parameter and
+/// start.
+pub fn scan(
+    client: &mut postgres::Client,
+    before: i64,
+    visit: &mut dyn FnMut(Bucket),
+) -> Result<u64, postgres::Error> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let mut rows = client.query_raw(
+        "SELECT id, start, readings, sum_val, sum_sq, min_val, max_val,
+                first_time, first_val, last_time, last_val
+         FROM rollups WHERE start < $1 ORDER BY id, start",
+        [&before as &(dyn ToSql + Sync)],
+    )?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        visit(bucket(&r)?);
         n += 1;
     }
     Ok(n)

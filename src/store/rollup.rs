@@ -158,6 +158,15 @@ pub fn difference(kept: &[Bucket], made: &[Bucket]) -> Option<String> {
     })
 }
 
+/// One row of a pruned store's history (see [`super::Store::scan_history`]).
+#[derive(Clone, Copy, Debug)]
+pub enum HistoryRow {
+    /// A minute known only by its rollup.
+    Minute(Bucket),
+    /// A raw reading.
+    Reading(Metric),
+}
+
 /// The time span a store's rollups cover, and how many buckets hold it (`millrace status`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RollupStatus {

@@ -1,10 +1,10 @@
 //! The SQLite store, the default: one file (`millrace.db` unless told otherwise) with the
 //! original pipeline's tables, and nothing to install.
 
-use super::rollup::{self, Bucket, RollupStatus};
-use super::sqlite_rollup;
+use super::rollup::{self, Bucket, HistoryRow, RollupStatus};
 use super::sqlite_schema as schema;
 use super::{Cause, Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
+use super::{Pruned, sqlite_retention, sqlite_rollup};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
 use crate::support::sqlite_file::{self, OpenError};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
@@ -18,6 +18,8 @@ use std::path::Path;
 /// makes a commit durable before the consumer acknowledges the queue.
 pub struct SqliteStore {
     conn: Connection,
+    /// The file, for the prune's lock beside it.
+    path: std::path::PathBuf,
     /// Turns to write, shared with the other connections of this process to the same file
     /// (`consume all` writes both streams through two of them).
     gate: sqlite_file::WriteGate,
@@ -56,6 +58,7 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             conn,
+            path: path.to_path_buf(),
             gate: sqlite_file::WriteGate::of(path),
         })
     }
@@ -185,8 +188,39 @@ impl Store for SqliteStore {
         sqlite_rollup::status(&self.conn).map_err(|e| busy_or(e, StoreError::Failed))
     }
 
-    fn scan_rollups(&mut self, visit: &mut dyn FnMut(Bucket)) -> Result<u64, StoreError> {
-        sqlite_rollup::scan(&self.conn, visit).map_err(failed)
+    fn scan_rollups(
+        &mut self,
+        before: i64,
+        visit: &mut dyn FnMut(Bucket),
+    ) -> Result<u64, StoreError> {
+        sqlite_rollup::scan(&self.conn, before, visit).map_err(failed)
+    }
+
+    fn raw_from(&mut self) -> Result<Option<i64>, StoreError> {
+        sqlite_retention::raw_from(&self.conn).map_err(|e| busy_or(e, StoreError::Failed))
+    }
+
+    fn parameters(&mut self) -> Result<Vec<i64>, StoreError> {
+        sqlite_rollup::parameters(&self.conn).map_err(failed)
+    }
+
+    fn scan_history(
+        &mut self,
+        id: i64,
+        raw_from: i64,
+        visit: &mut dyn FnMut(HistoryRow),
+    ) -> Result<u64, StoreError> {
+        sqlite_rollup::history(&self.conn, id, raw_from, visit).map_err(failed)
+    }
+
+    fn prune_raw(&mut self, age: i64, progress: &mut dyn FnMut(u64)) -> Result<Pruned, StoreError> {
+        sqlite_retention::prune(&mut self.conn, &self.path, &self.gate, age, progress).map_err(
+            |e| match e {
+                sqlite_retention::PruneError::Running => StoreError::Pruning,
+                sqlite_retention::PruneError::Lock(e) => StoreError::Failed(e.into()),
+                sqlite_retention::PruneError::Sqlite(e) => busy_or(e, StoreError::Failed),
+            },
+        )
     }
 
     fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
@@ -230,6 +264,7 @@ impl SqliteStore {
             .map_err(|e| open_error(e.into()))?;
         Ok(SqliteStore {
             conn,
+            path: path.to_path_buf(),
             gate: sqlite_file::WriteGate::of(path),
         })
     }
@@ -251,14 +286,18 @@ fn stream_status(conn: &Connection, stream: StreamKind) -> Result<StreamStatus, 
     .map_err(|e| busy_or(e, StoreError::Failed))
 }
 
-/// Every metric, ordered by parameter and then time; returns how many there were.
+/// Every metric from where raw readings begin, ordered by parameter and then time; returns
+/// how many there were.
 fn scan(conn: &Connection, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
+    let from = sqlite_retention::raw_from(conn)
+        .map_err(failed)?
+        .unwrap_or(i64::MIN);
     // The covering index (id, time, val) serves this order without sorting or touching
     // the table.
     let mut stmt = conn
-        .prepare_cached("SELECT id, val, time FROM metrics ORDER BY id, time")
+        .prepare_cached("SELECT id, val, time FROM metrics WHERE time >= ?1 ORDER BY id, time")
         .map_err(failed)?;
-    let mut rows = stmt.query([]).map_err(failed)?;
+    let mut rows = stmt.query([from]).map_err(failed)?;
     let mut n = 0;
     while let Some(row) = rows.next().map_err(failed)? {
         visit(Metric {

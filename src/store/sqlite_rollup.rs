@@ -1,7 +1,7 @@
 //! The SQLite store's rollups (see [`super::rollup`]): the upsert a write ends with, the
 //! rebuild from the readings, and what `status` shows of them.
 
-use super::rollup::{Bucket, Folder, RollupStatus};
+use super::rollup::{Bucket, Folder, HistoryRow, RollupStatus};
 use rusqlite::{Connection, params};
 
 /// The rollups table: one row per parameter and minute. Floats are untyped columns, as in
@@ -20,6 +20,10 @@ pub const TABLE: &str = "
         last_time INTEGER NOT NULL,
         last_val NOT NULL,
         PRIMARY KEY (id, start)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
     ) WITHOUT ROWID;";
 
 /// Adds a bucket to the stored one of the same parameter and minute, or stores it: every
@@ -72,10 +76,15 @@ const REBUILD_BATCH: usize = 10_000;
 /// Replaces the rollups with those of the stored readings, inside the caller's transaction,
 /// reading them once in (parameter, time) order; calls `progress` with the readings folded
 /// so far every [`PROGRESS_EVERY`]. Returns the readings folded.
+///
+/// On a pruned store only the minutes from the raw cut-off on are made again: those before
+/// it have no readings left to be made from, and are kept.
 pub fn rebuild(conn: &Connection, progress: &mut dyn FnMut(u64)) -> rusqlite::Result<u64> {
-    conn.execute("DELETE FROM rollups", [])?;
-    let mut scan = conn.prepare("SELECT id, val, time FROM metrics ORDER BY id, time")?;
-    let mut rows = scan.query([])?;
+    let from = super::sqlite_retention::raw_from(conn)?.unwrap_or(i64::MIN);
+    conn.execute("DELETE FROM rollups WHERE start >= ?1", [from])?;
+    let mut scan =
+        conn.prepare("SELECT id, val, time FROM metrics WHERE time >= ?1 ORDER BY id, time")?;
+    let mut rows = scan.query([from])?;
     let (mut folder, mut done, mut pending) = (Folder::default(), 0u64, Vec::new());
     while let Some(row) = rows.next()? {
         let m = crate::record::Metric {
@@ -121,27 +130,75 @@ pub fn status(conn: &Connection) -> rusqlite::Result<Option<RollupStatus>> {
     .map(Some)
 }
 
-/// Hands `visit` every stored bucket, ordered by parameter and start.
-pub fn scan(conn: &Connection, visit: &mut dyn FnMut(Bucket)) -> rusqlite::Result<u64> {
+/// Every parameter with a bucket, in order.
+pub fn parameters(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
+    conn.prepare_cached("SELECT DISTINCT id FROM rollups ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect()
+}
+
+/// One parameter's buckets that start before `before`, then its readings from `from` on.
+pub fn history(
+    conn: &Connection,
+    id: i64,
+    raw_from: i64,
+    visit: &mut dyn FnMut(HistoryRow),
+) -> rusqlite::Result<u64> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, start, readings, sum_val, sum_sq, min_val, max_val,
                 first_time, first_val, last_time, last_val
-         FROM rollups ORDER BY id, start",
+         FROM rollups WHERE id = ?1 AND start < ?2 ORDER BY start",
     )?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query([id, raw_from])?;
+    while let Some(r) = rows.next()? {
+        visit(HistoryRow::Minute(bucket(r)?));
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT val, time FROM metrics WHERE id = ?1 AND time >= ?2 ORDER BY time",
+    )?;
+    let mut rows = stmt.query([id, raw_from])?;
     let mut n = 0;
     while let Some(r) = rows.next()? {
-        visit(Bucket {
-            id: r.get(0)?,
-            start: r.get(1)?,
-            count: r.get::<_, i64>(2)? as u64,
-            sum: r.get(3)?,
-            sum_sq: r.get(4)?,
-            min: r.get(5)?,
-            max: r.get(6)?,
-            first: (r.get(7)?, r.get(8)?),
-            last: (r.get(9)?, r.get(10)?),
-        });
+        visit(HistoryRow::Reading(crate::record::Metric {
+            id,
+            val: r.get(0)?,
+            time: r.get(1)?,
+        }));
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn bucket(r: &rusqlite::Row<'_>) -> rusqlite::Result<Bucket> {
+    Ok(Bucket {
+        id: r.get(0)?,
+        start: r.get(1)?,
+        count: r.get::<_, i64>(2)? as u64,
+        sum: r.get(3)?,
+        sum_sq: r.get(4)?,
+        min: r.get(5)?,
+        max: r.get(6)?,
+        first: (r.get(7)?, r.get(8)?),
+        last: (r.get(9)?, r.get(10)?),
+    })
+}
+
+/// Hands `visit` every stored bucket that starts before `before`, ordered by parameter and
+/// start.
+pub fn scan(
+    conn: &Connection,
+    before: i64,
+    visit: &mut dyn FnMut(Bucket),
+) -> rusqlite::Result<u64> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, start, readings, sum_val, sum_sq, min_val, max_val,
+                first_time, first_val, last_time, last_val
+         FROM rollups WHERE start < ?1 ORDER BY id, start",
+    )?;
+    let mut rows = stmt.query([before])?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        visit(bucket(r)?);
         n += 1;
     }
     Ok(n)
@@ -155,7 +212,7 @@ mod tests {
 
     fn kept_of(store: &mut SqliteStore) -> Vec<Bucket> {
         let mut out = Vec::new();
-        store.scan_rollups(&mut |b| out.push(b)).unwrap();
+        store.scan_rollups(i64::MAX, &mut |b| out.push(b)).unwrap();
         out
     }
 

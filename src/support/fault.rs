@@ -16,6 +16,8 @@ pub const WEBHOOK_QUEUED: &str = "serve.queued";
 pub const MQTT_QUEUED: &str = "mqtt.queued";
 /// The webhook acknowledged a batch; the streamer has not saved its offset yet.
 pub const STREAM_DELIVERED: &str = "stream.delivered";
+/// After a prune committed a batch of deletions, before the next.
+pub const PRUNE_BATCH: &str = "prune.batch";
 
 static SPEC: OnceLock<Option<(String, u64)>> = OnceLock::new();
 static REACHED: AtomicU64 = AtomicU64::new(0);

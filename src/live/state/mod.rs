@@ -48,6 +48,9 @@ pub struct LiveState {
     parameters: BTreeMap<i64, Parameter>,
     metrics: u64,
     newest_metric: Option<i64>,
+    /// On a pruned store, the batch report itself, made again after every change (see
+    /// [`LiveState::update`]).
+    pruned: Option<Report>,
 }
 
 /// One parameter: its readings, what they say, and what was worked out per product.
@@ -83,11 +86,19 @@ impl LiveState {
             parameters: BTreeMap::new(),
             metrics: 0,
             newest_metric: None,
+            pruned: None,
         }
     }
 
     /// Reads the rows stored since the last update and brings the analysis up to date.
     pub fn update(&mut self, store: &mut dyn Store) -> Result<Changes, StoreError> {
+        // A pruned store's older minutes are known only by their rollups, which the
+        // incremental state does not hold: there the live analysis is the batch report,
+        // made again whenever something new is stored or the store is pruned again. Slower
+        // per change, but the same answer as `millrace report`.
+        if let Some(raw_from) = store.raw_from()? {
+            return self.update_pruned(store, raw_from);
+        }
         if self.metrics_seq == 0 && self.orders_seq == 0 {
             return self.rebuild(store);
         }
@@ -151,9 +162,48 @@ impl LiveState {
         self.parameters.insert(id, parameter);
     }
 
+    /// [`LiveState::update`] on a pruned store whose raw readings begin at `raw_from`.
+    fn update_pruned(
+        &mut self,
+        store: &mut dyn Store,
+        raw_from: i64,
+    ) -> Result<Changes, StoreError> {
+        let new_orders = store.work_orders_after(self.orders_seq)?;
+        let mut read = 0u64;
+        let mut newest = self.newest_metric;
+        self.metrics_seq = store.metrics_after(self.metrics_seq, &mut |m: Metric| {
+            read += 1;
+            newest = newest.max(Some(m.time));
+        })?;
+        if let Some(&(seq, _)) = new_orders.last() {
+            self.orders_seq = seq;
+        }
+        let pruned_again = self.pruned.as_ref().and_then(|r| r.raw_from) != Some(raw_from);
+        let changes = Changes {
+            metrics: read,
+            work_orders: new_orders.len() as u64,
+        };
+        if changes.any() || pruned_again {
+            let report = crate::report::build(store, &self.source, self.options)?;
+            self.metrics = report.metrics;
+            self.newest_metric = newest;
+            self.orders = store.work_orders()?;
+            self.products = report.products.clone();
+            self.parameters.clear();
+            self.pruned = Some(report);
+        }
+        Ok(Changes {
+            metrics: read.max(u64::from(pruned_again)),
+            ..changes
+        })
+    }
+
     /// The report on everything read so far: what `report::build` gives on the same rows.
     /// Parameters are brought up to date on as many threads as the batch report tests on.
     pub fn report(&mut self) -> Report {
+        if let Some(report) = &self.pruned {
+            return report.clone();
+        }
         let prepared = prepare(&self.products);
         let (products, options) = (&self.products, self.options);
         let work = std::sync::Mutex::new(self.parameters.values_mut().enumerate());
@@ -192,6 +242,7 @@ impl LiveState {
             parameters,
             findings,
             options: self.options,
+            raw_from: None,
         }
     }
 

@@ -122,7 +122,7 @@ pub fn render(report: &Report) -> std::io::Result<String> {
                 note => super::super::nothing_to_report(report),
                 products => products,
                 parameters => parameters,
-                method => method(report.options.max_lag),
+                method => method(report.options.max_lag, report.raw_from),
                 version => env!("CARGO_PKG_VERSION"),
                 alpha => ALPHA,
             })
@@ -284,6 +284,7 @@ mod tests {
                 data_quality: DataQuality::default(),
             }],
             options: Options::default(),
+            raw_from: None,
         };
         let html = render(&report).unwrap();
         assert!(html.contains("echoes parameter 9"), "in the full ranking");

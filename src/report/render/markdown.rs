@@ -33,7 +33,7 @@ fn write_report(report: &Report, md: &mut String) -> std::fmt::Result {
     }
     parameters(report, md)?;
     writeln!(md, "\n## Method\n")?;
-    for item in method(report.options.max_lag) {
+    for item in method(report.options.max_lag, report.raw_from) {
         writeln!(md, "- {item}")?;
     }
     Ok(())
@@ -121,6 +121,13 @@ fn data_quality(f: &crate::report::analysis::ProductFindings, md: &mut String) -
         "- {} counter restart(s), {} gap(s), {} noise step(s), {} record(s) sharing a timestamp",
         q.restarts, q.gaps, q.noise_steps, q.same_time
     )?;
+    if let Some(r) = &q.rolled_up {
+        writeln!(
+            md,
+            "- {} interval(s) begin before {}, where raw readings were pruned: they rest on per-minute rollups ({} readings), whose glitches cannot be set aside (see the method)",
+            r.intervals, r.raw_from, r.readings
+        )?;
+    }
     let glitches: Vec<String> = q
         .glitches_by_parameter
         .iter()

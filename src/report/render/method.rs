@@ -15,8 +15,8 @@ use super::super::weights::{LAG0_SHARE, SIZE_SHARE};
 
 /// How the report reaches its findings, as shown in both the HTML and the Markdown. Every
 /// threshold is the constant the code uses.
-pub fn method(max_lag: usize) -> Vec<String> {
-    vec![
+pub fn method(max_lag: usize, raw_from: Option<i64>) -> Vec<String> {
+    let mut items = vec![
         "Why not correlate levels: production is a cumulative counter and several parameters drift or count up over time, so correlating their levels with it only shows that both grow with time. Instead the report relates how fast each product was made to what the machine was doing at that time.".into(),
         "Output per interval: consecutive work-order records of a product bound an interval; its output rate is the counter's increase divided by the interval's length.".into(),
         format!("Runs: the counter has restarted (a new run or work order) when it falls back near the level its run started from — to within {:.0}% of what the run had gained — whatever the size of the step, or when it falls by more than {RESTART_FACTOR}× its usual step to half or less of where it was. No interval spans a restart.", RESTART_LEVEL * 100.0),
@@ -32,5 +32,9 @@ pub fn method(max_lag: usize) -> Vec<String> {
         format!("Echoes: a parameter that moves with a stronger reliable driver (|r| ≥ {ECHO} between their prewhitened series) and whose partial association with output, given the stronger drivers, is nil (p ≥ {ALPHA}) only echoes them — a downstream sensor copying a driver. It is named redundant with the driver and takes no top-three place: the top three are three distinct drivers."),
         "Ranking: reliable distinct drivers first, strongest (|ρ|) first; then reliable echoes, likewise; then the rest by their weighted p-value, best evidenced first, so that a test on few pairs never outranks a better-evidenced one merely because its |ρ| is larger. When no parameter is reliable for a product the report says so and still lists the best three, marked as not reliable.".into(),
         "Correlation is not causation: a parameter that moves with output may be a consequence of it, or share a cause with it. Treat the top three as where to look first.".into(),
-    ]
+    ];
+    if let Some(from) = raw_from {
+        items.push(format!("Pruned history: raw readings before {} were pruned (`millrace prune`), so before it each parameter is known only by its per-minute rollups (count, sum, lowest and highest reading, first and last reading). There, an interval's mean adds the minutes it covers, and a minute that an interval's edge cuts is shared in proportion to how much of it each interval covers, as if its readings were evenly spread (off by at most the edge minutes' share of the interval's readings times their spread; exact when work orders fall on whole minutes). A counter's value at an interval's edge is interpolated between real readings, the minutes' first and last, and not across a minute read on average more than {GAP_FACTOR}× its usual reading gap apart; a drop between them, or one hidden inside a minute (its lowest reading below its first and a drop from its highest), spoils the rate. Glitches inside those minutes cannot be told from real values and count as readings. A parameter's kind and reading gap come from its remaining readings, or, with fewer than {MIN_STEPS} steps left, from the minutes' first and last readings in time order. The data-quality notes say how many intervals begin before the cut-off.", crate::support::timefmt::iso8601(from)));
+    }
+    items
 }

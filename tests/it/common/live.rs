@@ -115,7 +115,7 @@ pub fn live_equals_batch(
     compared
 }
 
-fn assert_same(live: &Report, batch: &Report, chunk: usize) {
+pub fn assert_same(live: &Report, batch: &Report, chunk: usize) {
     assert_eq!(live.metrics, batch.metrics, "chunk {chunk}: metrics read");
     assert_eq!(
         live.work_orders, batch.work_orders,

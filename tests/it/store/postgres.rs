@@ -141,7 +141,7 @@ fn rollups_agree_with_readings(schema: &Schema) {
     use millrace::store::{PostgresStore, Store, rollup};
     let mut store = PostgresStore::connect(&schema.url()).unwrap();
     let (mut kept, mut readings) = (Vec::new(), Vec::new());
-    store.scan_rollups(&mut |b| kept.push(b)).unwrap();
+    store.scan_rollups(i64::MAX, &mut |b| kept.push(b)).unwrap();
     store.scan_metrics(&mut |m| readings.push(m)).unwrap();
     assert!(!kept.is_empty());
     assert_eq!(rollup::difference(&kept, &rollup::buckets(&readings)), None);
@@ -423,7 +423,7 @@ fn a_store_of_the_previous_release_is_upgraded_in_place() {
     // The old rows got their rollups on the first connection, the late one on its write.
     let mut kept = Vec::new();
     again
-        .scan_rollups(&mut |b| kept.push((b.id, b.start, b.count)))
+        .scan_rollups(i64::MAX, &mut |b| kept.push((b.id, b.start, b.count)))
         .unwrap();
     assert_eq!(kept, [(1, 0, 2), (2, 0, 1)]);
     rollups_agree_with_readings(&schema);

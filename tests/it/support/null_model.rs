@@ -142,6 +142,7 @@ pub fn dataset(seed: u64, shape: Shape) -> (Vec<ProductIntervals>, Vec<Parameter
                 reading_gap: 600.0,
                 first_time: 0,
                 last_time: 0,
+                rolled_up: 0,
                 means: Some(vec![values.into_iter().collect()]),
                 rates: None,
             }
