@@ -31,6 +31,7 @@ pub async fn start(job: ConsumeJob, shutdown: Shutdown) -> anyhow::Result<()> {
     for consumer in &running {
         crate::consumer::progress::spawn(consumer.kind, consumer.stats.clone(), shutdown.clone());
     }
+    super::folding::spawn(job.db.clone(), shutdown.clone());
     if let Some(pruning) = job.pruning {
         super::retention::spawn(job.db.clone(), pruning, shutdown.clone());
     }

@@ -16,6 +16,7 @@ mod dead_letters;
 mod demo;
 mod exposure;
 mod files;
+mod folding;
 mod follow;
 mod generate;
 mod held;

@@ -70,6 +70,8 @@ pub async fn start(job: RunJob, shutdown: Shutdown) -> anyhow::Result<()> {
         }
         .into());
     }
+    // The rollups are made once the data is stored, off the ingest's path.
+    super::folding::fold_now(&job.report.db).await?;
     // What the ingest freed goes back before the report allocates (`support::allocator`).
     crate::support::allocator::give_back_freed();
     super::report::write(&job.report).await?;
@@ -95,6 +97,7 @@ async fn run_following(job: RunJob, shutdown: Shutdown) -> anyhow::Result<()> {
         sending: job.sending,
     });
     let queue = job.broker.open().await?;
+    super::folding::spawn(job.report.db.clone(), shutdown.clone());
     if let Some(pruning) = job.pruning {
         super::retention::spawn(job.report.db.clone(), pruning, shutdown.clone());
     }

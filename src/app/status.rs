@@ -80,9 +80,14 @@ async fn look_at_store(db: StoreLocation) -> anyhow::Result<Stored> {
                         .with_context(|| format!("cannot read the store {named}"))
                 })
                 .collect::<anyhow::Result<_>>()?;
-            let rollups = store
-                .rollup_status()
-                .with_context(|| format!("cannot read the store {named}"))?;
+            let read = || format!("cannot read the store {named}");
+            let rollups = match store.rollup_status().with_context(read)? {
+                Some(status) => Some(RollupStatus {
+                    unfolded: store.unfolded().with_context(read)?,
+                    ..status
+                }),
+                None => None,
+            };
             Ok((streams, rollups))
         })
         .await??
@@ -155,6 +160,7 @@ fn document(stored: &Stored, queue: &Place<Waiting>) -> Value {
             "from_unix": r.from,
             "to_time": r.to.map(iso8601),
             "to_unix": r.to,
+            "unfolded": r.unfolded,
         })),
     })
 }
@@ -204,10 +210,16 @@ fn table(stored: &Stored, queue: &Place<Waiting>) -> String {
                 buckets,
                 from: Some(from),
                 to: Some(to),
+                unfolded,
             }) => format!(
-                "\nrollups: {buckets} one-minute buckets from {} to {}\n",
+                "\nrollups: {buckets} one-minute buckets from {} to {}{}\n",
                 iso8601(from),
-                iso8601(to)
+                iso8601(to),
+                if unfolded > 0 {
+                    format!(" ({unfolded} readings not folded yet)")
+                } else {
+                    String::new()
+                }
             ),
             Some(_) => "\nrollups: none yet (no readings stored)\n".to_string(),
             None => "\nrollups: not built yet: the next millrace that writes to this store \

@@ -288,6 +288,12 @@ impl Store for FlakyStore {
     fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
         self.inner.rebuild_rollups(progress)
     }
+    fn fold_rollups(&mut self, limit: u64) -> Result<u64, StoreError> {
+        self.inner.fold_rollups(limit)
+    }
+    fn unfolded(&mut self) -> Result<u64, StoreError> {
+        self.inner.unfolded()
+    }
 }
 
 #[tokio::test]

@@ -289,6 +289,9 @@ pub fn build(store: &mut dyn Store, source: &str, options: Options) -> Result<Re
             None,
         );
     };
+    // Readings stored since the last fold, late ones before the cut-off among them, are
+    // known to the report only once folded.
+    crate::store::rollup::fold_all(store)?;
     let ids = store.parameters()?;
     let mut scan = |visit: &mut dyn FnMut(HistoryRow)| {
         let mut read = 0;

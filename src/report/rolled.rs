@@ -39,7 +39,7 @@ pub fn summarise(
 ) -> ParameterSummary {
     let (mut profile, clean) = Profile::of(id, times, values);
     let points = Points::of(minutes);
-    let rolled_up: u64 = minutes.iter().map(|m| m.count).sum();
+    let rolled_up = minutes.iter().map(|m| m.count).sum::<i64>() as u64;
     // Too few readings left to judge the kind by: the minutes' ends, then the readings.
     if clean.values.len() <= MIN_STEPS {
         let mut sequence: Vec<f64> = points.values.clone();

@@ -188,6 +188,14 @@ pub trait Store: Send + 'static {
     /// Calls `progress` with the rows deleted so far now and then.
     fn prune_raw(&mut self, age: i64, progress: &mut dyn FnMut(u64)) -> Result<Pruned, StoreError>;
 
+    /// Folds up to `limit` readings stored since the last fold into the rollups, in stored
+    /// order, in one transaction with the cursor that says how far folding has come (see
+    /// [`rollup`]); returns how many it folded (fewer than `limit`: nothing is left).
+    fn fold_rollups(&mut self, limit: u64) -> Result<u64, StoreError>;
+
+    /// Readings stored but not yet folded into the rollups.
+    fn unfolded(&mut self) -> Result<u64, StoreError>;
+
     /// Replaces the rollups with those of the stored readings (`millrace rollup --rebuild`),
     /// in one transaction that holds writers off, in bounded memory; calls `progress` with
     /// the readings folded so far now and then. Returns the readings folded.
@@ -274,6 +282,12 @@ impl Store for Box<dyn Store + Send> {
     }
     fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
         (**self).rebuild_rollups(progress)
+    }
+    fn fold_rollups(&mut self, limit: u64) -> Result<u64, StoreError> {
+        (**self).fold_rollups(limit)
+    }
+    fn unfolded(&mut self) -> Result<u64, StoreError> {
+        (**self).unfolded()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The PostgreSQL store, for scaling out: consumers on several machines write to one database
 //! and still store each record once. Same tables and columns as the SQLite store.
 
-use super::rollup::{self, Bucket, HistoryRow, RollupStatus};
+use super::rollup::{Bucket, HistoryRow, RollupStatus};
 use super::{Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
 use super::{Pruned, postgres_retention, postgres_rollup};
 use crate::record::{Metric, Records, StreamKind, WorkOrder};
@@ -99,27 +99,6 @@ fn open(url: &str) -> Result<Client, StoreError> {
     let mut tx = client.transaction().map_err(fail)?;
     tx.batch_execute(SCHEMA).map_err(fail)?;
     tx.batch_execute(postgres_rollup::TABLES).map_err(fail)?;
-    // Under the schema's lock: one process builds the rollups of an older database, and
-    // whoever connects meanwhile waits for them.
-    if !postgres_rollup::built(&mut tx).map_err(fail)? {
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&METRICS_SEQ_LOCK])
-            .map_err(fail)?;
-        // A table of other types is told as such, not as the rebuild's failure to sum it.
-        if let Some(row) = tx
-            .query_opt("SELECT id, val, time FROM metrics LIMIT 1", &[])
-            .map_err(fail)?
-        {
-            column::<i64>(&row, 0, "metrics")?;
-            column::<f64>(&row, 1, "metrics")?;
-            column::<i64>(&row, 2, "metrics")?;
-        }
-        tracing::info!("building the store's rollups from its readings (once, on upgrade)");
-        let folded = postgres_rollup::rebuild(&mut tx, &mut |done| {
-            tracing::info!("rollups: {done} readings folded");
-        })
-        .map_err(fail)?;
-        tracing::info!("rollups built from {folded} readings");
-    }
     tx.commit().map_err(fail)?;
     Ok(client)
 }
@@ -194,9 +173,6 @@ impl Store for PostgresStore {
             |m| [&m.id as &(dyn ToSql + Sync), &m.val, &m.time],
         )
         .map_err(failed)?;
-        // After the metrics' lock: writers of metrics take turns, so buckets are never
-        // contended, and a rebuild (which takes the same lock) sees every write whole.
-        postgres_rollup::add(&mut tx, &rollup::buckets(metrics.iter().copied())).map_err(failed)?;
         copy(
             &mut tx,
             "COPY workorder (time, product, production) FROM STDIN BINARY",
@@ -359,6 +335,17 @@ impl Store for PostgresStore {
         postgres_retention::prune(self.client()?, age, progress)
             .map_err(failed)?
             .ok_or(StoreError::Pruning)
+    }
+
+    fn fold_rollups(&mut self, limit: u64) -> Result<u64, StoreError> {
+        let mut tx = self.client()?.transaction().map_err(failed)?;
+        let folded = postgres_rollup::fold(&mut tx, limit).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(folded)
+    }
+
+    fn unfolded(&mut self) -> Result<u64, StoreError> {
+        postgres_rollup::unfolded(self.client()?).map_err(failed)
     }
 
     fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {

@@ -42,6 +42,21 @@ fn prune_locked(
     age: i64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Pruned, postgres::Error> {
+    // Everything stored is folded first: only folded readings are deleted.
+    let folded_to = loop {
+        let mut tx = client.transaction()?;
+        let n = super::postgres_rollup::fold(&mut tx, super::rollup::FOLD_BATCH)?;
+        let to: i64 = tx
+            .query_one(
+                "SELECT coalesce((SELECT value FROM millrace_meta WHERE key = 'rolled_seq'), 0)",
+                &[],
+            )?
+            .try_get(0)?;
+        tx.commit()?;
+        if n < super::rollup::FOLD_BATCH {
+            break to;
+        }
+    };
     let newest: Option<i64> = client
         .query_one("SELECT MAX(last_time) FROM rollups", &[])?
         .try_get(0)?;
@@ -76,8 +91,9 @@ fn prune_locked(
             // Each batch its own transaction, found through the (id, time) index.
             let n = client.execute(
                 "DELETE FROM metrics WHERE ctid IN (
-                     SELECT ctid FROM metrics WHERE id = $1 AND time < $2 LIMIT $3)",
-                &[&id, &raw_from, &BATCH],
+                     SELECT ctid FROM metrics WHERE id = $1 AND time < $2 AND seq <= $4
+                     LIMIT $3)",
+                &[&id, &raw_from, &BATCH, &folded_to],
             )?;
             deleted += n;
             if n > 0 {

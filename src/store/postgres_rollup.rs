@@ -5,7 +5,7 @@ use super::rollup::{Bucket, HistoryRow, RollupStatus, WIDTH};
 use postgres::Transaction;
 use postgres::types::ToSql;
 
-/// The rollups table, and the note that says they are complete for a bucket width.
+/// The rollups table, and the notes of how far they are folded and where raw readings begin.
 pub const TABLES: &str = r#"
     CREATE TABLE IF NOT EXISTS rollups (
         id BIGINT NOT NULL,
@@ -26,6 +26,74 @@ pub const TABLES: &str = r#"
         value BIGINT NOT NULL
     );
 "#;
+
+/// One folder at a time, across every process on the database.
+const FOLD_LOCK: i64 = 7_316_027_005;
+
+/// How far folding has come: readings up to this `seq` are in the rollups.
+fn cursor(tx: &mut Transaction<'_>) -> Result<i64, postgres::Error> {
+    Ok(tx
+        .query_opt(
+            "SELECT value FROM millrace_meta WHERE key = 'rolled_seq'",
+            &[],
+        )?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+fn set_cursor(tx: &mut Transaction<'_>, seq: i64) -> Result<(), postgres::Error> {
+    tx.execute(
+        "INSERT INTO millrace_meta (key, value) VALUES ('rolled_seq', $1)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        &[&seq],
+    )?;
+    Ok(())
+}
+
+/// Folds up to `limit` readings past the cursor, in `seq` order, and moves the cursor past
+/// them, in the caller's transaction; returns how many. Writers of metrics hold a lock from
+/// taking their `seq` numbers until they commit, so the rows past the cursor that this
+/// transaction sees are every row up to the highest it reads: none is skipped for good.
+pub fn fold(tx: &mut Transaction<'_>, limit: u64) -> Result<u64, postgres::Error> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FOLD_LOCK])?;
+    let from = cursor(tx)?;
+    let rows = tx.query(
+        "SELECT seq, id, val, time FROM metrics WHERE seq > $1 ORDER BY seq LIMIT $2",
+        &[&from, &(limit.min(i64::MAX as u64) as i64)],
+    )?;
+    let mut readings = Vec::with_capacity(rows.len());
+    let mut last = from;
+    for r in &rows {
+        last = r.try_get(0)?;
+        readings.push(crate::record::Metric {
+            id: r.try_get(1)?,
+            val: r.try_get(2)?,
+            time: r.try_get(3)?,
+        });
+    }
+    if !readings.is_empty() {
+        add(tx, &super::rollup::buckets(&readings))?;
+        set_cursor(tx, last)?;
+    }
+    Ok(readings.len() as u64)
+}
+
+/// Readings stored but not folded yet.
+pub fn unfolded(client: &mut postgres::Client) -> Result<u64, postgres::Error> {
+    let from: i64 = client
+        .query_opt(
+            "SELECT value FROM millrace_meta WHERE key = 'rolled_seq'",
+            &[],
+        )?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .unwrap_or(0);
+    let n: i64 = client
+        .query_one("SELECT COUNT(*) FROM metrics WHERE seq > $1", &[&from])?
+        .try_get(0)?;
+    Ok(n as u64)
+}
 
 /// The buckets of a write, as arrays (one statement, whatever their number), folded into
 /// the stored ones. Each right-hand side reads the row as it was, so the merge is the one of
@@ -63,7 +131,7 @@ pub fn add(tx: &mut Transaction<'_>, buckets: &[Bucket]) -> Result<(), postgres:
     let ints = |f: fn(&Bucket) -> i64| buckets.iter().map(f).collect::<Vec<i64>>();
     let floats = |f: fn(&Bucket) -> f64| buckets.iter().map(f).collect::<Vec<f64>>();
     let columns: (Vec<i64>, Vec<i64>, Vec<i64>) =
-        (ints(|b| b.id), ints(|b| b.start), ints(|b| b.count as i64));
+        (ints(|b| b.id), ints(|b| b.start), ints(|b| b.count));
     let sums = (floats(|b| b.sum), floats(|b| b.sum_sq));
     let extremes = (floats(|b| b.min), floats(|b| b.max));
     let ends = (
@@ -112,6 +180,7 @@ pub fn rebuild(
     tx: &mut Transaction<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, postgres::Error> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FOLD_LOCK])?;
     // On a pruned store the minutes before the cut-off have no readings left: kept.
     let from = super::postgres_retention::raw_from(tx)?.unwrap_or(i64::MIN);
     tx.execute("DELETE FROM rollups WHERE start >= $1", &[&from])?;
@@ -126,25 +195,11 @@ pub fn rebuild(
         done += row.try_get::<_, i64>(0)? as u64;
         progress(done);
     }
-    tx.execute(
-        "INSERT INTO millrace_meta (key, value) VALUES ('rollup_width', $1)
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-        &[&WIDTH],
-    )?;
+    let newest: i64 = tx
+        .query_one("SELECT coalesce(max(seq), 0) FROM metrics", &[])?
+        .try_get(0)?;
+    set_cursor(tx, newest)?;
     Ok(done)
-}
-
-/// Whether the rollups were built for this build's bucket width (false for a database an
-/// older millrace wrote, whose readings have none yet).
-pub fn built(tx: &mut Transaction<'_>) -> Result<bool, postgres::Error> {
-    let row = tx.query_opt(
-        "SELECT value FROM millrace_meta WHERE key = 'rollup_width'",
-        &[],
-    )?;
-    Ok(match row {
-        Some(r) => r.try_get::<_, i64>(0)? == WIDTH,
-        None => false,
-    })
 }
 
 /// How many buckets are stored and the span they cover.
@@ -154,6 +209,7 @@ pub fn status(client: &mut postgres::Client) -> Result<RollupStatus, postgres::E
         buckets: row.try_get::<_, i64>(0)? as u64,
         from: row.try_get(1)?,
         to: row.try_get::<_, Option<i64>>(2)?.map(|s| s + WIDTH),
+        unfolded: 0,
     })
 }
 
@@ -204,7 +260,7 @@ fn bucket(r: &postgres::Row) -> Result<Bucket, postgres::Error> {
     Ok(Bucket {
         id: r.try_get(0)?,
         start: r.try_get(1)?,
-        count: r.try_get::<_, i64>(2)? as u64,
+        count: r.try_get(2)?,
         sum: r.try_get(3)?,
         sum_sq: r.try_get(4)?,
         min: r.try_get(5)?,

@@ -1,7 +1,7 @@
 //! The SQLite store, the default: one file (`millrace.db` unless told otherwise) with the
 //! original pipeline's tables, and nothing to install.
 
-use super::rollup::{self, Bucket, HistoryRow, RollupStatus};
+use super::rollup::{Bucket, HistoryRow, RollupStatus};
 use super::sqlite_schema as schema;
 use super::{Cause, Incoming, Seq, Store, StoreError, StreamStatus, WriteStats, cover};
 use super::{Pruned, sqlite_retention, sqlite_rollup};
@@ -84,11 +84,9 @@ impl Store for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)?;
         let mut stats = WriteStats::default();
-        let mut stored = Vec::new();
         for batch in batches {
-            stats += write_one(&tx, batch, &mut stored).map_err(failed)?;
+            stats += write_one(&tx, batch).map_err(failed)?;
         }
-        sqlite_rollup::add(&tx, &rollup::buckets(stored)).map_err(failed)?;
         tx.commit().map_err(failed)?;
         Ok(stats)
     }
@@ -223,6 +221,21 @@ impl Store for SqliteStore {
         )
     }
 
+    fn fold_rollups(&mut self, limit: u64) -> Result<u64, StoreError> {
+        let _turn = self.gate.turn();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| busy_or(e, StoreError::Failed))?;
+        let folded = sqlite_rollup::fold(&tx, limit).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(folded)
+    }
+
+    fn unfolded(&mut self) -> Result<u64, StoreError> {
+        sqlite_rollup::unfolded(&self.conn).map_err(|e| busy_or(e, StoreError::Failed))
+    }
+
     fn rebuild_rollups(&mut self, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
         let _turn = self.gate.turn();
         let tx = self
@@ -310,13 +323,7 @@ fn scan(conn: &Connection, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreEr
     Ok(n)
 }
 
-/// Stores what is new of `batch`, adding the metrics it stored to `stored` (what the
-/// rollups take).
-fn write_one<'a>(
-    tx: &Transaction<'_>,
-    batch: &Incoming<'a>,
-    stored_metrics: &mut Vec<&'a Metric>,
-) -> rusqlite::Result<WriteStats> {
+fn write_one(tx: &Transaction<'_>, batch: &Incoming<'_>) -> rusqlite::Result<WriteStats> {
     let stream = batch.records.kind().name();
     let count = batch.records.len() as u64;
     if count == 0 {
@@ -340,9 +347,6 @@ fn write_one<'a>(
     let mut inserted = 0;
     for &(s, e) in &coverage.missing {
         let range = (s - batch.first_seq) as usize..(e - batch.first_seq) as usize;
-        if let Records::Metrics(v) = batch.records {
-            stored_metrics.extend(&v[range.clone()]);
-        }
         inserted += insert_records(tx, batch.records, range)?;
     }
     if !stored.is_empty() {

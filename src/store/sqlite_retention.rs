@@ -69,9 +69,27 @@ pub fn prune(
         Err(fs4::TryLockError::WouldBlock) => return Err(PruneError::Running),
         Err(fs4::TryLockError::Error(e)) => return Err(PruneError::Lock(e)),
     }
+    // Everything stored is folded first: only folded readings are deleted.
+    let folded_to = loop {
+        let _turn = gate.turn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = super::sqlite_rollup::fold(&tx, super::rollup::FOLD_BATCH)?;
+        let to: i64 = tx.query_row(
+            "SELECT coalesce((SELECT value FROM meta WHERE key = 'rolled_seq'), 0)",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        if n < super::rollup::FOLD_BATCH {
+            break to;
+        }
+    };
     // The rollups hold every reading, and are much smaller to search for the newest.
-    let newest: Option<i64> =
-        conn.query_row("SELECT MAX(last_time) FROM rollups", [], |r| r.get(0))?;
+    let newest: Option<i64> = conn.query_row(
+        "SELECT MAX(start + coalesce(last_at, first_at)) FROM rollups",
+        [],
+        |r| r.get(0),
+    )?;
     let Some(newest) = newest else {
         return Ok(Pruned::default());
     };
@@ -105,9 +123,9 @@ pub fn prune(
                 let n = tx.execute(
                     "DELETE FROM metrics WHERE seq IN (
                          SELECT seq FROM metrics WHERE id = ?1 AND time < ?2
-                             AND seq < (SELECT max(seq) FROM metrics)
+                             AND seq < (SELECT max(seq) FROM metrics) AND seq <= ?4
                          LIMIT ?3)",
-                    params![id, raw_from, BATCH],
+                    params![id, raw_from, BATCH, folded_to],
                 )?;
                 tx.commit()?;
                 n as u64

@@ -5,9 +5,9 @@
 //! so it costs nothing to write, counts up in commit order (SQLite has one writer at a time
 //! and millrace never deletes a row), and — unlike a bare rowid — survives `VACUUM`.
 //!
-//! Schema 3 adds `rollups` (see [`super::rollup`]), built from the stored readings when an
-//! older file is upgraded: in the upgrade's one transaction, so a crash leaves schema 2 and
-//! the next writer builds them again.
+//! Schema 3 adds `rollups` (see [`super::rollup`]) and `meta` (the fold cursor, the raw
+//! cut-off). An upgraded file's cursor starts at 0, so its readings are folded in bounded
+//! batches by the next process that folds, as new ones are.
 
 use rusqlite::Connection;
 
@@ -60,7 +60,6 @@ pub fn ensure(conn: &mut Connection, version: i64) -> rusqlite::Result<()> {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap_or(version);
     let upgrade = version == 1 && has_table(&tx, "metrics")?;
-    let roll_up = (1..ROLLUPS_SINCE).contains(&version) && has_table(&tx, "metrics")?;
     if upgrade {
         tracing::info!("upgrading the store to schema {VERSION} (rows keep their order)");
         tx.execute_batch(UPGRADE_1_TO_2)?;
@@ -76,13 +75,6 @@ pub fn ensure(conn: &mut Connection, version: i64) -> rusqlite::Result<()> {
              DROP TABLE metrics_v1;
              DROP TABLE workorder_v1;",
         )?;
-    }
-    if roll_up {
-        tracing::info!("building the store's rollups from its readings (once, on upgrade)");
-        let folded = super::sqlite_rollup::rebuild(&tx, &mut |done| {
-            tracing::info!("rollups: {done} readings folded");
-        })?;
-        tracing::info!("rollups built from {folded} readings");
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()
