@@ -47,6 +47,25 @@ impl From<rusqlite::Error> for PruneError {
     }
 }
 
+/// Folds every reading stored so far, each batch its own turn at the write lock; returns the
+/// cursor it reached.
+fn fold_everything(conn: &mut Connection, gate: &WriteGate) -> rusqlite::Result<i64> {
+    loop {
+        let _turn = gate.turn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = super::sqlite_rollup::fold(&tx, super::rollup::FOLD_BATCH)?;
+        let to: i64 = tx.query_row(
+            "SELECT coalesce((SELECT value FROM meta WHERE key = 'rolled_seq'), 0)",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        if n < super::rollup::FOLD_BATCH {
+            return Ok(to);
+        }
+    }
+}
+
 /// Prunes raw readings more than `age` seconds older than the newest (see
 /// [`super::Store::prune_raw`]); `gate` is the store's write gate, taken per transaction.
 pub fn prune(
@@ -70,20 +89,7 @@ pub fn prune(
         Err(fs4::TryLockError::Error(e)) => return Err(PruneError::Lock(e)),
     }
     // Everything stored is folded first: only folded readings are deleted.
-    let folded_to = loop {
-        let _turn = gate.turn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = super::sqlite_rollup::fold(&tx, super::rollup::FOLD_BATCH)?;
-        let to: i64 = tx.query_row(
-            "SELECT coalesce((SELECT value FROM meta WHERE key = 'rolled_seq'), 0)",
-            [],
-            |r| r.get(0),
-        )?;
-        tx.commit()?;
-        if n < super::rollup::FOLD_BATCH {
-            break to;
-        }
-    };
+    let folded_to = fold_everything(conn, gate)?;
     // The rollups hold every reading, and are much smaller to search for the newest.
     let newest: Option<i64> = conn.query_row(
         "SELECT MAX(start + coalesce(last_at, first_at)) FROM rollups",
