@@ -17,7 +17,7 @@ pub struct ConsumeJob {
     /// Where Prometheus metrics are served, if anywhere.
     pub metrics_listen: Option<String>,
     /// Raw readings pruned on a schedule, if asked.
-    pub pruning: Option<super::Pruning>,
+    pub pruning: Option<super::retention::Pruning>,
 }
 
 /// Consumes until `shutdown`, then settles the work in hand.

@@ -39,7 +39,7 @@ pub struct RunJob {
     /// The store, the report's folder and the analysis.
     pub report: ReportJob,
     /// Raw readings pruned on a schedule while following, if asked.
-    pub pruning: Option<super::Pruning>,
+    pub pruning: Option<super::retention::Pruning>,
 }
 
 /// Runs `job`: a second `run` on the same offsets stops before anything is made.

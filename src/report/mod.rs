@@ -22,6 +22,7 @@ pub mod shape;
 pub mod sigfig;
 pub mod stats;
 pub mod summaries;
+mod summariser;
 pub mod typical;
 mod verdict;
 pub mod weights;
@@ -33,7 +34,8 @@ pub use analysis::Options;
 use analysis::{Outcomes, ProductFindings, conclude, test_parameter};
 use intervals::{ProductIntervals, intervals};
 use prepared::{Prepared, prepare};
-use summaries::{ParameterSummary, Summariser};
+use summaries::ParameterSummary;
+use summariser::Summariser;
 
 /// Everything the report shows.
 #[derive(Clone)]

@@ -1,15 +1,15 @@
 //! Each parameter summarised over each product's intervals: the mean for a gauge, the rate
 //! of increase for a counter, both for a parameter whose shape could be either.
 //!
-//! The store hands readings over ordered by parameter, then time. One parameter's readings
-//! are held at a time (never the whole table), because glitches, the parameter's kind and
-//! how far its readings may be interpolated all depend on the whole of its readings.
+//! The store hands readings over ordered by parameter, then time, and
+//! [`super::summariser`] gives them here one parameter at a time (never the whole table),
+//! because glitches, the parameter's kind and how far its readings may be interpolated all
+//! depend on the whole of its readings.
 
 use super::glitches;
 use super::intervals::{GAP_FACTOR, ProductIntervals};
 use super::series::{EMPTY, Series};
 use super::shape::{Kind, Steps, Summary, is_drop};
-use crate::store::rollup::Bucket;
 
 /// One parameter's summaries: per summary, per product, one value per interval (`None`
 /// where the data cannot say).
@@ -89,93 +89,6 @@ impl ParameterSummary {
         all.as_ref()
             .and_then(|per_product| per_product.get(product))
             .unwrap_or(&EMPTY)
-    }
-}
-
-/// Builds [`ParameterSummary`]s from readings given in (parameter, time) order.
-pub struct Summariser<'a> {
-    products: &'a [ProductIntervals],
-    current: Option<i64>,
-    /// The current parameter's rolled-up minutes, on a pruned store (see [`super::rolled`]).
-    minutes: Vec<Bucket>,
-    times: Vec<i64>,
-    values: Vec<f64>,
-    done: Vec<ParameterSummary>,
-}
-
-impl<'a> Summariser<'a> {
-    /// A summariser for the intervals of these products, before any reading is given.
-    pub fn new(products: &'a [ProductIntervals]) -> Self {
-        Summariser {
-            products,
-            current: None,
-            minutes: Vec::new(),
-            times: Vec::new(),
-            values: Vec::new(),
-            done: Vec::new(),
-        }
-    }
-
-    /// Takes the next reading; readings must come ordered by parameter, then time.
-    pub fn push(&mut self, id: i64, val: f64, time: i64) {
-        if self.current.is_some_and(|c| c != id) {
-            self.finish_current();
-        }
-        self.current = Some(id);
-        self.times.push(time);
-        self.values.push(val);
-    }
-
-    /// Takes the next rolled-up minute of a pruned store: a parameter's minutes come before
-    /// its readings, parameters in order as for [`Summariser::push`].
-    pub fn push_minute(&mut self, minute: Bucket) {
-        if self.current.is_some_and(|c| c != minute.id) {
-            self.finish_current();
-        }
-        self.current = Some(minute.id);
-        self.minutes.push(minute);
-    }
-
-    /// The summaries of the parameters whose readings have all gone by, in parameter order;
-    /// each is returned once.
-    pub fn take_finished(&mut self) -> Vec<ParameterSummary> {
-        std::mem::take(&mut self.done)
-    }
-
-    /// Every parameter's summary not taken yet, in parameter order.
-    pub fn finish(mut self) -> Vec<ParameterSummary> {
-        self.finish_current();
-        self.done
-    }
-
-    fn finish_current(&mut self) {
-        let Some(id) = self.current.take() else {
-            return;
-        };
-        let (mut times, mut values) = (
-            std::mem::take(&mut self.times),
-            std::mem::take(&mut self.values),
-        );
-        // Stores return readings of the same second in no set order: order them by value
-        // too, so that the report is the same from SQLite and PostgreSQL.
-        let mut pairs: Vec<(i64, f64)> =
-            times.iter().copied().zip(values.iter().copied()).collect();
-        pairs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        for (i, (t, v)) in pairs.into_iter().enumerate() {
-            times[i] = t;
-            values[i] = v;
-        }
-        self.done.push(if self.minutes.is_empty() {
-            summarise(id, &times, &values, self.products)
-        } else {
-            super::rolled::summarise(id, &self.minutes, &times, &values, self.products)
-        });
-        self.minutes.clear();
-        // Keep the buffers' capacity for the next parameter.
-        self.times = times;
-        self.values = values;
-        self.times.clear();
-        self.values.clear();
     }
 }
 
@@ -453,12 +366,21 @@ mod tests {
         }
     }
 
+    /// Each parameter's summary, its readings ordered by time, then value, as the report's
+    /// summariser orders them.
     fn run(products: &[ProductIntervals], readings: &[(i64, f64, i64)]) -> Vec<ParameterSummary> {
-        let mut s = Summariser::new(products);
+        let mut by_id: std::collections::BTreeMap<i64, Vec<(i64, f64)>> = Default::default();
         for &(id, val, time) in readings {
-            s.push(id, val, time);
+            by_id.entry(id).or_default().push((time, val));
         }
-        s.finish()
+        by_id
+            .into_iter()
+            .map(|(id, mut pairs)| {
+                pairs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                let (times, values): (Vec<i64>, Vec<f64>) = pairs.into_iter().unzip();
+                summarise(id, &times, &values, products)
+            })
+            .collect()
     }
 
     #[test]

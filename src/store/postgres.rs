@@ -315,7 +315,7 @@ impl Store for PostgresStore {
     }
 
     fn raw_from(&mut self) -> Result<Option<i64>, StoreError> {
-        postgres_retention::raw_from(self.client()?).map_err(failed)
+        postgres_rollup::raw_from(self.client()?).map_err(failed)
     }
 
     fn parameters(&mut self) -> Result<Vec<i64>, StoreError> {
@@ -372,7 +372,7 @@ impl Store for PostgresStore {
 /// Every metric from where raw readings begin, ordered by parameter and then time; returns
 /// how many there were.
 fn scan(tx: &mut Transaction<'_>, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
-    let from = postgres_retention::raw_from(tx)
+    let from = postgres_rollup::raw_from(tx)
         .map_err(failed)?
         .unwrap_or(i64::MIN);
     let mut rows = tx

@@ -7,17 +7,6 @@ use postgres::Client;
 /// The session-level advisory lock a prune holds from start to end.
 const PRUNE_LOCK: i64 = 7_316_027_004;
 
-/// Where raw readings begin, when some were pruned.
-pub fn raw_from(client: &mut impl postgres::GenericClient) -> Result<Option<i64>, postgres::Error> {
-    client
-        .query_opt(
-            "SELECT value FROM millrace_meta WHERE key = 'raw_from'",
-            &[],
-        )?
-        .map(|r| r.try_get(0))
-        .transpose()
-}
-
 /// Prunes raw readings more than `age` seconds older than the newest (see
 /// [`super::Store::prune_raw`]); `None` when another process is pruning.
 pub fn prune(
@@ -65,7 +54,7 @@ fn prune_locked(
     };
     let raw_from = {
         let mut tx = client.transaction()?;
-        let before = self::raw_from(&mut tx)?;
+        let before = super::postgres_rollup::raw_from(&mut tx)?;
         let raw_from = before
             .unwrap_or(i64::MIN)
             .max(retention::cutoff(newest, age));

@@ -30,6 +30,17 @@ pub const TABLES: &str = r#"
 /// One folder at a time, across every process on the database.
 const FOLD_LOCK: i64 = 7_316_027_005;
 
+/// Where raw readings begin, when some were pruned (see [`super::retention`]).
+pub fn raw_from(client: &mut impl postgres::GenericClient) -> Result<Option<i64>, postgres::Error> {
+    client
+        .query_opt(
+            "SELECT value FROM millrace_meta WHERE key = 'raw_from'",
+            &[],
+        )?
+        .map(|r| r.try_get(0))
+        .transpose()
+}
+
 /// How far folding has come: readings up to this `seq` are in the rollups.
 fn cursor(tx: &mut Transaction<'_>) -> Result<i64, postgres::Error> {
     Ok(tx
@@ -182,7 +193,7 @@ pub fn rebuild(
 ) -> Result<u64, postgres::Error> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FOLD_LOCK])?;
     // On a pruned store the minutes before the cut-off have no readings left: kept.
-    let from = super::postgres_retention::raw_from(tx)?.unwrap_or(i64::MIN);
+    let from = raw_from(tx)?.unwrap_or(i64::MIN);
     tx.execute("DELETE FROM rollups WHERE start >= $1", &[&from])?;
     let ids: Vec<i64> = tx
         .query("SELECT DISTINCT id FROM metrics ORDER BY id", &[])?

@@ -195,7 +195,7 @@ impl Store for SqliteStore {
     }
 
     fn raw_from(&mut self) -> Result<Option<i64>, StoreError> {
-        sqlite_retention::raw_from(&self.conn).map_err(|e| busy_or(e, StoreError::Failed))
+        sqlite_rollup::raw_from(&self.conn).map_err(|e| busy_or(e, StoreError::Failed))
     }
 
     fn parameters(&mut self) -> Result<Vec<i64>, StoreError> {
@@ -302,7 +302,7 @@ fn stream_status(conn: &Connection, stream: StreamKind) -> Result<StreamStatus, 
 /// Every metric from where raw readings begin, ordered by parameter and then time; returns
 /// how many there were.
 fn scan(conn: &Connection, visit: &mut dyn FnMut(Metric)) -> Result<u64, StoreError> {
-    let from = sqlite_retention::raw_from(conn)
+    let from = sqlite_rollup::raw_from(conn)
         .map_err(failed)?
         .unwrap_or(i64::MIN);
     // The covering index (id, time, val) serves this order without sorting or touching

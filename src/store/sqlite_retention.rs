@@ -4,25 +4,8 @@
 use super::retention::{self, BATCH, Pruned};
 use crate::support::sqlite_file::WriteGate;
 use fs4::FileExt;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
-
-/// Where raw readings begin, when some were pruned.
-pub fn raw_from(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    // A file an older millrace wrote, opened read-only, has no `meta` table: nothing pruned.
-    let has_meta: bool = conn.query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_meta {
-        return Ok(None);
-    }
-    conn.query_row("SELECT value FROM meta WHERE key = 'raw_from'", [], |r| {
-        r.get(0)
-    })
-    .optional()
-}
 
 /// The lock file that lets one prune run at a time: `<store>.prune-lock`.
 fn lock_path(store: &Path) -> PathBuf {
@@ -102,7 +85,7 @@ pub fn prune(
     let raw_from = {
         let _turn = gate.turn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = raw_from(&tx)?;
+        let before = super::sqlite_rollup::raw_from(&tx)?;
         let raw_from = before
             .unwrap_or(i64::MIN)
             .max(retention::cutoff(newest, age));

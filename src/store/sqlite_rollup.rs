@@ -9,30 +9,7 @@
 //! by about half.
 
 use super::rollup::{Bucket, Folder, HistoryRow, RollupStatus};
-use rusqlite::{Connection, params};
-
-/// The rollups table: one row per parameter and minute. `first_at` and `last_at` are seconds
-/// into the minute; a minute of one reading has NULL in every column after `sum_val` but
-/// `first_at`. Floats are untyped columns, as in `metrics`, so that `-0.0` comes back as one.
-pub const TABLE: &str = "
-    CREATE TABLE IF NOT EXISTS rollups (
-        id INTEGER NOT NULL,
-        start INTEGER NOT NULL,
-        readings INTEGER NOT NULL,
-        sum_val NOT NULL,
-        first_at INTEGER NOT NULL,
-        sum_sq,
-        min_val,
-        max_val,
-        first_val,
-        last_at INTEGER,
-        last_val,
-        PRIMARY KEY (id, start)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS meta (
-        key TEXT PRIMARY KEY,
-        value INTEGER NOT NULL
-    ) WITHOUT ROWID;";
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// A row's columns with the NULLs of a one-reading minute filled in, in [`Bucket`]'s order:
 /// id, start, count, sum, sum of squares, min, max, first time and value, last time and value.
@@ -109,9 +86,25 @@ pub fn add(conn: &Connection, buckets: &[Bucket]) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Where raw readings begin, when some were pruned (see [`super::retention`]).
+pub fn raw_from(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    // A file an older millrace wrote, opened read-only, has no `meta` table: nothing pruned.
+    let has_meta: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(None);
+    }
+    conn.query_row("SELECT value FROM meta WHERE key = 'raw_from'", [], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
 /// How far folding has come: readings up to this `seq` are in the rollups.
 fn cursor(conn: &Connection) -> rusqlite::Result<i64> {
-    use rusqlite::OptionalExtension;
     Ok(conn
         .query_row("SELECT value FROM meta WHERE key = 'rolled_seq'", [], |r| {
             r.get(0)
@@ -179,7 +172,7 @@ const REBUILD_BATCH: usize = 10_000;
 /// On a pruned store only the minutes from the raw cut-off on are made again: those before
 /// it have no readings left to be made from, and are kept.
 pub fn rebuild(conn: &Connection, progress: &mut dyn FnMut(u64)) -> rusqlite::Result<u64> {
-    let from = super::sqlite_retention::raw_from(conn)?.unwrap_or(i64::MIN);
+    let from = raw_from(conn)?.unwrap_or(i64::MIN);
     conn.execute("DELETE FROM rollups WHERE start >= ?1", [from])?;
     let mut scan =
         conn.prepare("SELECT id, val, time FROM metrics WHERE time >= ?1 ORDER BY id, time")?;

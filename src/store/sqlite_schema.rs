@@ -43,6 +43,29 @@ const TABLES: &str = "
         PRIMARY KEY (stream, origin, start)
     ) WITHOUT ROWID;";
 
+/// The rollups table: one row per parameter and minute. `first_at` and `last_at` are seconds
+/// into the minute; a minute of one reading has NULL in every column after `sum_val` but
+/// `first_at`. Floats are untyped columns, as in `metrics`, so that `-0.0` comes back as one.
+pub const ROLLUPS: &str = "
+    CREATE TABLE IF NOT EXISTS rollups (
+        id INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        readings INTEGER NOT NULL,
+        sum_val NOT NULL,
+        first_at INTEGER NOT NULL,
+        sum_sq,
+        min_val,
+        max_val,
+        first_val,
+        last_at INTEGER,
+        last_val,
+        PRIMARY KEY (id, start)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID;";
+
 /// Schema 1 → 2: each data table copied into one with `seq`, which takes the row's rowid,
 /// so rows keep the order they were stored in. One transaction: a crash leaves schema 1.
 const UPGRADE_1_TO_2: &str = "
@@ -65,7 +88,7 @@ pub fn ensure(conn: &mut Connection, version: i64) -> rusqlite::Result<()> {
         tx.execute_batch(UPGRADE_1_TO_2)?;
     }
     tx.execute_batch(TABLES)?;
-    tx.execute_batch(super::sqlite_rollup::TABLE)?;
+    tx.execute_batch(ROLLUPS)?;
     if upgrade {
         tx.execute_batch(
             "INSERT INTO metrics (seq, id, val, time)
