@@ -1,7 +1,8 @@
 //! Folding stored readings into the rollups (see `store::rollup`), by the processes that
-//! write the store: `consume` and `run --follow` every second on a task of their own, a
-//! one-off `run` once its data is stored. Folding takes its turn at the store's write lock
-//! like any write, off the consumers' path.
+//! write the store for long: `consume` and `run --follow`, every second on a task of their
+//! own. Folding takes its turn at the store's write lock like any write, off the consumers'
+//! path. A one-off `run` folds nothing: what needs the rollups (a prune, the report on a
+//! pruned store) folds what is pending first.
 
 use crate::store::{Store, StoreError, StoreLocation, rollup};
 use crate::support::chain::Chain;
@@ -10,14 +11,6 @@ use std::time::Duration;
 
 /// How often a long-running writer folds what was stored since.
 const EVERY: Duration = Duration::from_secs(1);
-
-/// Folds everything stored so far, on a blocking thread; returns how many readings.
-pub async fn fold_now(db: &StoreLocation) -> Result<u64, StoreError> {
-    let location = db.clone();
-    tokio::task::spawn_blocking(move || rollup::fold_all(&mut location.open()?))
-        .await
-        .unwrap_or(Ok(0))
-}
 
 /// Folds every [`EVERY`] until `shutdown`, then once more; a failure is logged and tried
 /// again next time (the readings stay stored and unfolded meanwhile).

@@ -70,8 +70,8 @@ pub async fn start(job: RunJob, shutdown: Shutdown) -> anyhow::Result<()> {
         }
         .into());
     }
-    // The rollups are made once the data is stored, off the ingest's path.
-    super::folding::fold_now(&job.report.db).await?;
+    // The rollups are left to the next process that folds: nothing a one-off run does
+    // needs them (see `store::rollup`).
     // What the ingest freed goes back before the report allocates (`support::allocator`).
     crate::support::allocator::give_back_freed();
     super::report::write(&job.report).await?;

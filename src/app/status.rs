@@ -221,7 +221,12 @@ fn table(stored: &Stored, queue: &Place<Waiting>) -> String {
                     String::new()
                 }
             ),
-            Some(_) => "\nrollups: none yet (no readings stored)\n".to_string(),
+            Some(RollupStatus { unfolded: 0, .. }) => {
+                "\nrollups: none yet (no readings stored)\n".to_string()
+            }
+            Some(RollupStatus { unfolded, .. }) => format!(
+                "\nrollups: none folded yet: {unfolded} readings wait (`consume` and `run --follow` fold them as they run; a prune, or `millrace rollup --rebuild`, at once)\n"
+            ),
             None => "\nrollups: not built yet: the next millrace that writes to this store \
                      builds them (or run `millrace rollup --rebuild`)\n"
                 .to_string(),

@@ -15,9 +15,11 @@
 //! buckets inside each consumer's write, the first design, cost half of the ingest rate
 //! (SQLite 0.54×, PostgreSQL 0.31× of the build before, `bench/pipeline.sh`): on data read a
 //! minute apart or less often every reading is a bucket, so every write wrote twice the rows.
-//! Folded by a task of the writing process every second (and by whoever needs them current:
-//! a prune, the report on a pruned store), in batches of [`FOLD_BATCH`], they cost ingest
-//! nothing on the hot path and fold a dense minute's readings in memory first.
+//! Folded by a task of the long-running writers every second (and by whoever needs them
+//! current: a prune, the report on a pruned store), in batches of [`FOLD_BATCH`], they cost
+//! ingest nothing on the hot path and fold a dense minute's readings in memory first. A
+//! one-off `run` leaves them pending: folding 1 M sparse readings at its end took 2.3 s,
+//! more than half again the whole command, for rollups nothing had asked for yet.
 //!
 //! Why a minute ([`WIDTH`]): a bucket must be well under a work-order interval (minutes to
 //! hours on the lines millrace serves), because wherever an interval's edge cuts a bucket the

@@ -104,6 +104,19 @@ fn status_counts_the_stored_sample_exactly() {
         .min()
         .unwrap();
     assert_eq!(metrics["oldest_unix"], oldest);
+    // A one-off run leaves its readings to be folded; a rebuild folds them at once.
+    assert_eq!(doc["rollups"]["buckets"], 0);
+    assert_eq!(doc["rollups"]["unfolded"], DATA_METRICS);
+    assert!(
+        table.contains(&format!(
+            "rollups: none folded yet: {DATA_METRICS} readings wait"
+        )),
+        "{table}"
+    );
+    run_ok(millrace(dir.path()).args(["rollup", "--rebuild"]));
+    let doc = status_json(dir.path(), &[]);
+    let table = run_ok(millrace(dir.path()).arg("status"));
+    assert_eq!(doc["rollups"]["unfolded"], 0);
     let rollups = &doc["rollups"];
     let (from, to) = (
         rollups["from_unix"].as_i64().unwrap(),
@@ -141,8 +154,9 @@ fn rollup_rebuild_makes_the_kept_buckets_again() {
         "it created a store"
     );
     run_sample(dir.path(), &[]);
-    let kept = status_json(dir.path(), &[])["rollups"].clone();
     let out = run_ok(millrace(dir.path()).args(["rollup", "--rebuild"]));
+    let kept = status_json(dir.path(), &[])["rollups"].clone();
+    assert!(kept["buckets"].as_u64().unwrap() > 0, "{kept}");
     assert!(
         out.contains(&format!(
             "rollups rebuilt: {} one-minute buckets from {DATA_METRICS} readings",
@@ -150,6 +164,8 @@ fn rollup_rebuild_makes_the_kept_buckets_again() {
         )),
         "{out}"
     );
+    // Made again, they are the same.
+    run_ok(millrace(dir.path()).args(["rollup", "--rebuild"]));
     assert_eq!(status_json(dir.path(), &[])["rollups"], kept);
     let bare = millrace(dir.path()).arg("rollup").output_bounded();
     assert_eq!(bare.status.code(), Some(2));
