@@ -25,7 +25,9 @@
 use super::intervals::{GAP_FACTOR, ProductIntervals};
 use super::series::Series;
 use super::shape::{MIN_STEPS, Steps, Summary, is_drop};
-use super::summaries::{ParameterSummary, ProductSummaries, Profile, median_gap};
+use super::summaries::{
+    ParameterSummary, ProductSummaries, Profile, RatePath, drops_before, median_gap,
+};
 use crate::store::rollup::{Bucket, WIDTH};
 
 /// One parameter from its rolled-up minutes (all before the raw cut-off, in order) and its
@@ -91,10 +93,10 @@ fn minute_gap(minutes: &[Bucket]) -> Option<f64> {
 struct Points {
     times: Vec<i64>,
     values: Vec<f64>,
-    /// Whether the step from this point to the next may be interpolated across regardless of
-    /// its length (`Some(true)`: first to last of a minute read often enough), may not
-    /// (`Some(false)`), or follows the reading-gap rule (`None`: consecutive readings).
-    inside: Vec<Option<bool>>,
+    /// Whether the step from this point to the next is the inside of a minute (its first to
+    /// its last reading), whose readings between were skipped; otherwise the two are
+    /// consecutive readings.
+    inside: Vec<bool>,
     /// Whether a drop may hide between this point and the next (inside its minute).
     hidden_drop: Vec<bool>,
 }
@@ -111,14 +113,13 @@ impl Points {
             p.times.push(m.first.0);
             p.values.push(m.first.1);
             if m.count >= 2 && m.last.0 > m.first.0 {
-                // Filled in once the reading gap is known: see `History::new`.
-                p.inside.push(Some(true));
+                p.inside.push(true);
                 p.hidden_drop
                     .push(m.min < m.first.1 && is_drop(m.max, m.min));
                 p.times.push(m.last.0);
                 p.values.push(m.last.1);
             }
-            p.inside.push(None);
+            p.inside.push(false);
             p.hidden_drop.push(false);
         }
         p
@@ -154,21 +155,18 @@ impl History {
             .iter()
             .filter(|m| m.count >= 2 && m.last.0 > m.first.0)
             .map(|m| (m.last.0 - m.first.0) as f64 / (m.count - 1) as f64 <= max_span);
-        let n = t.len();
-        let (mut spans, mut drops_before) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        let mut drops = 0u32;
-        drops_before.push(0);
-        for i in 0..n.saturating_sub(1) {
-            let inside = points.inside.get(i).copied().flatten();
-            let span = match inside {
-                Some(_) => dense.next().unwrap_or(false),
-                None => (t[i + 1] - t[i]) as f64 <= max_span,
-            };
-            spans.push(span);
-            let hidden = points.hidden_drop.get(i).copied().unwrap_or(false);
-            drops += u32::from(hidden || is_drop(v[i], v[i + 1]));
-            drops_before.push(drops);
-        }
+        let spans: Vec<bool> = (0..t.len().saturating_sub(1))
+            .map(|i| {
+                if points.inside.get(i).copied().unwrap_or(false) {
+                    dense.next().unwrap_or(false)
+                } else {
+                    (t[i + 1] - t[i]) as f64 <= max_span
+                }
+            })
+            .collect();
+        let drops_before = drops_before(&v, |i| {
+            points.hidden_drop.get(i).copied().unwrap_or(false) || is_drop(v[i], v[i + 1])
+        });
         History {
             times: t,
             values: v,
@@ -177,48 +175,15 @@ impl History {
         }
     }
 
-    /// The increase per hour over each interval, as [`super::summaries`] makes it from
-    /// readings, over this sequence.
+    /// The increase per hour over each interval, by the rule rates from readings follow.
     fn rates(&self, product: &ProductIntervals) -> Series {
-        let (mut from_start, mut from_end) = (0, 0);
-        product
-            .intervals
-            .iter()
-            .map(|interval| {
-                let (a, first, _) = self.at(interval.start, &mut from_start)?;
-                let (b, _, last) = self.at(interval.end, &mut from_end)?;
-                if self.drops_before[last] != self.drops_before[first] {
-                    return None;
-                }
-                let rate = (b - a) / interval.seconds() * 3600.0;
-                Some(rate).filter(|r| b >= a && r.is_finite())
-            })
-            .collect()
-    }
-
-    fn at(&self, time: i64, from: &mut usize) -> Option<(f64, usize, usize)> {
-        let times = &self.times;
-        while *from + 1 < times.len() && times[*from + 1] <= time {
-            *from += 1;
+        RatePath {
+            times: &self.times,
+            values: &self.values,
+            spans: &self.spans,
+            drops_before: &self.drops_before,
         }
-        let before = *from;
-        if times.get(before).is_none_or(|&t| t > time) {
-            return None;
-        }
-        if times[before] == time {
-            return Some((self.values[before], before, before));
-        }
-        let after = before + 1;
-        let &t1 = times.get(after)?;
-        if !self.spans[before] {
-            return None;
-        }
-        let (t0, v0, v1) = (times[before], self.values[before], self.values[after]);
-        Some((
-            v0 + (v1 - v0) * (time - t0) as f64 / (t1 - t0) as f64,
-            before,
-            after,
-        ))
+        .rates(product)
     }
 }
 

@@ -290,13 +290,51 @@ impl Readings<'_> {
     /// `None` where the readings around an end are too far apart, or a drop (a reset) lies
     /// between them.
     fn rates(&self, product: &ProductIntervals) -> Series {
-        let mut drops_before = Vec::with_capacity(self.values.len());
-        let mut drops = 0u32;
-        drops_before.push(0);
-        for w in self.values.windows(2) {
-            drops += u32::from(is_drop(w[0], w[1]));
-            drops_before.push(drops);
+        let spans: Vec<bool> = self
+            .times
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as f64 <= self.max_span)
+            .collect();
+        let drops = drops_before(self.values, |i| is_drop(self.values[i], self.values[i + 1]));
+        RatePath {
+            times: self.times,
+            values: self.values,
+            spans: &spans,
+            drops_before: &drops,
         }
+        .rates(product)
+    }
+}
+
+/// For each reading, how many of the steps before it hold a drop, by `drop_at(i)` for the
+/// step from reading `i` to `i + 1`.
+pub(super) fn drops_before(values: &[f64], drop_at: impl Fn(usize) -> bool) -> Vec<u32> {
+    let mut out = Vec::with_capacity(values.len());
+    let mut drops = 0u32;
+    out.push(0);
+    for i in 0..values.len().saturating_sub(1) {
+        drops += u32::from(drop_at(i));
+        out.push(drops);
+    }
+    out
+}
+
+/// Readings in time order with what a rate needs per step: whether it may be interpolated
+/// across, and the drops before each reading. The one rule for a rate, whether the readings
+/// are all there or a pruned store's minutes stand for some ([`super::rolled`]).
+pub(super) struct RatePath<'a> {
+    pub(super) times: &'a [i64],
+    pub(super) values: &'a [f64],
+    /// Whether the step from reading `i` to `i + 1` may be interpolated across.
+    pub(super) spans: &'a [bool],
+    /// Drops in the steps before reading `i` (see [`drops_before`]).
+    pub(super) drops_before: &'a [u32],
+}
+
+impl RatePath<'_> {
+    /// The increase per hour over each interval: `None` where an end cannot be interpolated,
+    /// or a drop lies between the readings around the two ends.
+    pub(super) fn rates(&self, product: &ProductIntervals) -> Series {
         let (mut from_start, mut from_end) = (0, 0);
         product
             .intervals
@@ -306,7 +344,7 @@ impl Readings<'_> {
                 // a drop anywhere in there, even just before the start, spoils the rate.
                 let (a, first, _) = self.at(interval.start, &mut from_start)?;
                 let (b, _, last) = self.at(interval.end, &mut from_end)?;
-                if drops_before[last] != drops_before[first] {
+                if self.drops_before[last] != self.drops_before[first] {
                     return None;
                 }
                 let rate = (b - a) / interval.seconds() * 3600.0;
@@ -332,11 +370,10 @@ impl Readings<'_> {
         }
         let after = before + 1;
         let &t1 = times.get(after)?;
-        let t0 = times[before];
-        if (t1 - t0) as f64 > self.max_span {
+        if !self.spans[before] {
             return None;
         }
-        let (v0, v1) = (self.values[before], self.values[after]);
+        let (t0, v0, v1) = (times[before], self.values[before], self.values[after]);
         Some((
             v0 + (v1 - v0) * (time - t0) as f64 / (t1 - t0) as f64,
             before,
